@@ -1,0 +1,62 @@
+#pragma once
+// krest-proxy's configuration: a plain struct with its defaults here, filled from a JSON file
+// (--config) and then from flags, both through the one field table in proxy_config.cpp.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace krest::proxy {
+
+struct ProxyConfig {
+  std::string listen = "127.0.0.1:8443";
+  std::string data_dir = "krest-data";
+  bool tls = true;  // false: plain HTTP, for use behind a TLS-terminating load balancer
+  std::string tls_cert;  // PEM chain; with tls_key. Empty: a self-signed pair in <data_dir>/tls/
+  std::string tls_key;
+  std::int64_t threads = 0;  // 0: one per core
+  std::string auth = "none";
+
+  // Limits.
+  std::int64_t max_header_bytes = 16 * 1024;
+  std::int64_t max_body_bytes = 64 * 1024 * 1024;
+  std::int64_t max_records_per_request = 100000;
+  std::int64_t max_consume_count = 100000;
+  std::int64_t max_connections = 10000;
+
+  // Timeouts, milliseconds.
+  std::int64_t idle_timeout_ms = 60000;        // keep-alive connection with no request in progress
+  std::int64_t header_timeout_ms = 10000;      // from a request's first byte to the end of its header
+  std::int64_t body_timeout_ms = 60000;        // to receive the body
+  std::int64_t write_timeout_ms = 60000;       // to send a response
+  std::int64_t handshake_timeout_ms = 10000;   // TLS handshake
+  std::int64_t shutdown_grace_ms = 10000;      // SIGTERM: time given to requests in flight
+
+  // The embedded log.
+  std::string durability = "fsync";  // fsync | interval | none
+  std::int64_t fsync_interval_ms = 1000;
+  std::int64_t default_partitions = 1;
+  std::int64_t default_retention_ms = 7LL * 24 * 3600 * 1000;
+  std::int64_t default_retention_bytes = -1;
+  std::int64_t default_segment_bytes = 128LL * 1024 * 1024;
+  std::int64_t default_max_message_bytes = 1048588;  // Kafka's default
+  std::int64_t retention_check_interval_ms = 5000;
+  std::string advertised_host = "localhost";  // reported as the broker's hostName
+};
+
+// Adds --config and one flag per field. Flags given on the command line override the file.
+void add_config_options(CLI::App& app, ProxyConfig& config);
+
+// Applies a JSON config document. Throws std::invalid_argument naming the field and the problem.
+void apply_json_config(ProxyConfig& config, const std::string& json_text, const std::string& origin);
+
+// Checks every field and cross-field rule; returns all problems found (empty when valid).
+std::vector<std::string> validate(const ProxyConfig& config);
+
+// The table as Markdown, for docs/CONFIGURATION.md.
+std::string describe_fields();
+
+}  // namespace krest::proxy

@@ -1,0 +1,28 @@
+#include "api/consume_body.hpp"
+#include "routes/route_context.hpp"
+
+namespace krest::proxy {
+
+boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
+  const std::string topic = topic_param(m.params[0]);
+  FetchRequest fetch;
+  fetch.partition = partition_param(m.params[1]);
+  fetch.offset = offset_param(m.params[2]);
+  fetch.max_records = m.has_count ? static_cast<std::size_t>(count_param(m.query_count, ctx.config.max_consume_count)) : 1;
+  fetch.max_bytes = api::kConsumeMaxBytes;
+
+  FetchResult result = co_await ctx.storage.fetch(topic, fetch);
+
+  std::string out;
+  out.reserve(32 + result.bytes + result.records.size() * 112);
+  api::ConsumeBodyWriter writer(out, fetch.partition);
+  for (const auto& r : result.records) writer.add({r.offset, r.timestamp_ms, result.key(r), result.value(r)});
+  writer.finish();
+  ctx.metrics.add_records_out(result.records.size(), result.bytes);
+
+  Response res = json_reply(req, std::move(out));
+  res.set(api::kNextOffsetHeader, std::to_string(result.next_offset));
+  co_return res;
+}
+
+}  // namespace krest::proxy

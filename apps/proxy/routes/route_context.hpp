@@ -1,0 +1,34 @@
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include "config/proxy_config.hpp"
+#include "routes/reply.hpp"
+#include "routes/router.hpp"
+#include "server/proxy_metrics.hpp"
+#include "storage/storage.hpp"
+
+namespace krest::proxy {
+
+// What every handler may use. Handlers throw ProxyError; handle_request maps it.
+struct RouteContext {
+  Storage& storage;
+  ProxyMetrics& metrics;
+  const ProxyConfig& config;
+};
+
+boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req);
+
+// One handler per route family, each in its own file.
+boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+Response topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+Response metadata_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+Response status_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+
+// Path and query parameters, checked; errors name the parameter and the value.
+std::string topic_param(const std::string& raw);
+std::int32_t partition_param(const std::string& raw);
+std::int64_t offset_param(const std::string& raw);
+std::int64_t count_param(const std::string& raw, std::int64_t max);
+
+}  // namespace krest::proxy

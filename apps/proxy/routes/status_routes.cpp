@@ -1,0 +1,21 @@
+#include <boost/beast/http/field.hpp>
+
+#include "metrics/prometheus.hpp"
+#include "routes/route_context.hpp"
+
+namespace krest::proxy {
+namespace http = boost::beast::http;
+
+Response status_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
+  if (m.route == Route::metrics) {
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, metrics::kPrometheusContentType);
+    res.body() = ctx.metrics.render();
+    res.prepare_payload();
+    return res;
+  }
+  // /v1/status and /health: serving means healthy for the embedded log.
+  return json_reply(req, "{\"status\":\"OK\"}");
+}
+
+}  // namespace krest::proxy

@@ -1,0 +1,136 @@
+#include "server/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <thread>
+
+namespace krest::proxy {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+Server::Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& metrics, asio::ssl::context* tls)
+    : config_(config),
+      tls_(tls),
+      workers_([&] {
+        std::vector<std::unique_ptr<Worker>> w;
+        auto n = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+        for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) w.push_back(std::make_unique<Worker>());
+        return w;
+      }()),
+      acceptor_(workers_[0]->ioc),
+      signals_(workers_[0]->ioc, SIGINT, SIGTERM),
+      env_{routes, config, metrics, stopping_} {}
+
+Server::~Server() = default;
+
+tcp::endpoint Server::bind() {
+  const auto colon = config_.listen.rfind(':');
+  std::string host = config_.listen.substr(0, colon);
+  const std::string port = config_.listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  tcp::resolver resolver(workers_[0]->ioc);
+  auto results = resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty())
+    throw std::runtime_error("cannot resolve listen address '" + config_.listen + "': " + ec.message());
+  tcp::endpoint ep = results.begin()->endpoint();
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + config_.listen + ": " + ec.message());
+  return acceptor_.local_endpoint();
+}
+
+void Server::run() {
+  for (auto& w : workers_) w->guard.emplace(w->ioc.get_executor());
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: finishing requests in flight, then stopping", sig);
+    begin_stop();
+  });
+  asio::co_spawn(workers_[0]->ioc, accept_loop(), asio::detached);
+  for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->thread = std::thread([w = workers_[i].get()] { w->ioc.run(); });
+  workers_[0]->ioc.run();
+  for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->thread.join();
+}
+
+void Server::request_stop() {
+  asio::post(workers_[0]->ioc, [this] { begin_stop(); });
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  std::size_t next = 0;
+  for (;;) {
+    Worker& w = *workers_[next++ % workers_.size()];
+    auto [ec, socket] = co_await acceptor_.async_accept(w.ioc, asio::as_tuple(asio::use_awaitable));
+    if (stopping_.load()) co_return;
+    if (ec) {
+      // Out of file descriptors and the like: wait a moment rather than spin.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (env_.metrics.open_connections() >= config_.max_connections) {
+      env_.metrics.connection_rejected();
+      continue;  // the socket closes as it goes out of scope
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    ++sessions_;
+    auto session = tls_ ? serve_tls(std::move(socket), *tls_, env_, w) : serve_plain(std::move(socket), env_, w);
+    asio::co_spawn(w.ioc, std::move(session), [this](std::exception_ptr e) {
+      --sessions_;
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("connection ended by an unexpected error: {}", ex.what());
+      }
+    });
+  }
+}
+
+void Server::begin_stop() {
+  if (stopping_.exchange(true)) return;
+  boost::system::error_code ignored;
+  signals_.cancel(ignored);
+  acceptor_.close(ignored);
+  for (auto& w : workers_) {
+    asio::post(w->ioc, [w = w.get()] {
+      for (auto* s : w->sessions)
+        if (s->idle) s->cancel();
+    });
+  }
+  asio::co_spawn(workers_[0]->ioc, drain(), asio::detached);
+}
+
+asio::awaitable<void> Server::drain() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.shutdown_grace_ms);
+  asio::steady_timer timer(workers_[0]->ioc);
+  while (sessions_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    // Sessions that were busy when the stop began go idle after answering; close those too.
+    for (auto& w : workers_) {
+      asio::post(w->ioc, [w = w.get()] {
+        for (auto* s : w->sessions)
+          if (s->idle) s->cancel();
+      });
+    }
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (sessions_.load() > 0) spdlog::warn("{} connection(s) still busy after the grace period; closing them", sessions_.load());
+  for (auto& w : workers_) {
+    w->guard.reset();
+    w->ioc.stop();
+  }
+}
+
+}  // namespace krest::proxy

@@ -1,0 +1,47 @@
+#pragma once
+// The listener and its workers: one thread per core, each with its own io_context. Worker 0 also
+// accepts and hands connections out round-robin.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "server/session.hpp"
+#include "server/worker.hpp"
+
+namespace krest::proxy {
+
+class Server {
+ public:
+  // `tls` null: plain HTTP.
+  Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& metrics, boost::asio::ssl::context* tls);
+  ~Server();
+
+  // Binds the listen address; returns the bound endpoint (the real port when 0 was asked).
+  // Throws std::runtime_error naming the address on failure.
+  boost::asio::ip::tcp::endpoint bind();
+
+  // Serves until SIGINT/SIGTERM or request_stop(); then finishes requests in flight (up to
+  // shutdown_grace_ms) and returns.
+  void run();
+  void request_stop();  // thread-safe
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> drain();
+  void begin_stop();
+
+  const ProxyConfig& config_;
+  boost::asio::ssl::context* tls_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::signal_set signals_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> sessions_{0};
+  SessionEnv env_;
+};
+
+}  // namespace krest::proxy

@@ -1,0 +1,149 @@
+#include "server/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+
+namespace krest::proxy {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+template <class Stream>
+asio::awaitable<void> reply_and_close(Stream& stream, SessionEnv& env, unsigned status, std::string_view message) {
+  Response res = error_reply(11, status, message);
+  res.keep_alive(false);
+  res.set(http::field::server, "krest-proxy");
+  beast::get_lowest_layer(stream).expires_after(milliseconds(env.config.write_timeout_ms));
+  co_await http::async_write(stream, res, kTuple);
+  env.metrics.record_request(Route::unknown, status, 0);
+}
+
+bool expects_continue(const Request& req) {
+  auto it = req.find(http::field::expect);
+  return it != req.end() && beast::iequals(it->value(), "100-continue");
+}
+
+template <class Stream>
+asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionControl& ctl) {
+  const ProxyConfig& config = env.config;
+  auto& socket = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  for (;;) {
+    if (env.stopping.load()) co_return;
+    if (buffer.size() == 0) {
+      // Waiting for the next request: only the idle timeout applies, and shutdown may end the wait.
+      ctl.idle = true;
+      socket.expires_after(milliseconds(config.idle_timeout_ms));
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), kTuple);
+      ctl.idle = false;
+      if (ec) co_return;  // the client closed, the idle timeout passed, or the server is stopping
+      buffer.commit(n);
+    }
+
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
+    parser.body_limit(static_cast<std::uint64_t>(config.max_body_bytes));
+    // A slow sender (slowloris) gets header_timeout for the whole header, however it trickles in.
+    socket.expires_after(milliseconds(config.header_timeout_ms));
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    if (hec == http::error::header_limit) {
+      co_await reply_and_close(stream, env, 431, "request header larger than max_header_bytes = " +
+                                                      std::to_string(config.max_header_bytes));
+      co_return;
+    }
+    if (hec == beast::error::timeout || hec == http::error::end_of_stream || hec == asio::error::eof ||
+        hec == asio::error::connection_reset || hec == asio::error::operation_aborted)
+      co_return;
+    if (hec) {
+      co_await reply_and_close(stream, env, 400, "malformed HTTP request: " + hec.message());
+      co_return;
+    }
+    if (auto length = parser.content_length(); length && *length > static_cast<std::uint64_t>(config.max_body_bytes)) {
+      co_await reply_and_close(stream, env, 413, "request body of " + std::to_string(*length) +
+                                                      " bytes is larger than max_body_bytes = " +
+                                                      std::to_string(config.max_body_bytes));
+      co_return;
+    }
+    if (!parser.is_done()) {
+      if (expects_continue(parser.get())) {
+        http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+        socket.expires_after(milliseconds(config.write_timeout_ms));
+        auto [cec, cn] = co_await http::async_write(stream, cont, kTuple);
+        if (cec) co_return;
+      }
+      socket.expires_after(milliseconds(config.body_timeout_ms));
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+      if (bec == http::error::body_limit) {
+        co_await reply_and_close(stream, env, 413, "request body is larger than max_body_bytes = " +
+                                                        std::to_string(config.max_body_bytes));
+        co_return;
+      }
+      if (bec) co_return;  // timeout or disconnect in the middle of a body: nothing to answer
+    }
+
+    Request req = parser.release();
+    // The handler may wait for the disk; the connection's deadline must not cut that short.
+    socket.expires_never();
+    Response res = co_await handle_request(env.routes, req);
+    const bool keep_alive = req.keep_alive() && !env.stopping.load();
+    res.keep_alive(keep_alive);
+    res.set(http::field::server, "krest-proxy");
+    socket.expires_after(milliseconds(config.write_timeout_ms));
+    auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+    if (wec || !keep_alive) co_return;
+  }
+}
+
+// Counts the connection for /metrics for as long as the session lives.
+struct ConnectionGauge {
+  ProxyMetrics& m;
+  explicit ConnectionGauge(ProxyMetrics& metrics) : m(metrics) { m.connection_opened(); }
+  ~ConnectionGauge() { m.connection_closed(); }
+};
+
+}  // namespace
+
+asio::awaitable<void> serve_tls(asio::ip::tcp::socket socket, asio::ssl::context& tls, SessionEnv& env,
+                                Worker& worker) {
+  ConnectionGauge gauge(env.metrics);
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
+  SessionControl ctl;
+  ctl.cancel = [&stream] { beast::get_lowest_layer(stream).cancel(); };
+  auto registration = worker.add(&ctl);
+
+  beast::get_lowest_layer(stream).expires_after(milliseconds(env.config.handshake_timeout_ms));
+  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (ec) co_return;
+  co_await serve_requests(stream, env, ctl);
+  // Send close_notify so clients can tell a clean end from a truncation; do not wait long for theirs.
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(kTuple);
+}
+
+asio::awaitable<void> serve_plain(asio::ip::tcp::socket socket, SessionEnv& env, Worker& worker) {
+  ConnectionGauge gauge(env.metrics);
+  beast::tcp_stream stream(std::move(socket));
+  SessionControl ctl;
+  ctl.cancel = [&stream] { stream.cancel(); };
+  auto registration = worker.add(&ctl);
+  co_await serve_requests(stream, env, ctl);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace krest::proxy

@@ -1,0 +1,327 @@
+#include "storage/embedded_log.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "api/partitioner.hpp"
+#include "proxy_error.hpp"
+#include "storage/record_frame.hpp"
+
+namespace krest::proxy {
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The topic properties the embedded log acts on; the rest are stored and reported as given.
+struct TopicSettings {
+  LogSettings log;
+  std::int64_t max_message_bytes = 0;
+};
+
+std::int64_t property_int(const std::map<std::string, std::string>& props, const std::string& name,
+                          std::int64_t fallback, std::int64_t min) {
+  auto it = props.find(name);
+  if (it == props.end()) return fallback;
+  std::int64_t v = 0;
+  const auto& s = it->second;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size() || v < min)
+    throw ProxyError(ErrorKind::bad_request, "topic_properties." + name + " = '" + s + "' must be an integer >= " +
+                                                 std::to_string(min));
+  return v;
+}
+
+TopicSettings resolve_settings(const api::TopicSpec& spec, const EmbeddedLogOptions& o) {
+  TopicSettings t;
+  const auto& p = spec.properties;
+  t.log.retention_ms = property_int(p, "retention.ms", o.default_retention_ms, -1);
+  t.log.retention_bytes = property_int(p, "retention.bytes", o.default_retention_bytes, -1);
+  t.log.segment_bytes = property_int(p, "segment.bytes", o.default_segment_bytes, 1024);
+  t.max_message_bytes = property_int(p, "max.message.bytes", o.default_max_message_bytes, 1);
+  if (auto it = p.find("cleanup.policy"); it != p.end() && it->second != "delete")
+    throw ProxyError(ErrorKind::bad_request, "topic_properties.cleanup.policy = '" + it->second +
+                                                 "' is not supported by the embedded log (only 'delete')");
+  t.log.track_unsynced = o.durability != DurabilityPolicy::none;
+  t.log.sync_directories = o.durability != DurabilityPolicy::none;
+  return t;
+}
+
+void write_file_durably(const fs::path& path, const std::string& content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+            ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw ProxyError(ErrorKind::insufficient_storage, "cannot write " + path.string());
+}
+
+void sync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+struct EmbeddedLog::Topic {
+  std::string name;
+  api::TopicSpec spec;
+  TopicSettings settings;
+  std::vector<std::shared_ptr<PartitionLog>> partitions;
+  // Keyless records of one request go to one partition, the next request's to the next
+  // (Kafka's sticky partitioning): fewer, larger frames than spreading record by record.
+  std::atomic<std::uint32_t> sticky{0};
+};
+
+EmbeddedLog::EmbeddedLog(EmbeddedLogOptions options)
+    : options_(std::move(options)),
+      topics_dir_(options_.data_dir / "topics"),
+      durability_(options_.durability, options_.fsync_interval, [this] { sync_all(); }) {
+  fs::create_directories(topics_dir_);
+  for (const auto& entry : fs::directory_iterator(topics_dir_)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with(".")) {
+      // A create or delete that a crash interrupted: never visible, safe to finish removing.
+      fs::remove_all(entry.path());
+      continue;
+    }
+    if (entry.is_directory()) topics_[name] = open_topic(name);
+  }
+  spdlog::info("embedded log: {} topic(s) in {}", topics_.size(), options_.data_dir.string());
+}
+
+EmbeddedLog::~EmbeddedLog() { stop(); }
+
+std::shared_ptr<EmbeddedLog::Topic> EmbeddedLog::open_topic(const std::string& name) const {
+  fs::path dir = topics_dir_ / name;
+  std::ifstream in(dir / "topic.json", std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = api::parse_topic_spec(text.str());
+  if (!in || std::holds_alternative<std::string>(parsed))
+    throw std::runtime_error("cannot read " + (dir / "topic.json").string());
+  auto t = std::make_shared<Topic>();
+  t->name = name;
+  t->spec = std::get<api::TopicSpec>(parsed);
+  t->settings = resolve_settings(t->spec, options_);
+  for (std::int32_t p = 0; p < t->spec.partition_count.value_or(1); ++p)
+    t->partitions.push_back(PartitionLog::open(dir / std::to_string(p), p, t->settings.log));
+  return t;
+}
+
+void EmbeddedLog::start() {
+  durability_.start();
+  retention_thread_ = std::thread([this] { run_retention(); });
+}
+
+void EmbeddedLog::stop() {
+  {
+    std::lock_guard lock(retention_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  retention_cv_.notify_all();
+  if (retention_thread_.joinable()) retention_thread_.join();
+  durability_.stop();
+  if (options_.durability != DurabilityPolicy::none) sync_all();
+}
+
+std::vector<std::shared_ptr<EmbeddedLog::Topic>> EmbeddedLog::snapshot() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::shared_ptr<Topic>> out;
+  for (const auto& [name, t] : topics_) out.push_back(t);
+  return out;
+}
+
+void EmbeddedLog::sync_all() {
+  for (const auto& t : snapshot())
+    for (const auto& p : t->partitions)
+      if (p->written_mark() > p->synced_mark()) p->sync();
+}
+
+void EmbeddedLog::run_retention() {
+  std::unique_lock lock(retention_mu_);
+  while (!retention_cv_.wait_for(lock, options_.retention_interval, [&] { return stopping_; })) {
+    lock.unlock();
+    const std::int64_t now = now_ms();
+    for (const auto& t : snapshot())
+      for (const auto& p : t->partitions) p->enforce_retention(now);
+    lock.lock();
+  }
+}
+
+std::shared_ptr<EmbeddedLog::Topic> EmbeddedLog::find(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) throw ProxyError(ErrorKind::not_found, "topic '" + name + "' not found");
+  return it->second;
+}
+
+std::vector<std::string> EmbeddedLog::list_topics() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, t] : topics_)
+    if (!name.starts_with("__")) names.push_back(name);  // internal topics are left out, as on Kafka
+  return names;
+}
+
+void EmbeddedLog::create_topic(const std::string& name, const api::TopicSpec& requested) {
+  api::TopicSpec spec = requested;
+  if (!spec.partition_count) spec.partition_count = options_.default_partitions;
+  if (!spec.replication_factor) spec.replication_factor = 1;
+  resolve_settings(spec, options_);  // reject bad properties before touching the disk
+
+  std::unique_lock lock(mu_);
+  if (topics_.contains(name)) throw ProxyError(ErrorKind::conflict, "topic '" + name + "' already exists");
+  // Build the topic under a hidden name and rename it into place: a crash leaves either no topic or
+  // a complete topic.json, never a half-written one.
+  fs::path staging = topics_dir_ / (".creating-" + name);
+  fs::remove_all(staging);
+  fs::create_directories(staging);
+  write_file_durably(staging / "topic.json", api::write_topic_spec(spec));
+  sync_dir(staging);
+  fs::rename(staging, topics_dir_ / name);
+  sync_dir(topics_dir_);
+  topics_[name] = open_topic(name);
+}
+
+void EmbeddedLog::delete_topic(const std::string& name) {
+  fs::path doomed;
+  {
+    std::unique_lock lock(mu_);
+    auto it = topics_.find(name);
+    if (it == topics_.end()) throw ProxyError(ErrorKind::not_found, "topic '" + name + "' not found");
+    doomed = topics_dir_ / (".deleted-" + name + "-" + std::to_string(now_ms()));
+    fs::rename(topics_dir_ / name, doomed);
+    sync_dir(topics_dir_);
+    topics_.erase(it);
+  }
+  // Requests still holding the topic keep their open files; the space is freed when they finish.
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+}
+
+std::vector<api::BrokerEndpoint> EmbeddedLog::brokers() const {
+  return {api::BrokerEndpoint{options_.advertised_host, advertised_port_, 0, std::nullopt}};
+}
+
+api::PartitionMetadata EmbeddedLog::describe(const Topic& t, std::int32_t p) const {
+  api::PartitionMetadata m;
+  m.partition_id = p;
+  m.earliest_offset = t.partitions[static_cast<std::size_t>(p)]->earliest_offset();
+  m.latest_offset = t.partitions[static_cast<std::size_t>(p)]->next_offset();
+  m.leader = brokers().front();
+  m.replicas = {m.leader};
+  m.isr = {m.leader};
+  return m;
+}
+
+std::vector<api::PartitionMetadata> EmbeddedLog::partitions(const std::string& topic) const {
+  auto t = find(topic);
+  std::vector<api::PartitionMetadata> out;
+  for (std::size_t p = 0; p < t->partitions.size(); ++p) out.push_back(describe(*t, static_cast<std::int32_t>(p)));
+  return out;
+}
+
+api::PartitionMetadata EmbeddedLog::partition(const std::string& topic, std::int32_t p) const {
+  auto t = find(topic);
+  if (p < 0 || static_cast<std::size_t>(p) >= t->partitions.size())
+    throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " + std::to_string(p) + " (it has " +
+                                               std::to_string(t->partitions.size()) + ")");
+  return describe(*t, p);
+}
+
+asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::string& topic,
+                                                                   const api::ProduceBody& body) {
+  auto t = find(topic);
+  const auto count = static_cast<std::int32_t>(t->partitions.size());
+  const std::int32_t sticky = static_cast<std::int32_t>(t->sticky.fetch_add(1, std::memory_order_relaxed) % count);
+
+  // Check every record before writing any: a request is stored whole or not at all.
+  std::vector<RecordPosition> positions(body.size());
+  bool one_partition = true;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const auto& r = body.record(i);
+    if (body.payload_bytes(r) > static_cast<std::size_t>(t->settings.max_message_bytes))
+      throw ProxyError(ErrorKind::bad_request, "records[" + std::to_string(i) + "] is " +
+                                                   std::to_string(body.payload_bytes(r)) +
+                                                   " bytes; the topic's max.message.bytes is " +
+                                                   std::to_string(t->settings.max_message_bytes));
+    std::int32_t p = sticky;
+    if (r.partition) {
+      if (*r.partition >= count)
+        throw ProxyError(ErrorKind::bad_request, "records[" + std::to_string(i) + "].partition " +
+                                                     std::to_string(*r.partition) + " is out of range: topic '" +
+                                                     topic + "' has " + std::to_string(count) + " partition(s)");
+      p = *r.partition;
+    } else if (r.has_key) {
+      p = api::partition_for_key(body.key(r), count);
+    }
+    positions[i].partition = p;
+    one_partition = one_partition && p == positions[0].partition;
+  }
+
+  const std::int64_t ts = now_ms();
+  std::vector<std::pair<std::shared_ptr<PartitionLog>, std::uint64_t>> marks;
+  std::string frame;
+  auto write_partition = [&](std::int32_t p) {
+    FrameBuilder builder(frame);
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      if (positions[i].partition != p) continue;
+      const auto& r = body.record(i);
+      builder.add(r.has_key ? std::optional(body.key(r)) : std::nullopt, body.value(r));
+    }
+    if (builder.records() == 0) return;
+    builder.seal();
+    auto& log = t->partitions[static_cast<std::size_t>(p)];
+    AppendResult res = log->append(frame, builder.records(), ts);
+    std::int64_t next = res.base_offset;
+    for (auto& pos : positions)
+      if (pos.partition == p) pos.offset = next++;
+    marks.emplace_back(log, res.mark);
+  };
+  if (one_partition) {
+    if (!positions.empty()) write_partition(positions[0].partition);
+  } else {
+    for (std::int32_t p = 0; p < count; ++p) write_partition(p);
+  }
+
+  if (durability_.policy() == DurabilityPolicy::fsync) {
+    for (auto& [log, mark] : marks) {
+      auto [ec] = co_await durability_.async_wait(log, mark, asio::as_tuple(asio::use_awaitable));
+      if (ec)
+        throw ProxyError(ErrorKind::unavailable, "partition " + std::to_string(log->id()) +
+                                                     " could not be synced to disk; the request is not acknowledged");
+    }
+  }
+  co_return positions;
+}
+
+asio::awaitable<FetchResult> EmbeddedLog::fetch(const std::string& topic, const FetchRequest& request) {
+  auto t = find(topic);
+  if (request.partition < 0 || static_cast<std::size_t>(request.partition) >= t->partitions.size())
+    throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " +
+                                               std::to_string(request.partition) + " (it has " +
+                                               std::to_string(t->partitions.size()) + ")");
+  FetchResult out;
+  t->partitions[static_cast<std::size_t>(request.partition)]->read(request, out);
+  co_return out;
+}
+
+}  // namespace krest::proxy

@@ -1,0 +1,75 @@
+#pragma once
+// What routes need from a backend: the embedded log today, a Kafka cluster later. Methods throw
+// ProxyError for anything a client must hear about (unknown topic, bad partition, disk full).
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/metadata_body.hpp"
+#include "api/produce_body.hpp"
+#include "api/topic_spec.hpp"
+
+namespace krest::proxy {
+
+struct RecordPosition {
+  std::int32_t partition;
+  std::int64_t offset;
+};
+
+struct FetchRequest {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::size_t max_records = 1;
+  std::size_t max_bytes = 0;  // of keys and values; at least one record is returned regardless
+};
+
+// Records of one fetch. Keys and values live in `data`; records hold positions into it so the
+// buffer can grow while it is filled.
+struct FetchResult {
+  struct Record {
+    std::int64_t offset;
+    std::int64_t timestamp_ms;
+    std::int32_t key_len;  // -1: no key
+    std::uint32_t key_pos;
+    std::uint32_t value_pos;
+    std::uint32_t value_len;
+  };
+  std::vector<char> data;
+  std::vector<Record> records;
+  std::int64_t next_offset = 0;
+  std::size_t bytes = 0;  // keys and values returned
+
+  std::optional<std::string_view> key(const Record& r) const {
+    if (r.key_len < 0) return std::nullopt;
+    return std::string_view(data.data() + r.key_pos, static_cast<std::size_t>(r.key_len));
+  }
+  std::string_view value(const Record& r) const { return {data.data() + r.value_pos, r.value_len}; }
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  virtual std::vector<std::string> list_topics() const = 0;
+  virtual void create_topic(const std::string& name, const api::TopicSpec& spec) = 0;
+  virtual void delete_topic(const std::string& name) = 0;
+  virtual std::vector<api::BrokerEndpoint> brokers() const = 0;
+  virtual std::vector<api::PartitionMetadata> partitions(const std::string& topic) const = 0;
+  virtual api::PartitionMetadata partition(const std::string& topic, std::int32_t partition) const = 0;
+
+  // Stores every record of the body or none of them; returns one position per record, in order,
+  // once they are durable by the configured policy.
+  virtual boost::asio::awaitable<std::vector<RecordPosition>> produce(const std::string& topic,
+                                                                       const api::ProduceBody& body) = 0;
+  virtual boost::asio::awaitable<FetchResult> fetch(const std::string& topic, const FetchRequest& request) = 0;
+
+  // Background work (syncing, retention) runs between start() and stop().
+  virtual void start() = 0;
+  virtual void stop() = 0;
+};
+
+}  // namespace krest::proxy

@@ -1,0 +1,51 @@
+#pragma once
+// GET /v1/consumer/topics/{t}/partitions/{p}/offsets/{o}?count=n
+// 200 {"records":[{"key":string|null,"value":string,"partition":p,"offset":o,"timestamp":ms,
+//                  "timestampType":"CreateTime"}, ...]} with header NextOffset.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace krest::api {
+
+// The published limit: a consume response holds at most 6 MB of record data (keys and values),
+// but always at least one record when one exists.
+inline constexpr std::size_t kConsumeMaxBytes = 6 * 1024 * 1024;
+inline constexpr const char* kNextOffsetHeader = "NextOffset";
+
+struct ConsumedRecordView {
+  std::int64_t offset = 0;
+  std::int64_t timestamp_ms = 0;
+  std::optional<std::string_view> key;
+  std::string_view value;
+};
+
+// Server side: writes the response body record by record.
+class ConsumeBodyWriter {
+ public:
+  ConsumeBodyWriter(std::string& out, std::int32_t partition);
+  void add(const ConsumedRecordView& r);
+  void finish();
+
+ private:
+  std::string& out_;
+  std::int32_t partition_;
+  bool first_ = true;
+};
+
+struct ConsumedRecord {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::int64_t timestamp_ms = 0;
+  std::string timestamp_type;
+  std::optional<std::string> key;
+  std::string value;
+};
+
+// Client side: accepts the {"records":[...]} object krest-proxy and HDInsight send, and the bare
+// array the reference page shows. Returns an error message naming what was wrong, or nothing.
+std::optional<std::string> parse_consume_body(std::string_view body, std::vector<ConsumedRecord>& out);
+
+}  // namespace krest::api

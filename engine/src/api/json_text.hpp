@@ -1,0 +1,19 @@
+#pragma once
+// Appending JSON text straight into an output buffer. The hot paths (consume responses, produce
+// bodies) write records this way instead of building a DOM first.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace krest::api {
+
+// Appends `s` as a quoted JSON string. `s` must be valid UTF-8 (everything krest stores came from a
+// validated JSON document); only `"`, `\` and control characters need escaping.
+void append_json_string(std::string& out, std::string_view s);
+
+// The same escaping without the surrounding quotes, for text written in parts.
+void append_json_escaped(std::string& out, std::string_view s);
+
+void append_int(std::string& out, std::int64_t v);
+
+}  // namespace krest::api

@@ -1,0 +1,33 @@
+#pragma once
+// Metadata shapes: BrokerEndpoint {"hostName","port","id","rack"}, PartitionMetadata
+// {"partition_id","earliest_offset","latest_offset","leader","replicas","isr"}, topic lists.
+// The mixed snake_case and camelCase names are the API's own; keep them exactly.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace krest::api {
+
+struct BrokerEndpoint {
+  std::string host_name;
+  std::int32_t port = 0;
+  std::int32_t id = 0;
+  std::optional<std::string> rack;
+};
+
+struct PartitionMetadata {
+  std::int32_t partition_id = 0;
+  std::int64_t earliest_offset = 0;
+  std::int64_t latest_offset = 0;  // the high-water mark: the offset the next record gets
+  BrokerEndpoint leader;
+  std::vector<BrokerEndpoint> replicas;
+  std::vector<BrokerEndpoint> isr;
+};
+
+std::string write_brokers(const std::vector<BrokerEndpoint>& brokers);
+std::string write_topic_list(const std::vector<std::string>& topics);
+std::string write_partition(const PartitionMetadata& p);
+std::string write_partitions(const std::string& topic, const std::vector<PartitionMetadata>& ps);
+
+}  // namespace krest::api

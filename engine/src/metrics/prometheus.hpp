@@ -1,0 +1,19 @@
+#pragma once
+// Prometheus text exposition format 0.0.4, written into a string.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "metrics/histogram.hpp"
+
+namespace krest::metrics {
+
+inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+void append_family(std::string& out, std::string_view name, std::string_view type, std::string_view help);
+// `labels` is the inside of the braces, e.g. `route="produce",status="200"`, or empty.
+void append_sample(std::string& out, std::string_view name, std::string_view labels, double value);
+void append_histogram(std::string& out, std::string_view name, std::string_view labels,
+                      const LatencyHistogram::Snapshot& s);
+
+}  // namespace krest::metrics

@@ -1,0 +1,81 @@
+#include <catch2/catch.hpp>
+
+#include "api/consume_body.hpp"
+#include "api/error_body.hpp"
+#include "api/json_text.hpp"
+#include "api/topic_name.hpp"
+#include "api/topic_spec.hpp"
+
+using namespace krest::api;
+
+TEST_CASE("consume body: what the writer writes, the reader reads back", "[unit][api]") {
+  std::string out;
+  ConsumeBodyWriter w(out, 3);
+  w.add({10, 1700000000000, std::string_view("k"), "v \"1\"\n\x01"});
+  w.add({11, 1700000000001, std::nullopt, ""});
+  w.finish();
+  std::vector<ConsumedRecord> records;
+  REQUIRE_FALSE(parse_consume_body(out, records));
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].partition == 3);
+  CHECK(records[0].offset == 10);
+  CHECK(records[0].timestamp_ms == 1700000000000);
+  CHECK(records[0].timestamp_type == "CreateTime");
+  CHECK(*records[0].key == "k");
+  CHECK(records[0].value == "v \"1\"\n\x01");
+  CHECK_FALSE(records[1].key);
+  CHECK(records[1].value.empty());
+}
+
+TEST_CASE("consume body: the reader also accepts the bare array the reference page shows", "[unit][api]") {
+  std::vector<ConsumedRecord> records;
+  REQUIRE_FALSE(parse_consume_body(R"([{"key":"a","value":"b","partition":0,"offset":5,"timestamp":1,"timestampType":"LogAppendTime"}])", records));
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].offset == 5);
+  CHECK(records[0].timestamp_type == "LogAppendTime");
+}
+
+TEST_CASE("consume body: the reader names what is wrong", "[unit][api]") {
+  std::vector<ConsumedRecord> records;
+  CHECK_THAT(*parse_consume_body("{", records), Catch::Contains("malformed JSON"));
+  CHECK_THAT(*parse_consume_body(R"({"x":1})", records), Catch::Contains("neither"));
+  CHECK_THAT(*parse_consume_body(R"({"records":[{"value":"v","partition":0}]})", records), Catch::Contains("records[0].offset"));
+  CHECK_THAT(*parse_consume_body(R"({"records":[{"value":1,"partition":0,"offset":1}]})", records), Catch::Contains("records[0].value"));
+}
+
+TEST_CASE("json text: control characters are escaped, UTF-8 passes through", "[unit][api]") {
+  std::string out;
+  append_json_string(out, std::string("a\"b\\c\x1f\xc3\xa9", 8));
+  CHECK(out == "\"a\\\"b\\\\c\\u001f\xc3\xa9\"");
+  CHECK(write_error_body(404, "topic 'x' not found") == R"({"error_code":404,"message":"topic 'x' not found"})");
+}
+
+TEST_CASE("topic names follow Kafka's rules", "[unit][api]") {
+  CHECK_FALSE(check_topic_name("orders.v1_EU-2"));
+  CHECK_FALSE(check_topic_name(std::string(249, 'a')));
+  CHECK(check_topic_name(std::string(250, 'a')));
+  CHECK(check_topic_name(""));
+  CHECK(check_topic_name("."));
+  CHECK(check_topic_name(".."));
+  CHECK(check_topic_name("a/b"));
+  CHECK(check_topic_name("../etc"));
+  CHECK(check_topic_name("a b"));
+  CHECK(check_topic_name("caf\xc3\xa9"));
+}
+
+TEST_CASE("topic spec: numbers and strings as property values; bad shapes named", "[unit][api]") {
+  auto spec = parse_topic_spec(R"({"partition_count":3,"replication_factor":1,"topic_properties":{"retention.ms":604800000,"min.insync.replicas":"1"}})");
+  REQUIRE(std::holds_alternative<TopicSpec>(spec));
+  auto& s = std::get<TopicSpec>(spec);
+  CHECK(*s.partition_count == 3);
+  CHECK(s.properties.at("retention.ms") == "604800000");
+  CHECK(s.properties.at("min.insync.replicas") == "1");
+  CHECK(std::holds_alternative<TopicSpec>(parse_topic_spec("")));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partition_count":0})")), Catch::Contains("partition_count"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partition_count":"3"})")), Catch::Contains("partition_count must be an integer"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partition_count":3000000000})")), Catch::Contains("partition_count"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"topic_properties":{"a":[1]}})")), Catch::Contains("topic_properties.a"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partitions":3})")), Catch::Contains("unknown field 'partitions'"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec("[1]")), Catch::Contains("must be a JSON object"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec("{,}")), Catch::Contains("malformed JSON"));
+}

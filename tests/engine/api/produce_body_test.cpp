@@ -1,0 +1,134 @@
+#include <catch2/catch.hpp>
+
+#include "api/produce_body.hpp"
+
+using krest::api::parse_produce_body;
+using krest::api::ProduceBody;
+using krest::api::ProduceParseError;
+
+namespace {
+
+ProduceBody parse_ok(std::string_view body) {
+  ProduceBody out;
+  auto err = parse_produce_body(body, 1000, out);
+  INFO(body);
+  REQUIRE_FALSE(err);
+  return out;
+}
+
+std::string parse_error(std::string_view body, std::size_t max_records = 1000) {
+  ProduceBody out;
+  auto err = parse_produce_body(body, max_records, out);
+  INFO(body);
+  REQUIRE(err);
+  return err->message;
+}
+
+}  // namespace
+
+TEST_CASE("produce body: string values are stored as their characters", "[unit][api]") {
+  auto b = parse_ok(R"({"records":[{"key":"key1","value":"hello \"world\" \u00e9\n"}]})");
+  REQUIRE(b.size() == 1);
+  CHECK(b.record(0).has_key);
+  CHECK(b.key(b.record(0)) == "key1");
+  CHECK(b.value(b.record(0)) == "hello \"world\" \xc3\xa9\n");
+  CHECK_FALSE(b.record(0).partition);
+}
+
+TEST_CASE("produce body: other JSON values are stored as compact text with numbers exactly as written",
+          "[unit][api]") {
+  auto b = parse_ok(R"({"records":[
+      {"value": 5, "partition": 0},
+      {"value": 3.14},
+      {"value": -0.5e10},
+      {"value": 12345678901234567890123},
+      {"value": true}, {"value": false}, {"value": null},
+      {"value": { "a b" : [1, 2, {"x": null}], "s": "q\"uote", "e": {} , "n": []}},
+      {"value": [ {"k": 1}, "two", 3.0 ]},
+      {"key": {"id": 7}, "value": "v"}
+  ]})");
+  REQUIRE(b.size() == 10);
+  CHECK(b.value(b.record(0)) == "5");
+  CHECK(*b.record(0).partition == 0);
+  CHECK(b.value(b.record(1)) == "3.14");
+  CHECK(b.value(b.record(2)) == "-0.5e10");
+  CHECK(b.value(b.record(3)) == "12345678901234567890123");
+  CHECK(b.value(b.record(4)) == "true");
+  CHECK(b.value(b.record(5)) == "false");
+  CHECK(b.value(b.record(6)) == "null");
+  CHECK(b.value(b.record(7)) == R"({"a b":[1,2,{"x":null}],"s":"q\"uote","e":{},"n":[]})");
+  CHECK(b.value(b.record(8)) == R"([{"k":1},"two",3.0])");
+  CHECK(b.key(b.record(9)) == R"({"id":7})");
+  CHECK(b.value(b.record(9)) == "v");
+}
+
+TEST_CASE("produce body: a null key is no key and a null partition is no partition", "[unit][api]") {
+  auto b = parse_ok(R"({"records":[{"key":null,"partition":null,"value":"x"},{"value":""}]})");
+  CHECK_FALSE(b.record(0).has_key);
+  CHECK_FALSE(b.record(0).partition);
+  CHECK(b.value(b.record(1)).empty());
+}
+
+TEST_CASE("produce body: an empty records array is valid", "[unit][api]") {
+  CHECK(parse_ok(R"({"records":[]})").size() == 0);
+}
+
+TEST_CASE("produce body: malformed input is rejected with a message naming the problem", "[unit][api]") {
+  CHECK_THAT(parse_error(""), Catch::Contains("empty"));
+  CHECK_THAT(parse_error("{"), Catch::Contains("ends early"));
+  CHECK_THAT(parse_error("{\"records\":[}"), Catch::Contains("malformed JSON"));
+  CHECK_THAT(parse_error("[]"), Catch::Contains("must be a JSON object"));
+  CHECK_THAT(parse_error("\"text\""), Catch::Contains("must be a JSON object"));
+  CHECK_THAT(parse_error("{}"), Catch::Contains("missing field 'records'"));
+  CHECK_THAT(parse_error(R"({"records":{}})"), Catch::Contains("records must be an array"));
+  CHECK_THAT(parse_error(R"({"records":5})"), Catch::Contains("records must be an array"));
+  CHECK_THAT(parse_error(R"({"records":[5]})"), Catch::Contains("records[0] must be an object"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1},[]]})"), Catch::Contains("records[1] must be an object"));
+  CHECK_THAT(parse_error(R"({"records":[{"key":"k"}]})"), Catch::Contains("records[0] is missing the required field 'value'"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"vaule":2}]})"), Catch::Contains("unknown field 'records[0].vaule'"));
+  CHECK_THAT(parse_error(R"({"records":[],"extra":1})"), Catch::Contains("unknown field 'extra'"));
+  CHECK_THAT(parse_error(R"({"records":[],"records":[]})"), Catch::Contains("duplicate field 'records'"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"value":2}]})"), Catch::Contains("duplicate field 'records[0].value'"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1}]} x)"), Catch::Contains("malformed JSON"));
+}
+
+TEST_CASE("produce body: partition must be an int32 integer", "[unit][api]") {
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":-1}]})"), Catch::Contains("records[0].partition"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":2147483648}]})"), Catch::Contains("0 to 2147483647"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":99999999999999999999}]})"), Catch::Contains("records[0].partition"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":1.5}]})"), Catch::Contains("must be an integer"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":"0"}]})"), Catch::Contains("must be an integer"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":true}]})"), Catch::Contains("must be an integer"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":[0]}]})"), Catch::Contains("must be an integer"));
+  CHECK(*parse_ok(R"({"records":[{"value":1,"partition":2147483647}]})").record(0).partition == 2147483647);
+}
+
+TEST_CASE("produce body: invalid UTF-8 is rejected", "[unit][api]") {
+  CHECK_THAT(parse_error("{\"records\":[{\"value\":\"\xff\xfe\"}]}"), Catch::Contains("malformed JSON"));
+  CHECK_THAT(parse_error("{\"records\":[{\"value\":{\"\xc3\":1}}]}"), Catch::Contains("malformed JSON"));
+}
+
+TEST_CASE("produce body: the records limit is enforced while parsing", "[unit][api]") {
+  ProduceBody out;
+  auto err = parse_produce_body(R"({"records":[{"value":1},{"value":2},{"value":3}]})", 2, out);
+  REQUIRE(err);
+  CHECK(err->kind == ProduceParseError::Kind::too_many_records);
+  CHECK_THAT(err->message, Catch::Contains("limit is 2"));
+}
+
+TEST_CASE("produce body: the writer's output parses back to the same records", "[unit][api]") {
+  std::string body;
+  krest::api::ProduceBodyWriter w(body);
+  w.add_string_record("k\"1", "line with \t tab", 2);
+  w.add_string_record(std::nullopt, "");
+  w.add_json_record(R"({"id":1})", R"([1,2])");
+  w.finish();
+  auto b = parse_ok(body);
+  REQUIRE(b.size() == 3);
+  CHECK(b.key(b.record(0)) == "k\"1");
+  CHECK(b.value(b.record(0)) == "line with \t tab");
+  CHECK(*b.record(0).partition == 2);
+  CHECK_FALSE(b.record(1).has_key);
+  CHECK(b.key(b.record(2)) == R"({"id":1})");
+  CHECK(b.value(b.record(2)) == "[1,2]");
+}

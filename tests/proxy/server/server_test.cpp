@@ -1,0 +1,178 @@
+// Connection handling: keep-alive, pipelining, limits, timeouts, plain HTTP, clean shutdown.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <fstream>
+#include <thread>
+
+#include "support/proxy_fixture.hpp"
+
+using namespace krest::test;
+namespace http = boost::beast::http;
+
+namespace {
+
+double metric(HttpsClient& c, const std::string& name) {
+  auto text = c.get("/metrics").body();
+  auto at = text.find("\n" + name + " ");
+  REQUIRE(at != std::string::npos);
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("keep-alive: many requests share one connection", "[integration][server]") {
+  ProxyFixture f;
+  for (int i = 0; i < 50; ++i) REQUIRE(f.client->get("/v1/status").result_int() == 200);
+  CHECK(metric(*f.client, "krest_proxy_connections_total") == 1);
+  CHECK(metric(*f.client, "krest_proxy_open_connections") == 1);
+}
+
+TEST_CASE("pipelining: requests sent back to back are answered in order", "[integration][server]") {
+  ProxyFixture f;
+  REQUIRE(f.client->put("/v1/topics/p", R"({"partition_count":1})").result_int() == 200);
+  std::string body = R"({"records":[{"value":"one"}]})";
+  std::string pipelined =
+      "POST /v1/producer/topics/p HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body +
+      "GET /v1/consumer/topics/p/partitions/0/offsets/0 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+      "GET /v1/nothing HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  f.client->send_raw(pipelined);
+  auto r1 = f.client->read_reply();
+  auto r2 = f.client->read_reply();
+  auto r3 = f.client->read_reply();
+  CHECK(r1.body() == R"({"offsets":[{"partition":0,"offset":0}]})");
+  CHECK(json_of(r2).at("records").as_array()[0].at("value").as_string() == "one");
+  CHECK(r3.result_int() == 404);
+}
+
+TEST_CASE("an oversized header is 431 and the connection is closed", "[integration][server]") {
+  ProxyFixture f({"--max-header-bytes", "2048"});
+  f.client->send_raw("GET /v1/status HTTP/1.1\r\nHost: localhost\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n");
+  auto r = f.client->read_reply();
+  CHECK(r.result_int() == 431);
+  CHECK(f.client->closed_by_server());
+}
+
+TEST_CASE("a malformed request is 400 and the connection is closed", "[integration][server]") {
+  ProxyFixture f;
+  f.client->send_raw("THIS IS NOT HTTP\r\n\r\n");
+  auto r = f.client->read_reply();
+  CHECK(r.result_int() == 400);
+  CHECK_THAT(r.body(), Catch::Contains("malformed HTTP request"));
+  CHECK(f.client->closed_by_server());
+}
+
+TEST_CASE("a client that trickles its header (slowloris) is cut off", "[integration][server]") {
+  ProxyFixture f({"--header-timeout-ms", "300"});
+  f.client->send_raw("GET /v1/status HTTP/1.1\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  f.client->send_raw("Host: localhost\r\n");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(f.client->closed_by_server());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  // The server is fine for everyone else.
+  CHECK(f.connect().get("/v1/status").result_int() == 200);
+}
+
+TEST_CASE("a client that stops sending its body is cut off", "[integration][server]") {
+  ProxyFixture f({"--body-timeout-ms", "300"});
+  f.client->send_raw("POST /v1/producer/topics/t HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"rec");
+  CHECK(f.client->closed_by_server());
+}
+
+TEST_CASE("idle keep-alive connections are closed after idle_timeout_ms", "[integration][server]") {
+  ProxyFixture f({"--idle-timeout-ms", "300"});
+  REQUIRE(f.client->get("/v1/status").result_int() == 200);
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(f.client->closed_by_server());
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(250));
+}
+
+TEST_CASE("Expect: 100-continue gets an interim response before the body", "[integration][server]") {
+  ProxyFixture f;
+  REQUIRE(f.client->put("/v1/topics/e", "{}").result_int() == 200);
+  std::string body = R"({"records":[{"value":"x"}]})";
+  f.client->send_raw("POST /v1/producer/topics/e HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n");
+  auto interim = f.client->read_reply();
+  CHECK(interim.result_int() == 100);
+  f.client->send_raw(body);
+  CHECK(f.client->read_reply().result_int() == 200);
+}
+
+TEST_CASE("plain HTTP mode serves the same API without TLS", "[integration][server]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data", {"--tls", "false"});
+  CHECK(proxy.url().rfind("http://127.0.0.1:", 0) == 0);
+  HttpsClient c(proxy.port(), "");
+  CHECK(c.put("/v1/topics/plain", "{}").result_int() == 200);
+  CHECK(c.post("/v1/producer/topics/plain", R"({"records":[{"value":"x"}]})").result_int() == 200);
+  CHECK_FALSE(std::filesystem::exists(dir / "data" / "tls"));
+}
+
+TEST_CASE("the TLS listener refuses TLS 1.1 and plain HTTP", "[integration][server]") {
+  ProxyFixture f;
+  HttpsClient plain(f.proxy.port(), "", 3000);
+  plain.send_raw("GET /v1/status HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  CHECK_THROWS(plain.read_reply());
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ssl::context old(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(old.native_handle(), TLS1_1_VERSION);
+  SSL_CTX_set_max_proto_version(old.native_handle(), TLS1_1_VERSION);
+  SSL_CTX_set_security_level(old.native_handle(), 0);
+  asio::ssl::stream<asio::ip::tcp::socket> s(ioc, old);
+  s.next_layer().connect({asio::ip::make_address("127.0.0.1"), f.proxy.port()});
+  boost::system::error_code ec;
+  s.handshake(asio::ssl::stream_base::client, ec);
+  CHECK(ec);
+}
+
+TEST_CASE("SIGTERM finishes the request in flight, then exits 0", "[integration][server]") {
+  ProxyFixture f;
+  REQUIRE(f.client->put("/v1/topics/s", "{}").result_int() == 200);
+  auto idle = f.connect();
+  REQUIRE(idle.get("/v1/status").result_int() == 200);
+  CHECK(f.proxy.terminate() == 0);
+  CHECK(idle.closed_by_server());
+  CHECK_THAT(f.proxy.log(), Catch::Contains("stopped"));
+}
+
+TEST_CASE("bad configuration is refused at start with the setting named", "[integration][server]") {
+  TempDir dir;
+  CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--idle-timeout-ms", "5"}), Catch::Contains("idle_timeout_ms"));
+  CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--durability", "sometimes"}), Catch::Contains("fsync, interval, none"));
+  std::ofstream(dir / "bad.json") << R"({"listen":"127.0.0.1:0","no_such_setting":1})";
+  CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--config", (dir / "bad.json").string()}),
+                    Catch::Contains("unknown setting 'no_such_setting'"));
+}
+
+TEST_CASE("a config file sets defaults that flags override", "[integration][server]") {
+  TempDir dir;
+  std::ofstream(dir / "proxy.json") << R"({"default_partitions": 5, "durability": "none", "max_records_per_request": 2})";
+  ProxyProcess proxy(dir / "data", {"--config", (dir / "proxy.json").string(), "--max-records-per-request", "3"});
+  HttpsClient c(proxy.port(), proxy.ca_file());
+  REQUIRE(c.put("/v1/topics/cfg").result_int() == 200);
+  CHECK(json_of(c.get("/v1/metadata/topics/cfg/partitions")).at("partitions").as_array().size() == 5);
+  CHECK(c.post("/v1/producer/topics/cfg", R"({"records":[{"value":1},{"value":2},{"value":3}]})").result_int() == 200);
+  CHECK(c.post("/v1/producer/topics/cfg", R"({"records":[{"value":1},{"value":2},{"value":3},{"value":4}]})").result_int() == 413);
+}
+
+TEST_CASE("metrics count requests by route and status, records in and out", "[integration][server]") {
+  ProxyFixture f;
+  REQUIRE(f.client->put("/v1/topics/m", "{}").result_int() == 200);
+  REQUIRE(f.client->post("/v1/producer/topics/m", R"({"records":[{"value":"abc"},{"value":"de"}]})").result_int() == 200);
+  REQUIRE(f.client->get("/v1/consumer/topics/m/partitions/0/offsets/0?count=5").result_int() == 200);
+  REQUIRE(f.client->get("/v1/consumer/topics/nope/partitions/0/offsets/0").result_int() == 404);
+  auto text = f.client->get("/metrics").body();
+  CHECK_THAT(text, Catch::Contains(R"(krest_proxy_requests_total{route="produce",status="200"} 1)"));
+  CHECK_THAT(text, Catch::Contains(R"(krest_proxy_requests_total{route="consume",status="404"} 1)"));
+  CHECK_THAT(text, Catch::Contains(R"(krest_proxy_request_duration_seconds_bucket{route="produce",le="+Inf"} 1)"));
+  CHECK(metric(*f.client, "krest_proxy_records_in_total") == 2);
+  CHECK(metric(*f.client, "krest_proxy_record_bytes_in_total") == 5);
+  CHECK(metric(*f.client, "krest_proxy_records_out_total") == 2);
+}

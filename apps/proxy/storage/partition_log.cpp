@@ -9,7 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <regex>
+#include <charconv>
+#include <optional>
 #include <stdexcept>
 
 #include "proxy_error.hpp"
@@ -27,6 +28,15 @@ std::string segment_name(std::int64_t base_offset) {
   char name[32];
   std::snprintf(name, sizeof name, "%020lld.log", static_cast<long long>(base_offset));
   return name;
+}
+
+// "00000000000000001234.log" -> 1234; anything else (temporary files, stray copies) -> nothing.
+std::optional<std::int64_t> segment_base(const std::string& name) {
+  if (name.size() != 24 || !name.ends_with(".log")) return std::nullopt;
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, v);
+  if (ec != std::errc{} || end != name.data() + 20 || v < 0) return std::nullopt;
+  return v;
 }
 
 bool pread_full(int fd, char* buf, std::size_t n, std::uint64_t pos) {
@@ -105,12 +115,10 @@ std::shared_ptr<PartitionLog::Segment> PartitionLog::open_segment(std::int64_t b
 
 void PartitionLog::recover() {
   fs::create_directories(dir_);
-  static const std::regex kSegmentFile(R"(^(\d{20})\.log$)");
   std::vector<std::int64_t> bases;
   for (const auto& entry : fs::directory_iterator(dir_)) {
-    std::smatch m;
-    std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && std::regex_match(name, m, kSegmentFile)) bases.push_back(std::stoll(m[1]));
+    if (auto base = segment_base(entry.path().filename().string()); base && entry.is_regular_file())
+      bases.push_back(*base);
   }
   std::sort(bases.begin(), bases.end());
   if (bases.empty()) {

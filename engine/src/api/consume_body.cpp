@@ -7,8 +7,11 @@
 
 namespace krest::api {
 
-ConsumeBodyWriter::ConsumeBodyWriter(std::string& out, std::int32_t partition) : out_(out), partition_(partition) {
+ConsumeBodyWriter::ConsumeBodyWriter(std::string& out, std::int32_t partition) : out_(out) {
   out_ += "{\"records\":[";
+  partition_text_ = ",\"partition\":";
+  append_int(partition_text_, partition);
+  partition_text_ += ",\"offset\":";
 }
 
 void ConsumeBodyWriter::add(const ConsumedRecordView& r) {
@@ -18,14 +21,16 @@ void ConsumeBodyWriter::add(const ConsumedRecordView& r) {
   else out_ += "null";
   out_ += ",\"value\":";
   append_json_string(out_, r.value);
-  out_ += ",\"partition\":";
-  append_int(out_, partition_);
-  out_ += ",\"offset\":";
+  out_ += partition_text_;
   append_int(out_, r.offset);
-  out_ += ",\"timestamp\":";
-  append_int(out_, r.timestamp_ms);
-  // The proxy stamps each record when it accepts it, as a Kafka producer in front of a cluster does.
-  out_ += ",\"timestampType\":\"CreateTime\"}";
+  if (r.timestamp_ms != last_timestamp_) {
+    last_timestamp_ = r.timestamp_ms;
+    timestamp_text_ = ",\"timestamp\":";
+    append_int(timestamp_text_, r.timestamp_ms);
+    // The proxy stamps each record when it accepts it, as a Kafka producer in front of a cluster does.
+    timestamp_text_ += ",\"timestampType\":\"CreateTime\"}";
+  }
+  out_ += timestamp_text_;
 }
 
 void ConsumeBodyWriter::finish() { out_ += "]}"; }

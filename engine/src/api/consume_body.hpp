@@ -31,7 +31,9 @@ class ConsumeBodyWriter {
 
  private:
   std::string& out_;
-  std::int32_t partition_;
+  std::string partition_text_;  // ,"partition":P,"offset":  the same for every record
+  std::int64_t last_timestamp_ = -1;
+  std::string timestamp_text_;  // ,"timestamp":T,"timestampType":"CreateTime"}  shared within a batch
   bool first_ = true;
 };
 

@@ -1,6 +1,7 @@
 #include "api/json_text.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace krest::api {
 namespace {
@@ -40,15 +41,33 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_json_escaped(std::string& out, std::string_view s) {
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (!kNeedsEscape.v[c]) continue;
-    out.append(s.data() + run, i - run);
-    append_escape(out, c);
-    run = i + 1;
+  // Eight bytes at a time (SWAR): a word without a control character, quote or backslash is
+  // copied as part of the current run. Bytes >= 0x80 (UTF-8) never match, as they need no escape.
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const char* run = p;
+  auto escape_byte = [&](const char* at) {
+    out.append(run, static_cast<std::size_t>(at - run));
+    append_escape(out, static_cast<unsigned char>(*at));
+    run = at + 1;
+  };
+  while (end - p >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    const std::uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    const std::uint64_t quote = (q - ones) & ~q & highs, backslash = (b - ones) & ~b & highs;
+    if ((below_space | quote | backslash) == 0) {
+      p += 8;
+      continue;
+    }
+    for (const char* word_end = p + 8; p < word_end; ++p)
+      if (kNeedsEscape.v[static_cast<unsigned char>(*p)]) escape_byte(p);
   }
-  out.append(s.data() + run, s.size() - run);
+  for (; p < end; ++p)
+    if (kNeedsEscape.v[static_cast<unsigned char>(*p)]) escape_byte(p);
+  out.append(run, static_cast<std::size_t>(end - run));
 }
 
 void append_int(std::string& out, std::int64_t v) {

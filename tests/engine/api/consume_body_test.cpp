@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <random>
+
 #include "api/consume_body.hpp"
 #include "api/error_body.hpp"
 #include "api/json_text.hpp"
@@ -78,4 +81,35 @@ TEST_CASE("topic spec: numbers and strings as property values; bad shapes named"
   CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partitions":3})")), Catch::Contains("unknown field 'partitions'"));
   CHECK_THAT(std::get<std::string>(parse_topic_spec("[1]")), Catch::Contains("must be a JSON object"));
   CHECK_THAT(std::get<std::string>(parse_topic_spec("{,}")), Catch::Contains("malformed JSON"));
+}
+
+TEST_CASE("json text: the word-at-a-time escaper matches a byte-at-a-time reference", "[unit][api]") {
+  auto reference = [](std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\b') out += "\\b";
+      else if (c == '\f') out += "\\f";
+      else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else out += static_cast<char>(c);
+    }
+    return out;
+  };
+  const std::string alphabet = std::string("ab\"\\\x01\x1f\x20\x7f\n\t", 10) + "\xc3\xa9\xff\x80";
+  std::mt19937 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(rng() % 40, ' ');
+    for (auto& c : s) c = alphabet[rng() % alphabet.size()];
+    std::string out;
+    append_json_escaped(out, s);
+    INFO("case " << i);
+    REQUIRE(out == reference(s));
+  }
 }

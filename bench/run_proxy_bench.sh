@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# krest-proxy under wrk, side by side with nginx `return 200` for the same bodies (the transport
+# ceiling), over HTTPS keep-alive on loopback. Runs are interleaved and repeated; the table reports
+# medians. Usage: bench/run_proxy_bench.sh [seconds-per-run] [repeats]   (defaults: 8, 3)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+secs=${1:-8}
+repeats=${2:-3}
+conns=${KREST_BENCH_CONNECTIONS:-16}
+threads=${KREST_BENCH_WRK_THREADS:-2}
+
+scripts/setup.sh --bench > /dev/null
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKREST_BUILD_TESTS=OFF > /dev/null
+cmake --build build-release -j "$(nproc)" --target krest-proxy > /dev/null
+proxy=build-release/apps/krest-proxy
+
+work=$(mktemp -d)
+chmod 755 "$work"  # nginx workers run unprivileged and must read the consume response file
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
+  wait 2> /dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+url=""
+start_proxy() {  # $1: name, rest: flags; sets $url (no subshell, so the pid is kept)
+  local name=$1; shift
+  "$proxy" --listen 127.0.0.1:0 --data-dir "$work/$name" --threads 2 "$@" > "$work/$name.out" 2> "$work/$name.log" &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q 'listening on' "$work/$name.out" 2> /dev/null && break; sleep 0.1; done
+  url=$(sed -n 's/^krest-proxy listening on //p' "$work/$name.out")
+  [[ -n "$url" ]] || { echo "krest-proxy did not start: $(cat "$work/$name.log")" >&2; exit 1; }
+}
+stop_proxies() {
+  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
+  wait 2> /dev/null || true
+  pids=()
+}
+
+# The fixed produce body: 500 records of 100-byte string values.
+python3 - "$work/produce.json" << 'PY'
+import json, sys
+records = [{"value": ("r%06d-" % i) + "v" * 92} for i in range(500)]
+assert all(len(r["value"]) == 100 for r in records)
+open(sys.argv[1], "w").write(json.dumps({"records": records}, separators=(",", ":")))
+PY
+export KREST_BENCH_BODY="$work/produce.json"
+
+rps() {  # wrk output -> requests/s
+  awk '/^Requests\/sec:/ {print $2}'
+}
+p50() {
+  awk '/^ +50%/ {print $2}'
+}
+run_wrk() {  # $1 url, $2 script -> "rps p50"
+  local out
+  out=$(wrk -t "$threads" -c "$conns" -d "${secs}s" --latency -s "$2" "$1")
+  if grep -q 'Non-2xx' <<< "$out"; then
+    echo "wrk saw error responses from $1 ($2):" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  echo "$(rps <<< "$out") $(p50 <<< "$out")"
+}
+
+# Prefill a partition for consume: 1,000 windows of 500 records.
+start_proxy consume-data --durability none
+cons_url=$url
+curl -sS --fail --cacert "$work/consume-data/tls/cert.pem" -X PUT "$cons_url/v1/topics/cons" -d '{"partition_count":1}' > /dev/null
+for _ in $(seq 1000); do
+  echo "url = \"$cons_url/v1/producer/topics/cons\""
+  echo "data = \"@$work/produce.json\""
+  echo 'header = "Content-Type: application/json"'
+  echo "cacert = \"$work/consume-data/tls/cert.pem\""
+  echo 'output = "/dev/null"'
+  echo "next"
+done | sed '$d' > "$work/prefill.curl"
+curl -sS --fail -K "$work/prefill.curl"
+got=$(curl -sS --cacert "$work/consume-data/tls/cert.pem" "$cons_url/v1/consumer/topics/cons/partitions/0/offsets/1000?count=500" |
+      tee "$work/consume.json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))')
+[[ "$got" == 500 ]] || { echo "prefill failed: a consume returned $got records"; exit 1; }
+stop_proxies
+export KREST_BENCH_WINDOWS=1000 KREST_BENCH_PATH=/v1/consumer/topics/cons/partitions/0/offsets/
+
+# nginx with the same certificate, threads (2 workers) and bodies.
+nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/nginx/www/v1/consumer/topics/cons/partitions/0"
+cp "$work/consume.json" "$work/nginx/consume.json"
+cat > "$work/nginx/nginx.conf" << NGINX
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  client_body_temp_path $work/nginx;
+  proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx; uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$nginx_port ssl;
+    ssl_certificate $work/consume-data/tls/cert.pem;
+    ssl_certificate_key $work/consume-data/tls/key.pem;
+    keepalive_requests 1000000;
+    client_max_body_size 64m;
+    client_body_buffer_size 1m;
+    location /v1/producer/ { return 200 '{"offsets":[]}'; }
+    location /v1/consumer/ { default_type application/json; root $work/nginx; try_files /consume.json =404; }
+  }
+}
+NGINX
+nginx -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log"
+trap 'kill $(cat "$work/nginx/nginx.pid") 2>/dev/null || true; cleanup' EXIT
+nginx_url="https://127.0.0.1:$nginx_port"
+
+declare -A results
+for round in $(seq "$repeats"); do
+  for mode in none fsync; do
+    start_proxy "produce-$mode-$round" --durability "$mode"
+    curl -sS --fail --cacert "$work/produce-$mode-$round/tls/cert.pem" -X PUT "$url/v1/topics/bench" -d '{"partition_count":4}' > /dev/null
+    results["produce-$mode"]+="$(run_wrk "$url/v1/producer/topics/bench" bench/wrk/produce.lua);"
+    stop_proxies
+  done
+  results["produce-nginx"]+="$(run_wrk "$nginx_url/v1/producer/topics/bench" bench/wrk/produce.lua);"
+  start_proxy consume-data --durability none
+  results["consume-krest"]+="$(run_wrk "$url" bench/wrk/consume.lua);"
+  stop_proxies
+  results["consume-nginx"]+="$(run_wrk "$nginx_url" bench/wrk/consume.lua);"
+done
+
+median() { tr ';' '\n' | grep -v '^$' | cut -d' ' -f"$1" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+row() {  # name, key, records per request
+  local rps lat
+  rps=$(median 1 <<< "${results[$2]}")
+  lat=$(median 2 <<< "${results[$2]}")
+  printf '| %s | %.0f | %.0f | %s | %s |\n' "$1" "$rps" "$(echo "$rps * $3" | bc -l)" "$lat" "$(tr ';' ' ' <<< "${results[$2]}" | awk '{for (i=1;i<=NF;i+=2) printf "%s%.0f", (i>1?", ":""), $i}')"
+}
+ratio() { echo "scale=2; $(median 1 <<< "${results[$1]}") / $(median 1 <<< "${results[$2]}")" | bc -l; }
+
+echo
+echo "wrk -t $threads -c $conns -d ${secs}s, HTTPS keep-alive, krest-proxy and nginx with 2 threads/workers; medians of $repeats interleaved runs"
+echo
+echo "| run | requests/s | records/s | p50 latency | requests/s of each run |"
+echo "|---|---|---|---|---|"
+row "krest-proxy produce, durability=none" produce-none 500
+row "krest-proxy produce, durability=fsync (default)" produce-fsync 500
+row "nginx return 200, same produce body" produce-nginx 500
+row "krest-proxy consume count=500" consume-krest 500
+row "nginx static file, same consume response" consume-nginx 500
+echo
+echo "produce (none) / nginx: $(ratio produce-none produce-nginx); produce (fsync) / nginx: $(ratio produce-fsync produce-nginx); consume / nginx: $(ratio consume-krest consume-nginx)"

@@ -162,6 +162,10 @@ void PartitionLog::scan_segment(Segment& s, bool last) {
   while (pos < file_size) {
     const char* hb = view(pos, kFrameHeaderBytes);
     if (!hb) { damage = "an incomplete frame header"; break; }
+    if (other_frame_version(hb))
+      throw std::runtime_error(s.path.string() + " holds frames of another krest-proxy storage format (" +
+                               std::string(hb, 4) + " at byte " + std::to_string(pos) +
+                               "); it was not changed. Run the krest-proxy version that wrote it.");
     auto h = decode_header(hb);
     if (!h) { damage = "a frame header with a bad checksum"; break; }
     if (h->base_offset != expected) { damage = "a frame at an unexpected offset"; break; }
@@ -242,6 +246,7 @@ void PartitionLog::read(const FetchRequest& request, FetchResult& out) const {
     start_pos = entry == index.begin() ? 0 : std::prev(entry)->pos;
     for (; seg != segments_.end(); ++seg) plan.emplace_back(*seg, (*seg)->size);
   }
+  out.records.reserve(std::min<std::size_t>(request.max_records, 1024));
   bool done = false;
   for (std::size_t i = 0; i < plan.size() && !done; ++i)
     read_segment(*plan[i].first, i == 0 ? start_pos : 0, plan[i].second, request, offset, out, done);
@@ -275,7 +280,8 @@ void PartitionLog::read_segment(const Segment& s, std::uint64_t pos, std::uint64
         return;
       }
       out.records.push_back({o, h->timestamp_ms, e.key_len, static_cast<std::uint32_t>(e.key - out.data.data()),
-                             static_cast<std::uint32_t>(e.value - out.data.data()), e.value_len});
+                             static_cast<std::uint32_t>(e.value - out.data.data()), e.value_len,
+                             (h->flags & kFramePlainJson) != 0});
       out.bytes += bytes;
       offset = o + 1;
       if (out.records.size() >= request.max_records) {

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "api/json_text.hpp"
+
 namespace krest::proxy {
 namespace {
 
@@ -39,6 +41,7 @@ void FrameBuilder::add(std::optional<std::string_view> key, std::string_view val
   out_.append(len, 4);
   out_.append(value);
   ++count_;
+  if (plain_json_) plain_json_ = !(key && api::needs_json_escape(*key)) && !api::needs_json_escape(value);
 }
 
 void FrameBuilder::seal() {
@@ -47,25 +50,32 @@ void FrameBuilder::seal() {
   put<std::uint32_t>(h, kFrameMagic);
   put<std::uint32_t>(h + 4, payload_len);
   put<std::uint32_t>(h + 24, count_);
-  put<std::uint32_t>(h + 28, crc32_of(h + kFrameHeaderBytes, payload_len));
+  put<std::uint32_t>(h + 28, plain_json_ ? kFramePlainJson : 0);
+  put<std::uint32_t>(h + 32, crc32_of(h + kFrameHeaderBytes, payload_len));
 }
 
 void stamp_frame(std::string& frame, std::int64_t base_offset, std::int64_t timestamp_ms) {
   char* h = frame.data();
   put<std::int64_t>(h + 8, base_offset);
   put<std::int64_t>(h + 16, timestamp_ms);
-  put<std::uint32_t>(h + 32, crc32_of(h, 32));
+  put<std::uint32_t>(h + 36, crc32_of(h, 36));
+}
+
+bool other_frame_version(const char* b) {
+  const auto magic = get<std::uint32_t>(b);
+  return (magic & 0x00ffffffu) == (kFrameMagic & 0x00ffffffu) && magic != kFrameMagic;
 }
 
 std::optional<FrameHeader> decode_header(const char* b) {
   if (get<std::uint32_t>(b) != kFrameMagic) return std::nullopt;
-  if (get<std::uint32_t>(b + 32) != crc32_of(b, 32)) return std::nullopt;
+  if (get<std::uint32_t>(b + 36) != crc32_of(b, 36)) return std::nullopt;
   FrameHeader h;
   h.payload_len = get<std::uint32_t>(b + 4);
   h.base_offset = get<std::int64_t>(b + 8);
   h.timestamp_ms = get<std::int64_t>(b + 16);
   h.record_count = get<std::uint32_t>(b + 24);
-  h.payload_crc = get<std::uint32_t>(b + 28);
+  h.flags = get<std::uint32_t>(b + 28);
+  h.payload_crc = get<std::uint32_t>(b + 32);
   return h;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 // The embedded log's on-disk unit: one frame per produce request and partition.
 //
-//   header (36 bytes, little-endian):
-//     u32 magic "KRB1" | u32 payload_len | i64 base_offset | i64 timestamp_ms | u32 record_count
-//     | u32 payload_crc (CRC-32 of the payload) | u32 header_crc (CRC-32 of the 32 bytes before it)
+//   header (40 bytes, little-endian):
+//     u32 magic "KRB2" | u32 payload_len | i64 base_offset | i64 timestamp_ms | u32 record_count
+//     | u32 flags | u32 payload_crc (CRC-32 of the payload) | u32 header_crc (CRC-32 of the 36 bytes before it)
 //   payload, per record: i32 key_len (-1: no key) | key | u32 value_len | value
 //
 // A frame is valid only if both CRCs match, so a write torn by kill -9 or a crash is recognised at
@@ -15,14 +15,18 @@
 
 namespace krest::proxy {
 
-inline constexpr std::size_t kFrameHeaderBytes = 36;
-inline constexpr std::uint32_t kFrameMagic = 0x3142524b;  // "KRB1"
+inline constexpr std::size_t kFrameHeaderBytes = 40;
+inline constexpr std::uint32_t kFrameMagic = 0x3242524b;  // "KRB2": the layout's version is the last byte
+// No key or value of the frame holds a byte that JSON escapes: consume responses copy them as they
+// are. Checked once when the frame is built, instead of on every read.
+inline constexpr std::uint32_t kFramePlainJson = 1;
 
 struct FrameHeader {
   std::uint32_t payload_len = 0;
   std::int64_t base_offset = 0;
   std::int64_t timestamp_ms = 0;
   std::uint32_t record_count = 0;
+  std::uint32_t flags = 0;
   std::uint32_t payload_crc = 0;
 };
 
@@ -38,10 +42,15 @@ class FrameBuilder {
  private:
   std::string& out_;
   std::uint32_t count_ = 0;
+  bool plain_json_ = true;
 };
 
 // Writes base offset, timestamp and header CRC into a sealed frame.
 void stamp_frame(std::string& frame, std::int64_t base_offset, std::int64_t timestamp_ms);
+
+// True when the bytes start with "KRB" and another version: a frame of an incompatible layout,
+// never to be mistaken for a torn write.
+bool other_frame_version(const char* bytes);
 
 // Reads a header; nothing when the magic or header CRC does not match.
 std::optional<FrameHeader> decode_header(const char* bytes);

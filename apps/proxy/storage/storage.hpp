@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,27 @@
 #include "api/topic_spec.hpp"
 
 namespace krest::proxy {
+
+// An allocator that leaves new elements uninitialised: a read buffer is filled by pread right after
+// it grows, so zero-filling it first is wasted work on every consume.
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <class U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
 
 struct RecordPosition {
   std::int32_t partition;
@@ -37,8 +59,9 @@ struct FetchResult {
     std::uint32_t key_pos;
     std::uint32_t value_pos;
     std::uint32_t value_len;
+    bool plain_json;  // key and value need no JSON escaping
   };
-  std::vector<char> data;
+  std::vector<char, UninitializedAllocator<char>> data;
   std::vector<Record> records;
   std::int64_t next_offset = 0;
   std::size_t bytes = 0;  // keys and values returned

@@ -9,19 +9,29 @@ namespace krest::api {
 
 ConsumeBodyWriter::ConsumeBodyWriter(std::string& out, std::int32_t partition) : out_(out) {
   out_ += "{\"records\":[";
-  partition_text_ = ",\"partition\":";
-  append_int(partition_text_, partition);
-  partition_text_ += ",\"offset\":";
+  value_end_text_ = "\",\"partition\":";
+  append_int(value_end_text_, partition);
+  value_end_text_ += ",\"offset\":";
 }
 
+void ConsumeBodyWriter::add_text(std::string_view s, bool plain) {
+  if (plain) out_.append(s);
+  else append_json_escaped(out_, s);
+}
+
+// Few, large appends per record: this runs for every record of every consume response.
 void ConsumeBodyWriter::add(const ConsumedRecordView& r) {
-  out_ += first_ ? "{\"key\":" : ",{\"key\":";
+  if (!first_) out_ += ',';
   first_ = false;
-  if (r.key) append_json_string(out_, *r.key);
-  else out_ += "null";
-  out_ += ",\"value\":";
-  append_json_string(out_, r.value);
-  out_ += partition_text_;
+  if (r.key) {
+    out_ += "{\"key\":\"";
+    add_text(*r.key, r.plain_json);
+    out_ += "\",\"value\":\"";
+  } else {
+    out_ += "{\"key\":null,\"value\":\"";
+  }
+  add_text(r.value, r.plain_json);
+  out_ += value_end_text_;
   append_int(out_, r.offset);
   if (r.timestamp_ms != last_timestamp_) {
     last_timestamp_ = r.timestamp_ms;

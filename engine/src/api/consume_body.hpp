@@ -20,6 +20,7 @@ struct ConsumedRecordView {
   std::int64_t timestamp_ms = 0;
   std::optional<std::string_view> key;
   std::string_view value;
+  bool plain_json = false;  // the caller knows key and value hold nothing JSON escapes
 };
 
 // Server side: writes the response body record by record.
@@ -30,8 +31,10 @@ class ConsumeBodyWriter {
   void finish();
 
  private:
+  void add_text(std::string_view s, bool plain);
+
   std::string& out_;
-  std::string partition_text_;  // ,"partition":P,"offset":  the same for every record
+  std::string value_end_text_;  // ","partition":P,"offset":  the same for every record
   std::int64_t last_timestamp_ = -1;
   std::string timestamp_text_;  // ,"timestamp":T,"timestampType":"CreateTime"}  shared within a batch
   bool first_ = true;

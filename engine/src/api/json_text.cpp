@@ -32,18 +32,31 @@ void append_escape(std::string& out, unsigned char c) {
   }
 }
 
+// Eight bytes at a time (SWAR): true when the word holds a control character, quote or backslash.
+// Bytes >= 0x80 (UTF-8) never match, as they need no escape.
+inline bool word_needs_escape(const char* p) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+  const std::uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  const std::uint64_t quote = (q - ones) & ~q & highs, backslash = (b - ones) & ~b & highs;
+  return (below_space | quote | backslash) != 0;
+}
+
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  append_json_escaped(out, s);
-  out += '"';
+bool needs_json_escape(std::string_view s) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (; end - p >= 8; p += 8)
+    if (word_needs_escape(p)) return true;
+  for (; p < end; ++p)
+    if (kNeedsEscape.v[static_cast<unsigned char>(*p)]) return true;
+  return false;
 }
 
 void append_json_escaped(std::string& out, std::string_view s) {
-  // Eight bytes at a time (SWAR): a word without a control character, quote or backslash is
-  // copied as part of the current run. Bytes >= 0x80 (UTF-8) never match, as they need no escape.
-  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   const char* p = s.data();
   const char* const end = p + s.size();
   const char* run = p;
@@ -53,12 +66,7 @@ void append_json_escaped(std::string& out, std::string_view s) {
     run = at + 1;
   };
   while (end - p >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-    const std::uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-    const std::uint64_t quote = (q - ones) & ~q & highs, backslash = (b - ones) & ~b & highs;
-    if ((below_space | quote | backslash) == 0) {
+    if (!word_needs_escape(p)) {
       p += 8;
       continue;
     }
@@ -68,6 +76,12 @@ void append_json_escaped(std::string& out, std::string_view s) {
   for (; p < end; ++p)
     if (kNeedsEscape.v[static_cast<unsigned char>(*p)]) escape_byte(p);
   out.append(run, static_cast<std::size_t>(end - run));
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  append_json_escaped(out, s);
+  out += '"';
 }
 
 void append_int(std::string& out, std::int64_t v) {

@@ -14,6 +14,9 @@ void append_json_string(std::string& out, std::string_view s);
 // The same escaping without the surrounding quotes, for text written in parts.
 void append_json_escaped(std::string& out, std::string_view s);
 
+// True when `s` holds a byte that JSON escapes (control character, quote, backslash).
+bool needs_json_escape(std::string_view s);
+
 void append_int(std::string& out, std::int64_t v);
 
 }  // namespace krest::api

@@ -113,3 +113,16 @@ TEST_CASE("json text: the word-at-a-time escaper matches a byte-at-a-time refere
     REQUIRE(out == reference(s));
   }
 }
+
+TEST_CASE("consume body: a record marked plain JSON is written exactly as the escaping path writes it",
+          "[unit][api]") {
+  std::string escaped, plain;
+  ConsumeBodyWriter a(escaped, 1), b(plain, 1);
+  for (auto* w : {&a, &b}) {
+    bool is_plain = w == &b;
+    w->add({7, 100, std::string_view("key \xc3\xa9"), "value", is_plain});
+    w->add({8, 100, std::nullopt, "", is_plain});
+    w->finish();
+  }
+  CHECK(escaped == plain);
+}

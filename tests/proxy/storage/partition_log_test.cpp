@@ -225,3 +225,51 @@ TEST_CASE("partition log: sync advances the durable mark past every append", "[u
   CHECK(log->sync());
   CHECK(log->synced_mark() == mark);
 }
+
+TEST_CASE("frame: marked plain JSON only when no key or value needs escaping", "[unit][storage]") {
+  auto flags_of = [](std::optional<std::string_view> key, std::string_view value) {
+    std::string frame;
+    FrameBuilder b(frame);
+    b.add(std::nullopt, "plain value");
+    b.add(key, value);
+    b.seal();
+    stamp_frame(frame, 0, 0);
+    return decode_header(frame.data())->flags;
+  };
+  CHECK(flags_of(std::string_view("k"), "v \xc3\xa9") == kFramePlainJson);
+  CHECK(flags_of(std::nullopt, "say \"hi\"") == 0);
+  CHECK(flags_of(std::string_view("a\\b"), "v") == 0);
+  CHECK(flags_of(std::nullopt, "line\n") == 0);
+}
+
+TEST_CASE("partition log: records read back carry their frame's plain-JSON flag", "[unit][storage]") {
+  krest::test::TempDir dir;
+  auto log = PartitionLog::open(dir / "p", 0, small_segments(1 << 20));
+  append(*log, {"plain", "also plain"});
+  append(*log, {"needs \"escaping\""});
+  FetchResult out;
+  log->read(FetchRequest{0, 0, 10, 0}, out);
+  REQUIRE(out.records.size() == 3);
+  CHECK(out.records[0].plain_json);
+  CHECK(out.records[1].plain_json);
+  CHECK_FALSE(out.records[2].plain_json);
+}
+
+TEST_CASE("partition log: frames of another format version stop start-up and are left untouched",
+          "[unit][storage][fault]") {
+  krest::test::TempDir dir;
+  {
+    auto log = PartitionLog::open(dir / "p", 0, small_segments(1 << 20));
+    append(*log, {"one", "two"});
+  }
+  auto file = segments(dir / "p").back();
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3);
+    f.put('9');  // "KRB9": a layout this build does not know
+  }
+  const auto size = fs::file_size(file);
+  CHECK_THROWS_WITH(PartitionLog::open(dir / "p", 0, small_segments(1 << 20)),
+                    Catch::Contains("another krest-proxy storage format") && Catch::Contains(file.filename().string()));
+  CHECK(fs::file_size(file) == size);
+}

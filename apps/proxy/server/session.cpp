@@ -9,7 +9,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include <chrono>
 
@@ -121,7 +121,10 @@ struct ConnectionGauge {
 asio::awaitable<void> serve_tls(asio::ip::tcp::socket socket, asio::ssl::context& tls, SessionEnv& env,
                                 Worker& worker) {
   ConnectionGauge gauge(env.metrics);
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
+  // asio::ssl::stream directly: its writes already gather a small header and the start of the body
+  // into one TLS record (up to 8 KiB), so Beast's coalescing ssl_stream wrapper would only add a
+  // copy per response (measured: less CPU per consume without it).
+  asio::ssl::stream<beast::tcp_stream> stream(std::move(socket), tls);
   SessionControl ctl;
   ctl.cancel = [&stream] { beast::get_lowest_layer(stream).cancel(); };
   auto registration = worker.add(&ctl);

@@ -5,6 +5,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -34,7 +36,18 @@ EmbeddedLogOptions log_options(const ProxyConfig& c) {
   return o;
 }
 
+// Every partition keeps its active segment open, besides one descriptor per connection: use the
+// hard limit on open files rather than the (often 1024) soft one, as nginx and Kafka deployments do.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 int run(const ProxyConfig& config) {
+  raise_open_file_limit();
   EmbeddedLog storage(log_options(config));
 
   std::optional<boost::asio::ssl::context> tls;

@@ -40,6 +40,7 @@ const std::vector<Field>& fields() {
       {"max_records_per_request", "most records in one produce request (413 beyond)", &ProxyConfig::max_records_per_request, 1, 10000000},
       {"max_consume_count", "largest consume count accepted (400 beyond)", &ProxyConfig::max_consume_count, 1, 10000000},
       {"max_connections", "open connections at most; more are closed at once", &ProxyConfig::max_connections, 1, 1000000},
+      {"max_partitions_per_topic", "most partitions a topic may be created with (400 beyond)", &ProxyConfig::max_partitions_per_topic, 1, 100000},
       {"idle_timeout_ms", "close a keep-alive connection idle this long", &ProxyConfig::idle_timeout_ms, 10, 3600000},
       {"header_timeout_ms", "time from a request's first byte to the end of its header", &ProxyConfig::header_timeout_ms, 10, 3600000},
       {"body_timeout_ms", "time to receive a request body", &ProxyConfig::body_timeout_ms, 10, 3600000},
@@ -205,6 +206,9 @@ std::vector<std::string> validate(const ProxyConfig& config) {
   if (config.tls_cert.empty() != config.tls_key.empty())
     problems.push_back("tls_cert and tls_key go together: give both or neither");
   if (config.data_dir.empty()) problems.push_back("data_dir is empty");
+  if (config.default_partitions > config.max_partitions_per_topic)
+    problems.push_back("default_partitions = " + std::to_string(config.default_partitions) +
+                       " is more than max_partitions_per_topic = " + std::to_string(config.max_partitions_per_topic));
   if (config.listen.rfind(':') == std::string::npos) problems.push_back("listen = '" + config.listen + "' is not HOST:PORT");
   return problems;
 }

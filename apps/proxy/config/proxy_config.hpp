@@ -26,6 +26,7 @@ struct ProxyConfig {
   std::int64_t max_records_per_request = 100000;
   std::int64_t max_consume_count = 100000;
   std::int64_t max_connections = 10000;
+  std::int64_t max_partitions_per_topic = 1000;  // each partition keeps its active segment open
 
   // Timeouts, milliseconds.
   std::int64_t idle_timeout_ms = 60000;        // keep-alive connection with no request in progress

@@ -16,7 +16,12 @@ Response topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req)
   } else {
     auto spec = api::parse_topic_spec(req.body());
     if (auto* problem = std::get_if<std::string>(&spec)) throw ProxyError(ErrorKind::bad_request, *problem);
-    ctx.storage.create_topic(topic, std::get<api::TopicSpec>(spec));
+    const auto& parsed = std::get<api::TopicSpec>(spec);
+    if (parsed.partition_count && *parsed.partition_count > ctx.config.max_partitions_per_topic)
+      throw ProxyError(ErrorKind::bad_request, "partition_count " + std::to_string(*parsed.partition_count) +
+                                                   " is more than this server allows (max_partitions_per_topic = " +
+                                                   std::to_string(ctx.config.max_partitions_per_topic) + ")");
+    ctx.storage.create_topic(topic, parsed);
   }
   std::string out = "{\"topic\":";
   api::append_json_string(out, topic);

@@ -74,6 +74,7 @@ TEST_CASE("create topic: errors", "[integration][api]") {
   check_error(f.client->put("/v1/topics/zero", R"({"partition_count":0})"), 400, "partition_count");
   check_error(f.client->put("/v1/topics/neg", R"({"partition_count":-3})"), 400, "partition_count");
   check_error(f.client->put("/v1/topics/huge", R"({"partition_count":99999999999})"), 400, "partition_count");
+  check_error(f.client->put("/v1/topics/many", R"({"partition_count":2000000000})"), 400, "max_partitions_per_topic = 1000");
   check_error(f.client->put("/v1/topics/str", R"({"partition_count":"2"})"), 400, "partition_count must be an integer");
   check_error(f.client->put("/v1/topics/badjson", R"({"partition_count":)"), 400, "malformed JSON");
   check_error(f.client->put("/v1/topics/unknownfield", R"({"partitions":2})"), 400, "unknown field");

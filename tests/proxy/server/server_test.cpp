@@ -146,6 +146,8 @@ TEST_CASE("bad configuration is refused at start with the setting named", "[inte
   TempDir dir;
   CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--idle-timeout-ms", "5"}), Catch::Contains("idle_timeout_ms"));
   CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--durability", "sometimes"}), Catch::Contains("fsync, interval, none"));
+  CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--default-partitions", "20", "--max-partitions-per-topic", "10"}),
+                    Catch::Contains("max_partitions_per_topic"));
   std::ofstream(dir / "bad.json") << R"({"listen":"127.0.0.1:0","no_such_setting":1})";
   CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--config", (dir / "bad.json").string()}),
                     Catch::Contains("unknown setting 'no_such_setting'"));

@@ -88,7 +88,7 @@ void check_log_after_crash(const ProxyProcess& proxy, Acked& acked, int partitio
 
 TEST_CASE("kill -9 during a produce stream loses no acknowledged record and serves nothing torn",
           "[integration][fault]") {
-  const auto durability = GENERATE(std::string("fsync"), std::string("none"));
+  const auto durability = GENERATE(std::string("fsync"), std::string("interval"), std::string("none"));
   INFO("durability " << durability);
   TempDir dir;
   Acked acked;

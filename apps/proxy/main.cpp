@@ -1,7 +1,7 @@
 // krest-proxy: the HDInsight Kafka REST Proxy API v1 on one machine.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <boost/asio/ip/address.hpp>
 

@@ -150,7 +150,8 @@ int main(int argc, char** argv) {
   }
   const fs::path base = argv[1];
   const std::int64_t records = argc > 2 ? std::stoll(argv[2]) : 2'000'000;
-  std::printf("| store | durability | append records/s | read records/s | bytes on disk per record |\n|---|---|---|---|---|\n");
+  std::printf(
+      "| store | durability | append records/s | read records/s | bytes on disk per record |\n|---|---|---|---|---|\n");
   for (bool durable : {false, true}) {
     // Durable runs sync every batch; fewer records keep them short.
     const std::int64_t n = durable ? std::min<std::int64_t>(records, 100'000) : records;
@@ -158,7 +159,8 @@ int main(int argc, char** argv) {
       fs::path dir = base / ((store ? "lmdb-" : "segment-") + std::string(durable ? "sync" : "nosync"));
       fs::remove_all(dir);
       Result r = store ? run_lmdb(dir, n, durable) : run_segment_log(dir, n, durable);
-      std::printf("| %s | %s | %.0f | %.0f | %.1f |\n", store ? "LMDB (MDB_APPEND, key per record)" : "segment log (krest)",
+      std::printf("| %s | %s | %.0f | %.0f | %.1f |\n",
+                  store ? "LMDB (MDB_APPEND, key per record)" : "segment log (krest)",
                   durable ? "sync per batch" : "no sync", n / r.append_s, n / r.read_s,
                   static_cast<double>(r.bytes) / static_cast<double>(n));
       fs::remove_all(dir);

@@ -19,7 +19,8 @@ std::string proxy_binary() { return KREST_PROXY_BIN; }
 ProxyProcess::ProxyProcess(std::filesystem::path data_dir, std::vector<std::string> args)
     : data_dir_(std::move(data_dir)) {
   static int counter = 0;
-  log_path_ = data_dir_.parent_path() / ("proxy-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".log");
+  log_path_ =
+      data_dir_.parent_path() / ("proxy-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".log");
   std::vector<std::string> argv = {proxy_binary(), "--listen", "127.0.0.1:0", "--data-dir", data_dir_.string()};
   argv.insert(argv.end(), args.begin(), args.end());
 

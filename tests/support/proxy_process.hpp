@@ -25,7 +25,7 @@ class ProxyProcess {
   // Everything the proxy wrote to stderr so far.
   std::string log() const;
 
-  void kill9();                  // SIGKILL, and reap it
+  void kill9();                           // SIGKILL, and reap it
   int terminate(int timeout_ms = 15000);  // SIGTERM; returns the exit status (-1 if it had to be killed)
 
  private:

@@ -14,7 +14,7 @@ namespace krest::proxy {
 struct ProxyConfig {
   std::string listen = "127.0.0.1:8443";
   std::string data_dir = "krest-data";
-  bool tls = true;  // false: plain HTTP, for use behind a TLS-terminating load balancer
+  bool tls = true;       // false: plain HTTP, for use behind a TLS-terminating load balancer
   std::string tls_cert;  // PEM chain; with tls_key. Empty: a self-signed pair in <data_dir>/tls/
   std::string tls_key;
   std::int64_t threads = 0;  // 0: one per core
@@ -29,12 +29,12 @@ struct ProxyConfig {
   std::int64_t max_partitions_per_topic = 1000;  // each partition keeps its active segment open
 
   // Timeouts, milliseconds.
-  std::int64_t idle_timeout_ms = 60000;        // keep-alive connection with no request in progress
-  std::int64_t header_timeout_ms = 10000;      // from a request's first byte to the end of its header
-  std::int64_t body_timeout_ms = 60000;        // to receive the body
-  std::int64_t write_timeout_ms = 60000;       // to send a response
-  std::int64_t handshake_timeout_ms = 10000;   // TLS handshake
-  std::int64_t shutdown_grace_ms = 10000;      // SIGTERM: time given to requests in flight
+  std::int64_t idle_timeout_ms = 60000;       // keep-alive connection with no request in progress
+  std::int64_t header_timeout_ms = 10000;     // from a request's first byte to the end of its header
+  std::int64_t body_timeout_ms = 60000;       // to receive the body
+  std::int64_t write_timeout_ms = 60000;      // to send a response
+  std::int64_t handshake_timeout_ms = 10000;  // TLS handshake
+  std::int64_t shutdown_grace_ms = 10000;     // SIGTERM: time given to requests in flight
 
   // The embedded log.
   std::string durability = "fsync";  // fsync | interval | none

@@ -8,7 +8,8 @@ boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMat
   FetchRequest fetch;
   fetch.partition = partition_param(m.params[1]);
   fetch.offset = offset_param(m.params[2]);
-  fetch.max_records = m.has_count ? static_cast<std::size_t>(count_param(m.query_count, ctx.config.max_consume_count)) : 1;
+  fetch.max_records =
+      m.has_count ? static_cast<std::size_t>(count_param(m.query_count, ctx.config.max_consume_count)) : 1;
   fetch.max_bytes = api::kConsumeMaxBytes;
 
   FetchResult result = co_await ctx.storage.fetch(topic, fetch);

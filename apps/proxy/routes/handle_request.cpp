@@ -1,5 +1,5 @@
-#include <boost/beast/http/field.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/beast/http/field.hpp>
 
 #include <chrono>
 
@@ -36,8 +36,8 @@ boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request
     if (m.route == Route::unknown) {
       failure.emplace(404, "no such path: " + std::string(req.target()));
     } else if (!method_allowed(m.route, req.method())) {
-      failure.emplace(405, std::string(req.method_string()) + " is not allowed here; allowed: " +
-                               allowed_methods(m.route));
+      failure.emplace(405,
+                      std::string(req.method_string()) + " is not allowed here; allowed: " + allowed_methods(m.route));
     } else {
       res = co_await dispatch(ctx, m, req);
     }

@@ -7,7 +7,8 @@ namespace krest::proxy {
 boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
   const std::string topic = topic_param(m.params[0]);
   api::ProduceBody body;
-  if (auto err = api::parse_produce_body(req.body(), static_cast<std::size_t>(ctx.config.max_records_per_request), body))
+  if (auto err =
+          api::parse_produce_body(req.body(), static_cast<std::size_t>(ctx.config.max_records_per_request), body))
     throw ProxyError(err->kind == api::ProduceParseError::Kind::too_many_records ? ErrorKind::payload_too_large
                                                                                  : ErrorKind::bad_request,
                      err->message);

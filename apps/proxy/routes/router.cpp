@@ -8,9 +8,9 @@ namespace krest::proxy {
 namespace http = boost::beast::http;
 
 const char* route_name(Route r) {
-  static constexpr std::array<const char*, kRouteCount> names = {
-      "status", "topic", "brokers", "topics", "partitions", "partition", "produce", "consume", "health", "metrics",
-      "unknown"};
+  static constexpr std::array<const char*, kRouteCount> names = {"status",     "topic",     "brokers", "topics",
+                                                                 "partitions", "partition", "produce", "consume",
+                                                                 "health",     "metrics",   "unknown"};
   return names[static_cast<std::size_t>(r)];
 }
 
@@ -53,16 +53,26 @@ RouteMatch match_route(std::string_view target) {
     return true;
   };
 
-  if (is({"v1", "status"})) m.route = Route::status;
-  else if (is({"v1", "topics", "{t}"})) m.route = Route::topic;
-  else if (is({"v1", "metadata", "brokers"})) m.route = Route::brokers;
-  else if (is({"v1", "metadata", "topics"})) m.route = Route::topics;
-  else if (is({"v1", "metadata", "topics", "{t}", "partitions"})) m.route = Route::partitions;
-  else if (is({"v1", "metadata", "topics", "{t}", "partitions", "{p}"})) m.route = Route::partition;
-  else if (is({"v1", "producer", "topics", "{t}"})) m.route = Route::produce;
-  else if (is({"v1", "consumer", "topics", "{t}", "partitions", "{p}", "offsets", "{o}"})) m.route = Route::consume;
-  else if (is({"health"})) m.route = Route::health;
-  else if (is({"metrics"})) m.route = Route::metrics;
+  if (is({"v1", "status"}))
+    m.route = Route::status;
+  else if (is({"v1", "topics", "{t}"}))
+    m.route = Route::topic;
+  else if (is({"v1", "metadata", "brokers"}))
+    m.route = Route::brokers;
+  else if (is({"v1", "metadata", "topics"}))
+    m.route = Route::topics;
+  else if (is({"v1", "metadata", "topics", "{t}", "partitions"}))
+    m.route = Route::partitions;
+  else if (is({"v1", "metadata", "topics", "{t}", "partitions", "{p}"}))
+    m.route = Route::partition;
+  else if (is({"v1", "producer", "topics", "{t}"}))
+    m.route = Route::produce;
+  else if (is({"v1", "consumer", "topics", "{t}", "partitions", "{p}", "offsets", "{o}"}))
+    m.route = Route::consume;
+  else if (is({"health"}))
+    m.route = Route::health;
+  else if (is({"metrics"}))
+    m.route = Route::metrics;
 
   if (m.route == Route::consume) {
     auto params = parsed->params();

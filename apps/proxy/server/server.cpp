@@ -1,12 +1,12 @@
 #include "server/server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <thread>
@@ -57,7 +57,8 @@ void Server::run() {
     begin_stop();
   });
   asio::co_spawn(workers_[0]->ioc, accept_loop(), asio::detached);
-  for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->thread = std::thread([w = workers_[i].get()] { w->ioc.run(); });
+  for (std::size_t i = 1; i < workers_.size(); ++i)
+    workers_[i]->thread = std::thread([w = workers_[i].get()] { w->ioc.run(); });
   workers_[0]->ioc.run();
   for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->thread.join();
 }
@@ -126,7 +127,8 @@ asio::awaitable<void> Server::drain() {
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  if (sessions_.load() > 0) spdlog::warn("{} connection(s) still busy after the grace period; closing them", sessions_.load());
+  if (sessions_.load() > 0)
+    spdlog::warn("{} connection(s) still busy after the grace period; closing them", sessions_.load());
   for (auto& w : workers_) {
     w->guard.reset();
     w->ioc.stop();

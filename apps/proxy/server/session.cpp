@@ -1,6 +1,7 @@
 #include "server/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -9,7 +10,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/asio/ssl/stream.hpp>
 
 #include <chrono>
 
@@ -62,8 +62,8 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
     socket.expires_after(milliseconds(config.header_timeout_ms));
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     if (hec == http::error::header_limit) {
-      co_await reply_and_close(stream, env, 431, "request header larger than max_header_bytes = " +
-                                                      std::to_string(config.max_header_bytes));
+      co_await reply_and_close(
+          stream, env, 431, "request header larger than max_header_bytes = " + std::to_string(config.max_header_bytes));
       co_return;
     }
     if (hec == beast::error::timeout || hec == http::error::end_of_stream || hec == asio::error::eof ||
@@ -74,9 +74,9 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       co_return;
     }
     if (auto length = parser.content_length(); length && *length > static_cast<std::uint64_t>(config.max_body_bytes)) {
-      co_await reply_and_close(stream, env, 413, "request body of " + std::to_string(*length) +
-                                                      " bytes is larger than max_body_bytes = " +
-                                                      std::to_string(config.max_body_bytes));
+      co_await reply_and_close(stream, env, 413,
+                               "request body of " + std::to_string(*length) +
+                                   " bytes is larger than max_body_bytes = " + std::to_string(config.max_body_bytes));
       co_return;
     }
     if (!parser.is_done()) {
@@ -89,8 +89,8 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       socket.expires_after(milliseconds(config.body_timeout_ms));
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
       if (bec == http::error::body_limit) {
-        co_await reply_and_close(stream, env, 413, "request body is larger than max_body_bytes = " +
-                                                        std::to_string(config.max_body_bytes));
+        co_await reply_and_close(
+            stream, env, 413, "request body is larger than max_body_bytes = " + std::to_string(config.max_body_bytes));
         co_return;
       }
       if (bec) co_return;  // timeout or disconnect in the middle of a body: nothing to answer

@@ -63,7 +63,8 @@ TlsFiles ensure_self_signed(const fs::path& dir) {
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 825L * 24 * 3600);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("krest-proxy development"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("krest-proxy development"),
+                             -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   // Self-signed, so clients trust it by naming it as their CA file (curl --cacert, requests verify=).

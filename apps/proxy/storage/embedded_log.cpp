@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <fstream>
@@ -41,8 +41,8 @@ std::int64_t property_int(const std::map<std::string, std::string>& props, const
   const auto& s = it->second;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || end != s.data() + s.size() || v < min)
-    throw ProxyError(ErrorKind::bad_request, "topic_properties." + name + " = '" + s + "' must be an integer >= " +
-                                                 std::to_string(min));
+    throw ProxyError(ErrorKind::bad_request,
+                     "topic_properties." + name + " = '" + s + "' must be an integer >= " + std::to_string(min));
   return v;
 }
 
@@ -248,7 +248,7 @@ api::PartitionMetadata EmbeddedLog::partition(const std::string& topic, std::int
 }
 
 asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::string& topic,
-                                                                   const api::ProduceBody& body) {
+                                                                  const api::ProduceBody& body) {
   auto t = find(topic);
   const auto count = static_cast<std::int32_t>(t->partitions.size());
   const std::int32_t sticky = static_cast<std::int32_t>(t->sticky.fetch_add(1, std::memory_order_relaxed) % count);
@@ -259,10 +259,9 @@ asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::str
   for (std::size_t i = 0; i < body.size(); ++i) {
     const auto& r = body.record(i);
     if (body.payload_bytes(r) > static_cast<std::size_t>(t->settings.max_message_bytes))
-      throw ProxyError(ErrorKind::bad_request, "records[" + std::to_string(i) + "] is " +
-                                                   std::to_string(body.payload_bytes(r)) +
-                                                   " bytes; the topic's max.message.bytes is " +
-                                                   std::to_string(t->settings.max_message_bytes));
+      throw ProxyError(ErrorKind::bad_request,
+                       "records[" + std::to_string(i) + "] is " + std::to_string(body.payload_bytes(r)) +
+                           " bytes; the topic's max.message.bytes is " + std::to_string(t->settings.max_message_bytes));
     std::int32_t p = sticky;
     if (r.partition) {
       if (*r.partition >= count)

@@ -44,7 +44,7 @@ class EmbeddedLog final : public Storage {
   std::vector<api::PartitionMetadata> partitions(const std::string& topic) const override;
   api::PartitionMetadata partition(const std::string& topic, std::int32_t partition) const override;
   boost::asio::awaitable<std::vector<RecordPosition>> produce(const std::string& topic,
-                                                               const api::ProduceBody& body) override;
+                                                              const api::ProduceBody& body) override;
   boost::asio::awaitable<FetchResult> fetch(const std::string& topic, const FetchRequest& request) override;
   void start() override;
   void stop() override;

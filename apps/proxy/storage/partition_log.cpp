@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <charconv>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 
@@ -130,8 +130,8 @@ void PartitionLog::recover() {
     scan_segment(*s, i + 1 == bases.size());
     if (!segments_.empty() && segments_.back()->next_offset != s->base_offset)
       throw std::runtime_error(s->path.string() + " starts at offset " + std::to_string(s->base_offset) +
-                               " but the segment before it ends at " +
-                               std::to_string(segments_.back()->next_offset) + ": the log has a gap");
+                               " but the segment before it ends at " + std::to_string(segments_.back()->next_offset) +
+                               ": the log has a gap");
     segments_.push_back(std::move(s));
   }
   next_offset_ = segments_.back()->next_offset;
@@ -161,20 +161,35 @@ void PartitionLog::scan_segment(Segment& s, bool last) {
   const char* damage = nullptr;
   while (pos < file_size) {
     const char* hb = view(pos, kFrameHeaderBytes);
-    if (!hb) { damage = "an incomplete frame header"; break; }
+    if (!hb) {
+      damage = "an incomplete frame header";
+      break;
+    }
     if (other_frame_version(hb))
       throw std::runtime_error(s.path.string() + " holds frames of another krest-proxy storage format (" +
                                std::string(hb, 4) + " at byte " + std::to_string(pos) +
                                "); it was not changed. Run the krest-proxy version that wrote it.");
     auto h = decode_header(hb);
-    if (!h) { damage = "a frame header with a bad checksum"; break; }
-    if (h->base_offset != expected) { damage = "a frame at an unexpected offset"; break; }
-    if (pos + kFrameHeaderBytes + h->payload_len > file_size) { damage = "an incomplete frame"; break; }
+    if (!h) {
+      damage = "a frame header with a bad checksum";
+      break;
+    }
+    if (h->base_offset != expected) {
+      damage = "a frame at an unexpected offset";
+      break;
+    }
+    if (pos + kFrameHeaderBytes + h->payload_len > file_size) {
+      damage = "an incomplete frame";
+      break;
+    }
     // Only the last segment can hold a torn write (kill -9 or a crash stops the one writer);
     // older segments were complete when the log rolled past them, so their headers suffice.
     if (last) {
       const char* payload = view(pos + kFrameHeaderBytes, h->payload_len);
-      if (!payload || !payload_intact(*h, payload)) { damage = "a frame whose records fail their checksum"; break; }
+      if (!payload || !payload_intact(*h, payload)) {
+        damage = "a frame whose records fail their checksum";
+        break;
+      }
     }
     if (s.index.empty() || pos - s.index.back().pos >= kIndexSpacing) s.index.push_back({h->base_offset, pos});
     expected += h->record_count;
@@ -209,7 +224,8 @@ AppendResult PartitionLog::append(std::string& frame, std::uint32_t records, std
     // Cut whatever part of the frame reached the file so the next append starts on a frame boundary.
     if (::ftruncate(s.fd, static_cast<off_t>(s.size)) != 0) failed_ = true;
     if (err == ENOSPC || err == EDQUOT)
-      throw ProxyError(ErrorKind::insufficient_storage, "no space left in the data directory; nothing of this request was stored");
+      throw ProxyError(ErrorKind::insufficient_storage,
+                       "no space left in the data directory; nothing of this request was stored");
     throw ProxyError(ErrorKind::internal, std::string("writing the log failed: ") + std::strerror(err));
   }
   if (s.index.empty() || s.size - s.index.back().pos >= kIndexSpacing) s.index.push_back({base, s.size});
@@ -260,7 +276,8 @@ void PartitionLog::read_segment(const Segment& s, std::uint64_t pos, std::uint64
     if (!pread_full(s.fd, hb, sizeof hb, pos))
       throw ProxyError(ErrorKind::internal, "reading " + s.path.string() + " failed: " + std::strerror(errno));
     auto h = decode_header(hb);
-    if (!h) throw ProxyError(ErrorKind::internal, s.path.string() + " has a damaged frame at byte " + std::to_string(pos));
+    if (!h)
+      throw ProxyError(ErrorKind::internal, s.path.string() + " has a damaged frame at byte " + std::to_string(pos));
     const std::uint64_t frame_end = pos + kFrameHeaderBytes + h->payload_len;
     if (h->base_offset + h->record_count <= offset) {
       pos = frame_end;
@@ -349,7 +366,8 @@ void PartitionLog::enforce_retention(std::int64_t now_ms) {
     std::uint64_t total = 0;
     for (const auto& s : segments_) total += s->size;
     // Kafka's rule: drop the oldest segment while what remains still holds retention.bytes.
-    while (segments_.size() > 1 && total - segments_.front()->size >= static_cast<std::uint64_t>(settings_.retention_bytes)) {
+    while (segments_.size() > 1 &&
+           total - segments_.front()->size >= static_cast<std::uint64_t>(settings_.retention_bytes)) {
       total -= segments_.front()->size;
       drop_front();
     }

@@ -87,7 +87,7 @@ class PartitionLog {
   LogSettings settings_;
 
   mutable std::shared_mutex mu_;
-  std::deque<std::shared_ptr<Segment>> segments_;  // guarded by mu_; never empty after open
+  std::deque<std::shared_ptr<Segment>> segments_;   // guarded by mu_; never empty after open
   std::vector<std::shared_ptr<Segment>> unsynced_;  // rolled segments awaiting sync; guarded by mu_
   std::int64_t next_offset_ = 0;                    // guarded by mu_
   std::uint64_t written_mark_ = 0;                  // guarded by mu_

@@ -87,7 +87,7 @@ class Storage {
   // Stores every record of the body or none of them; returns one position per record, in order,
   // once they are durable by the configured policy.
   virtual boost::asio::awaitable<std::vector<RecordPosition>> produce(const std::string& topic,
-                                                                       const api::ProduceBody& body) = 0;
+                                                                      const api::ProduceBody& body) = 0;
   virtual boost::asio::awaitable<FetchResult> fetch(const std::string& topic, const FetchRequest& request) = 0;
 
   // Background work (syncing, retention) runs between start() and stop().

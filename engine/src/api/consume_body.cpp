@@ -15,8 +15,10 @@ ConsumeBodyWriter::ConsumeBodyWriter(std::string& out, std::int32_t partition) :
 }
 
 void ConsumeBodyWriter::add_text(std::string_view s, bool plain) {
-  if (plain) out_.append(s);
-  else append_json_escaped(out_, s);
+  if (plain)
+    out_.append(s);
+  else
+    append_json_escaped(out_, s);
 }
 
 // Few, large appends per record: this runs for every record of every consume response.

@@ -8,7 +8,9 @@ namespace {
 
 // 1 where the byte must be escaped inside a JSON string.
 constexpr auto kNeedsEscape = [] {
-  struct Table { bool v[256]{}; } t;
+  struct Table {
+    bool v[256]{};
+  } t;
   for (int c = 0; c < 0x20; ++c) t.v[c] = true;
   t.v[static_cast<unsigned char>('"')] = true;
   t.v[static_cast<unsigned char>('\\')] = true;

@@ -215,10 +215,14 @@ class ProduceHandler {
       field_ = Field::records;
       return true;
     }
-    if (name == "key") field_ = Field::key;
-    else if (name == "value") field_ = Field::value;
-    else if (name == "partition") field_ = Field::partition;
-    else return fail(ec, "unknown field '" + path() + "." + name + "' (a record holds key, value and partition)");
+    if (name == "key")
+      field_ = Field::key;
+    else if (name == "value")
+      field_ = Field::value;
+    else if (name == "partition")
+      field_ = Field::partition;
+    else
+      return fail(ec, "unknown field '" + path() + "." + name + "' (a record holds key, value and partition)");
     return true;
   }
 
@@ -227,8 +231,7 @@ class ProduceHandler {
   }
 
   bool mark_seen(json::error_code& ec) {
-    if (seen_ & seen_bit())
-      return fail(ec, "duplicate field '" + path() + "." + field_name() + "'");
+    if (seen_ & seen_bit()) return fail(ec, "duplicate field '" + path() + "." + field_name() + "'");
     seen_ |= seen_bit();
     return true;
   }
@@ -281,8 +284,10 @@ class ProduceHandler {
   bool end_number(json::string_view s, json::error_code& ec) {
     if (!on_number_part(s, ec)) return false;
     in_number_ = false;
-    if (depth_ == 3) store_field(start_, out_.arena_.size() - start_);
-    else need_comma_ = true;
+    if (depth_ == 3)
+      store_field(start_, out_.arena_.size() - start_);
+    else
+      need_comma_ = true;
     return true;
   }
 
@@ -316,8 +321,7 @@ class ProduceHandler {
 
 }  // namespace
 
-std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::size_t max_records,
-                                                    ProduceBody& out) {
+std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::size_t max_records, ProduceBody& out) {
   out.records_.clear();
   out.arena_.clear();
   out.arena_.reserve(body.size());
@@ -327,9 +331,9 @@ std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::
   if (parser.handler().error) return parser.handler().error;
   if (ec) {
     if (ec == json::error::incomplete || body.empty())
-      return ProduceParseError{ProduceParseError::Kind::malformed,
-                               body.empty() ? "the body is empty; expected {\"records\": [...]}"
-                                            : "malformed JSON: the body ends early"};
+      return ProduceParseError{
+          ProduceParseError::Kind::malformed,
+          body.empty() ? "the body is empty; expected {\"records\": [...]}" : "malformed JSON: the body ends early"};
     return ProduceParseError{ProduceParseError::Kind::malformed,
                              "malformed JSON at byte " + std::to_string(used) + ": " + ec.message()};
   }

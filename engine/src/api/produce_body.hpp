@@ -39,8 +39,7 @@ struct ProduceParseError {
 };
 
 // Parses a whole produce body. Returns the error, or nothing when `out` holds the records.
-std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::size_t max_records,
-                                                    ProduceBody& out);
+std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::size_t max_records, ProduceBody& out);
 
 // Client side: writes one record straight into a request body under construction.
 // `key_json`/`value_json` are JSON texts already (e.g. a quoted string), written as they are.

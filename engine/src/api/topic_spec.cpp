@@ -40,9 +40,12 @@ std::variant<TopicSpec, std::string> parse_topic_spec(std::string_view body) {
       if (!props) return std::string("topic_properties must be an object");
       for (const auto& [pname, pv] : *props) {
         std::string key(pname);
-        if (pv.is_string()) spec.properties[key] = std::string(pv.get_string());
-        else if (pv.is_int64() || pv.is_uint64() || pv.is_bool()) spec.properties[key] = json::serialize(pv);
-        else return "topic_properties." + key + " must be a string or an integer";
+        if (pv.is_string())
+          spec.properties[key] = std::string(pv.get_string());
+        else if (pv.is_int64() || pv.is_uint64() || pv.is_bool())
+          spec.properties[key] = json::serialize(pv);
+        else
+          return "topic_properties." + key + " must be a string or an integer";
       }
     } else {
       return "unknown field '" + std::string(name) +

@@ -32,7 +32,8 @@ TEST_CASE("consume body: what the writer writes, the reader reads back", "[unit]
 
 TEST_CASE("consume body: the reader also accepts the bare array the reference page shows", "[unit][api]") {
   std::vector<ConsumedRecord> records;
-  REQUIRE_FALSE(parse_consume_body(R"([{"key":"a","value":"b","partition":0,"offset":5,"timestamp":1,"timestampType":"LogAppendTime"}])", records));
+  REQUIRE_FALSE(parse_consume_body(
+      R"([{"key":"a","value":"b","partition":0,"offset":5,"timestamp":1,"timestampType":"LogAppendTime"}])", records));
   REQUIRE(records.size() == 1);
   CHECK(records[0].offset == 5);
   CHECK(records[0].timestamp_type == "LogAppendTime");
@@ -42,8 +43,10 @@ TEST_CASE("consume body: the reader names what is wrong", "[unit][api]") {
   std::vector<ConsumedRecord> records;
   CHECK_THAT(*parse_consume_body("{", records), Catch::Contains("malformed JSON"));
   CHECK_THAT(*parse_consume_body(R"({"x":1})", records), Catch::Contains("neither"));
-  CHECK_THAT(*parse_consume_body(R"({"records":[{"value":"v","partition":0}]})", records), Catch::Contains("records[0].offset"));
-  CHECK_THAT(*parse_consume_body(R"({"records":[{"value":1,"partition":0,"offset":1}]})", records), Catch::Contains("records[0].value"));
+  CHECK_THAT(*parse_consume_body(R"({"records":[{"value":"v","partition":0}]})", records),
+             Catch::Contains("records[0].offset"));
+  CHECK_THAT(*parse_consume_body(R"({"records":[{"value":1,"partition":0,"offset":1}]})", records),
+             Catch::Contains("records[0].value"));
 }
 
 TEST_CASE("json text: control characters are escaped, UTF-8 passes through", "[unit][api]") {
@@ -67,7 +70,8 @@ TEST_CASE("topic names follow Kafka's rules", "[unit][api]") {
 }
 
 TEST_CASE("topic spec: numbers and strings as property values; bad shapes named", "[unit][api]") {
-  auto spec = parse_topic_spec(R"({"partition_count":3,"replication_factor":1,"topic_properties":{"retention.ms":604800000,"min.insync.replicas":"1"}})");
+  auto spec = parse_topic_spec(
+      R"({"partition_count":3,"replication_factor":1,"topic_properties":{"retention.ms":604800000,"min.insync.replicas":"1"}})");
   REQUIRE(std::holds_alternative<TopicSpec>(spec));
   auto& s = std::get<TopicSpec>(spec);
   CHECK(*s.partition_count == 3);
@@ -75,10 +79,14 @@ TEST_CASE("topic spec: numbers and strings as property values; bad shapes named"
   CHECK(s.properties.at("min.insync.replicas") == "1");
   CHECK(std::holds_alternative<TopicSpec>(parse_topic_spec("")));
   CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partition_count":0})")), Catch::Contains("partition_count"));
-  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partition_count":"3"})")), Catch::Contains("partition_count must be an integer"));
-  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partition_count":3000000000})")), Catch::Contains("partition_count"));
-  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"topic_properties":{"a":[1]}})")), Catch::Contains("topic_properties.a"));
-  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partitions":3})")), Catch::Contains("unknown field 'partitions'"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partition_count":"3"})")),
+             Catch::Contains("partition_count must be an integer"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partition_count":3000000000})")),
+             Catch::Contains("partition_count"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"topic_properties":{"a":[1]}})")),
+             Catch::Contains("topic_properties.a"));
+  CHECK_THAT(std::get<std::string>(parse_topic_spec(R"({"partitions":3})")),
+             Catch::Contains("unknown field 'partitions'"));
   CHECK_THAT(std::get<std::string>(parse_topic_spec("[1]")), Catch::Contains("must be a JSON object"));
   CHECK_THAT(std::get<std::string>(parse_topic_spec("{,}")), Catch::Contains("malformed JSON"));
 }
@@ -87,18 +95,26 @@ TEST_CASE("json text: the word-at-a-time escaper matches a byte-at-a-time refere
   auto reference = [](std::string_view s) {
     std::string out;
     for (unsigned char c : s) {
-      if (c == '"') out += "\\\"";
-      else if (c == '\\') out += "\\\\";
-      else if (c == '\n') out += "\\n";
-      else if (c == '\r') out += "\\r";
-      else if (c == '\t') out += "\\t";
-      else if (c == '\b') out += "\\b";
-      else if (c == '\f') out += "\\f";
+      if (c == '"')
+        out += "\\\"";
+      else if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c == '\t')
+        out += "\\t";
+      else if (c == '\b')
+        out += "\\b";
+      else if (c == '\f')
+        out += "\\f";
       else if (c < 0x20) {
         char buf[8];
         std::snprintf(buf, sizeof buf, "\\u%04x", c);
         out += buf;
-      } else out += static_cast<char>(c);
+      } else
+        out += static_cast<char>(c);
     }
     return out;
   };
@@ -114,8 +130,7 @@ TEST_CASE("json text: the word-at-a-time escaper matches a byte-at-a-time refere
   }
 }
 
-TEST_CASE("consume body: a record marked plain JSON is written exactly as the escaping path writes it",
-          "[unit][api]") {
+TEST_CASE("consume body: a record marked plain JSON is written exactly as the escaping path writes it", "[unit][api]") {
   std::string escaped, plain;
   ConsumeBodyWriter a(escaped, 1), b(plain, 1);
   for (auto* w : {&a, &b}) {

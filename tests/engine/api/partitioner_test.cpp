@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <librdkafka/rdkafka.h>
+#include <catch2/catch.hpp>
 
 #include <random>
 

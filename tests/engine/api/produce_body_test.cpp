@@ -35,8 +35,7 @@ TEST_CASE("produce body: string values are stored as their characters", "[unit][
   CHECK_FALSE(b.record(0).partition);
 }
 
-TEST_CASE("produce body: other JSON values are stored as compact text with numbers exactly as written",
-          "[unit][api]") {
+TEST_CASE("produce body: other JSON values are stored as compact text with numbers exactly as written", "[unit][api]") {
   auto b = parse_ok(R"({"records":[
       {"value": 5, "partition": 0},
       {"value": 3.14},
@@ -84,18 +83,22 @@ TEST_CASE("produce body: malformed input is rejected with a message naming the p
   CHECK_THAT(parse_error(R"({"records":5})"), Catch::Contains("records must be an array"));
   CHECK_THAT(parse_error(R"({"records":[5]})"), Catch::Contains("records[0] must be an object"));
   CHECK_THAT(parse_error(R"({"records":[{"value":1},[]]})"), Catch::Contains("records[1] must be an object"));
-  CHECK_THAT(parse_error(R"({"records":[{"key":"k"}]})"), Catch::Contains("records[0] is missing the required field 'value'"));
-  CHECK_THAT(parse_error(R"({"records":[{"value":1,"vaule":2}]})"), Catch::Contains("unknown field 'records[0].vaule'"));
+  CHECK_THAT(parse_error(R"({"records":[{"key":"k"}]})"),
+             Catch::Contains("records[0] is missing the required field 'value'"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"vaule":2}]})"),
+             Catch::Contains("unknown field 'records[0].vaule'"));
   CHECK_THAT(parse_error(R"({"records":[],"extra":1})"), Catch::Contains("unknown field 'extra'"));
   CHECK_THAT(parse_error(R"({"records":[],"records":[]})"), Catch::Contains("duplicate field 'records'"));
-  CHECK_THAT(parse_error(R"({"records":[{"value":1,"value":2}]})"), Catch::Contains("duplicate field 'records[0].value'"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"value":2}]})"),
+             Catch::Contains("duplicate field 'records[0].value'"));
   CHECK_THAT(parse_error(R"({"records":[{"value":1}]} x)"), Catch::Contains("malformed JSON"));
 }
 
 TEST_CASE("produce body: partition must be an int32 integer", "[unit][api]") {
   CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":-1}]})"), Catch::Contains("records[0].partition"));
   CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":2147483648}]})"), Catch::Contains("0 to 2147483647"));
-  CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":99999999999999999999}]})"), Catch::Contains("records[0].partition"));
+  CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":99999999999999999999}]})"),
+             Catch::Contains("records[0].partition"));
   CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":1.5}]})"), Catch::Contains("must be an integer"));
   CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":"0"}]})"), Catch::Contains("must be an integer"));
   CHECK_THAT(parse_error(R"({"records":[{"value":1,"partition":true}]})"), Catch::Contains("must be an integer"));

@@ -46,8 +46,9 @@ TEST_CASE("status and health answer 200 with a small JSON body", "[integration][
 
 TEST_CASE("create topic: the documentation's sample body works and the topic is listed", "[integration][api]") {
   ProxyFixture f;
-  auto r = f.client->put("/v1/topics/sample",
-                         R"({"partition_count":2,"replication_factor":1,"topic_properties":{"retention.ms":604800000,"min.insync.replicas":"1"}})");
+  auto r = f.client->put(
+      "/v1/topics/sample",
+      R"({"partition_count":2,"replication_factor":1,"topic_properties":{"retention.ms":604800000,"min.insync.replicas":"1"}})");
   REQUIRE(r.result_int() == 200);
   CHECK(json_of(r).at("topic").as_string() == "sample");
   auto list = json_of(f.client->get("/v1/metadata/topics"));
@@ -74,12 +75,15 @@ TEST_CASE("create topic: errors", "[integration][api]") {
   check_error(f.client->put("/v1/topics/zero", R"({"partition_count":0})"), 400, "partition_count");
   check_error(f.client->put("/v1/topics/neg", R"({"partition_count":-3})"), 400, "partition_count");
   check_error(f.client->put("/v1/topics/huge", R"({"partition_count":99999999999})"), 400, "partition_count");
-  check_error(f.client->put("/v1/topics/many", R"({"partition_count":2000000000})"), 400, "max_partitions_per_topic = 1000");
+  check_error(f.client->put("/v1/topics/many", R"({"partition_count":2000000000})"), 400,
+              "max_partitions_per_topic = 1000");
   check_error(f.client->put("/v1/topics/str", R"({"partition_count":"2"})"), 400, "partition_count must be an integer");
   check_error(f.client->put("/v1/topics/badjson", R"({"partition_count":)"), 400, "malformed JSON");
   check_error(f.client->put("/v1/topics/unknownfield", R"({"partitions":2})"), 400, "unknown field");
-  check_error(f.client->put("/v1/topics/badprop", R"({"topic_properties":{"retention.ms":"soon"}})"), 400, "retention.ms");
-  check_error(f.client->put("/v1/topics/compact", R"({"topic_properties":{"cleanup.policy":"compact"}})"), 400, "cleanup.policy");
+  check_error(f.client->put("/v1/topics/badprop", R"({"topic_properties":{"retention.ms":"soon"}})"), 400,
+              "retention.ms");
+  check_error(f.client->put("/v1/topics/compact", R"({"topic_properties":{"cleanup.policy":"compact"}})"), 400,
+              "cleanup.policy");
   // Nothing of the failed creates exists.
   CHECK(json_of(f.client->get("/v1/metadata/topics")).at("topics").as_array() == json::array{"exists"});
 }
@@ -106,7 +110,10 @@ TEST_CASE("brokers: the embedded log reports itself as one broker", "[integratio
 TEST_CASE("partition metadata: exact field names, high-water mark, and 404/400 errors", "[integration][api]") {
   ProxyFixture f;
   create_topic(*f.client, "meta", 2);
-  REQUIRE(f.client->post("/v1/producer/topics/meta", R"({"records":[{"value":"a","partition":1},{"value":"b","partition":1}]})").result_int() == 200);
+  REQUIRE(
+      f.client
+          ->post("/v1/producer/topics/meta", R"({"records":[{"value":"a","partition":1},{"value":"b","partition":1}]})")
+          .result_int() == 200);
   auto p = json_of(f.client->get("/v1/metadata/topics/meta/partitions/1")).as_object();
   CHECK(p.at("partition_id").as_int64() == 1);
   CHECK(p.at("earliest_offset").as_int64() == 0);
@@ -146,7 +153,9 @@ TEST_CASE("produce: keyless records of one request stay together; requests rotat
   create_topic(*f.client, "sticky", 3);
   std::set<std::int64_t> used;
   for (int i = 0; i < 3; ++i) {
-    auto offsets = json_of(f.client->post("/v1/producer/topics/sticky", R"({"records":[{"value":1},{"value":2}]})")).at("offsets").as_array();
+    auto offsets = json_of(f.client->post("/v1/producer/topics/sticky", R"({"records":[{"value":1},{"value":2}]})"))
+                       .at("offsets")
+                       .as_array();
     CHECK(offsets[0].at("partition") == offsets[1].at("partition"));
     used.insert(offsets[0].at("partition").as_int64());
   }
@@ -156,10 +165,11 @@ TEST_CASE("produce: keyless records of one request stay together; requests rotat
 TEST_CASE("produce: a request with any bad record stores nothing", "[integration][api]") {
   ProxyFixture f;
   create_topic(*f.client, "atomic", 2, R"({"max.message.bytes":100})");
-  check_error(f.client->post("/v1/producer/topics/atomic", R"({"records":[{"value":"ok","partition":0},{"value":"x","partition":2}]})"),
-              400, "records[1].partition 2 is out of range");
   check_error(f.client->post("/v1/producer/topics/atomic",
-                             R"({"records":[{"value":"ok","partition":0},{"value":")" + std::string(200, 'x') + R"("}]})"),
+                             R"({"records":[{"value":"ok","partition":0},{"value":"x","partition":2}]})"),
+              400, "records[1].partition 2 is out of range");
+  check_error(f.client->post("/v1/producer/topics/atomic", R"({"records":[{"value":"ok","partition":0},{"value":")" +
+                                                               std::string(200, 'x') + R"("}]})"),
               400, "max.message.bytes");
   check_error(f.client->post("/v1/producer/topics/atomic", R"({"records":[{"value":"ok"},{"key":"no value"}]})"), 400,
               "missing the required field 'value'");
@@ -172,20 +182,26 @@ TEST_CASE("produce: malformed bodies are 400 naming the problem", "[integration]
   create_topic(*f.client, "t", 1);
   check_error(f.client->post("/v1/producer/topics/t", "not json"), 400, "malformed JSON");
   check_error(f.client->post("/v1/producer/topics/t", ""), 400, "empty");
-  check_error(f.client->post("/v1/producer/topics/t", "{\"records\":[{\"value\":\"\xc3\x28\"}]}"), 400, "malformed JSON");
-  check_error(f.client->post("/v1/producer/topics/t", R"({"records":[{"value":1,"partition":"0"}]})"), 400, "partition must be an integer");
-  check_error(f.client->post("/v1/producer/topics/t", R"({"records":[{"value":1,"partition":1e3}]})"), 400, "partition must be an integer");
-  check_error(f.client->post("/v1/producer/topics/t", R"({"records":[{"value":1,"headers":{}}]})"), 400, "unknown field 'records[0].headers'");
+  check_error(f.client->post("/v1/producer/topics/t", "{\"records\":[{\"value\":\"\xc3\x28\"}]}"), 400,
+              "malformed JSON");
+  check_error(f.client->post("/v1/producer/topics/t", R"({"records":[{"value":1,"partition":"0"}]})"), 400,
+              "partition must be an integer");
+  check_error(f.client->post("/v1/producer/topics/t", R"({"records":[{"value":1,"partition":1e3}]})"), 400,
+              "partition must be an integer");
+  check_error(f.client->post("/v1/producer/topics/t", R"({"records":[{"value":1,"headers":{}}]})"), 400,
+              "unknown field 'records[0].headers'");
   check_error(f.client->post("/v1/producer/topics/t", R"({"recs":[]})"), 400, "unknown field 'recs'");
-  check_error(f.client->post("/v1/producer/topics/missing", R"({"records":[{"value":1}]})"), 404, "topic 'missing' not found");
+  check_error(f.client->post("/v1/producer/topics/missing", R"({"records":[{"value":1}]})"), 404,
+              "topic 'missing' not found");
   CHECK(latest_offset(*f.client, "t", 0) == 0);
 }
 
 TEST_CASE("produce: more records than allowed is 413; a body over the limit is 413", "[integration][api]") {
   ProxyFixture f({"--max-records-per-request", "3", "--max-body-bytes", "4096"});
   create_topic(*f.client, "t", 1);
-  check_error(f.client->post("/v1/producer/topics/t", R"({"records":[{"value":1},{"value":2},{"value":3},{"value":4}]})"),
-              413, "limit is 3");
+  check_error(
+      f.client->post("/v1/producer/topics/t", R"({"records":[{"value":1},{"value":2},{"value":3},{"value":4}]})"), 413,
+      "limit is 3");
   auto big = f.connect();
   check_error(big.post("/v1/producer/topics/t", R"({"records":[{"value":")" + std::string(5000, 'x') + R"("}]})"), 413,
               "max_body_bytes");
@@ -197,7 +213,8 @@ TEST_CASE("consume: records come back as strings with every field, and NextOffse
           "[integration][api]") {
   ProxyFixture f;
   create_topic(*f.client, "c", 1);
-  REQUIRE(f.client->post("/v1/producer/topics/c", R"({"records":[
+  REQUIRE(f.client
+              ->post("/v1/producer/topics/c", R"({"records":[
       {"key":"k0","value":"plain"},{"value":5},{"value":3.14},{"value":{"a":[1,"b"]}},{"key":{"id":1},"value":[true,null]}]})")
               .result_int() == 200);
   auto r = f.client->get("/v1/consumer/topics/c/partitions/0/offsets/0?count=3");
@@ -229,7 +246,8 @@ TEST_CASE("consume: records come back as strings with every field, and NextOffse
   CHECK(one["NextOffset"] == "2");
 }
 
-TEST_CASE("consume: at or past the end is 200 with no records and NextOffset = the offset asked", "[integration][api]") {
+TEST_CASE("consume: at or past the end is 200 with no records and NextOffset = the offset asked",
+          "[integration][api]") {
   ProxyFixture f;
   create_topic(*f.client, "c", 1);
   for (const char* offset : {"0", "7", "9223372036854775807"}) {
@@ -259,8 +277,11 @@ TEST_CASE("consume: a response holds at most 6 MB of data, but always one record
   create_topic(*f.client, "big", 1, R"({"max.message.bytes":8000000})");
   const std::string mb(1'100'000, 'm');
   for (int i = 0; i < 7; ++i)
-    REQUIRE(f.client->post("/v1/producer/topics/big", R"({"records":[{"value":")" + mb + R"("}]})").result_int() == 200);
-  REQUIRE(f.client->post("/v1/producer/topics/big", R"({"records":[{"value":")" + std::string(7'000'000, 'h') + R"("}]})").result_int() == 200);
+    REQUIRE(f.client->post("/v1/producer/topics/big", R"({"records":[{"value":")" + mb + R"("}]})").result_int() ==
+            200);
+  REQUIRE(
+      f.client->post("/v1/producer/topics/big", R"({"records":[{"value":")" + std::string(7'000'000, 'h') + R"("}]})")
+          .result_int() == 200);
   auto r = f.client->get("/v1/consumer/topics/big/partitions/0/offsets/0?count=100");
   CHECK(json_of(r).at("records").as_array().size() == 5);  // 5 x 1.1 MB fits in 6 MiB, 6 would not
   CHECK(r["NextOffset"] == "5");
@@ -303,7 +324,9 @@ TEST_CASE("data survives a clean restart", "[integration][api]") {
     ProxyProcess proxy(dir / "data");
     HttpsClient c(proxy.port(), proxy.ca_file());
     create_topic(c, "keep", 2);
-    REQUIRE(c.post("/v1/producer/topics/keep", R"({"records":[{"value":"a","partition":1},{"value":"b","partition":1}]})").result_int() == 200);
+    REQUIRE(
+        c.post("/v1/producer/topics/keep", R"({"records":[{"value":"a","partition":1},{"value":"b","partition":1}]})")
+            .result_int() == 200);
     CHECK(proxy.terminate() == 0);
   }
   ProxyProcess proxy(dir / "data");

@@ -96,8 +96,9 @@ TEST_CASE("Expect: 100-continue gets an interim response before the body", "[int
   ProxyFixture f;
   REQUIRE(f.client->put("/v1/topics/e", "{}").result_int() == 200);
   std::string body = R"({"records":[{"value":"x"}]})";
-  f.client->send_raw("POST /v1/producer/topics/e HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n");
+  f.client->send_raw(
+      "POST /v1/producer/topics/e HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
   auto interim = f.client->read_reply();
   CHECK(interim.result_int() == 100);
   f.client->send_raw(body);
@@ -145,7 +146,8 @@ TEST_CASE("SIGTERM finishes the request in flight, then exits 0", "[integration]
 TEST_CASE("bad configuration is refused at start with the setting named", "[integration][server]") {
   TempDir dir;
   CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--idle-timeout-ms", "5"}), Catch::Contains("idle_timeout_ms"));
-  CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--durability", "sometimes"}), Catch::Contains("fsync, interval, none"));
+  CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--durability", "sometimes"}),
+                    Catch::Contains("fsync, interval, none"));
   CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--default-partitions", "20", "--max-partitions-per-topic", "10"}),
                     Catch::Contains("max_partitions_per_topic"));
   std::ofstream(dir / "bad.json") << R"({"listen":"127.0.0.1:0","no_such_setting":1})";
@@ -155,19 +157,22 @@ TEST_CASE("bad configuration is refused at start with the setting named", "[inte
 
 TEST_CASE("a config file sets defaults that flags override", "[integration][server]") {
   TempDir dir;
-  std::ofstream(dir / "proxy.json") << R"({"default_partitions": 5, "durability": "none", "max_records_per_request": 2})";
+  std::ofstream(dir / "proxy.json")
+      << R"({"default_partitions": 5, "durability": "none", "max_records_per_request": 2})";
   ProxyProcess proxy(dir / "data", {"--config", (dir / "proxy.json").string(), "--max-records-per-request", "3"});
   HttpsClient c(proxy.port(), proxy.ca_file());
   REQUIRE(c.put("/v1/topics/cfg").result_int() == 200);
   CHECK(json_of(c.get("/v1/metadata/topics/cfg/partitions")).at("partitions").as_array().size() == 5);
   CHECK(c.post("/v1/producer/topics/cfg", R"({"records":[{"value":1},{"value":2},{"value":3}]})").result_int() == 200);
-  CHECK(c.post("/v1/producer/topics/cfg", R"({"records":[{"value":1},{"value":2},{"value":3},{"value":4}]})").result_int() == 413);
+  CHECK(c.post("/v1/producer/topics/cfg", R"({"records":[{"value":1},{"value":2},{"value":3},{"value":4}]})")
+            .result_int() == 413);
 }
 
 TEST_CASE("metrics count requests by route and status, records in and out", "[integration][server]") {
   ProxyFixture f;
   REQUIRE(f.client->put("/v1/topics/m", "{}").result_int() == 200);
-  REQUIRE(f.client->post("/v1/producer/topics/m", R"({"records":[{"value":"abc"},{"value":"de"}]})").result_int() == 200);
+  REQUIRE(f.client->post("/v1/producer/topics/m", R"({"records":[{"value":"abc"},{"value":"de"}]})").result_int() ==
+          200);
   REQUIRE(f.client->get("/v1/consumer/topics/m/partitions/0/offsets/0?count=5").result_int() == 200);
   REQUIRE(f.client->get("/v1/consumer/topics/nope/partitions/0/offsets/0").result_int() == 404);
   auto text = f.client->get("/metrics").body();

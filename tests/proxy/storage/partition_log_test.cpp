@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -65,7 +65,8 @@ TEST_CASE("frame: a sealed, stamped frame decodes; any flipped byte is detected"
     std::string damaged = frame;
     damaged[i] ^= 0x20;
     auto dh = decode_header(damaged.data());
-    bool detected = !dh || !payload_intact(*dh, damaged.data() + kFrameHeaderBytes) || dh->payload_len != h->payload_len;
+    bool detected =
+        !dh || !payload_intact(*dh, damaged.data() + kFrameHeaderBytes) || dh->payload_len != h->payload_len;
     INFO("byte " << i);
     CHECK(detected);
   }
@@ -128,7 +129,8 @@ TEST_CASE("partition log: a torn write at the end is cut off at recovery, everyt
     b.add(std::nullopt, std::string(500, 'z'));
     b.seal();
     stamp_frame(frame, 10, 1);
-    std::ofstream(file, std::ios::app | std::ios::binary).write(frame.data(), static_cast<std::streamsize>(frame.size() / 2));
+    std::ofstream(file, std::ios::app | std::ios::binary)
+        .write(frame.data(), static_cast<std::streamsize>(frame.size() / 2));
   }
   SECTION("a whole frame whose payload is garbage") {
     std::string frame;
@@ -137,11 +139,13 @@ TEST_CASE("partition log: a torn write at the end is cut off at recovery, everyt
     b.seal();
     stamp_frame(frame, 10, 1);
     frame[frame.size() - 3] ^= 1;
-    std::ofstream(file, std::ios::app | std::ios::binary).write(frame.data(), static_cast<std::streamsize>(frame.size()));
+    std::ofstream(file, std::ios::app | std::ios::binary)
+        .write(frame.data(), static_cast<std::streamsize>(frame.size()));
   }
   SECTION("zeros, as a file extended but never written") {
     std::string zeros(4096, '\0');
-    std::ofstream(file, std::ios::app | std::ios::binary).write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+    std::ofstream(file, std::ios::app | std::ios::binary)
+        .write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
   }
   auto log = PartitionLog::open(dir / "p", 0, small_segments(1 << 20));
   CHECK(fs::file_size(file) == intact_size);
@@ -153,7 +157,8 @@ TEST_CASE("partition log: a torn write at the end is cut off at recovery, everyt
   CHECK(read_values(*log, 10) == std::vector<std::string>{"v10"});
 }
 
-TEST_CASE("partition log: damage inside an older segment stops start-up with the file named", "[unit][storage][fault]") {
+TEST_CASE("partition log: damage inside an older segment stops start-up with the file named",
+          "[unit][storage][fault]") {
   krest::test::TempDir dir;
   {
     auto log = PartitionLog::open(dir / "p", 0, small_segments(1024));

@@ -116,11 +116,18 @@ trap 'kill $(cat "$work/nginx/nginx.pid") 2>/dev/null || true; cleanup' EXIT
 nginx_url="https://127.0.0.1:$nginx_port"
 
 declare -A results
+group_commit=""
 for round in $(seq "$repeats"); do
   for mode in none fsync; do
     start_proxy "produce-$mode-$round" --durability "$mode"
     curl -sS --fail --cacert "$work/produce-$mode-$round/tls/cert.pem" -X PUT "$url/v1/topics/bench" -d '{"partition_count":4}' > /dev/null
     results["produce-$mode"]+="$(run_wrk "$url/v1/producer/topics/bench" bench/wrk/produce.lua);"
+    if [[ $mode == fsync ]]; then
+      metrics=$(curl -sS --cacert "$work/produce-$mode-$round/tls/cert.pem" "$url/metrics")
+      waits=$(awk '/^krest_proxy_log_durable_waits_total / {print $2}' <<< "$metrics")
+      syncs=$(awk '/^krest_proxy_log_fsyncs_total / {print $2}' <<< "$metrics")
+      group_commit+="$(echo "scale=1; $waits / $syncs" | bc -l) "
+    fi
     stop_proxies
   done
   results["produce-nginx"]+="$(run_wrk "$nginx_url/v1/producer/topics/bench" bench/wrk/produce.lua);"
@@ -149,5 +156,7 @@ row "krest-proxy produce, durability=fsync (default)" produce-fsync 500
 row "nginx return 200, same produce body" produce-nginx 500
 row "krest-proxy consume count=500" consume-krest 500
 row "nginx static file, same consume response" consume-nginx 500
+echo
+echo "Group commit with durability=fsync: produce requests acknowledged per fdatasync, each run: $group_commit"
 echo
 echo "produce (none) / nginx: $(ratio produce-none produce-nginx); produce (fsync) / nginx: $(ratio produce-fsync produce-nginx); consume / nginx: $(ratio consume-krest consume-nginx)"

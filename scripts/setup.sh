@@ -12,7 +12,7 @@ packages=(
   python3 python3-requests python3-msal curl kcat
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light)
+  packages+=(wrk nginx-light bc)
 fi
 
 missing=()

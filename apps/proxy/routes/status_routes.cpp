@@ -11,6 +11,7 @@ Response status_route(RouteContext& ctx, const RouteMatch& m, const Request& req
     Response res{http::status::ok, req.version()};
     res.set(http::field::content_type, metrics::kPrometheusContentType);
     res.body() = ctx.metrics.render();
+    ctx.storage.append_metrics(res.body());
     res.prepare_payload();
     return res;
   }

@@ -8,8 +8,9 @@
 
 namespace krest::proxy {
 
-Durability::Durability(DurabilityPolicy policy, std::chrono::milliseconds interval, std::function<void()> sync_all)
-    : policy_(policy), interval_(interval), sync_all_(std::move(sync_all)) {}
+Durability::Durability(DurabilityPolicy policy, std::chrono::milliseconds interval, std::function<void()> sync_all,
+                       std::atomic<std::uint64_t>& durable_waits)
+    : policy_(policy), interval_(interval), sync_all_(std::move(sync_all)), durable_waits_(durable_waits) {}
 
 Durability::~Durability() { stop(); }
 
@@ -65,6 +66,7 @@ void Durability::run() {
 
 void Durability::sync_waiters(std::vector<Waiter>& batch) {
   // One fdatasync per partition covers every waiter of that partition in the batch.
+  durable_waits_ += batch.size();
   std::sort(batch.begin(), batch.end(), [](const Waiter& a, const Waiter& b) { return a.log < b.log; });
   for (std::size_t i = 0; i < batch.size();) {
     PartitionLog* log = batch[i].log.get();

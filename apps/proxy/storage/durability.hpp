@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -27,7 +28,8 @@ enum class DurabilityPolicy { fsync, interval, none };
 class Durability {
  public:
   // `sync_all` syncs every partition (interval mode).
-  Durability(DurabilityPolicy policy, std::chrono::milliseconds interval, std::function<void()> sync_all);
+  Durability(DurabilityPolicy policy, std::chrono::milliseconds interval, std::function<void()> sync_all,
+             std::atomic<std::uint64_t>& durable_waits);
   ~Durability();
 
   DurabilityPolicy policy() const { return policy_; }
@@ -62,6 +64,7 @@ class Durability {
   DurabilityPolicy policy_;
   std::chrono::milliseconds interval_;
   std::function<void()> sync_all_;
+  std::atomic<std::uint64_t>& durable_waits_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Waiter> pending_;  // guarded by mu_

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "api/partitioner.hpp"
+#include "metrics/prometheus.hpp"
 #include "proxy_error.hpp"
 #include "storage/record_frame.hpp"
 
@@ -46,7 +47,7 @@ std::int64_t property_int(const std::map<std::string, std::string>& props, const
   return v;
 }
 
-TopicSettings resolve_settings(const api::TopicSpec& spec, const EmbeddedLogOptions& o) {
+TopicSettings resolve_settings(const api::TopicSpec& spec, const EmbeddedLogOptions& o, LogMetrics* metrics) {
   TopicSettings t;
   const auto& p = spec.properties;
   t.log.retention_ms = property_int(p, "retention.ms", o.default_retention_ms, -1);
@@ -58,6 +59,7 @@ TopicSettings resolve_settings(const api::TopicSpec& spec, const EmbeddedLogOpti
                                                  "' is not supported by the embedded log (only 'delete')");
   t.log.track_unsynced = o.durability != DurabilityPolicy::none;
   t.log.sync_directories = o.durability != DurabilityPolicy::none;
+  t.log.metrics = metrics;
   return t;
 }
 
@@ -92,7 +94,7 @@ struct EmbeddedLog::Topic {
 EmbeddedLog::EmbeddedLog(EmbeddedLogOptions options)
     : options_(std::move(options)),
       topics_dir_(options_.data_dir / "topics"),
-      durability_(options_.durability, options_.fsync_interval, [this] { sync_all(); }) {
+      durability_(options_.durability, options_.fsync_interval, [this] { sync_all(); }, metrics_.durable_waits) {
   fs::create_directories(topics_dir_);
   for (const auto& entry : fs::directory_iterator(topics_dir_)) {
     std::string name = entry.path().filename().string();
@@ -108,7 +110,7 @@ EmbeddedLog::EmbeddedLog(EmbeddedLogOptions options)
 
 EmbeddedLog::~EmbeddedLog() { stop(); }
 
-std::shared_ptr<EmbeddedLog::Topic> EmbeddedLog::open_topic(const std::string& name) const {
+std::shared_ptr<EmbeddedLog::Topic> EmbeddedLog::open_topic(const std::string& name) {
   fs::path dir = topics_dir_ / name;
   std::ifstream in(dir / "topic.json", std::ios::binary);
   std::stringstream text;
@@ -119,7 +121,7 @@ std::shared_ptr<EmbeddedLog::Topic> EmbeddedLog::open_topic(const std::string& n
   auto t = std::make_shared<Topic>();
   t->name = name;
   t->spec = std::get<api::TopicSpec>(parsed);
-  t->settings = resolve_settings(t->spec, options_);
+  t->settings = resolve_settings(t->spec, options_, &metrics_);
   for (std::int32_t p = 0; p < t->spec.partition_count.value_or(1); ++p)
     t->partitions.push_back(PartitionLog::open(dir / std::to_string(p), p, t->settings.log));
   return t;
@@ -185,7 +187,7 @@ void EmbeddedLog::create_topic(const std::string& name, const api::TopicSpec& re
   api::TopicSpec spec = requested;
   if (!spec.partition_count) spec.partition_count = options_.default_partitions;
   if (!spec.replication_factor) spec.replication_factor = 1;
-  resolve_settings(spec, options_);  // reject bad properties before touching the disk
+  resolve_settings(spec, options_, nullptr);  // reject bad properties before touching the disk
 
   std::unique_lock lock(mu_);
   if (topics_.contains(name)) throw ProxyError(ErrorKind::conflict, "topic '" + name + "' already exists");
@@ -215,6 +217,41 @@ void EmbeddedLog::delete_topic(const std::string& name) {
   // Requests still holding the topic keep their open files; the space is freed when they finish.
   std::error_code ec;
   fs::remove_all(doomed, ec);
+}
+
+void EmbeddedLog::append_metrics(std::string& out) const {
+  namespace m = krest::metrics;
+  auto counter = [&](const char* name, const char* help, std::uint64_t v) {
+    m::append_family(out, name, "counter", help);
+    m::append_sample(out, name, "", static_cast<double>(v));
+  };
+  auto gauge = [&](const char* name, const char* help, double v) {
+    m::append_family(out, name, "gauge", help);
+    m::append_sample(out, name, "", v);
+  };
+  counter("krest_proxy_log_fsyncs_total", "fdatasync calls on segment files.", metrics_.fsyncs.load());
+  m::append_family(out, "krest_proxy_log_fsync_duration_seconds", "histogram", "Time each fdatasync took.");
+  m::append_histogram(out, "krest_proxy_log_fsync_duration_seconds", "", metrics_.fsync_seconds.snapshot());
+  counter("krest_proxy_log_durable_waits_total",
+          "Produce requests acknowledged after a sync; above fsyncs_total when group commit shares syncs.",
+          metrics_.durable_waits.load());
+  counter("krest_proxy_log_segments_deleted_total", "Segments deleted by retention.", metrics_.segments_deleted.load());
+  counter("krest_proxy_log_write_errors_total", "Appends that failed (nothing of them was kept).",
+          metrics_.write_errors.load());
+  std::size_t partitions = 0, segments = 0;
+  std::uint64_t bytes = 0;
+  auto topics = snapshot();
+  for (const auto& t : topics)
+    for (const auto& p : t->partitions) {
+      auto st = p->stats();
+      ++partitions;
+      segments += st.segments;
+      bytes += st.bytes;
+    }
+  gauge("krest_proxy_log_topics", "Topics in the embedded log.", static_cast<double>(topics.size()));
+  gauge("krest_proxy_log_partitions", "Partitions in the embedded log.", static_cast<double>(partitions));
+  gauge("krest_proxy_log_segments", "Segment files in the embedded log.", static_cast<double>(segments));
+  gauge("krest_proxy_log_bytes", "Bytes of all segment files.", static_cast<double>(bytes));
 }
 
 std::vector<api::BrokerEndpoint> EmbeddedLog::brokers() const {

@@ -46,12 +46,13 @@ class EmbeddedLog final : public Storage {
   boost::asio::awaitable<std::vector<RecordPosition>> produce(const std::string& topic,
                                                               const api::ProduceBody& body) override;
   boost::asio::awaitable<FetchResult> fetch(const std::string& topic, const FetchRequest& request) override;
+  void append_metrics(std::string& out) const override;
   void start() override;
   void stop() override;
 
  private:
   struct Topic;
-  std::shared_ptr<Topic> open_topic(const std::string& name) const;
+  std::shared_ptr<Topic> open_topic(const std::string& name);
   std::shared_ptr<Topic> find(const std::string& name) const;  // throws not_found
   api::PartitionMetadata describe(const Topic& t, std::int32_t p) const;
   void sync_all();
@@ -63,6 +64,7 @@ class EmbeddedLog final : public Storage {
   std::int32_t advertised_port_ = 0;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Topic>> topics_;  // guarded by mu_
+  LogMetrics metrics_;
   Durability durability_;
 
   std::mutex retention_mu_;

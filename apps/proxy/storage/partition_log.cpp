@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cstring>
 #include <optional>
@@ -221,6 +222,7 @@ AppendResult PartitionLog::append(std::string& frame, std::uint32_t records, std
   const std::int64_t base = next_offset_;
   stamp_frame(frame, base, timestamp_ms);
   if (int err = pwrite_full(s.fd, frame.data(), frame.size(), s.size)) {
+    if (settings_.metrics) ++settings_.metrics->write_errors;
     // Cut whatever part of the frame reached the file so the next append starts on a frame boundary.
     if (::ftruncate(s.fd, static_cast<off_t>(s.size)) != 0) failed_ = true;
     if (err == ENOSPC || err == EDQUOT)
@@ -338,7 +340,14 @@ bool PartitionLog::sync() {
     todo.push_back(segments_.back());
   }
   for (const auto& s : todo) {
-    if (::fdatasync(s->fd) != 0) {
+    const auto started = std::chrono::steady_clock::now();
+    const int rc = ::fdatasync(s->fd);
+    if (settings_.metrics) {
+      ++settings_.metrics->fsyncs;
+      settings_.metrics->fsync_seconds.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    if (rc != 0) {
       spdlog::error("fdatasync of {} failed: {}; partition {} stops accepting writes", s->path.string(),
                     std::strerror(errno), id_);
       failed_ = true;
@@ -354,6 +363,7 @@ void PartitionLog::enforce_retention(std::int64_t now_ms) {
   auto drop_front = [&] {
     auto s = segments_.front();
     segments_.pop_front();
+    if (settings_.metrics) ++settings_.metrics->segments_deleted;
     if (::unlink(s->path.c_str()) != 0)
       spdlog::warn("retention: cannot delete {}: {}", s->path.string(), std::strerror(errno));
   };

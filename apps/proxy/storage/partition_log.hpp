@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/log_metrics.hpp"
 #include "storage/storage.hpp"
 
 namespace krest::proxy {
@@ -25,6 +26,7 @@ struct LogSettings {
   std::int64_t retention_bytes = -1;  // -1: no size limit
   bool track_unsynced = true;         // false when nothing ever syncs (durability=none)
   bool sync_directories = true;       // fsync directory entries of new segments
+  LogMetrics* metrics = nullptr;      // not owned; counters of the whole log
 };
 
 struct AppendResult {

@@ -90,6 +90,9 @@ class Storage {
                                                                       const api::ProduceBody& body) = 0;
   virtual boost::asio::awaitable<FetchResult> fetch(const std::string& topic, const FetchRequest& request) = 0;
 
+  // Appends the backend's own metrics, in Prometheus text format, to a /metrics response.
+  virtual void append_metrics(std::string& out) const = 0;
+
   // Background work (syncing, retention) runs between start() and stop().
   virtual void start() = 0;
   virtual void stop() = 0;

@@ -183,3 +183,26 @@ TEST_CASE("metrics count requests by route and status, records in and out", "[in
   CHECK(metric(*f.client, "krest_proxy_record_bytes_in_total") == 5);
   CHECK(metric(*f.client, "krest_proxy_records_out_total") == 2);
 }
+
+TEST_CASE("metrics show the embedded log: syncs shared by produce requests, partitions, bytes", "[integration][server]") {
+  ProxyFixture f;  // durability = fsync, the default
+  REQUIRE(f.client->put("/v1/topics/g", R"({"partition_count":2})").result_int() == 200);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w)
+    writers.emplace_back([&] {
+      auto c = f.connect();
+      for (int i = 0; i < 10; ++i)
+        REQUIRE(c.post("/v1/producer/topics/g", R"({"records":[{"value":"x"},{"value":"y"}]})").result_int() == 200);
+    });
+  for (auto& t : writers) t.join();
+  // Every acknowledged produce waited for a sync; one fdatasync may cover several of them.
+  CHECK(metric(*f.client, "krest_proxy_log_durable_waits_total") == 40);
+  const double fsyncs = metric(*f.client, "krest_proxy_log_fsyncs_total");
+  CHECK(fsyncs >= 1);
+  CHECK(fsyncs <= 40);
+  CHECK(metric(*f.client, "krest_proxy_log_fsync_duration_seconds_count") == fsyncs);
+  CHECK(metric(*f.client, "krest_proxy_log_topics") == 1);
+  CHECK(metric(*f.client, "krest_proxy_log_partitions") == 2);
+  CHECK(metric(*f.client, "krest_proxy_log_bytes") > 80);
+  CHECK(metric(*f.client, "krest_proxy_log_write_errors_total") == 0);
+}

@@ -66,6 +66,13 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
           stream, env, 431, "request header larger than max_header_bytes = " + std::to_string(config.max_header_bytes));
       co_return;
     }
+    if (hec == http::error::body_limit) {
+      // Beast checks a declared Content-Length against the limit as soon as the header is parsed.
+      co_await reply_and_close(stream, env, 413,
+                               "request body of " + std::to_string(parser.content_length().value_or(0)) +
+                                   " bytes is larger than max_body_bytes = " + std::to_string(config.max_body_bytes));
+      co_return;
+    }
     if (hec == beast::error::timeout || hec == http::error::end_of_stream || hec == asio::error::eof ||
         hec == asio::error::connection_reset || hec == asio::error::operation_aborted)
       co_return;

@@ -69,7 +69,7 @@ TEST_CASE("topic names follow Kafka's rules", "[unit][api]") {
   CHECK(check_topic_name("caf\xc3\xa9"));
 }
 
-TEST_CASE("topic spec: numbers and strings as property values; bad shapes named", "[unit][api]") {
+TEST_CASE("topic spec: numbers and strings as property values, bad shapes named", "[unit][api]") {
   auto spec = parse_topic_spec(
       R"({"partition_count":3,"replication_factor":1,"topic_properties":{"retention.ms":604800000,"min.insync.replicas":"1"}})");
   REQUIRE(std::holds_alternative<TopicSpec>(spec));

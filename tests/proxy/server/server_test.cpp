@@ -206,3 +206,43 @@ TEST_CASE("metrics show the embedded log: syncs shared by produce requests, part
   CHECK(metric(*f.client, "krest_proxy_log_bytes") > 80);
   CHECK(metric(*f.client, "krest_proxy_log_write_errors_total") == 0);
 }
+
+TEST_CASE("retention runs in the background: old segments go, consumers start at the earliest offset",
+          "[integration][server]") {
+  ProxyFixture f({"--retention-check-interval-ms", "50"});
+  REQUIRE(f.client->put("/v1/topics/r", R"({"partition_count":1,"topic_properties":{"retention.bytes":4096,"segment.bytes":1024}})")
+              .result_int() == 200);
+  const std::string value(300, 'r');
+  for (int i = 0; i < 40; ++i)
+    REQUIRE(f.client->post("/v1/producer/topics/r", R"({"records":[{"value":")" + value + R"("}]})").result_int() == 200);
+  std::int64_t earliest = 0;
+  for (int i = 0; i < 100 && earliest == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    earliest = json_of(f.client->get("/v1/metadata/topics/r/partitions/0")).at("earliest_offset").as_int64();
+  }
+  REQUIRE(earliest > 0);
+  CHECK(json_of(f.client->get("/v1/metadata/topics/r/partitions/0")).at("latest_offset").as_int64() == 40);
+  auto r = f.client->get("/v1/consumer/topics/r/partitions/0/offsets/0?count=1000");
+  auto records = json_of(r).at("records").as_array();
+  REQUIRE_FALSE(records.empty());
+  CHECK(records.front().at("offset").as_int64() == earliest);
+  CHECK(records.back().at("offset").as_int64() == 39);
+  CHECK(metric(*f.client, "krest_proxy_log_segments_deleted_total") > 0);
+}
+
+TEST_CASE("TLS files given with --tls-cert and --tls-key are served, and a missing one stops start-up by name",
+          "[integration][server]") {
+  TempDir dir;
+  std::string cert, key;
+  {
+    ProxyProcess first(dir / "first");  // generates a certificate we can hand to the second
+    cert = first.ca_file();
+    key = (dir / "first" / "tls" / "key.pem").string();
+  }
+  ProxyProcess proxy(dir / "data", {"--tls-cert", cert, "--tls-key", key});
+  HttpsClient c(proxy.port(), cert);
+  CHECK(c.get("/v1/status").result_int() == 200);
+  CHECK_FALSE(std::filesystem::exists(dir / "data" / "tls"));
+  CHECK_THROWS_WITH(ProxyProcess(dir / "other", {"--tls-cert", (dir / "nope.pem").string(), "--tls-key", key}),
+                    Catch::Contains("nope.pem"));
+}

@@ -48,7 +48,7 @@ std::vector<fs::path> segments(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("frame: a sealed, stamped frame decodes; any flipped byte is detected", "[unit][storage]") {
+TEST_CASE("frame: a sealed, stamped frame decodes, and any flipped byte is detected", "[unit][storage]") {
   std::string frame;
   FrameBuilder b(frame);
   b.add(std::string_view("key"), "value");

@@ -67,7 +67,8 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       co_return;
     }
     if (hec == http::error::body_limit) {
-      // Beast checks a declared Content-Length against the limit as soon as the header is parsed.
+      // A declared Content-Length over the limit: Beast refuses it as soon as the header is parsed,
+      // before any of the body is read. (A chunked body that grows too large is caught below.)
       co_await reply_and_close(stream, env, 413,
                                "request body of " + std::to_string(parser.content_length().value_or(0)) +
                                    " bytes is larger than max_body_bytes = " + std::to_string(config.max_body_bytes));
@@ -78,12 +79,6 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       co_return;
     if (hec) {
       co_await reply_and_close(stream, env, 400, "malformed HTTP request: " + hec.message());
-      co_return;
-    }
-    if (auto length = parser.content_length(); length && *length > static_cast<std::uint64_t>(config.max_body_bytes)) {
-      co_await reply_and_close(stream, env, 413,
-                               "request body of " + std::to_string(*length) +
-                                   " bytes is larger than max_body_bytes = " + std::to_string(config.max_body_bytes));
       co_return;
     }
     if (!parser.is_done()) {

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -184,7 +185,8 @@ TEST_CASE("metrics count requests by route and status, records in and out", "[in
   CHECK(metric(*f.client, "krest_proxy_records_out_total") == 2);
 }
 
-TEST_CASE("metrics show the embedded log: syncs shared by produce requests, partitions, bytes", "[integration][server]") {
+TEST_CASE("metrics show the embedded log: syncs shared by produce requests, partitions, bytes",
+          "[integration][server]") {
   ProxyFixture f;  // durability = fsync, the default
   REQUIRE(f.client->put("/v1/topics/g", R"({"partition_count":2})").result_int() == 200);
   std::vector<std::thread> writers;
@@ -210,11 +212,14 @@ TEST_CASE("metrics show the embedded log: syncs shared by produce requests, part
 TEST_CASE("retention runs in the background: old segments go, consumers start at the earliest offset",
           "[integration][server]") {
   ProxyFixture f({"--retention-check-interval-ms", "50"});
-  REQUIRE(f.client->put("/v1/topics/r", R"({"partition_count":1,"topic_properties":{"retention.bytes":4096,"segment.bytes":1024}})")
+  REQUIRE(f.client
+              ->put("/v1/topics/r",
+                    R"({"partition_count":1,"topic_properties":{"retention.bytes":4096,"segment.bytes":1024}})")
               .result_int() == 200);
   const std::string value(300, 'r');
   for (int i = 0; i < 40; ++i)
-    REQUIRE(f.client->post("/v1/producer/topics/r", R"({"records":[{"value":")" + value + R"("}]})").result_int() == 200);
+    REQUIRE(f.client->post("/v1/producer/topics/r", R"({"records":[{"value":")" + value + R"("}]})").result_int() ==
+            200);
   std::int64_t earliest = 0;
   for (int i = 0; i < 100 && earliest == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -245,4 +250,20 @@ TEST_CASE("TLS files given with --tls-cert and --tls-key are served, and a missi
   CHECK_FALSE(std::filesystem::exists(dir / "data" / "tls"));
   CHECK_THROWS_WITH(ProxyProcess(dir / "other", {"--tls-cert", (dir / "nope.pem").string(), "--tls-key", key}),
                     Catch::Contains("nope.pem"));
+}
+
+TEST_CASE("a chunked body that grows past max_body_bytes is 413 and the connection is closed",
+          "[integration][server]") {
+  ProxyFixture f({"--max-body-bytes", "2048"});
+  REQUIRE(f.client->put("/v1/topics/c", "{}").result_int() == 200);
+  std::string chunk = R"({"records":[{"value":")" + std::string(3000, 'x') + R"("}]})";
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", chunk.size());
+  f.client->send_raw("POST /v1/producer/topics/c HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                     std::string(size) + "\r\n" + chunk + "\r\n0\r\n\r\n");
+  auto r = f.client->read_reply();
+  CHECK(r.result_int() == 413);
+  CHECK_THAT(r.body(), Catch::Contains("max_body_bytes = 2048"));
+  CHECK(f.client->closed_by_server());
+  CHECK(json_of(f.connect().get("/v1/metadata/topics/c/partitions/0")).at("latest_offset").as_int64() == 0);
 }

@@ -56,8 +56,7 @@ std::string ProxyMetrics::render() const {
                         std::string("route=\"") + route_name(static_cast<Route>(r)) + "\"", snap);
   }
   auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
-    m::append_family(out, name, "counter", help);
-    m::append_sample(out, name, "", static_cast<double>(v.load(std::memory_order_relaxed)));
+    m::append_counter(out, name, help, static_cast<double>(v.load(std::memory_order_relaxed)));
   };
   counter("krest_proxy_records_in_total", "Records accepted by produce requests.", records_in_);
   counter("krest_proxy_record_bytes_in_total", "Key and value bytes accepted by produce requests.", bytes_in_);
@@ -66,9 +65,8 @@ std::string ProxyMetrics::render() const {
   counter("krest_proxy_connections_total", "Connections accepted.", connections_total_);
   counter("krest_proxy_connections_rejected_total", "Connections closed at once because max_connections was reached.",
           connections_rejected_);
-  m::append_family(out, "krest_proxy_open_connections", "gauge", "Connections open now.");
-  m::append_sample(out, "krest_proxy_open_connections", "",
-                   static_cast<double>(open_connections_.load(std::memory_order_relaxed)));
+  m::append_gauge(out, "krest_proxy_open_connections", "Connections open now.",
+                  static_cast<double>(open_connections_.load(std::memory_order_relaxed)));
   return out;
 }
 

@@ -47,7 +47,7 @@ std::int64_t property_int(const std::map<std::string, std::string>& props, const
   return v;
 }
 
-TopicSettings resolve_settings(const api::TopicSpec& spec, const EmbeddedLogOptions& o, LogMetrics* metrics) {
+TopicSettings resolve_settings(const api::TopicSpec& spec, const EmbeddedLogOptions& o) {
   TopicSettings t;
   const auto& p = spec.properties;
   t.log.retention_ms = property_int(p, "retention.ms", o.default_retention_ms, -1);
@@ -59,7 +59,6 @@ TopicSettings resolve_settings(const api::TopicSpec& spec, const EmbeddedLogOpti
                                                  "' is not supported by the embedded log (only 'delete')");
   t.log.track_unsynced = o.durability != DurabilityPolicy::none;
   t.log.sync_directories = o.durability != DurabilityPolicy::none;
-  t.log.metrics = metrics;
   return t;
 }
 
@@ -94,7 +93,8 @@ struct EmbeddedLog::Topic {
 EmbeddedLog::EmbeddedLog(EmbeddedLogOptions options)
     : options_(std::move(options)),
       topics_dir_(options_.data_dir / "topics"),
-      durability_(options_.durability, options_.fsync_interval, [this] { sync_all(); }, metrics_.durable_waits) {
+      durability_(
+          options_.durability, options_.fsync_interval, [this] { sync_all(); }, metrics_.durable_waits) {
   fs::create_directories(topics_dir_);
   for (const auto& entry : fs::directory_iterator(topics_dir_)) {
     std::string name = entry.path().filename().string();
@@ -121,7 +121,8 @@ std::shared_ptr<EmbeddedLog::Topic> EmbeddedLog::open_topic(const std::string& n
   auto t = std::make_shared<Topic>();
   t->name = name;
   t->spec = std::get<api::TopicSpec>(parsed);
-  t->settings = resolve_settings(t->spec, options_, &metrics_);
+  t->settings = resolve_settings(t->spec, options_);
+  t->settings.log.metrics = &metrics_;
   for (std::int32_t p = 0; p < t->spec.partition_count.value_or(1); ++p)
     t->partitions.push_back(PartitionLog::open(dir / std::to_string(p), p, t->settings.log));
   return t;
@@ -187,7 +188,7 @@ void EmbeddedLog::create_topic(const std::string& name, const api::TopicSpec& re
   api::TopicSpec spec = requested;
   if (!spec.partition_count) spec.partition_count = options_.default_partitions;
   if (!spec.replication_factor) spec.replication_factor = 1;
-  resolve_settings(spec, options_, nullptr);  // reject bad properties before touching the disk
+  resolve_settings(spec, options_);  // reject bad properties before touching the disk
 
   std::unique_lock lock(mu_);
   if (topics_.contains(name)) throw ProxyError(ErrorKind::conflict, "topic '" + name + "' already exists");
@@ -221,23 +222,17 @@ void EmbeddedLog::delete_topic(const std::string& name) {
 
 void EmbeddedLog::append_metrics(std::string& out) const {
   namespace m = krest::metrics;
-  auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-    m::append_family(out, name, "counter", help);
-    m::append_sample(out, name, "", static_cast<double>(v));
-  };
-  auto gauge = [&](const char* name, const char* help, double v) {
-    m::append_family(out, name, "gauge", help);
-    m::append_sample(out, name, "", v);
-  };
-  counter("krest_proxy_log_fsyncs_total", "fdatasync calls on segment files.", metrics_.fsyncs.load());
+  auto value = [](const std::atomic<std::uint64_t>& v) { return static_cast<double>(v.load()); };
+  m::append_counter(out, "krest_proxy_log_fsyncs_total", "fdatasync calls on segment files.", value(metrics_.fsyncs));
   m::append_family(out, "krest_proxy_log_fsync_duration_seconds", "histogram", "Time each fdatasync took.");
   m::append_histogram(out, "krest_proxy_log_fsync_duration_seconds", "", metrics_.fsync_seconds.snapshot());
-  counter("krest_proxy_log_durable_waits_total",
-          "Produce requests acknowledged after a sync; above fsyncs_total when group commit shares syncs.",
-          metrics_.durable_waits.load());
-  counter("krest_proxy_log_segments_deleted_total", "Segments deleted by retention.", metrics_.segments_deleted.load());
-  counter("krest_proxy_log_write_errors_total", "Appends that failed (nothing of them was kept).",
-          metrics_.write_errors.load());
+  m::append_counter(out, "krest_proxy_log_durable_waits_total",
+                    "Produce requests acknowledged after a sync; above fsyncs_total when group commit shares syncs.",
+                    value(metrics_.durable_waits));
+  m::append_counter(out, "krest_proxy_log_segments_deleted_total", "Segments deleted by retention.",
+                    value(metrics_.segments_deleted));
+  m::append_counter(out, "krest_proxy_log_write_errors_total", "Appends that failed (nothing of them was kept).",
+                    value(metrics_.write_errors));
   std::size_t partitions = 0, segments = 0;
   std::uint64_t bytes = 0;
   auto topics = snapshot();
@@ -248,10 +243,11 @@ void EmbeddedLog::append_metrics(std::string& out) const {
       segments += st.segments;
       bytes += st.bytes;
     }
-  gauge("krest_proxy_log_topics", "Topics in the embedded log.", static_cast<double>(topics.size()));
-  gauge("krest_proxy_log_partitions", "Partitions in the embedded log.", static_cast<double>(partitions));
-  gauge("krest_proxy_log_segments", "Segment files in the embedded log.", static_cast<double>(segments));
-  gauge("krest_proxy_log_bytes", "Bytes of all segment files.", static_cast<double>(bytes));
+  m::append_gauge(out, "krest_proxy_log_topics", "Topics in the embedded log.", static_cast<double>(topics.size()));
+  m::append_gauge(out, "krest_proxy_log_partitions", "Partitions in the embedded log.",
+                  static_cast<double>(partitions));
+  m::append_gauge(out, "krest_proxy_log_segments", "Segment files in the embedded log.", static_cast<double>(segments));
+  m::append_gauge(out, "krest_proxy_log_bytes", "Bytes of all segment files.", static_cast<double>(bytes));
 }
 
 std::vector<api::BrokerEndpoint> EmbeddedLog::brokers() const {

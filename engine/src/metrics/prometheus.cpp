@@ -48,6 +48,16 @@ void append_sample(std::string& out, std::string_view name, std::string_view lab
   out += '\n';
 }
 
+void append_counter(std::string& out, std::string_view name, std::string_view help, double value) {
+  append_family(out, name, "counter", help);
+  append_sample(out, name, "", value);
+}
+
+void append_gauge(std::string& out, std::string_view name, std::string_view help, double value) {
+  append_family(out, name, "gauge", help);
+  append_sample(out, name, "", value);
+}
+
 void append_histogram(std::string& out, std::string_view name, std::string_view labels,
                       const LatencyHistogram::Snapshot& s) {
   std::uint64_t cumulative = 0;

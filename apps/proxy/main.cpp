@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "access/authenticator.hpp"
+#include "authority/authority.hpp"
+#include "authority/secret_hash.hpp"
 #include "config/proxy_config.hpp"
 #include "server/server.hpp"
 #include "server/tls_setup.hpp"
@@ -46,6 +49,42 @@ void raise_open_file_limit() {
   }
 }
 
+std::unique_ptr<Authenticator> make_authenticator(const ProxyConfig& c, Authority* authority) {
+  if (c.auth != "jwt") return nullptr;
+  std::unique_ptr<KeySource> keys;
+  if (!c.auth_jwks_file.empty()) {
+    keys = make_jwks_file_keys(c.auth_jwks_file);
+  } else if (!c.auth_authority.empty()) {
+    DiscoveredKeysOptions o;
+    o.authority = c.auth_authority;
+    o.tls.ca_file = c.auth_ca_file;
+    o.refresh_interval = std::chrono::milliseconds(c.auth_keys_refresh_ms);
+    o.min_refresh_interval = std::chrono::milliseconds(c.auth_keys_min_refresh_ms);
+    keys = make_discovered_keys(std::move(o));
+  } else {
+    keys = authority->key_source();
+  }
+  TokenPolicy policy{c.auth_issuers, c.auth_audiences, c.auth_allowed_groups, c.auth_allowed_principals,
+                     c.auth_clock_skew_s};
+  spdlog::info("auth: JWT bearer tokens, keys from {}; {} allowed group(s), {} allowed principal(s)", keys->describe(),
+               policy.allowed_groups.size(), policy.allowed_principals.size());
+  return std::make_unique<Authenticator>(std::move(policy), std::move(keys));
+}
+
+// Reads a client secret from stdin (never from the command line, where `ps` shows it) and prints
+// its hash for an authority file.
+int print_secret_hash() {
+  std::string secret;
+  std::getline(std::cin, secret);
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (secret.size() < 16) {
+    std::cerr << "krest-proxy: --hash-secret: give the secret on stdin; at least 16 characters\n";
+    return 2;
+  }
+  std::cout << hash_secret(secret) << "\n";
+  return 0;
+}
+
 int run(const ProxyConfig& config) {
   raise_open_file_limit();
   EmbeddedLog storage(log_options(config));
@@ -60,19 +99,36 @@ int run(const ProxyConfig& config) {
     }
     tls.emplace(make_server_tls(files));
   }
-  if (config.auth == "none")
+  if (config.auth == "none" && config.serve_api)
     spdlog::warn("AUTHENTICATION IS OFF (auth = none): anyone who can reach this port can read and write every topic");
 
+  std::unique_ptr<Authority> authority;
+  if (!config.authority_file.empty()) {
+    authority = std::make_unique<Authority>(read_authority_config(config.authority_file),
+                                            std::filesystem::path(config.data_dir) / "authority" / "keys");
+  }
+  auto authenticator = make_authenticator(config, authority.get());
+
   ProxyMetrics metrics;
-  RouteContext routes{storage, metrics, config};
+  RouteContext routes{storage, metrics, config, authenticator.get(), authority.get()};
   Server server(config, routes, metrics, tls ? &*tls : nullptr);
   auto endpoint = server.bind();
   storage.set_advertised_port(endpoint.port());
   storage.start();
 
+  const char* scheme = tls ? "https" : "http";
+  if (authority) {
+    authority->set_public_url(config.authority_public_url.empty()
+                                  ? std::string(scheme) + "://localhost:" + std::to_string(endpoint.port())
+                                  : config.authority_public_url);
+    spdlog::info("authority: development token authority at {} ({} application(s), tokens live {} s)",
+                 authority->authority_url(), authority->config().applications.size(),
+                 authority->config().token_lifetime_s);
+    std::printf("krest-proxy authority at %s\n", authority->authority_url().c_str());
+  }
   std::string host = endpoint.address().to_string();
   if (endpoint.address().is_v6()) host = "[" + host + "]";
-  std::printf("krest-proxy listening on %s://%s:%u\n", tls ? "https" : "http", host.c_str(), endpoint.port());
+  std::printf("krest-proxy listening on %s://%s:%u\n", scheme, host.c_str(), endpoint.port());
   std::fflush(stdout);
 
   server.run();
@@ -92,6 +148,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "krest-proxy 0.1.0");
   bool print_config_table = false;
   app.add_flag("--print-config-table", print_config_table, "print every setting as a Markdown table and exit");
+  bool hash_secret_only = false;
+  app.add_flag("--hash-secret", hash_secret_only,
+               "read a client secret from stdin, print its hash for an authority file, and exit");
   add_config_options(app, config);
   try {
     app.parse(argc, argv);
@@ -102,6 +161,7 @@ int main(int argc, char** argv) {
     std::cout << describe_fields();
     return 0;
   }
+  if (hash_secret_only) return print_secret_hash();
   if (auto problems = validate(config); !problems.empty()) {
     for (const auto& p : problems) std::cerr << "krest-proxy: config: " << p << "\n";
     return 2;

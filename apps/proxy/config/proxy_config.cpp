@@ -20,7 +20,9 @@ constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 struct Field {
   const char* name;
   const char* help;
-  std::variant<std::int64_t ProxyConfig::*, std::string ProxyConfig::*, bool ProxyConfig::*> member;
+  std::variant<std::int64_t ProxyConfig::*, std::string ProxyConfig::*, bool ProxyConfig::*,
+               std::vector<std::string> ProxyConfig::*>
+      member;
   std::int64_t min = 0;
   std::int64_t max = kMaxInt;
   std::vector<std::string> choices = {};
@@ -36,7 +38,21 @@ const std::vector<Field>& fields() {
       {"tls_cert", "PEM certificate chain; empty: a self-signed one in <data_dir>/tls/", &ProxyConfig::tls_cert},
       {"tls_key", "PEM private key for tls_cert", &ProxyConfig::tls_key},
       {"threads", "I/O threads; 0 = one per core", &ProxyConfig::threads, 0, 256},
-      {"auth", "authentication of API requests", &ProxyConfig::auth, 0, 0, {"none"}},
+      {"auth", "authentication of API requests: jwt (Entra-style bearer tokens) or none", &ProxyConfig::auth, 0, 0, {"jwt", "none"}},
+      {"auth_authority", "token authority whose discovery document gives the signing keys, e.g. https://login.microsoftonline.com/TENANT", &ProxyConfig::auth_authority},
+      {"auth_jwks_file", "JWK set file with the token signing keys (instead of auth_authority)", &ProxyConfig::auth_jwks_file},
+      {"auth_ca_file", "PEM CA bundle trusted when fetching from auth_authority; empty: the system's", &ProxyConfig::auth_ca_file},
+      {"auth_issuers", "accepted token issuers (iss); empty: the issuer the authority names", &ProxyConfig::auth_issuers},
+      {"auth_audiences", "accepted token audiences (aud)", &ProxyConfig::auth_audiences},
+      {"auth_allowed_groups", "group object ids whose members may use the API (403 for others)", &ProxyConfig::auth_allowed_groups},
+      {"auth_allowed_principals", "application or object ids allowed without a group", &ProxyConfig::auth_allowed_principals},
+      {"auth_clock_skew_s", "tolerance on exp and nbf, seconds", &ProxyConfig::auth_clock_skew_s, 0, 3600},
+      {"auth_keys_refresh_ms", "how often signing keys are fetched again from auth_authority", &ProxyConfig::auth_keys_refresh_ms, 1000, 86400000},
+      {"auth_keys_min_refresh_ms", "least time between fetches caused by tokens with unknown key ids", &ProxyConfig::auth_keys_min_refresh_ms, 0, 3600000},
+      {"auth_status_requires_token", "require a token for GET /v1/status too", &ProxyConfig::auth_status_requires_token},
+      {"authority_file", "JSON file enabling the development token authority (tenant, applications, lifetimes)", &ProxyConfig::authority_file},
+      {"authority_public_url", "base URL clients use to reach the authority; empty: https://localhost:PORT", &ProxyConfig::authority_public_url},
+      {"serve_api", "serve the Kafka REST API (false: only the authority)", &ProxyConfig::serve_api},
       {"max_header_bytes", "largest request header accepted (431 beyond)", &ProxyConfig::max_header_bytes, 1024, 1 << 20},
       {"max_body_bytes", "largest request body accepted (413 beyond)", &ProxyConfig::max_body_bytes, 1024, 1LL << 31},
       {"max_records_per_request", "most records in one produce request (413 beyond)", &ProxyConfig::max_records_per_request, 1, 10000000},
@@ -89,6 +105,27 @@ std::string check_string(const Field& f, const std::string& v) {
   return std::string(f.name) + " = '" + v + "' is not one of: " + list;
 }
 
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
 // Sets a field from text (a flag's value). Returns the problem, or empty.
 std::string set_from_text(ProxyConfig& config, const Field& f, const std::string& text) {
   return std::visit(
@@ -105,6 +142,8 @@ std::string set_from_text(ProxyConfig& config, const Field& f, const std::string
           if (used != text.size() || text.empty()) return std::string(f.name) + " = '" + text + "' is not an integer";
           if (auto e = check_int(f, v); !e.empty()) return e;
           config.*member = v;
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          config.*member = split_list(text);
         } else if constexpr (std::is_same_v<T, bool>) {
           if (text == "true" || text == "1")
             config.*member = true;
@@ -129,6 +168,19 @@ std::string set_from_json(ProxyConfig& config, const Field& f, const boost::json
           if (!v.is_int64()) return std::string(f.name) + " must be an integer";
           if (auto e = check_int(f, v.get_int64()); !e.empty()) return e;
           config.*member = v.get_int64();
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          if (v.is_string()) {
+            config.*member = split_list(std::string(v.get_string()));
+            return {};
+          }
+          if (!v.is_array()) return std::string(f.name) + " must be an array of strings";
+          std::vector<std::string> items;
+          for (const auto& item : v.get_array()) {
+            if (!item.is_string() || item.get_string().empty())
+              return std::string(f.name) + " must be an array of non-empty strings";
+            items.emplace_back(item.get_string());
+          }
+          config.*member = std::move(items);
         } else if constexpr (std::is_same_v<T, bool>) {
           if (!v.is_bool()) return std::string(f.name) + " must be true or false";
           config.*member = v.get_bool();
@@ -190,9 +242,10 @@ void add_config_options(CLI::App& app, ProxyConfig& config) {
              if (auto e = set_from_text(config, f, text); !e.empty()) throw CLI::ValidationError(flag, e);
            },
            f.help)
-        ->type_name(std::holds_alternative<std::int64_t ProxyConfig::*>(f.member) ? "INT"
-                    : std::holds_alternative<bool ProxyConfig::*>(f.member)       ? "BOOL"
-                                                                                  : "TEXT");
+        ->type_name(std::holds_alternative<std::int64_t ProxyConfig::*>(f.member)                ? "INT"
+                    : std::holds_alternative<bool ProxyConfig::*>(f.member)                      ? "BOOL"
+                    : std::holds_alternative<std::vector<std::string> ProxyConfig::*>(f.member) ? "LIST"
+                                                                                                 : "TEXT");
   }
 }
 
@@ -218,6 +271,21 @@ std::vector<std::string> validate(const ProxyConfig& config) {
   if (config.default_partitions > config.max_partitions_per_topic)
     problems.push_back("default_partitions = " + std::to_string(config.default_partitions) +
                        " is more than max_partitions_per_topic = " + std::to_string(config.max_partitions_per_topic));
+  if (config.auth == "jwt") {
+    const int sources = !config.auth_jwks_file.empty() + !config.auth_authority.empty() + !config.authority_file.empty();
+    if (sources == 0)
+      problems.push_back("auth = jwt needs signing keys: set auth_authority, auth_jwks_file or authority_file "
+                         "(or auth = none for a local experiment)");
+    if (!config.auth_jwks_file.empty() && !config.auth_authority.empty())
+      problems.push_back("auth_jwks_file and auth_authority are two sources of keys: give one");
+    if (config.serve_api && config.auth_allowed_groups.empty() && config.auth_allowed_principals.empty())
+      problems.push_back("auth = jwt lets in members of auth_allowed_groups and auth_allowed_principals, and both are empty");
+    if (!config.auth_jwks_file.empty() && config.auth_issuers.empty())
+      problems.push_back("auth_jwks_file gives keys but no issuer: set auth_issuers");
+    if (config.auth_audiences.empty()) problems.push_back("auth_audiences is empty: no token could be accepted");
+  }
+  if (!config.serve_api && config.authority_file.empty())
+    problems.push_back("serve_api = false serves only the authority, and authority_file is not set");
   if (config.listen.rfind(':') == std::string::npos)
     problems.push_back("listen = '" + config.listen + "' is not HOST:PORT");
   return problems;
@@ -235,6 +303,8 @@ std::string describe_fields() {
             return std::to_string(defaults.*member);
           else if constexpr (std::is_same_v<T, bool>)
             return defaults.*member ? "true" : "false";
+          else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+            return "[" + join_list(defaults.*member) + "]";
           else
             return "\"" + defaults.*member + "\"";
         },

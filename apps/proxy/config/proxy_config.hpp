@@ -18,7 +18,26 @@ struct ProxyConfig {
   std::string tls_cert;  // PEM chain; with tls_key. Empty: a self-signed pair in <data_dir>/tls/
   std::string tls_key;
   std::int64_t threads = 0;  // 0: one per core
-  std::string auth = "none";
+  std::string auth = "jwt";  // jwt | none
+
+  // Token validation (auth = jwt). Keys come from auth_jwks_file, or from auth_authority's
+  // discovery document, or from the development authority in this process (authority_file).
+  std::string auth_authority;  // e.g. https://login.microsoftonline.com/<tenant>
+  std::string auth_jwks_file;
+  std::string auth_ca_file;  // trust for fetching from auth_authority; empty: the system's
+  std::vector<std::string> auth_issuers;  // empty: the issuer the key source names
+  std::vector<std::string> auth_audiences = {"https://hib.azurehdinsight.net", "7865c1d2-f040-46cc-875f-831a1ef6a28a"};
+  std::vector<std::string> auth_allowed_groups;
+  std::vector<std::string> auth_allowed_principals;  // oid or appid values let in without a group
+  std::int64_t auth_clock_skew_s = 60;
+  std::int64_t auth_keys_refresh_ms = 3600000;
+  std::int64_t auth_keys_min_refresh_ms = 10000;
+  bool auth_status_requires_token = false;
+
+  // The development token authority (enabled by authority_file).
+  std::string authority_file;
+  std::string authority_public_url;  // how clients reach it; empty: https://localhost:<port>
+  bool serve_api = true;             // false: serve only the authority (and /health)
 
   // Limits.
   std::int64_t max_header_bytes = 16 * 1024;

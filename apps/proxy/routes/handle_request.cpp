@@ -19,8 +19,30 @@ boost::asio::awaitable<Response> dispatch(RouteContext& ctx, const RouteMatch& m
     case Route::topics:
     case Route::partitions:
     case Route::partition: co_return metadata_route(ctx, m, req);
+    case Route::oauth_token:
+    case Route::oauth_authorize:
+    case Route::openid_config:
+    case Route::jwks: co_return authority_route(ctx, m, req);
     default: co_return status_route(ctx, m, req);
   }
+}
+
+struct Failure {
+  unsigned status;
+  std::string message;
+  std::string www_authenticate;
+};
+
+// Whether the route exists here: the API unless serve_api is off, the authority when configured.
+bool served(const RouteContext& ctx, Route r) {
+  if (is_authority_route(r)) return ctx.authority != nullptr;
+  if (is_api_route(r)) return ctx.config.serve_api;
+  return true;
+}
+
+bool needs_token(const RouteContext& ctx, Route r) {
+  if (ctx.authenticator == nullptr || !is_api_route(r)) return false;
+  return r != Route::status || ctx.config.auth_status_requires_token;
 }
 
 }  // namespace
@@ -30,26 +52,34 @@ boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request
   RouteMatch m;
   Response res;
   // co_await is not allowed inside a catch block, so failures are carried out of the try as text.
-  std::optional<std::pair<unsigned, std::string>> failure;
+  std::optional<Failure> failure;
   try {
     m = match_route(req.target());
-    if (m.route == Route::unknown) {
-      failure.emplace(404, "no such path: " + std::string(req.target()));
+    if (m.route == Route::unknown || !served(ctx, m.route)) {
+      failure = Failure{404, "no such path: " + std::string(req.target()), {}};
     } else if (!method_allowed(m.route, req.method())) {
-      failure.emplace(405,
-                      std::string(req.method_string()) + " is not allowed here; allowed: " + allowed_methods(m.route));
+      failure = Failure{
+          405, std::string(req.method_string()) + " is not allowed here; allowed: " + allowed_methods(m.route), {}};
     } else {
-      res = co_await dispatch(ctx, m, req);
+      AuthOutcome auth;
+      if (needs_token(ctx, m.route))
+        auth = co_await ctx.authenticator->authenticate(req[boost::beast::http::field::authorization]);
+      if (auth.status != 0)
+        failure = Failure{auth.status, std::move(auth.message), std::move(auth.www_authenticate)};
+      else
+        res = co_await dispatch(ctx, m, req);
     }
   } catch (const ProxyError& e) {
-    failure.emplace(static_cast<unsigned>(http_status(e.kind())), e.what());
+    failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}};
   } catch (const std::exception& e) {
     spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target()), e.what());
-    failure.emplace(500, std::string("internal error: ") + e.what());
+    failure = Failure{500, std::string("internal error: ") + e.what(), {}};
   }
   if (failure) {
-    res = error_reply(req.version(), failure->first, failure->second);
-    if (failure->first == 405) res.set(boost::beast::http::field::allow, allowed_methods(m.route));
+    res = error_reply(req.version(), failure->status, failure->message);
+    if (failure->status == 405) res.set(boost::beast::http::field::allow, allowed_methods(m.route));
+    if (!failure->www_authenticate.empty())
+      res.set(boost::beast::http::field::www_authenticate, failure->www_authenticate);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   ctx.metrics.record_request(m.route, res.result_int(), seconds);

@@ -1,6 +1,8 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 
+#include "access/authenticator.hpp"
+#include "authority/authority.hpp"
 #include "config/proxy_config.hpp"
 #include "routes/reply.hpp"
 #include "routes/router.hpp"
@@ -14,6 +16,8 @@ struct RouteContext {
   Storage& storage;
   ProxyMetrics& metrics;
   const ProxyConfig& config;
+  Authenticator* authenticator = nullptr;  // null: auth = none
+  Authority* authority = nullptr;          // null: no development authority here
 };
 
 boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req);
@@ -24,6 +28,7 @@ boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMat
 Response topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 Response metadata_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 Response status_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+Response authority_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 
 // Path and query parameters, checked; errors name the parameter and the value.
 std::string topic_param(const std::string& raw);

@@ -8,16 +8,23 @@ namespace krest::proxy {
 namespace http = boost::beast::http;
 
 const char* route_name(Route r) {
-  static constexpr std::array<const char*, kRouteCount> names = {"status",     "topic",     "brokers", "topics",
-                                                                 "partitions", "partition", "produce", "consume",
-                                                                 "health",     "metrics",   "unknown"};
+  static constexpr std::array<const char*, kRouteCount> names = {
+      "status",      "topic",           "brokers",       "topics", "partitions", "partition", "produce", "consume",
+      "oauth_token", "oauth_authorize", "openid_config", "jwks",   "health",     "metrics",   "unknown"};
   return names[static_cast<std::size_t>(r)];
 }
+
+bool is_authority_route(Route r) {
+  return r == Route::oauth_token || r == Route::oauth_authorize || r == Route::openid_config || r == Route::jwks;
+}
+
+bool is_api_route(Route r) { return r < Route::oauth_token; }
 
 const char* allowed_methods(Route r) {
   switch (r) {
     case Route::topic: return "PUT, DELETE";
-    case Route::produce: return "POST";
+    case Route::produce:
+    case Route::oauth_token: return "POST";
     default: return "GET";
   }
 }
@@ -25,7 +32,8 @@ const char* allowed_methods(Route r) {
 bool method_allowed(Route r, http::verb v) {
   switch (r) {
     case Route::topic: return v == http::verb::put || v == http::verb::delete_;
-    case Route::produce: return v == http::verb::post;
+    case Route::produce:
+    case Route::oauth_token: return v == http::verb::post;
     case Route::unknown: return false;
     default: return v == http::verb::get;
   }
@@ -69,6 +77,14 @@ RouteMatch match_route(std::string_view target) {
     m.route = Route::produce;
   else if (is({"v1", "consumer", "topics", "{t}", "partitions", "{p}", "offsets", "{o}"}))
     m.route = Route::consume;
+  else if (is({"{tenant}", "oauth2", "v2.0", "token"}))
+    m.route = Route::oauth_token;
+  else if (is({"{tenant}", "oauth2", "v2.0", "authorize"}))
+    m.route = Route::oauth_authorize;
+  else if (is({"{tenant}", "v2.0", ".well-known", "openid-configuration"}))
+    m.route = Route::openid_config;
+  else if (is({"{tenant}", "discovery", "v2.0", "keys"}))
+    m.route = Route::jwks;
   else if (is({"health"}))
     m.route = Route::health;
   else if (is({"metrics"}))

@@ -21,6 +21,10 @@ enum class Route {
   partition,   // GET /v1/metadata/topics/{topic}/partitions/{partition}
   produce,     // POST /v1/producer/topics/{topic}
   consume,     // GET /v1/consumer/topics/{topic}/partitions/{partition}/offsets/{offset}
+  oauth_token,      // POST /{tenant}/oauth2/v2.0/token            (development authority)
+  oauth_authorize,  // GET  /{tenant}/oauth2/v2.0/authorize        (development authority)
+  openid_config,    // GET  /{tenant}/v2.0/.well-known/openid-configuration
+  jwks,             // GET  /{tenant}/discovery/v2.0/keys
   health,      // GET /health
   metrics,     // GET /metrics
   unknown,
@@ -28,6 +32,8 @@ enum class Route {
 inline constexpr std::size_t kRouteCount = static_cast<std::size_t>(Route::unknown) + 1;
 
 const char* route_name(Route r);
+bool is_authority_route(Route r);
+bool is_api_route(Route r);  // the /v1 operations
 // The Allow header value for a route.
 const char* allowed_methods(Route r);
 bool method_allowed(Route r, boost::beast::http::verb v);

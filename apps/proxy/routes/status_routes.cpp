@@ -12,6 +12,7 @@ Response status_route(RouteContext& ctx, const RouteMatch& m, const Request& req
     res.set(http::field::content_type, metrics::kPrometheusContentType);
     res.body() = ctx.metrics.render();
     ctx.storage.append_metrics(res.body());
+    if (ctx.authenticator) ctx.authenticator->append_metrics(res.body());
     res.prepare_payload();
     return res;
   }

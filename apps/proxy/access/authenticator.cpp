@@ -1,0 +1,139 @@
+#include "access/authenticator.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/beast/core/string.hpp>
+
+#include <chrono>
+#include <functional>
+
+#include "metrics/prometheus.hpp"
+
+namespace krest::proxy {
+namespace {
+
+constexpr std::string_view kRealm = "Bearer realm=\"krest-proxy\"";
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// RFC 6750 §3: the error description is a quoted-string of printable ASCII without '"' or '\'.
+std::string challenge(std::string_view error, std::string_view description) {
+  std::string out(kRealm);
+  out += ", error=\"";
+  out += error;
+  out += "\", error_description=\"";
+  for (char c : description)
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') out += c;
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+Authenticator::Authenticator(TokenPolicy policy, std::unique_ptr<KeySource> keys, std::size_t cache_entries)
+    : policy_(std::move(policy)), keys_(std::move(keys)), shard_capacity_(std::max<std::size_t>(cache_entries / kShards, 1)) {}
+
+Authenticator::Shard& Authenticator::shard_for(std::string_view token) {
+  // The low bits choose the bucket inside the shard; the shard takes bits the buckets use less.
+  return shards_[(TokenHash{}(token) >> 20) % kShards];
+}
+
+void Authenticator::remember(std::string_view token, const TokenCheck& check, std::int64_t now) {
+  auto& shard = shard_for(token);
+  std::lock_guard lock(shard.mutex);
+  if (shard.entries.size() >= shard_capacity_) {
+    std::erase_if(shard.entries, [&](const auto& e) { return e.second.expires_at + policy_.clock_skew_s < now; });
+    // Still full of live tokens (an unusual number of clients): start over rather than grow.
+    if (shard.entries.size() >= shard_capacity_) shard.entries.clear();
+  }
+  shard.entries.insert_or_assign(std::string(token), check);
+}
+
+AuthOutcome Authenticator::verdict_outcome(const TokenCheck& check) const {
+  AuthOutcome out;
+  out.principal = check.principal;
+  switch (check.verdict) {
+    case TokenVerdict::accepted: return out;
+    case TokenVerdict::forbidden:
+      out.status = 403;
+      out.www_authenticate = challenge("insufficient_scope", check.reason);
+      break;
+    case TokenVerdict::unknown_key:
+    case TokenVerdict::invalid:
+      out.status = 401;
+      out.www_authenticate = challenge("invalid_token", check.reason);
+      break;
+  }
+  out.message = check.reason;
+  return out;
+}
+
+boost::asio::awaitable<AuthOutcome> Authenticator::authenticate(std::string_view header) {
+  while (!header.empty() && (header.front() == ' ' || header.front() == '\t')) header.remove_prefix(1);
+  while (!header.empty() && (header.back() == ' ' || header.back() == '\t')) header.remove_suffix(1);
+  if (header.empty()) {
+    rejected_401_.fetch_add(1, std::memory_order_relaxed);
+    co_return AuthOutcome{401, std::string(kRealm), "this API requires an Authorization: Bearer <token> header", {}};
+  }
+  if (header.size() < 7 || !boost::beast::iequals(header.substr(0, 7), "Bearer ")) {
+    rejected_401_.fetch_add(1, std::memory_order_relaxed);
+    co_return AuthOutcome{401, challenge("invalid_request", "the Authorization scheme must be Bearer"),
+                          "the Authorization header must be 'Bearer <token>'", {}};
+  }
+  std::string_view token = header.substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+
+  const std::int64_t now = unix_now();
+  {
+    auto& shard = shard_for(token);
+    std::unique_lock lock(shard.mutex);
+    if (auto it = shard.entries.find(token); it != shard.entries.end()) {
+      TokenCheck cached = it->second;
+      lock.unlock();
+      cache_hits_.fetch_add(1, std::memory_order_relaxed);
+      auto outcome = verdict_outcome(check_time(cached, policy_, now));
+      if (outcome.status == 401) rejected_401_.fetch_add(1, std::memory_order_relaxed);
+      if (outcome.status == 403) rejected_403_.fetch_add(1, std::memory_order_relaxed);
+      co_return outcome;
+    }
+  }
+
+  auto trusted = keys_->current();
+  if (!trusted) trusted = co_await keys_->refresh_for_unknown_key();
+  if (!trusted) {
+    unavailable_.fetch_add(1, std::memory_order_relaxed);
+    co_return AuthOutcome{503, {}, "token signing keys are not available yet from " + keys_->describe(), {}};
+  }
+  TokenPolicy policy = policy_;
+  if (policy.issuers.empty()) policy.issuers = trusted->issuers;
+  verifications_.fetch_add(1, std::memory_order_relaxed);
+  TokenCheck check = check_token(token, trusted->keys, policy, now);
+  if (check.verdict == TokenVerdict::unknown_key) {
+    // Keys rotate: the authority may sign with a key published after our last fetch.
+    trusted = co_await keys_->refresh_for_unknown_key();
+    if (trusted) {
+      if (policy_.issuers.empty()) policy.issuers = trusted->issuers;
+      check = check_token(token, trusted->keys, policy, now);
+    }
+  }
+  if (check.verdict == TokenVerdict::accepted || check.verdict == TokenVerdict::forbidden) remember(token, check, now);
+  auto outcome = verdict_outcome(check);
+  if (outcome.status == 401) rejected_401_.fetch_add(1, std::memory_order_relaxed);
+  if (outcome.status == 403) rejected_403_.fetch_add(1, std::memory_order_relaxed);
+  co_return outcome;
+}
+
+void Authenticator::append_metrics(std::string& out) const {
+  metrics::append_counter(out, "krest_proxy_auth_verifications_total", "tokens whose signature was checked",
+                          static_cast<double>(verifications_.load()));
+  metrics::append_counter(out, "krest_proxy_auth_cache_hits_total", "requests decided by the verified-token cache",
+                          static_cast<double>(cache_hits_.load()));
+  metrics::append_family(out, "krest_proxy_auth_rejected_total", "counter", "requests refused by authentication");
+  metrics::append_sample(out, "krest_proxy_auth_rejected_total", "status=\"401\"", static_cast<double>(rejected_401_.load()));
+  metrics::append_sample(out, "krest_proxy_auth_rejected_total", "status=\"403\"", static_cast<double>(rejected_403_.load()));
+  metrics::append_counter(out, "krest_proxy_auth_unavailable_total", "requests refused because no signing keys were available",
+                          static_cast<double>(unavailable_.load()));
+}
+
+}  // namespace krest::proxy

@@ -1,0 +1,63 @@
+#pragma once
+// Decides whether a request's Authorization header lets it use the API. A verified token's
+// verdict is cached until the token expires, so a keep-alive client pays one RSA verification per
+// token, not per request. Thread-safe: every worker calls it.
+#include <boost/asio/awaitable.hpp>
+
+#include <array>
+#include <functional>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "access/key_source.hpp"
+#include "access/token_check.hpp"
+
+namespace krest::proxy {
+
+struct AuthOutcome {
+  unsigned status = 0;           // 0: allowed; otherwise 401, 403 or 503
+  std::string www_authenticate;  // for 401 and 403
+  std::string message;           // for the error body and the log; never the token
+  std::string principal;
+};
+
+class Authenticator {
+ public:
+  // policy.issuers empty: the issuers the key source learns (discovery) are accepted.
+  Authenticator(TokenPolicy policy, std::unique_ptr<KeySource> keys, std::size_t cache_entries = 100000);
+
+  boost::asio::awaitable<AuthOutcome> authenticate(std::string_view authorization);
+
+  const KeySource& keys() const { return *keys_; }
+  // Prometheus text for /metrics.
+  void append_metrics(std::string& out) const;
+
+ private:
+  static constexpr std::size_t kShards = 16;
+  // Lookups by string_view, so the hot path does not copy the token.
+  struct TokenHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Shard {
+    std::mutex mutex;  // guards entries
+    std::unordered_map<std::string, TokenCheck, TokenHash, std::equal_to<>> entries;
+  };
+
+  AuthOutcome verdict_outcome(const TokenCheck& check) const;
+  Shard& shard_for(std::string_view token);
+  void remember(std::string_view token, const TokenCheck& check, std::int64_t now);
+
+  TokenPolicy policy_;
+  std::unique_ptr<KeySource> keys_;
+  std::size_t shard_capacity_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::uint64_t> verifications_{0}, cache_hits_{0}, rejected_401_{0}, rejected_403_{0},
+      unavailable_{0};
+};
+
+}  // namespace krest::proxy

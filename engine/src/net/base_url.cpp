@@ -1,0 +1,45 @@
+#include "net/base_url.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <stdexcept>
+
+namespace krest::net {
+
+std::string BaseUrl::host_header() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  std::string h = v6 ? "[" + host + "]" : host;
+  if (port != (tls ? "443" : "80")) h += ":" + port;
+  return h;
+}
+
+std::string BaseUrl::to_string() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return std::string(tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" + port + path;
+}
+
+BaseUrl parse_base_url(std::string_view text) {
+  auto fail = [&](const std::string& why) {
+    throw std::invalid_argument("URL '" + std::string(text) + "': " + why);
+  };
+  auto parsed = boost::urls::parse_absolute_uri(text);
+  if (!parsed) fail("not an absolute URL (" + parsed.error().message() + ")");
+  const auto& u = *parsed;
+  BaseUrl out;
+  if (u.scheme() == "https")
+    out.tls = true;
+  else if (u.scheme() == "http")
+    out.tls = false;
+  else
+    fail("the scheme must be https or http");
+  if (u.has_userinfo()) fail("credentials in the URL are not supported");
+  if (u.has_query()) fail("a base URL takes no query");
+  out.host = u.host_address();
+  if (out.host.empty()) fail("no host");
+  out.port = u.has_port() ? std::string(u.port()) : (out.tls ? "443" : "80");
+  out.path = u.encoded_path();
+  while (!out.path.empty() && out.path.back() == '/') out.path.pop_back();
+  return out;
+}
+
+}  // namespace krest::net

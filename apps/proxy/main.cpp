@@ -117,6 +117,9 @@ int run(const ProxyConfig& config) {
   storage.start();
 
   const char* scheme = tls ? "https" : "http";
+  std::string host = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) host = "[" + host + "]";
+  std::printf("krest-proxy listening on %s://%s:%u\n", scheme, host.c_str(), endpoint.port());
   if (authority) {
     authority->set_public_url(config.authority_public_url.empty()
                                   ? std::string(scheme) + "://localhost:" + std::to_string(endpoint.port())
@@ -126,9 +129,6 @@ int run(const ProxyConfig& config) {
                  authority->config().token_lifetime_s);
     std::printf("krest-proxy authority at %s\n", authority->authority_url().c_str());
   }
-  std::string host = endpoint.address().to_string();
-  if (endpoint.address().is_v6()) host = "[" + host + "]";
-  std::printf("krest-proxy listening on %s://%s:%u\n", scheme, host.c_str(), endpoint.port());
   std::fflush(stdout);
 
   server.run();

@@ -4,13 +4,23 @@ set -euo pipefail
 proxy_bin=$1
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-"$proxy_bin" --listen 127.0.0.1:0 --data-dir "$dir/data" > "$dir/out" 2> "$dir/err" &
+# The development authority registers one application; its secret is stored only as a hash.
+secret="curl-secret-$RANDOM$RANDOM$RANDOM"
+hash=$(printf '%s' "$secret" | "$proxy_bin" --hash-secret)
+printf '{"tenant":"contoso","applications":[{"client_id":"curl-app","secret_hash":"%s","groups":["g"]}]}' "$hash" > "$dir/authority.json"
+"$proxy_bin" --listen 127.0.0.1:0 --data-dir "$dir/data" --authority-file "$dir/authority.json" \
+  --auth-allowed-groups g > "$dir/out" 2> "$dir/err" &
 pid=$!
 for _ in $(seq 100); do grep -q 'listening on' "$dir/out" && break; sleep 0.1; done
 url=$(sed -n 's/^krest-proxy listening on //p' "$dir/out")
 [ -n "$url" ] || { echo "proxy did not start"; cat "$dir/err"; exit 1; }
-c=(curl -sS --fail-with-body --cacert "$dir/data/tls/cert.pem" -H 'Authorization: Bearer unused' -H 'Content-Type: application/json')
 fail() { echo "FAIL: $*"; exit 1; }
+# The token request exactly as the HDInsight documentation's curl sample makes it.
+token=$(curl -sS --fail-with-body --cacert "$dir/data/tls/cert.pem" -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+  -d "client_id=curl-app&client_secret=$secret&grant_type=client_credentials&scope=https://hib.azurehdinsight.net/.default" \
+  "${url/127.0.0.1/localhost}/contoso/oauth2/v2.0/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+[ -n "$token" ] || fail token
+c=(curl -sS --fail-with-body --cacert "$dir/data/tls/cert.pem" -H "Authorization: Bearer $token" -H 'Content-Type: application/json')
 
 "${c[@]}" -X PUT "$url/v1/topics/curl" -d '{"partition_count":2}' | grep -q '"topic":"curl"' || fail create
 "${c[@]}" "$url/v1/metadata/topics" | grep -q '"curl"' || fail list
@@ -23,8 +33,10 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 headers=$("${c[@]}" -D - -o "$dir/body" "$url/v1/consumer/topics/curl/partitions/0/offsets/0?count=1000")
 grep -qi '^NextOffset: [1-9]' <<< "$headers" || fail "no NextOffset header: $headers"
 grep -q '"timestampType":"CreateTime"' "$dir/body" || fail consume
-code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$dir/data/tls/cert.pem" "$url/v1/metadata/topics/none/partitions")
+code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$dir/data/tls/cert.pem" -H "Authorization: Bearer $token" "$url/v1/metadata/topics/none/partitions")
 [ "$code" = 404 ] || fail "expected 404, got $code"
+code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$dir/data/tls/cert.pem" "$url/v1/metadata/topics")
+[ "$code" = 401 ] || fail "expected 401 without a token, got $code"
 # Verification is real: without the CA file curl must refuse the self-signed certificate.
 if curl -sS -o /dev/null "$url/v1/status" 2>/dev/null; then fail "curl accepted an unknown certificate"; fi
 echo "1 passed, 0 failed"

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""The HDInsight documentation's Python sample flow, with Debian's python3-requests, against krest-proxy.
+"""The HDInsight documentation's Python sample flow, with Debian's python3-msal and python3-requests, against
+krest-proxy and its development authority.
 
-Create a topic (the sample's body), poll until it is listed, produce the sample's mixed values, read
-partition metadata, and consume with the NextOffset header until caught up."""
+MSAL gets a token by client credentials (as the documentation's sample does against Entra ID), then the
+sample creates a topic, polls until it is listed, produces mixed values, reads partition metadata, and
+consumes with the NextOffset header until caught up. A token MSAL was never given is refused."""
+import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -10,20 +14,52 @@ import sys
 import tempfile
 import time
 
+import msal
 import requests
 
 proxy_bin = sys.argv[1]
+# MSAL's HTTP session must use the proxy's CA: requests lets these variables override Session.verify.
+for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    os.environ.pop(var, None)
+
+TENANT, CLIENT_ID, SECRET, GROUP = "contoso", "sample-app", "sample-secret-" + os.urandom(8).hex(), "kafka-writers"
+
+
+def scrypt_hash(secret):
+    """The authority file's hash format, made here with Python's own scrypt: an independent check."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=1 << 10, r=8, p=1, dklen=32)
+    enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    return f"scrypt$10$8$1${enc(salt)}${enc(digest)}"
+
+
 with tempfile.TemporaryDirectory() as tmp:
     data = os.path.join(tmp, "data")
-    proc = subprocess.Popen([proxy_bin, "--listen", "127.0.0.1:0", "--data-dir", data],
+    authority_file = os.path.join(tmp, "authority.json")
+    with open(authority_file, "w") as f:
+        json.dump({"tenant": TENANT, "applications": [
+            {"name": "sample", "client_id": CLIENT_ID, "secret_hash": scrypt_hash(SECRET), "groups": [GROUP]}]}, f)
+    proc = subprocess.Popen([proxy_bin, "--listen", "127.0.0.1:0", "--data-dir", data,
+                             "--authority-file", authority_file, "--auth-allowed-groups", GROUP],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = proc.stdout.readline()
         assert "listening on" in line, line
         base = line.split("listening on ")[1].strip()
+        authority = proc.stdout.readline().split("authority at ")[1].strip()
         ca = os.path.join(data, "tls", "cert.pem")
+
+        app = msal.ConfidentialClientApplication(CLIENT_ID, client_credential=SECRET, authority=authority,
+                                                 validate_authority=False, verify=ca)
+        result = app.acquire_token_for_client(scopes=["https://hib.azurehdinsight.net/.default"])
+        assert "access_token" in result, result
+        wrong = msal.ConfidentialClientApplication(CLIENT_ID, client_credential="wrong", authority=authority,
+                                                   validate_authority=False, verify=ca)
+        refused = wrong.acquire_token_for_client(scopes=["https://hib.azurehdinsight.net/.default"])
+        assert refused.get("error") == "invalid_client", refused
+
         session = requests.Session()
-        session.headers["Authorization"] = "Bearer unused-until-auth-lands"
+        session.headers["Authorization"] = "Bearer " + result["access_token"]
 
         class Verified:
             """verify= on every call: requests lets REQUESTS_CA_BUNDLE override Session.verify."""
@@ -74,6 +110,12 @@ with tempfile.TemporaryDirectory() as tmp:
         assert values[1] == "5" and values[2] == "3.14", values
         assert json.loads(values[3]) == {"name": "krest", "ok": True}, values
         assert json.loads(values[5]) == {"nested key": {"deeper key": "v"}}, values
+        # The same calls without the token, or with a token from elsewhere, are refused.
+        r = requests.get(f"{base}/v1/metadata/topics", verify=ca, timeout=10)
+        assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer"), r
+        r = requests.get(f"{base}/v1/metadata/topics", verify=ca, timeout=10,
+                         headers={"Authorization": "Bearer " + result["access_token"][:-4] + "AAAA"})
+        assert r.status_code == 401, r
         print("1 passed, 0 failed")
     finally:
         proc.terminate()

@@ -26,6 +26,7 @@ struct HttpsClient::Impl {
   std::optional<ssl::stream<tcp::socket>> tls;
   std::optional<tcp::socket> plain;
   beast::flat_buffer buffer;
+  std::string authorization;
 
   tcp::socket& socket() { return tls ? tls->next_layer() : *plain; }
 
@@ -56,11 +57,19 @@ HttpsClient::HttpsClient(unsigned short port, const std::string& ca_file, int re
 }
 
 HttpsClient::~HttpsClient() = default;
+HttpsClient::HttpsClient(HttpsClient&&) noexcept = default;
+
+void HttpsClient::set_authorization(std::string value) { impl_->authorization = std::move(value); }
+
+std::string HttpsClient::authorization_line() const {
+  return impl_->authorization.empty() ? std::string() : "Authorization: " + impl_->authorization + "\r\n";
+}
 
 Reply HttpsClient::request(http::verb method, const std::string& target, const std::string& body,
                            const std::string& content_type) {
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "localhost");
+  if (!impl_->authorization.empty()) req.set(http::field::authorization, impl_->authorization);
   if (!body.empty() || method == http::verb::post || method == http::verb::put) {
     req.set(http::field::content_type, content_type);
     req.body() = body;

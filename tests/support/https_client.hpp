@@ -18,6 +18,12 @@ class HttpsClient {
   // `ca_file` empty: plain HTTP.
   HttpsClient(unsigned short port, const std::string& ca_file, int read_timeout_ms = 10000);
   ~HttpsClient();
+  HttpsClient(HttpsClient&&) noexcept;
+
+  // Sent as the Authorization header of every request() from now on; empty: none.
+  void set_authorization(std::string value);
+  // The header line for raw requests: "Authorization: ...\r\n", or empty.
+  std::string authorization_line() const;
 
   Reply request(boost::beast::http::verb method, const std::string& target, const std::string& body = {},
                 const std::string& content_type = "application/json");

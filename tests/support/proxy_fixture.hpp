@@ -13,9 +13,10 @@ namespace krest::test {
 
 struct ProxyFixture {
   explicit ProxyFixture(std::vector<std::string> args = {}) : proxy(dir / "data", std::move(args)) {
-    client.emplace(proxy.port(), proxy.ca_file());
+    client.emplace(connect());
   }
-  HttpsClient connect() const { return HttpsClient(proxy.port(), proxy.ca_file()); }
+  // A new connection carrying the test application's token when the proxy requires one.
+  HttpsClient connect() const { return proxy.client(); }
 
   TempDir dir;
   ProxyProcess proxy;

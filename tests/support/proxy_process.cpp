@@ -12,6 +12,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include "support/https_client.hpp"
+#include "support/test_authority.hpp"
+
 namespace krest::test {
 
 std::string proxy_binary() { return KREST_PROXY_BIN; }
@@ -22,6 +28,14 @@ ProxyProcess::ProxyProcess(std::filesystem::path data_dir, std::vector<std::stri
   log_path_ =
       data_dir_.parent_path() / ("proxy-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".log");
   std::vector<std::string> argv = {proxy_binary(), "--listen", "127.0.0.1:0", "--data-dir", data_dir_.string()};
+  bool chose_auth = false;
+  for (const auto& a : args) chose_auth = chose_auth || a == "--auth" || a == "--authority-file";
+  test_authority_ = !chose_auth;
+  if (!chose_auth) {
+    const auto authority = data_dir_.parent_path() / ("authority-" + std::to_string(counter) + ".json");
+    write_authority_file(authority);
+    argv.insert(argv.end(), {"--authority-file", authority.string(), "--auth-allowed-groups", kAllowedGroup});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
 
   int out[2];
@@ -60,6 +74,25 @@ ProxyProcess::ProxyProcess(std::filesystem::path data_dir, std::vector<std::stri
   }
   url_ = line.substr(at + marker.size(), line.find('\n', at) - at - marker.size());
   port_ = static_cast<unsigned short>(std::stoi(url_.substr(url_.rfind(':') + 1)));
+}
+
+HttpsClient ProxyProcess::client(int read_timeout_ms, std::string ca) const {
+  if (ca.empty() && tls()) ca = ca_file();
+  HttpsClient c(port_, ca, read_timeout_ms);
+  if (test_authority_) c.set_authorization(bearer(ca));
+  return c;
+}
+
+const std::string& ProxyProcess::bearer(const std::string& ca) const {
+  if (!bearer_.empty()) return bearer_;
+  HttpsClient c(port_, !tls() ? "" : ca.empty() ? ca_file() : ca);
+  const std::string form = std::string("grant_type=client_credentials&client_id=") + kClientId +
+                           "&client_secret=" + kClientSecret + "&scope=https%3A%2F%2Fhib.azurehdinsight.net%2F.default";
+  auto reply = c.request(boost::beast::http::verb::post, std::string("/") + kTenant + "/oauth2/v2.0/token", form,
+                         "application/x-www-form-urlencoded");
+  if (reply.result_int() != 200) throw std::runtime_error("no token from the test proxy: " + reply.body());
+  bearer_ = "Bearer " + std::string(boost::json::parse(reply.body()).at("access_token").as_string());
+  return bearer_;
 }
 
 ProxyProcess::~ProxyProcess() {

@@ -64,7 +64,8 @@ KeyRing::KeyRing(KeyRingOptions options) : options_(std::move(options)) {
   std::sort(keys_.begin(), keys_.end(), [](const Entry& a, const Entry& b) { return a.created < b.created; });
   const auto now = unix_now();
   prune(now);
-  while (keys_.size() < 2) add_key(now);
+  // Distinct creation times keep the order (and so which key signs) the same after a restart.
+  while (keys_.size() < 2) add_key(keys_.empty() ? now : std::max(now, keys_.back().created + 1));
   std::lock_guard lock(mutex_);
   publish();
 }
@@ -97,7 +98,7 @@ void KeyRing::rotate() {
   // A rotation within the same second as the last one still needs a file name of its own.
   const auto now = std::max(unix_now(), keys_.back().created + 1);
   add_key(now);
-  prune(unix_now());
+  prune(now);
   publish();
   spdlog::info("authority: signing key rotated; now signing with {}", keys_[keys_.size() - 2].kid);
 }

@@ -325,7 +325,7 @@ TEST_CASE("data survives a clean restart", "[integration][api]") {
   TempDir dir;
   {
     ProxyProcess proxy(dir / "data");
-    HttpsClient c(proxy.port(), proxy.ca_file());
+    auto c = proxy.client();
     create_topic(c, "keep", 2);
     REQUIRE(
         c.post("/v1/producer/topics/keep", R"({"records":[{"value":"a","partition":1},{"value":"b","partition":1}]})")
@@ -333,7 +333,7 @@ TEST_CASE("data survives a clean restart", "[integration][api]") {
     CHECK(proxy.terminate() == 0);
   }
   ProxyProcess proxy(dir / "data");
-  HttpsClient c(proxy.port(), proxy.ca_file());
+  auto c = proxy.client();
   auto records = json_of(c.get("/v1/consumer/topics/keep/partitions/1/offsets/0?count=10")).at("records").as_array();
   REQUIRE(records.size() == 2);
   CHECK(records[1].at("value").as_string() == "b");

@@ -21,11 +21,10 @@ struct Acked {
 };
 
 // Sends batches until the proxy dies. Values are "w<writer>-<seq>-<padding>": recognisable, unique.
-void produce_until_killed(unsigned short port, const std::string& ca, int writer, Acked& acked,
-                          std::atomic<std::uint64_t>& sent) {
+void produce_until_killed(const ProxyProcess& proxy, int writer, Acked& acked, std::atomic<std::uint64_t>& sent) {
   std::mt19937 rng(static_cast<unsigned>(writer));
   try {
-    HttpsClient c(port, ca, 5000);
+    auto c = proxy.client(5000);
     for (std::uint64_t seq = 0;; ++seq) {
       std::vector<std::string> values;
       std::string body = R"({"records":[)";
@@ -51,7 +50,7 @@ void produce_until_killed(unsigned short port, const std::string& ca, int writer
 }
 
 void check_log_after_crash(const ProxyProcess& proxy, Acked& acked, int partitions) {
-  HttpsClient c(proxy.port(), proxy.ca_file());
+  auto c = proxy.client();
   static const std::regex kSent(R"(^w\d+-\d+-\d+-p*$)");
   std::map<std::pair<std::int64_t, std::int64_t>, std::string> served;
   for (int p = 0; p < partitions; ++p) {
@@ -96,16 +95,16 @@ TEST_CASE("kill -9 during a produce stream loses no acknowledged record and serv
   for (int round = 0; round < 3; ++round) {
     ProxyProcess proxy(dir / "data", {"--durability", durability, "--default-segment-bytes", "65536"});
     if (round == 0) {
-      HttpsClient admin(proxy.port(), proxy.ca_file());
+      auto admin = proxy.client();
       REQUIRE(admin.put("/v1/topics/crash", R"({"partition_count":3})").result_int() == 200);
     } else {
       check_log_after_crash(proxy, acked, kPartitions);
     }
     std::atomic<std::uint64_t> sent{0};
+    proxy.bearer();  // fetched here, once, before the writer threads share it
     std::vector<std::thread> writers;
     for (int w = 0; w < 4; ++w)
-      writers.emplace_back(produce_until_killed, proxy.port(), proxy.ca_file(), round * 10 + w, std::ref(acked),
-                           std::ref(sent));
+      writers.emplace_back(produce_until_killed, std::cref(proxy), round * 10 + w, std::ref(acked), std::ref(sent));
     std::this_thread::sleep_for(std::chrono::milliseconds(400 + 300 * round));
     proxy.kill9();
     for (auto& t : writers) t.join();

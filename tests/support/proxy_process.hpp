@@ -13,7 +13,7 @@ class HttpsClient;
 
 class ProxyProcess {
  public:
-  // Starts krest-proxy with --data-dir and --listen 127.0.0.1:0 plus `args`, and waits (10 s at most)
+  // Starts krest-proxy with --data-dir and --listen 127.0.0.1:0 (unless `args` name another) plus `args`, and waits (10 s at most)
   // for its "listening on" line. Unless `args` choose --auth or --authority-file themselves, the
   // proxy runs its development authority with the test application (support/test_authority.hpp)
   // and requires its tokens, as a user's proxy would.

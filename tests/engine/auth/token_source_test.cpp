@@ -6,7 +6,9 @@
 #include <boost/asio/use_future.hpp>
 
 #include <map>
+#include <optional>
 
+#include "http/authorized_exchange.hpp"
 #include "http/http_connection.hpp"
 #include "krest/token_source.hpp"
 #include "net/client_tls.hpp"
@@ -33,27 +35,19 @@ AuthOptions options_for(const ProxyProcess& proxy, std::string secret = kClientS
   return o;
 }
 
+// Runs the io_context until `work` finishes (the token source's refresh loop never runs out of work).
 template <class T>
 T run(asio::io_context& ioc, asio::awaitable<T> work) {
   auto done = asio::co_spawn(ioc, std::move(work), asio::use_future);
   ioc.restart();
-  ioc.run();
+  while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ioc.run_one_for(milliseconds(50));
   return done.get();
 }
 
-// One API request with the engine's token: on a 401, the token is refreshed once and the
-// request sent again, as the engine's request path does.
 asio::awaitable<unsigned> get_topics(http::HttpConnection& conn, TokenSource& tokens) {
-  std::string authorization = co_await tokens.authorization();
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    http::Request req{boost::beast::http::verb::get, "/v1/metadata/topics", 11};
-    req.set(boost::beast::http::field::authorization, authorization);
-    auto x = co_await conn.exchange(req);
-    if (x.ec) co_return 0;
-    if (x.response.result_int() != 401 || attempt == 1) co_return x.response.result_int();
-    authorization = co_await tokens.reauthorize(authorization);
-  }
-  co_return 0;
+  http::Request req{boost::beast::http::verb::get, "/v1/metadata/topics", 11};
+  auto x = co_await http::authorized_exchange(conn, tokens, req);
+  co_return x.ec ? 0 : x.response.result_int();
 }
 
 }  // namespace
@@ -190,4 +184,29 @@ TEST_CASE("auth options are validated by name, and static and no-auth modes need
   CHECK(run(ioc, tokens.authorization()) == "Bearer abc");
   CHECK_THROWS_AS(run(ioc, tokens.reauthorize("Bearer abc")), TokenError);
   CHECK_THROWS_AS(TokenSource(ioc.get_executor(), o), std::invalid_argument);
+}
+
+TEST_CASE("a token the proxy refuses is refreshed once and the request sent again", "[integration][engine][auth]") {
+  TempDir dir;
+  std::optional<ProxyProcess> proxy(std::in_place, dir / "first");
+  const unsigned short port = proxy->port();
+  asio::io_context ioc;
+  auto tls = net::make_client_tls(TlsOptions{proxy->ca_file(), false});
+  http::HttpConnection conn(ioc.get_executor(), net::parse_base_url(proxy->url()), tls);
+  TokenSource tokens(ioc.get_executor(), options_for(*proxy));
+  CHECK(run(ioc, get_topics(conn, tokens)) == 200);
+
+  // The same address, but new signing keys and a new certificate: the token in hand is now unknown.
+  proxy.reset();
+  proxy.emplace(dir / "second", std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port),
+                                                         "--tls-cert", (dir / "first/tls/cert.pem").string(),
+                                                         "--tls-key", (dir / "first/tls/key.pem").string()});
+  unsigned status = run(ioc, get_topics(conn, tokens));  // the old connection is gone: a transport error...
+  if (status == 0) status = run(ioc, get_topics(conn, tokens));  // ...and the next request reconnects
+  CHECK(status == 200);
+  CHECK(tokens.stats().forced == 1);
+  CHECK(tokens.stats().acquired == 2);
+  tokens.stop();
+  ioc.restart();
+  ioc.poll();
 }

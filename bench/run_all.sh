@@ -28,6 +28,11 @@ noisy, so every row is the median of interleaved runs and the ratios compare row
 HTTPS keep-alive; consume with \`count=500\` at random offsets of a 500,000-record partition. nginx (2
 workers, same certificate) answers the same produce body with \`return 200\` and the consume requests
 with a static copy of one krest consume response: the transport ceiling for these bodies.
+Rows marked auth=jwt run with authentication on (the default): every request carries a development-
+authority token that the proxy validates (one RS256 verification, then the verified-token cache); the
+other krest rows run with \`--auth none\`. Besides requests/s, the proxy's CPU time per request
+(user+system from /proc) is compared for auth on and off: on a shared 2-core machine it is the steadier
+measure.
 
 $proxy_table
 

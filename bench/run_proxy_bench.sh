@@ -25,10 +25,31 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Authentication: "off" runs use --auth none; "on" runs validate a development-authority token on
+# every request (RS256 once per token, then the verified-token cache).
+secret="bench-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '{"tenant":"bench","applications":[{"client_id":"bench","secret_hash":"%s","groups":["bench"]}]}' \
+  "$(printf '%s' "$secret" | "$proxy" --hash-secret)" > "$work/authority.json"
+auth_flags=(--auth none)
+use_auth() {  # on|off
+  if [[ $1 == on ]]; then
+    auth_flags=(--authority-file "$work/authority.json" --auth-allowed-groups bench)
+  else
+    auth_flags=(--auth none)
+  fi
+}
+token_for() {  # $1: name of a running proxy started with auth on -> "Authorization: Bearer ..."
+  local port=${url##*:}
+  curl -sS --fail --cacert "$work/$1/tls/cert.pem" -d grant_type=client_credentials -d client_id=bench \
+    -d "client_secret=$secret" --data-urlencode scope=https://hib.azurehdinsight.net/.default \
+    "https://localhost:$port/bench/oauth2/v2.0/token" |
+    python3 -c 'import json,sys; print("Authorization: Bearer " + json.load(sys.stdin)["access_token"])'
+}
+
 url=""
 start_proxy() {  # $1: name, rest: flags; sets $url (no subshell, so the pid is kept)
   local name=$1; shift
-  "$proxy" --listen 127.0.0.1:0 --data-dir "$work/$name" --threads 2 "$@" > "$work/$name.out" 2> "$work/$name.log" &
+  "$proxy" --listen 127.0.0.1:0 --data-dir "$work/$name" --threads 2 "${auth_flags[@]}" "$@" > "$work/$name.out" 2> "$work/$name.log" &
   pids+=($!)
   for _ in $(seq 100); do grep -q 'listening on' "$work/$name.out" 2> /dev/null && break; sleep 0.1; done
   url=$(sed -n 's/^krest-proxy listening on //p' "$work/$name.out")
@@ -55,9 +76,22 @@ rps() {  # wrk output -> requests/s
 p50() {
   awk '/^ +50%/ {print $2}'
 }
-run_wrk() {  # $1 url, $2 script -> "rps p50"
-  local out
-  out=$(wrk -t "$threads" -c "$conns" -d "${secs}s" --latency -s "$2" "$1")
+# CPU time the server spent, in clock ticks: a steadier measure than requests/s on a shared machine.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+tick=$(getconf CLK_TCK)
+last_cpu_us=0  # set by run_wrk for krest-proxy runs: server CPU microseconds per request
+run_wrk() {  # $1 url, $2 script, [$3 extra header] -> "rps p50"
+  local out before=0 pid=""
+  if ((${#pids[@]})); then
+    pid=${pids[-1]}
+    before=$(cpu_ticks "$pid")
+  fi
+  out=$(wrk -t "$threads" -c "$conns" -d "${secs}s" --latency -s "$2" ${3:+-H "$3"} "$1")
+  if [[ -n $pid ]]; then
+    local requests
+    requests=$(awk '/requests in/ {print $1}' <<< "$out")
+    last_cpu_us=$(echo "($(cpu_ticks "$pid") - $before) * 1000000 / $tick / $requests" | bc -l)
+  fi
   if grep -q 'Non-2xx' <<< "$out"; then
     echo "wrk saw error responses from $1 ($2):" >&2
     echo "$out" >&2
@@ -115,13 +149,15 @@ nginx -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log"
 trap 'kill $(cat "$work/nginx/nginx.pid") 2>/dev/null || true; cleanup' EXIT
 nginx_url="https://127.0.0.1:$nginx_port"
 
-declare -A results
+declare -A results cpu
 group_commit=""
 for round in $(seq "$repeats"); do
   for mode in none fsync; do
     start_proxy "produce-$mode-$round" --durability "$mode"
     curl -sS --fail --cacert "$work/produce-$mode-$round/tls/cert.pem" -X PUT "$url/v1/topics/bench" -d '{"partition_count":4}' > /dev/null
-    results["produce-$mode"]+="$(run_wrk "$url/v1/producer/topics/bench" bench/wrk/produce.lua);"
+    run_wrk "$url/v1/producer/topics/bench" bench/wrk/produce.lua > "$work/wrk.out"
+    results["produce-$mode"]+="$(cat "$work/wrk.out");"
+    cpu["produce-$mode"]+="$last_cpu_us "
     if [[ $mode == fsync ]]; then
       metrics=$(curl -sS --cacert "$work/produce-$mode-$round/tls/cert.pem" "$url/metrics")
       waits=$(awk '/^krest_proxy_log_durable_waits_total / {print $2}' <<< "$metrics")
@@ -130,10 +166,28 @@ for round in $(seq "$repeats"); do
     fi
     stop_proxies
   done
+  use_auth on
+  start_proxy "produce-auth-$round" --durability none
+  header=$(token_for "produce-auth-$round")
+  curl -sS --fail --cacert "$work/produce-auth-$round/tls/cert.pem" -H "$header" -X PUT "$url/v1/topics/bench" -d '{"partition_count":4}' > /dev/null
+  run_wrk "$url/v1/producer/topics/bench" bench/wrk/produce.lua "$header" > "$work/wrk.out"
+  results["produce-auth"]+="$(cat "$work/wrk.out");"
+  cpu["produce-auth"]+="$last_cpu_us "
+  stop_proxies
+  use_auth off
   results["produce-nginx"]+="$(run_wrk "$nginx_url/v1/producer/topics/bench" bench/wrk/produce.lua);"
   start_proxy consume-data --durability none
-  results["consume-krest"]+="$(run_wrk "$url" bench/wrk/consume.lua);"
+  run_wrk "$url" bench/wrk/consume.lua > "$work/wrk.out"
+  results["consume-krest"]+="$(cat "$work/wrk.out");"
+  cpu["consume-krest"]+="$last_cpu_us "
   stop_proxies
+  use_auth on
+  start_proxy consume-data --durability none
+  run_wrk "$url" bench/wrk/consume.lua "$(token_for consume-data)" > "$work/wrk.out"
+  results["consume-auth"]+="$(cat "$work/wrk.out");"
+  cpu["consume-auth"]+="$last_cpu_us "
+  stop_proxies
+  use_auth off
   results["consume-nginx"]+="$(run_wrk "$nginx_url" bench/wrk/consume.lua);"
 done
 
@@ -152,11 +206,20 @@ echo
 echo "| run | requests/s | records/s | p50 latency | requests/s of each run |"
 echo "|---|---|---|---|---|"
 row "krest-proxy produce, durability=none" produce-none 500
+row "krest-proxy produce, durability=none, auth=jwt" produce-auth 500
 row "krest-proxy produce, durability=fsync (default)" produce-fsync 500
 row "nginx return 200, same produce body" produce-nginx 500
 row "krest-proxy consume count=500" consume-krest 500
+row "krest-proxy consume count=500, auth=jwt" consume-auth 500
 row "nginx static file, same consume response" consume-nginx 500
 echo
 echo "Group commit with durability=fsync: produce requests acknowledged per fdatasync, each run: $group_commit"
 echo
 echo "produce (none) / nginx: $(ratio produce-none produce-nginx); produce (fsync) / nginx: $(ratio produce-fsync produce-nginx); consume / nginx: $(ratio consume-krest consume-nginx)"
+echo
+cpu_median() { tr ' ' '\n' <<< "${cpu[$1]}" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}'; }
+echo "Authentication on / off (auth=jwt vs auth=none, same run): requests/s produce $(ratio produce-auth produce-none), consume $(ratio consume-auth consume-krest)."
+echo "krest-proxy CPU per request (user+system, medians): produce $(cpu_median produce-none) µs off, $(cpu_median produce-auth) µs on"\
+" ($(echo "scale=3; $(cpu_median produce-auth) / $(cpu_median produce-none)" | bc -l)x);"\
+" consume $(cpu_median consume-krest) µs off, $(cpu_median consume-auth) µs on"\
+" ($(echo "scale=3; $(cpu_median consume-auth) / $(cpu_median consume-krest)" | bc -l)x)."

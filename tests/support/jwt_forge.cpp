@@ -13,17 +13,18 @@ namespace json = boost::json;
 
 json::object good_claims(const std::string& issuer, const std::string& audience, const std::string& group) {
   const auto now = unix_now();
-  return json::object{{"iss", issuer},   {"aud", audience},   {"iat", now},        {"nbf", now - 1},
-                      {"exp", now + 600}, {"tid", "tenant-1"}, {"appid", "app-1"}, {"oid", "oid-1"},
-                      {"groups", json::array{"other-group", group}}};
+  return json::object{{"iss", issuer},    {"aud", audience},  {"iat", now},
+                      {"nbf", now - 1},   {"exp", now + 600}, {"tid", "tenant-1"},
+                      {"appid", "app-1"}, {"oid", "oid-1"},   {"groups", json::array{"other-group", group}}};
 }
 
 std::string hs256_token(const json::object& header, const json::object& claims, const std::string& secret) {
-  std::string input = auth::base64url_encode(json::serialize(header)) + "." + auth::base64url_encode(json::serialize(claims));
+  std::string input =
+      auth::base64url_encode(json::serialize(header)) + "." + auth::base64url_encode(json::serialize(claims));
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()),
-       input.size(), mac, &size);
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &size);
   return input + "." + auth::base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), size));
 }
 

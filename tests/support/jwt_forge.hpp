@@ -18,7 +18,8 @@ boost::json::object good_claims(const std::string& issuer, const std::string& au
 
 // A JWT with this exact header and payload and an HS256 signature keyed with `secret` (the
 // algorithm-confusion attack uses the RSA public key's text as the secret).
-std::string hs256_token(const boost::json::object& header, const boost::json::object& claims, const std::string& secret);
+std::string hs256_token(const boost::json::object& header, const boost::json::object& claims,
+                        const std::string& secret);
 
 // A JWT with header {"alg":"none"} (and a kid) and an empty signature.
 std::string unsigned_token(const boost::json::object& claims, const std::string& kid);

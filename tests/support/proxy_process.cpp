@@ -29,7 +29,8 @@ ProxyProcess::ProxyProcess(std::filesystem::path data_dir, std::vector<std::stri
   log_path_ =
       data_dir_.parent_path() / ("proxy-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".log");
   std::vector<std::string> argv = {proxy_binary(), "--data-dir", data_dir_.string()};
-  if (std::find(args.begin(), args.end(), "--listen") == args.end()) argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
+  if (std::find(args.begin(), args.end(), "--listen") == args.end())
+    argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
   bool chose_auth = false;
   for (const auto& a : args) chose_auth = chose_auth || a == "--auth" || a == "--authority-file";
   test_authority_ = !chose_auth;

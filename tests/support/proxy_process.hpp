@@ -13,10 +13,10 @@ class HttpsClient;
 
 class ProxyProcess {
  public:
-  // Starts krest-proxy with --data-dir and --listen 127.0.0.1:0 (unless `args` name another) plus `args`, and waits (10 s at most)
-  // for its "listening on" line. Unless `args` choose --auth or --authority-file themselves, the
-  // proxy runs its development authority with the test application (support/test_authority.hpp)
-  // and requires its tokens, as a user's proxy would.
+  // Starts krest-proxy with --data-dir and --listen 127.0.0.1:0 (unless `args` name another) plus `args`, and waits (10
+  // s at most) for its "listening on" line. Unless `args` choose --auth or --authority-file themselves, the proxy runs
+  // its development authority with the test application (support/test_authority.hpp) and requires its tokens, as a
+  // user's proxy would.
   explicit ProxyProcess(std::filesystem::path data_dir, std::vector<std::string> args = {});
   ~ProxyProcess();
   ProxyProcess(const ProxyProcess&) = delete;

@@ -32,7 +32,9 @@ std::string challenge(std::string_view error, std::string_view description) {
 }  // namespace
 
 Authenticator::Authenticator(TokenPolicy policy, std::unique_ptr<KeySource> keys, std::size_t cache_entries)
-    : policy_(std::move(policy)), keys_(std::move(keys)), shard_capacity_(std::max<std::size_t>(cache_entries / kShards, 1)) {}
+    : policy_(std::move(policy)),
+      keys_(std::move(keys)),
+      shard_capacity_(std::max<std::size_t>(cache_entries / kShards, 1)) {}
 
 Authenticator::Shard& Authenticator::shard_for(std::string_view token) {
   // The low bits choose the bucket inside the shard; the shard takes bits the buckets use less.
@@ -78,8 +80,10 @@ boost::asio::awaitable<AuthOutcome> Authenticator::authenticate(std::string_view
   }
   if (header.size() < 7 || !boost::beast::iequals(header.substr(0, 7), "Bearer ")) {
     rejected_401_.fetch_add(1, std::memory_order_relaxed);
-    co_return AuthOutcome{401, challenge("invalid_request", "the Authorization scheme must be Bearer"),
-                          "the Authorization header must be 'Bearer <token>'", {}};
+    co_return AuthOutcome{401,
+                          challenge("invalid_request", "the Authorization scheme must be Bearer"),
+                          "the Authorization header must be 'Bearer <token>'",
+                          {}};
   }
   std::string_view token = header.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
@@ -130,9 +134,12 @@ void Authenticator::append_metrics(std::string& out) const {
   metrics::append_counter(out, "krest_proxy_auth_cache_hits_total", "requests decided by the verified-token cache",
                           static_cast<double>(cache_hits_.load()));
   metrics::append_family(out, "krest_proxy_auth_rejected_total", "counter", "requests refused by authentication");
-  metrics::append_sample(out, "krest_proxy_auth_rejected_total", "status=\"401\"", static_cast<double>(rejected_401_.load()));
-  metrics::append_sample(out, "krest_proxy_auth_rejected_total", "status=\"403\"", static_cast<double>(rejected_403_.load()));
-  metrics::append_counter(out, "krest_proxy_auth_unavailable_total", "requests refused because no signing keys were available",
+  metrics::append_sample(out, "krest_proxy_auth_rejected_total", "status=\"401\"",
+                         static_cast<double>(rejected_401_.load()));
+  metrics::append_sample(out, "krest_proxy_auth_rejected_total", "status=\"403\"",
+                         static_cast<double>(rejected_403_.load()));
+  metrics::append_counter(out, "krest_proxy_auth_unavailable_total",
+                          "requests refused because no signing keys were available",
                           static_cast<double>(unavailable_.load()));
 }
 

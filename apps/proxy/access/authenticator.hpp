@@ -5,8 +5,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <array>
-#include <functional>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,7 +28,7 @@ struct AuthOutcome {
 class Authenticator {
  public:
   // policy.issuers empty: the issuers the key source learns (discovery) are accepted.
-  Authenticator(TokenPolicy policy, std::unique_ptr<KeySource> keys, std::size_t cache_entries = 100000);
+  Authenticator(TokenPolicy policy, std::unique_ptr<KeySource> keys, std::size_t cache_entries = 20000);
 
   boost::asio::awaitable<AuthOutcome> authenticate(std::string_view authorization);
 
@@ -56,8 +56,7 @@ class Authenticator {
   std::unique_ptr<KeySource> keys_;
   std::size_t shard_capacity_;
   std::array<Shard, kShards> shards_;
-  std::atomic<std::uint64_t> verifications_{0}, cache_hits_{0}, rejected_401_{0}, rejected_403_{0},
-      unavailable_{0};
+  std::atomic<std::uint64_t> verifications_{0}, cache_hits_{0}, rejected_401_{0}, rejected_403_{0}, unavailable_{0};
 };
 
 }  // namespace krest::proxy

@@ -130,7 +130,8 @@ class DiscoveredKeys final : public KeySource {
     const auto& d = discovery.as_object();
     const json::value* jwks_uri = d.if_contains("jwks_uri");
     const json::value* issuer = d.if_contains("issuer");
-    if (jwks_uri == nullptr || !jwks_uri->is_string()) throw std::runtime_error("the discovery document has no jwks_uri");
+    if (jwks_uri == nullptr || !jwks_uri->is_string())
+      throw std::runtime_error("the discovery document has no jwks_uri");
     net::BaseUrl keys_server = net::parse_base_url(std::string(jwks_uri->get_string()));
     // The key URL comes from the configured authority's own document; it must keep its transport.
     if (authority_.tls && !keys_server.tls) throw std::runtime_error("the discovery document's jwks_uri is not https");

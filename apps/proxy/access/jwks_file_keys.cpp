@@ -53,7 +53,8 @@ class JwksFileKeys final : public KeySource {
     } catch (const std::exception& e) {
       throw std::runtime_error("auth: the JWK set file '" + path_ + "': " + e.what());
     }
-    if (keys->keys.empty()) throw std::runtime_error("auth: the JWK set file '" + path_ + "' holds no RS256 signing key");
+    if (keys->keys.empty())
+      throw std::runtime_error("auth: the JWK set file '" + path_ + "' holds no RS256 signing key");
     std::error_code ec;
     loaded_mtime_ = std::filesystem::last_write_time(path_, ec);
     std::atomic_store(&keys_, std::shared_ptr<const TrustedKeys>(std::move(keys)));

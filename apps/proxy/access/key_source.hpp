@@ -42,9 +42,9 @@ namespace krest::proxy {
 struct DiscoveredKeysOptions {
   std::string authority;  // e.g. https://login.microsoftonline.com/<tenant>
   TlsOptions tls;
-  std::chrono::milliseconds refresh_interval{3600000};  // routine refresh
+  std::chrono::milliseconds refresh_interval{3600000};    // routine refresh
   std::chrono::milliseconds min_refresh_interval{10000};  // at most one unknown-kid fetch per this
-  std::chrono::milliseconds timeout{10000};             // per HTTP request
+  std::chrono::milliseconds timeout{10000};               // per HTTP request
 };
 
 // Keys from <authority>/v2.0/.well-known/openid-configuration and the jwks_uri it names, fetched

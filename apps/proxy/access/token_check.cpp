@@ -23,10 +23,14 @@ std::string string_claim(const json::object& claims, std::string_view name) {
 bool numeric_claim(const json::object& claims, std::string_view name, std::int64_t& out) {
   const json::value* v = claims.if_contains(name);
   if (v == nullptr) return false;
-  if (v->is_int64()) out = v->as_int64();
-  else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) out = static_cast<std::int64_t>(v->as_uint64());
-  else if (v->is_double() && v->as_double() > -9e18 && v->as_double() < 9e18) out = static_cast<std::int64_t>(v->as_double());
-  else return false;
+  if (v->is_int64())
+    out = v->as_int64();
+  else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+    out = static_cast<std::int64_t>(v->as_uint64());
+  else if (v->is_double() && v->as_double() > -9e18 && v->as_double() < 9e18)
+    out = static_cast<std::int64_t>(v->as_double());
+  else
+    return false;
   return true;
 }
 
@@ -54,7 +58,8 @@ bool in_allowed_group(const json::object& claims, const std::vector<std::string>
 
 TokenCheck check_time(const TokenCheck& cached, const TokenPolicy& policy, std::int64_t now) {
   if (now > cached.expires_at + policy.clock_skew_s) return invalid("the token has expired");
-  if (cached.not_before != 0 && now + policy.clock_skew_s < cached.not_before) return invalid("the token is not valid yet");
+  if (cached.not_before != 0 && now + policy.clock_skew_s < cached.not_before)
+    return invalid("the token is not valid yet");
   return cached;
 }
 
@@ -68,13 +73,16 @@ TokenCheck check_token(std::string_view token, const KeyMap& keys, const TokenPo
   if (jwt->header.contains("crit")) return invalid("the token has critical header extensions this proxy does not know");
   if (jwt->kid.empty()) return invalid("the token has no key id (kid)");
   auto key = keys.find(jwt->kid);
-  if (key == keys.end()) return {TokenVerdict::unknown_key, "the token's signing key '" + jwt->kid + "' is not known", {}, 0, 0};
-  if (!key->second.verify_sha256(jwt->signing_input, jwt->signature)) return invalid("the token's signature does not verify");
+  if (key == keys.end())
+    return {TokenVerdict::unknown_key, "the token's signing key '" + jwt->kid + "' is not known", {}, 0, 0};
+  if (!key->second.verify_sha256(jwt->signing_input, jwt->signature))
+    return invalid("the token's signature does not verify");
 
   const auto& claims = jwt->claims;
   TokenCheck out;
   if (!numeric_claim(claims, "exp", out.expires_at)) return invalid("the token has no valid exp claim");
-  if (claims.contains("nbf") && !numeric_claim(claims, "nbf", out.not_before)) return invalid("the token's nbf claim is not a number");
+  if (claims.contains("nbf") && !numeric_claim(claims, "nbf", out.not_before))
+    return invalid("the token's nbf claim is not a number");
   if (!contains(policy.issuers, string_claim(claims, "iss"))) return invalid("the token's issuer is not accepted");
   if (!audience_ok(claims, policy.audiences)) return invalid("the token's audience is not this proxy");
   for (const char* name : {"appid", "azp", "oid"})

@@ -31,8 +31,8 @@ enum class TokenVerdict {
 
 struct TokenCheck {
   TokenVerdict verdict = TokenVerdict::invalid;
-  std::string reason;     // for the 401/403 body and the log; never contains the token
-  std::string principal;  // appid/azp/oid of a validly signed token
+  std::string reason;           // for the 401/403 body and the log; never contains the token
+  std::string principal;        // appid/azp/oid of a validly signed token
   std::int64_t expires_at = 0;  // "exp" of a validly signed token
   std::int64_t not_before = 0;  // "nbf", 0 when absent
 };

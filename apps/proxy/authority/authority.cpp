@@ -213,8 +213,9 @@ OAuthReply Authority::issue_token(std::string_view content_type, std::string_vie
   }
   if (form["grant_type"].empty()) return oauth_error(400, "invalid_request", "grant_type is required");
   if (form["grant_type"] != "client_credentials")
-    return oauth_error(400, "unsupported_grant_type",
-                       "grant_type '" + form["grant_type"] + "' is not supported: this authority serves client_credentials");
+    return oauth_error(
+        400, "unsupported_grant_type",
+        "grant_type '" + form["grant_type"] + "' is not supported: this authority serves client_credentials");
 
   std::string id, secret;
   const bool basic = basic_credentials(authorization, id, secret);
@@ -234,8 +235,7 @@ OAuthReply Authority::issue_token(std::string_view content_type, std::string_vie
   }
   const std::string wanted = config_.audience + "/.default";
   if (form["scope"] != wanted)
-    return oauth_error(400, "invalid_scope",
-                       "scope must be '" + wanted + "' (given: '" + form["scope"] + "')");
+    return oauth_error(400, "invalid_scope", "scope must be '" + wanted + "' (given: '" + form["scope"] + "')");
 
   json::object reply{{"token_type", "Bearer"},
                      {"expires_in", config_.token_lifetime_s},

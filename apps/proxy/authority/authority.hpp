@@ -39,8 +39,8 @@ AuthorityConfig read_authority_config(const std::string& path);
 
 struct OAuthReply {
   unsigned status = 200;
-  std::string body;               // JSON
-  std::string www_authenticate;   // set for invalid_client after HTTP Basic client authentication
+  std::string body;              // JSON
+  std::string www_authenticate;  // set for invalid_client after HTTP Basic client authentication
 };
 
 class Authority {

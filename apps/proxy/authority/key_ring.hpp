@@ -19,8 +19,8 @@ namespace krest::proxy {
 
 struct KeyRingOptions {
   std::filesystem::path dir;
-  std::chrono::seconds rotation{86400};    // how long a key signs
-  std::chrono::seconds retention{3600};    // published after it stops signing (>= token lifetime)
+  std::chrono::seconds rotation{86400};  // how long a key signs
+  std::chrono::seconds retention{3600};  // published after it stops signing (>= token lifetime)
   int bits = 2048;
 };
 

@@ -242,10 +242,10 @@ void add_config_options(CLI::App& app, ProxyConfig& config) {
              if (auto e = set_from_text(config, f, text); !e.empty()) throw CLI::ValidationError(flag, e);
            },
            f.help)
-        ->type_name(std::holds_alternative<std::int64_t ProxyConfig::*>(f.member)                ? "INT"
-                    : std::holds_alternative<bool ProxyConfig::*>(f.member)                      ? "BOOL"
+        ->type_name(std::holds_alternative<std::int64_t ProxyConfig::*>(f.member)               ? "INT"
+                    : std::holds_alternative<bool ProxyConfig::*>(f.member)                     ? "BOOL"
                     : std::holds_alternative<std::vector<std::string> ProxyConfig::*>(f.member) ? "LIST"
-                                                                                                 : "TEXT");
+                                                                                                : "TEXT");
   }
 }
 
@@ -272,14 +272,17 @@ std::vector<std::string> validate(const ProxyConfig& config) {
     problems.push_back("default_partitions = " + std::to_string(config.default_partitions) +
                        " is more than max_partitions_per_topic = " + std::to_string(config.max_partitions_per_topic));
   if (config.auth == "jwt") {
-    const int sources = !config.auth_jwks_file.empty() + !config.auth_authority.empty() + !config.authority_file.empty();
+    const int sources =
+        !config.auth_jwks_file.empty() + !config.auth_authority.empty() + !config.authority_file.empty();
     if (sources == 0)
-      problems.push_back("auth = jwt needs signing keys: set auth_authority, auth_jwks_file or authority_file "
-                         "(or auth = none for a local experiment)");
+      problems.push_back(
+          "auth = jwt needs signing keys: set auth_authority, auth_jwks_file or authority_file "
+          "(or auth = none for a local experiment)");
     if (!config.auth_jwks_file.empty() && !config.auth_authority.empty())
       problems.push_back("auth_jwks_file and auth_authority are two sources of keys: give one");
     if (config.serve_api && config.auth_allowed_groups.empty() && config.auth_allowed_principals.empty())
-      problems.push_back("auth = jwt lets in members of auth_allowed_groups and auth_allowed_principals, and both are empty");
+      problems.push_back(
+          "auth = jwt lets in members of auth_allowed_groups and auth_allowed_principals, and both are empty");
     if (!config.auth_jwks_file.empty() && config.auth_issuers.empty())
       problems.push_back("auth_jwks_file gives keys but no issuer: set auth_issuers");
     if (config.auth_audiences.empty()) problems.push_back("auth_audiences is empty: no token could be accepted");

@@ -24,7 +24,7 @@ struct ProxyConfig {
   // discovery document, or from the development authority in this process (authority_file).
   std::string auth_authority;  // e.g. https://login.microsoftonline.com/<tenant>
   std::string auth_jwks_file;
-  std::string auth_ca_file;  // trust for fetching from auth_authority; empty: the system's
+  std::string auth_ca_file;               // trust for fetching from auth_authority; empty: the system's
   std::vector<std::string> auth_issuers;  // empty: the issuer the key source names
   std::vector<std::string> auth_audiences = {"https://hib.azurehdinsight.net", "7865c1d2-f040-46cc-875f-831a1ef6a28a"};
   std::vector<std::string> auth_allowed_groups;

@@ -13,20 +13,20 @@
 namespace krest::proxy {
 
 enum class Route {
-  status,      // GET /v1/status
-  topic,       // PUT|DELETE /v1/topics/{topic}
-  brokers,     // GET /v1/metadata/brokers
-  topics,      // GET /v1/metadata/topics
-  partitions,  // GET /v1/metadata/topics/{topic}/partitions
-  partition,   // GET /v1/metadata/topics/{topic}/partitions/{partition}
-  produce,     // POST /v1/producer/topics/{topic}
-  consume,     // GET /v1/consumer/topics/{topic}/partitions/{partition}/offsets/{offset}
+  status,           // GET /v1/status
+  topic,            // PUT|DELETE /v1/topics/{topic}
+  brokers,          // GET /v1/metadata/brokers
+  topics,           // GET /v1/metadata/topics
+  partitions,       // GET /v1/metadata/topics/{topic}/partitions
+  partition,        // GET /v1/metadata/topics/{topic}/partitions/{partition}
+  produce,          // POST /v1/producer/topics/{topic}
+  consume,          // GET /v1/consumer/topics/{topic}/partitions/{partition}/offsets/{offset}
   oauth_token,      // POST /{tenant}/oauth2/v2.0/token            (development authority)
   oauth_authorize,  // GET  /{tenant}/oauth2/v2.0/authorize        (development authority)
   openid_config,    // GET  /{tenant}/v2.0/.well-known/openid-configuration
   jwks,             // GET  /{tenant}/discovery/v2.0/keys
-  health,      // GET /health
-  metrics,     // GET /metrics
+  health,           // GET /health
+  metrics,          // GET /metrics
   unknown,
 };
 inline constexpr std::size_t kRouteCount = static_cast<std::size_t>(Route::unknown) + 1;

@@ -15,10 +15,10 @@ namespace krest::auth {
 struct DecodedJwt {
   boost::json::object header;
   boost::json::object claims;
-  std::string alg;              // header "alg", as written
-  std::string kid;              // header "kid", empty when absent
+  std::string alg;                 // header "alg", as written
+  std::string kid;                 // header "kid", empty when absent
   std::string_view signing_input;  // "<header>.<payload>" inside the token passed to decode_jwt
-  std::string signature;        // raw bytes
+  std::string signature;           // raw bytes
 };
 
 // Nullopt, with the reason in `why`, unless the token is three base64url parts whose first two

@@ -19,9 +19,7 @@ std::string BaseUrl::to_string() const {
 }
 
 BaseUrl parse_base_url(std::string_view text) {
-  auto fail = [&](const std::string& why) {
-    throw std::invalid_argument("URL '" + std::string(text) + "': " + why);
-  };
+  auto fail = [&](const std::string& why) { throw std::invalid_argument("URL '" + std::string(text) + "': " + why); };
   auto parsed = boost::urls::parse_absolute_uri(text);
   if (!parsed) fail("not an absolute URL (" + parsed.error().message() + ")");
   const auto& u = *parsed;

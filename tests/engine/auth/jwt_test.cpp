@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
 
 #include "auth/base64url.hpp"
 #include "auth/jwt.hpp"
@@ -25,11 +25,11 @@ TEST_CASE("base64url round-trips every length and refuses non-canonical text", "
     bytes += static_cast<char>(i * 37);
   }
   CHECK(auth::base64url_encode("\xfb\xff") == "-_8");
-  CHECK_FALSE(auth::base64url_decode("ab+c"));   // standard alphabet
-  CHECK_FALSE(auth::base64url_decode("abc="));   // padding
-  CHECK_FALSE(auth::base64url_decode("a"));      // impossible length
-  CHECK_FALSE(auth::base64url_decode("ab c"));   // whitespace
-  CHECK_FALSE(auth::base64url_decode("-_9"));    // non-zero trailing bits: a second spelling of "-_8"
+  CHECK_FALSE(auth::base64url_decode("ab+c"));  // standard alphabet
+  CHECK_FALSE(auth::base64url_decode("abc="));  // padding
+  CHECK_FALSE(auth::base64url_decode("a"));     // impossible length
+  CHECK_FALSE(auth::base64url_decode("ab c"));  // whitespace
+  CHECK_FALSE(auth::base64url_decode("-_9"));   // non-zero trailing bits: a second spelling of "-_8"
 }
 
 TEST_CASE("an RS256 token signed here verifies with its public JWK and fails with any change", "[unit][auth]") {
@@ -42,8 +42,8 @@ TEST_CASE("an RS256 token signed here verifies with its public JWK and fails wit
   CHECK(jwt->kid == "k1");
   CHECK(jwt->claims.at("iss").as_string() == "me");
 
-  auto keys = auth::parse_jwks(boost::json::serialize(boost::json::object{
-      {"keys", boost::json::array{auth::public_jwk(test_key(), "k1")}}}));
+  auto keys = auth::parse_jwks(
+      boost::json::serialize(boost::json::object{{"keys", boost::json::array{auth::public_jwk(test_key(), "k1")}}}));
   REQUIRE(keys.count("k1") == 1);
   CHECK(keys.at("k1").verify_sha256(jwt->signing_input, jwt->signature));
 
@@ -92,7 +92,8 @@ TEST_CASE("a private key survives PEM and keeps its thumbprint-relevant numbers"
 }
 
 TEST_CASE("form bodies encode and decode as OAuth2 sends them", "[unit][http]") {
-  const std::string body = http::form_encode({{"scope", "https://hib.azurehdinsight.net/.default"}, {"s", "a b&c=d+é"}});
+  const std::string body =
+      http::form_encode({{"scope", "https://hib.azurehdinsight.net/.default"}, {"s", "a b&c=d+é"}});
   CHECK(body == "scope=https%3A%2F%2Fhib.azurehdinsight.net%2F.default&s=a+b%26c%3Dd%2B%C3%A9");
   auto fields = http::form_decode(body);
   CHECK(fields.at("scope") == "https://hib.azurehdinsight.net/.default");

@@ -1,9 +1,9 @@
 // The engine's TokenSource against the development authority of a real krest-proxy.
-#include <catch2/catch.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
+#include <catch2/catch.hpp>
 
 #include <map>
 #include <optional>
@@ -120,7 +120,8 @@ TEST_CASE("many callers reporting the same refused token cause one refresh", "[i
   CHECK(tokens.stats().forced == 1);
 }
 
-TEST_CASE("a wrong client secret fails at once as permanent, and the secret appears nowhere", "[integration][engine][auth]") {
+TEST_CASE("a wrong client secret fails at once as permanent, and the secret appears nowhere",
+          "[integration][engine][auth]") {
   TempDir dir;
   ProxyProcess proxy(dir / "data");
   asio::io_context ioc;
@@ -169,7 +170,8 @@ TEST_CASE("an unreachable authority makes a caller wait its deadline and name th
   CHECK(tokens.stats().failures >= 2);  // it kept retrying meanwhile
 }
 
-TEST_CASE("auth options are validated by name, and static and no-auth modes need no authority", "[unit][engine][auth]") {
+TEST_CASE("auth options are validated by name, and static and no-auth modes need no authority",
+          "[unit][engine][auth]") {
   AuthOptions o;
   o.mode = AuthOptions::Mode::client_credentials;
   auto problems = validate(o);
@@ -198,10 +200,10 @@ TEST_CASE("a token the proxy refuses is refreshed once and the request sent agai
 
   // The same address, but new signing keys and a new certificate: the token in hand is now unknown.
   proxy.reset();
-  proxy.emplace(dir / "second", std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port),
-                                                         "--tls-cert", (dir / "first/tls/cert.pem").string(),
-                                                         "--tls-key", (dir / "first/tls/key.pem").string()});
-  unsigned status = run(ioc, get_topics(conn, tokens));  // the old connection is gone: a transport error...
+  proxy.emplace(dir / "second", std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port), "--tls-cert",
+                                                         (dir / "first/tls/cert.pem").string(), "--tls-key",
+                                                         (dir / "first/tls/key.pem").string()});
+  unsigned status = run(ioc, get_topics(conn, tokens));          // the old connection is gone: a transport error...
   if (status == 0) status = run(ioc, get_topics(conn, tokens));  // ...and the next request reconnects
   CHECK(status == 200);
   CHECK(tokens.stats().forced == 1);

@@ -1,8 +1,8 @@
 // JWT validation in a real krest-proxy, over TLS: every way a token can be wrong gets its status,
 // its WWW-Authenticate challenge and a body that says why.
-#include <catch2/catch.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 #include <regex>
@@ -30,8 +30,8 @@ struct JwksProxy {
   std::optional<ProxyProcess> proxy;
   explicit JwksProxy(std::vector<std::string> extra = {}) {
     std::ofstream(dir / "jwks.json") << jwks_of(key, "k1");
-    std::vector<std::string> args = {"--auth",           "jwt",   "--auth-jwks-file", (dir / "jwks.json").string(),
-                                     "--auth-issuers",   kIssuer, "--auth-allowed-groups", "writers"};
+    std::vector<std::string> args = {"--auth",         "jwt",   "--auth-jwks-file",      (dir / "jwks.json").string(),
+                                     "--auth-issuers", kIssuer, "--auth-allowed-groups", "writers"};
     args.insert(args.end(), extra.begin(), extra.end());
     proxy.emplace(dir / "data", args);
   }
@@ -88,7 +88,8 @@ TEST_CASE("every kind of bad token is refused with 401 and says why, a good one 
     auto r = p.get_with(header);
     CHECK(r.result_int() == 401);
     CHECK_THAT(r.body(), Catch::Contains(expected));
-    CHECK_THAT(std::string(r[http::field::www_authenticate]), Catch::StartsWith("Bearer realm=\"krest-proxy\", error="));
+    CHECK_THAT(std::string(r[http::field::www_authenticate]),
+               Catch::StartsWith("Bearer realm=\"krest-proxy\", error="));
   }
   auto outsider = p.get_with(with("groups", boost::json::array{"readers"}));
   CHECK(outsider.result_int() == 403);
@@ -119,8 +120,8 @@ TEST_CASE("status and health need no token unless configured, and the JWK set fi
   const std::string new_token = "Bearer " + auth::encode_rs256(good, rotated, "k2");
   CHECK(p.get_with(new_token).result_int() == 401);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a distinct modification time
-  auto both = boost::json::object{{"keys", boost::json::array{auth::public_jwk(p.key, "k1"),
-                                                              auth::public_jwk(rotated, "k2")}}};
+  auto both =
+      boost::json::object{{"keys", boost::json::array{auth::public_jwk(p.key, "k1"), auth::public_jwk(rotated, "k2")}}};
   std::ofstream(p.dir / "jwks.json") << boost::json::serialize(both);
   CHECK(p.get_with(new_token).result_int() == 200);
 }
@@ -132,9 +133,9 @@ TEST_CASE("a proxy validates tokens of a separate authority found through its di
   ProxyProcess authority(dir / "authority", {"--authority-file", (dir / "authority.json").string(), "--serve-api",
                                              "false", "--auth", "none"});
   const std::string authority_url = "https://localhost:" + std::to_string(authority.port()) + "/" + kTenant;
-  ProxyProcess proxy(dir / "proxy", {"--auth", "jwt", "--auth-authority", authority_url, "--auth-ca-file",
-                                     authority.ca_file(), "--auth-allowed-groups", kAllowedGroup,
-                                     "--auth-keys-min-refresh-ms", "0"});
+  ProxyProcess proxy(dir / "proxy",
+                     {"--auth", "jwt", "--auth-authority", authority_url, "--auth-ca-file", authority.ca_file(),
+                      "--auth-allowed-groups", kAllowedGroup, "--auth-keys-min-refresh-ms", "0"});
   auto token_client = authority.client();
   const std::string form = std::string("grant_type=client_credentials&client_id=") + kClientId +
                            "&client_secret=" + kClientSecret + "&scope=https%3A%2F%2Fhib.azurehdinsight.net%2F.default";
@@ -159,8 +160,8 @@ TEST_CASE("a proxy validates tokens of a separate authority found through its di
 
 TEST_CASE("without reachable signing keys the proxy answers 503, not 401", "[integration][auth]") {
   TempDir dir;
-  ProxyProcess proxy(dir / "data", {"--auth", "jwt", "--auth-authority", "https://127.0.0.1:1/tenant",
-                                    "--auth-allowed-groups", "g"});
+  ProxyProcess proxy(dir / "data",
+                     {"--auth", "jwt", "--auth-authority", "https://127.0.0.1:1/tenant", "--auth-allowed-groups", "g"});
   auto c = proxy.client();
   c.set_authorization("Bearer " + auth::encode_rs256(good_claims("i", "a", "g"), auth::RsaKey::generate(), "k"));
   auto r = c.get("/v1/metadata/topics");

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
 
 #include "access/token_check.hpp"
 #include "auth/base64url.hpp"
@@ -17,7 +17,8 @@ struct Setup {
   auth::RsaKey key = auth::RsaKey::generate();
   KeyMap keys{{"k1", key}};
   TokenPolicy policy{{"https://issuer.example/t/v2.0"}, {"https://hib.azurehdinsight.net"}, {"writers"}, {}, 60};
-  boost::json::object claims = good_claims("https://issuer.example/t/v2.0", "https://hib.azurehdinsight.net", "writers");
+  boost::json::object claims =
+      good_claims("https://issuer.example/t/v2.0", "https://hib.azurehdinsight.net", "writers");
 
   TokenCheck check(const boost::json::object& c, const std::string& kid = "k1") {
     return check_token(auth::encode_rs256(c, key, kid), keys, policy, unix_now());
@@ -52,8 +53,8 @@ TEST_CASE("algorithm substitutions are refused before any key is used", "[unit][
     CHECK(hs.verdict == TokenVerdict::invalid);
     CHECK_THAT(hs.reason, Catch::Contains("'HS256' is not accepted"));
   }
-  auto lower = check_token(test::hs256_token({{"alg", "rs256"}, {"kid", "k1"}}, s.claims, "x"), s.keys, s.policy,
-                           unix_now());
+  auto lower =
+      check_token(test::hs256_token({{"alg", "rs256"}, {"kid", "k1"}}, s.claims, "x"), s.keys, s.policy, unix_now());
   CHECK(lower.verdict == TokenVerdict::invalid);
 }
 
@@ -87,8 +88,7 @@ TEST_CASE("signature, key id and claims are each checked", "[unit][access]") {
   CHECK(s.check(c).verdict == TokenVerdict::invalid);
 }
 
-TEST_CASE("a principal on the allow-list needs no group, and an expired outsider reads as expired",
-          "[unit][access]") {
+TEST_CASE("a principal on the allow-list needs no group, and an expired outsider reads as expired", "[unit][access]") {
   auto& s = setup();
   auto c = s.claims;
   c["groups"] = boost::json::array{};

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 
@@ -66,11 +66,10 @@ struct AuthorityFixture {
 };
 
 const std::string kGood = std::string("grant_type=client_credentials&client_id=") + test::kClientId +
-                          "&client_secret=" + test::kClientSecret + "&scope=https%3A%2F%2Fhib.azurehdinsight.net%2F.default";
+                          "&client_secret=" + test::kClientSecret +
+                          "&scope=https%3A%2F%2Fhib.azurehdinsight.net%2F.default";
 
-std::string oauth_error(const OAuthReply& r) {
-  return std::string(boost::json::parse(r.body).at("error").as_string());
-}
+std::string oauth_error(const OAuthReply& r) { return std::string(boost::json::parse(r.body).at("error").as_string()); }
 
 }  // namespace
 
@@ -108,8 +107,8 @@ TEST_CASE("the token endpoint answers RFC 6749 errors", "[unit][authority]") {
   CHECK(wrong.body.find("bogus-secret-xyz") == std::string::npos);
   CHECK(oauth_error(f.ask("grant_type=password&client_id=x")) == "unsupported_grant_type");
   CHECK(oauth_error(f.ask("client_id=x")) == "invalid_request");
-  auto scope = f.ask(std::string("grant_type=client_credentials&client_id=") + test::kClientId + "&client_secret=" +
-                     test::kClientSecret + "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default");
+  auto scope = f.ask(std::string("grant_type=client_credentials&client_id=") + test::kClientId +
+                     "&client_secret=" + test::kClientSecret + "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default");
   CHECK(scope.status == 400);
   CHECK(oauth_error(scope) == "invalid_scope");
   CHECK(oauth_error(f.ask(kGood, {}, "application/json")) == "invalid_request");

@@ -42,7 +42,8 @@ TEST_CASE("pipelining: requests sent back to back are answered in order", "[inte
       "POST /v1/producer/topics/p HTTP/1.1\r\nHost: localhost\r\n" + f.client->authorization_line() +
       "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body +
       "GET /v1/consumer/topics/p/partitions/0/offsets/0 HTTP/1.1\r\nHost: localhost\r\n" +
-      f.client->authorization_line() + "\r\n"
+      f.client->authorization_line() +
+      "\r\n"
       "GET /v1/nothing HTTP/1.1\r\nHost: localhost\r\n\r\n";
   f.client->send_raw(pipelined);
   auto r1 = f.client->read_reply();
@@ -100,10 +101,8 @@ TEST_CASE("Expect: 100-continue gets an interim response before the body", "[int
   ProxyFixture f;
   REQUIRE(f.client->put("/v1/topics/e", "{}").result_int() == 200);
   std::string body = R"({"records":[{"value":"x"}]})";
-  f.client->send_raw(
-      "POST /v1/producer/topics/e HTTP/1.1\r\nHost: localhost\r\n" + f.client->authorization_line() +
-      "Expect: 100-continue\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n");
+  f.client->send_raw("POST /v1/producer/topics/e HTTP/1.1\r\nHost: localhost\r\n" + f.client->authorization_line() +
+                     "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
   auto interim = f.client->read_reply();
   CHECK(interim.result_int() == 100);
   f.client->send_raw(body);

@@ -1,6 +1,8 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "access/token_check.hpp"
 #include "auth/base64url.hpp"
 #include "auth/jwt.hpp"
@@ -105,4 +107,33 @@ TEST_CASE("a cached verdict is re-checked against the clock", "[unit][access]") 
   CHECK(check_time(cached, s.policy, unix_now()).verdict == TokenVerdict::accepted);
   CHECK(check_time(cached, s.policy, unix_now() + 71).verdict == TokenVerdict::invalid);
   CHECK(check_time(cached, s.policy, unix_now() - 100).verdict == TokenVerdict::invalid);
+}
+
+TEST_CASE("no mutation of a valid token is accepted, and no input crashes the check", "[unit][access]") {
+  auto& s = setup();
+  const std::string token = auth::encode_rs256(s.claims, s.key, "k1");
+  REQUIRE(check_token(token, s.keys, s.policy, unix_now()).verdict == TokenVerdict::accepted);
+  std::mt19937 rng(20261125);
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \x00\xff";
+  int tried = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string t = token;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng() % t.size();
+      switch (rng() % 4) {
+        case 0: t[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: t.erase(at, 1 + rng() % 8); break;
+        case 2: t.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        default: t = t.substr(0, at); break;
+      }
+      if (t.empty()) t = ".";
+    }
+    if (t == token) continue;
+    ++tried;
+    auto r = check_token(t, s.keys, s.policy, unix_now());
+    INFO("mutated token: " << t);
+    REQUIRE(r.verdict != TokenVerdict::accepted);
+  }
+  CHECK(tried > 2900);
 }

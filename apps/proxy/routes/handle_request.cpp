@@ -45,7 +45,49 @@ bool needs_token(const RouteContext& ctx, Route r) {
   return r != Route::status || ctx.config.auth_status_requires_token;
 }
 
+// The checks that need only the request's header: route, method, token. A failure to send, or
+// nullopt when the request may go to its handler.
+boost::asio::awaitable<std::optional<Failure>> admit(RouteContext& ctx, const Request& req, RouteMatch& m) {
+  m = match_route(req.target());
+  if (m.route == Route::unknown || !served(ctx, m.route))
+    co_return Failure{404, "no such path: " + std::string(req.target()), {}};
+  if (!method_allowed(m.route, req.method()))
+    co_return Failure{
+        405, std::string(req.method_string()) + " is not allowed here; allowed: " + allowed_methods(m.route), {}};
+  if (needs_token(ctx, m.route)) {
+    AuthOutcome auth = co_await ctx.authenticator->authenticate(req[boost::beast::http::field::authorization]);
+    if (auth.status != 0) co_return Failure{auth.status, std::move(auth.message), std::move(auth.www_authenticate)};
+  }
+  co_return std::nullopt;
+}
+
+Response failure_reply(const Request& req, const RouteMatch& m, const Failure& failure) {
+  Response res = error_reply(req.version(), failure.status, failure.message);
+  if (failure.status == 405) res.set(boost::beast::http::field::allow, allowed_methods(m.route));
+  if (!failure.www_authenticate.empty()) res.set(boost::beast::http::field::www_authenticate, failure.www_authenticate);
+  return res;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point started) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
 }  // namespace
+
+boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx, const Request& header) {
+  const auto started = std::chrono::steady_clock::now();
+  RouteMatch m;
+  std::optional<Failure> failure;
+  try {
+    failure = co_await admit(ctx, header, m);
+  } catch (const ProxyError& e) {
+    failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}};
+  }
+  if (!failure) co_return std::nullopt;
+  Response res = failure_reply(header, m, *failure);
+  ctx.metrics.record_request(m.route, res.result_int(), seconds_since(started));
+  co_return res;
+}
 
 boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req) {
   const auto started = std::chrono::steady_clock::now();
@@ -54,35 +96,16 @@ boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request
   // co_await is not allowed inside a catch block, so failures are carried out of the try as text.
   std::optional<Failure> failure;
   try {
-    m = match_route(req.target());
-    if (m.route == Route::unknown || !served(ctx, m.route)) {
-      failure = Failure{404, "no such path: " + std::string(req.target()), {}};
-    } else if (!method_allowed(m.route, req.method())) {
-      failure = Failure{
-          405, std::string(req.method_string()) + " is not allowed here; allowed: " + allowed_methods(m.route), {}};
-    } else {
-      AuthOutcome auth;
-      if (needs_token(ctx, m.route))
-        auth = co_await ctx.authenticator->authenticate(req[boost::beast::http::field::authorization]);
-      if (auth.status != 0)
-        failure = Failure{auth.status, std::move(auth.message), std::move(auth.www_authenticate)};
-      else
-        res = co_await dispatch(ctx, m, req);
-    }
+    failure = co_await admit(ctx, req, m);
+    if (!failure) res = co_await dispatch(ctx, m, req);
   } catch (const ProxyError& e) {
     failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}};
   } catch (const std::exception& e) {
     spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target()), e.what());
     failure = Failure{500, std::string("internal error: ") + e.what(), {}};
   }
-  if (failure) {
-    res = error_reply(req.version(), failure->status, failure->message);
-    if (failure->status == 405) res.set(boost::beast::http::field::allow, allowed_methods(m.route));
-    if (!failure->www_authenticate.empty())
-      res.set(boost::beast::http::field::www_authenticate, failure->www_authenticate);
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  ctx.metrics.record_request(m.route, res.result_int(), seconds);
+  if (failure) res = failure_reply(req, m, *failure);
+  ctx.metrics.record_request(m.route, res.result_int(), seconds_since(started));
   co_return res;
 }
 

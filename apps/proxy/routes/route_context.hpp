@@ -1,6 +1,8 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 
+#include <optional>
+
 #include "access/authenticator.hpp"
 #include "authority/authority.hpp"
 #include "config/proxy_config.hpp"
@@ -21,6 +23,9 @@ struct RouteContext {
 };
 
 boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req);
+// From a request's header alone, before its body is read: the refusal (unknown path, wrong method,
+// missing or invalid token) to send instead of reading the body, or nullopt to go on.
+boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx, const Request& header);
 
 // One handler per route family, each in its own file.
 boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, const Request& req);

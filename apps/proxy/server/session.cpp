@@ -12,6 +12,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <chrono>
+#include <optional>
 
 namespace krest::proxy {
 namespace asio = boost::asio;
@@ -22,6 +23,7 @@ using std::chrono::milliseconds;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint64_t kScreenBodiesAbove = 64 * 1024;
 
 template <class Stream>
 asio::awaitable<void> reply_and_close(Stream& stream, SessionEnv& env, unsigned status, std::string_view message) {
@@ -82,6 +84,21 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       co_return;
     }
     if (!parser.is_done()) {
+      // A large body (or one of unknown size) that would be refused anyway (no token, unknown path)
+      // is not read: the refusal goes out at once and the connection closes, the unread body still
+      // on it. A small body is read as usual, so its refusal keeps the connection open.
+      const auto declared = parser.content_length();
+      const bool large = !declared || *declared > kScreenBodiesAbove;
+      // (Not a conditional expression around co_await: GCC 12 destroys its temporary too early.)
+      std::optional<Response> refusal;
+      if (large) refusal = co_await screen_request(env.routes, parser.get());
+      if (refusal) {
+        refusal->keep_alive(false);
+        refusal->set(http::field::server, "krest-proxy");
+        socket.expires_after(milliseconds(config.write_timeout_ms));
+        co_await http::async_write(stream, *refusal, kTuple);
+        co_return;
+      }
       if (expects_continue(parser.get())) {
         http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
         socket.expires_after(milliseconds(config.write_timeout_ms));

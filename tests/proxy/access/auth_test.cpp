@@ -183,3 +183,22 @@ TEST_CASE("the token endpoint refuses a wrong client secret with invalid_client 
   // Unknown tenants are not served.
   CHECK(c.get("/other-tenant/v2.0/.well-known/openid-configuration").result_int() == 404);
 }
+
+TEST_CASE("a request without a valid token is refused from its header, before any of its body is read",
+          "[integration][auth]") {
+  ProxyFixture f;
+  auto c = f.proxy.client();
+  c.set_authorization({});
+  // 50 MB announced, none sent: an answer can only come from the header.
+  c.send_raw("POST /v1/producer/topics/t HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+             "Content-Length: 50000000\r\n\r\n");
+  auto r = c.read_reply();
+  CHECK(r.result_int() == 401);
+  CHECK_FALSE(r.keep_alive());
+  CHECK(c.closed_by_server());
+  // With the token the same header gets 100 Continue, as before.
+  auto ok = f.connect();
+  ok.send_raw("POST /v1/producer/topics/t HTTP/1.1\r\nHost: localhost\r\n" + ok.authorization_line() +
+              "Expect: 100-continue\r\nContent-Length: 50000000\r\n\r\n");
+  CHECK(ok.read_reply().result_int() == 100);
+}

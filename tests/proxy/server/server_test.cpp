@@ -85,7 +85,8 @@ TEST_CASE("a client that trickles its header (slowloris) is cut off", "[integrat
 
 TEST_CASE("a client that stops sending its body is cut off", "[integration][server]") {
   ProxyFixture f({"--body-timeout-ms", "300"});
-  f.client->send_raw("POST /v1/producer/topics/t HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"rec");
+  f.client->send_raw("POST /v1/producer/topics/t HTTP/1.1\r\nHost: localhost\r\n" + f.client->authorization_line() +
+                     "Content-Length: 100\r\n\r\n{\"rec");
   CHECK(f.client->closed_by_server());
 }
 
@@ -262,8 +263,8 @@ TEST_CASE("a chunked body that grows past max_body_bytes is 413 and the connecti
   std::string chunk = R"({"records":[{"value":")" + std::string(3000, 'x') + R"("}]})";
   char size[16];
   std::snprintf(size, sizeof size, "%zx", chunk.size());
-  f.client->send_raw("POST /v1/producer/topics/c HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" +
-                     std::string(size) + "\r\n" + chunk + "\r\n0\r\n\r\n");
+  f.client->send_raw("POST /v1/producer/topics/c HTTP/1.1\r\nHost: localhost\r\n" + f.client->authorization_line() +
+                     "Transfer-Encoding: chunked\r\n\r\n" + std::string(size) + "\r\n" + chunk + "\r\n0\r\n\r\n");
   auto r = f.client->read_reply();
   CHECK(r.result_int() == 413);
   CHECK_THAT(r.body(), Catch::Contains("max_body_bytes = 2048"));

@@ -1,4 +1,4 @@
-#include "api/json_text.hpp"
+#include "api/produce_response.hpp"
 #include "proxy_error.hpp"
 #include "routes/route_context.hpp"
 
@@ -21,18 +21,7 @@ boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMat
 
   // (krest) One entry per record in request order; HDInsight's body differs and clients treat any
   // 200 as success.
-  std::string out;
-  out.reserve(16 + positions.size() * 36);
-  out += "{\"offsets\":[";
-  for (std::size_t i = 0; i < positions.size(); ++i) {
-    out += i ? ",{\"partition\":" : "{\"partition\":";
-    api::append_int(out, positions[i].partition);
-    out += ",\"offset\":";
-    api::append_int(out, positions[i].offset);
-    out += '}';
-  }
-  out += "]}";
-  co_return json_reply(req, std::move(out));
+  co_return json_reply(req, api::write_produce_response(positions));
 }
 
 }  // namespace krest::proxy

@@ -12,6 +12,7 @@
 
 #include "api/metadata_body.hpp"
 #include "api/produce_body.hpp"
+#include "api/produce_response.hpp"
 #include "api/topic_spec.hpp"
 
 namespace krest::proxy {
@@ -37,10 +38,7 @@ struct UninitializedAllocator : std::allocator<T> {
   }
 };
 
-struct RecordPosition {
-  std::int32_t partition;
-  std::int64_t offset;
-};
+using RecordPosition = api::RecordPosition;
 
 struct FetchRequest {
   std::int32_t partition = 0;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "krest/consumed_record.hpp"
+
 namespace krest::api {
 
 // The published limit: a consume response holds at most 6 MB of record data (keys and values),
@@ -40,14 +42,7 @@ class ConsumeBodyWriter {
   bool first_ = true;
 };
 
-struct ConsumedRecord {
-  std::int32_t partition = 0;
-  std::int64_t offset = 0;
-  std::int64_t timestamp_ms = 0;
-  std::string timestamp_type;
-  std::optional<std::string> key;
-  std::string value;
-};
+using ConsumedRecord = krest::ConsumedRecord;
 
 // Client side: accepts the {"records":[...]} object krest-proxy and HDInsight send, and the bare
 // array the reference page shows. Returns an error message naming what was wrong, or nothing.

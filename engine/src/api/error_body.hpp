@@ -7,4 +7,8 @@ namespace krest::api {
 
 std::string write_error_body(int status, std::string_view message);
 
+// Client side: the message of an error body, or the body itself (trimmed to 500 bytes) when it is
+// not of that shape: the reference documents no error body, so other proxies may send anything.
+std::string read_error_message(std::string_view body);
+
 }  // namespace krest::api

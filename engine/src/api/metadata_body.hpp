@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 namespace krest::api {
@@ -29,5 +31,11 @@ std::string write_brokers(const std::vector<BrokerEndpoint>& brokers);
 std::string write_topic_list(const std::vector<std::string>& topics);
 std::string write_partition(const PartitionMetadata& p);
 std::string write_partitions(const std::string& topic, const std::vector<PartitionMetadata>& ps);
+
+// Client side. Each returns the value, or an error message naming what was wrong.
+std::variant<std::vector<BrokerEndpoint>, std::string> parse_brokers(std::string_view body);
+std::variant<std::vector<std::string>, std::string> parse_topic_list(std::string_view body);
+std::variant<PartitionMetadata, std::string> parse_partition(std::string_view body);
+std::variant<std::vector<PartitionMetadata>, std::string> parse_partitions(std::string_view body);
 
 }  // namespace krest::api

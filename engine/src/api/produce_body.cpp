@@ -343,44 +343,44 @@ std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::
   return std::nullopt;
 }
 
-ProduceBodyWriter::ProduceBodyWriter(std::string& out) : out_(out) { out_ += "{\"records\":["; }
-
-void ProduceBodyWriter::begin_record(std::optional<std::int32_t> partition) {
-  if (count_++) out_ += ',';
-  out_ += '{';
+void append_produce_record(std::string& out, std::optional<std::string_view> key, std::string_view value,
+                           std::optional<std::int32_t> partition, bool json) {
+  out += '{';
   if (partition) {
-    out_ += "\"partition\":";
-    append_int(out_, *partition);
-    out_ += ',';
+    out += "\"partition\":";
+    append_int(out, *partition);
+    out += ',';
   }
+  if (key) {
+    out += "\"key\":";
+    if (json)
+      out += *key;
+    else
+      append_json_string(out, *key);
+    out += ',';
+  }
+  out += "\"value\":";
+  if (json)
+    out += value;
+  else
+    append_json_string(out, value);
+  out += '}';
 }
+
+ProduceBodyWriter::ProduceBodyWriter(std::string& out) : out_(out) { out_ += kProduceBodyBegin; }
 
 void ProduceBodyWriter::add_string_record(std::optional<std::string_view> key, std::string_view value,
                                           std::optional<std::int32_t> partition) {
-  begin_record(partition);
-  if (key) {
-    out_ += "\"key\":";
-    append_json_string(out_, *key);
-    out_ += ',';
-  }
-  out_ += "\"value\":";
-  append_json_string(out_, value);
-  out_ += '}';
+  if (count_++) out_ += ',';
+  append_produce_record(out_, key, value, partition, false);
 }
 
 void ProduceBodyWriter::add_json_record(std::optional<std::string_view> key_json, std::string_view value_json,
                                         std::optional<std::int32_t> partition) {
-  begin_record(partition);
-  if (key_json) {
-    out_ += "\"key\":";
-    out_ += *key_json;
-    out_ += ',';
-  }
-  out_ += "\"value\":";
-  out_ += value_json;
-  out_ += '}';
+  if (count_++) out_ += ',';
+  append_produce_record(out_, key_json, value_json, partition, true);
 }
 
-void ProduceBodyWriter::finish() { out_ += "]}"; }
+void ProduceBodyWriter::finish() { out_ += kProduceBodyEnd; }
 
 }  // namespace krest::api

@@ -41,7 +41,16 @@ struct ProduceParseError {
 // Parses a whole produce body. Returns the error, or nothing when `out` holds the records.
 std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::size_t max_records, ProduceBody& out);
 
-// Client side: writes one record straight into a request body under construction.
+// Client side. A body is kProduceBodyBegin, records separated by commas, kProduceBodyEnd.
+inline constexpr std::string_view kProduceBodyBegin = "{\"records\":[";
+inline constexpr std::string_view kProduceBodyEnd = "]}";
+
+// Appends one record object, {"partition":P,"key":K,"value":V}. With `json`, key and value are JSON
+// texts written as they are; otherwise they are strings, quoted and escaped here.
+void append_produce_record(std::string& out, std::optional<std::string_view> key, std::string_view value,
+                           std::optional<std::int32_t> partition, bool json);
+
+// Writes records one by one straight into a request body under construction.
 // `key_json`/`value_json` are JSON texts already (e.g. a quoted string), written as they are.
 class ProduceBodyWriter {
  public:
@@ -54,7 +63,6 @@ class ProduceBodyWriter {
   std::size_t records() const { return count_; }
 
  private:
-  void begin_record(std::optional<std::int32_t> partition);
   std::string& out_;
   std::size_t count_ = 0;
 };

@@ -10,6 +10,7 @@
 namespace krest::http {
 
 // Throws TokenError when no token can be had.
-boost::asio::awaitable<Exchange> authorized_exchange(HttpConnection& connection, TokenSource& tokens, Request& req);
+boost::asio::awaitable<Exchange> authorized_exchange(HttpConnection& connection, TokenSource& tokens, Request& req,
+                                                     const HeaderCallback& on_header = {});
 
 }  // namespace krest::http

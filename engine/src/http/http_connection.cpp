@@ -1,5 +1,8 @@
 #include "http/http_connection.hpp"
 
+#include <openssl/ssl.h>
+#include <poll.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -29,17 +32,40 @@ bool is_ip_literal(const std::string& host) {
 }
 }  // namespace
 
+TlsSessionCache::~TlsSessionCache() { clear(); }
+
+void TlsSessionCache::store(void* ssl) {
+  SSL_SESSION* s = SSL_get1_session(static_cast<SSL*>(ssl));
+  if (!s) return;
+  if (!SSL_SESSION_is_resumable(s)) {
+    SSL_SESSION_free(s);
+    return;
+  }
+  clear();
+  session_ = s;
+}
+
+void TlsSessionCache::offer(void* ssl) const {
+  if (session_) SSL_set_session(static_cast<SSL*>(ssl), static_cast<SSL_SESSION*>(session_));
+}
+
+void TlsSessionCache::clear() {
+  if (session_) SSL_SESSION_free(static_cast<SSL_SESSION*>(session_));
+  session_ = nullptr;
+}
+
 struct HttpConnection::Streams {
   std::optional<beast::tcp_stream> plain;
   std::optional<asio::ssl::stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
+  bool session_stored = false;
 
   beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
 };
 
 HttpConnection::HttpConnection(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls,
-                               ConnectionOptions options)
-    : ex_(std::move(ex)), server_(std::move(server)), tls_(tls), options_(options) {}
+                               ConnectionOptions options, TlsSessionCache* sessions)
+    : ex_(std::move(ex)), server_(std::move(server)), tls_(tls), options_(options), sessions_(sessions) {}
 
 HttpConnection::~HttpConnection() = default;
 
@@ -50,7 +76,19 @@ void HttpConnection::close() {
   boost::system::error_code ignored;
   streams_->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
   streams_->lowest().close();
-  streams_.reset();
+  // The running exchange still refers to the streams; it drops them when it ends.
+  if (!exchanging_) streams_.reset();
+}
+
+void HttpConnection::drop_if_closed_by_peer() {
+  if (!streams_) return;
+  // Bytes already buffered but unread also mean the connection is out of step.
+  if (streams_->buffer.size() > 0) {
+    close();
+    return;
+  }
+  pollfd p{streams_->lowest().socket().native_handle(), POLLIN, 0};
+  if (::poll(&p, 1, 0) != 0) close();  // readable (data or EOF), error or hang-up
 }
 
 asio::awaitable<boost::system::error_code> HttpConnection::connect() {
@@ -69,19 +107,34 @@ asio::awaitable<boost::system::error_code> HttpConnection::connect() {
     s->plain.reset();
     // SNI for host names (RFC 6066 forbids IP literals there); the certificate is checked against
     // the name or address we dialled either way.
-    if (!is_ip_literal(server_.host)) SSL_set_tlsext_host_name(s->tls->native_handle(), server_.host.c_str());
+    SSL* ssl = s->tls->native_handle();
+    if (!is_ip_literal(server_.host)) SSL_set_tlsext_host_name(ssl, server_.host.c_str());
     s->tls->set_verify_callback(asio::ssl::host_name_verification(server_.host));
+    if (sessions_) sessions_->offer(ssl);
     auto [hec] = co_await s->tls->async_handshake(asio::ssl::stream_base::client, kTuple);
-    if (hec) co_return hec;
+    if (hec) {
+      // A session the server no longer honours is not offered again.
+      if (sessions_) sessions_->clear();
+      co_return hec;
+    }
+    if (SSL_session_reused(ssl)) ++resumed_;
   }
   streams_ = std::move(s);
   ++connects_;
   co_return boost::system::error_code{};
 }
 
-asio::awaitable<Exchange> HttpConnection::exchange(Request& req) {
+asio::awaitable<boost::system::error_code> HttpConnection::open() {
+  if (streams_) co_return boost::system::error_code{};
+  last_used_ = std::chrono::steady_clock::now();
+  co_return co_await connect();
+}
+
+asio::awaitable<Exchange> HttpConnection::exchange(Request& req, const HeaderCallback& on_header) {
   Exchange out;
+  last_used_ = std::chrono::steady_clock::now();
   if (!streams_) {
+    out.connected = true;
     out.ec = co_await connect();
     if (out.ec) co_return out;
   }
@@ -89,6 +142,7 @@ asio::awaitable<Exchange> HttpConnection::exchange(Request& req) {
   req.prepare_payload();
 
   auto& s = *streams_;
+  exchanging_ = true;
   s.lowest().expires_after(options_.request_timeout);
   auto run = [&](auto& stream) -> asio::awaitable<void> {
     auto [wec, written] = co_await bhttp::async_write(stream, req, kTuple);
@@ -99,6 +153,14 @@ asio::awaitable<Exchange> HttpConnection::exchange(Request& req) {
     }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options_.max_response_bytes);
+    if (on_header) {
+      auto [hec, hn] = co_await bhttp::async_read_header(stream, s.buffer, parser, kTuple);
+      if (hec) {
+        out.ec = hec;
+        co_return;
+      }
+      on_header(parser.get().base());
+    }
     auto [rec, read] = co_await bhttp::async_read(stream, s.buffer, parser, kTuple);
     if (rec) {
       out.ec = rec;
@@ -110,6 +172,13 @@ asio::awaitable<Exchange> HttpConnection::exchange(Request& req) {
     co_await run(*s.tls);
   else
     co_await run(*s.plain);
+  exchanging_ = false;
+  last_used_ = std::chrono::steady_clock::now();
+  if (!out.ec && s.tls && sessions_ && !s.session_stored) {
+    // TLS 1.3 tickets arrive after the handshake, so the session is worth keeping only now.
+    sessions_->store(s.tls->native_handle());
+    s.session_stored = true;
+  }
   if (out.ec || !out.response.keep_alive()) close();
   co_return out;
 }

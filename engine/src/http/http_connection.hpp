@@ -10,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "net/base_url.hpp"
@@ -18,6 +19,7 @@ namespace krest::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using ResponseHeader = boost::beast::http::response_header<>;
 
 struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{10000};  // resolve + TCP connect + TLS handshake
@@ -31,23 +33,53 @@ struct Exchange {
   // Some of the request left this host before the failure: the server may have acted on it,
   // so resending it could do it twice.
   bool request_sent = false;
+  bool connected = false;  // this exchange had to open the connection first
 };
+
+// The last TLS session a server gave, so that the next connection to it resumes the session
+// instead of paying for a full handshake. Shared by the connections of one pool.
+class TlsSessionCache {
+ public:
+  TlsSessionCache() = default;
+  ~TlsSessionCache();
+  TlsSessionCache(const TlsSessionCache&) = delete;
+  TlsSessionCache& operator=(const TlsSessionCache&) = delete;
+  void store(void* ssl);          // takes the session of a live SSL*
+  void offer(void* ssl) const;    // offers the stored session, if any, to an SSL* about to connect
+  void clear();
+
+ private:
+  void* session_ = nullptr;  // SSL_SESSION*
+};
+
+// Called once the status line and headers have arrived, before the body is read.
+using HeaderCallback = std::function<void(const ResponseHeader&)>;
 
 class HttpConnection {
  public:
-  // `tls` must outlive the connection; it is unused for an http:// server.
+  // `tls` must outlive the connection; it is unused for an http:// server. `sessions` (optional)
+  // must outlive it too.
   HttpConnection(boost::asio::any_io_executor ex, net::BaseUrl server, boost::asio::ssl::context& tls,
-                 ConnectionOptions options = {});
+                 ConnectionOptions options = {}, TlsSessionCache* sessions = nullptr);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   // Sends `req` (its Host header is filled in when absent) and reads the response.
-  boost::asio::awaitable<Exchange> exchange(Request& req);
+  boost::asio::awaitable<Exchange> exchange(Request& req, const HeaderCallback& on_header = {});
+  // Closes the connection; an exchange in progress on it fails with operation_aborted.
+  // Connects now unless open already (for a pool that opens its connections eagerly).
+  boost::asio::awaitable<boost::system::error_code> open();
   void close();
   bool is_open() const;
+  // Closes the connection when, while idle, the server has closed it or sent something unasked
+  // (a TLS close_notify, a FIN): the next exchange then starts on a fresh connection instead of
+  // finding out by failing. Cheap: one poll(2) with no wait.
+  void drop_if_closed_by_peer();
+  std::chrono::steady_clock::time_point last_used() const { return last_used_; }
   const net::BaseUrl& server() const { return server_; }
   std::uint64_t connects() const { return connects_; }
+  std::uint64_t resumed() const { return resumed_; }  // connections that resumed a TLS session
 
  private:
   struct Streams;
@@ -57,8 +89,12 @@ class HttpConnection {
   net::BaseUrl server_;
   boost::asio::ssl::context& tls_;
   ConnectionOptions options_;
+  TlsSessionCache* sessions_;
   std::unique_ptr<Streams> streams_;
   std::uint64_t connects_ = 0;
+  std::uint64_t resumed_ = 0;
+  bool exchanging_ = false;  // an exchange holds the streams: close() only shuts the socket then
+  std::chrono::steady_clock::time_point last_used_{};
 };
 
 }  // namespace krest::http

@@ -1,0 +1,70 @@
+#pragma once
+// A Client is one proxy endpoint: its pool of keep-alive connections, its token source and its
+// metrics. Producer, Consumer and Admin are built on a Client and share them.
+//
+// Threading: a Client and everything built on it is used from coroutines on one executor — an
+// io_context run by one thread, or a strand — and does its own work there too. The token
+// source alone is thread-safe.
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "krest/metrics.hpp"
+#include "krest/tls_options.hpp"
+#include "krest/token_source.hpp"
+
+namespace krest {
+
+struct PoolOptions {
+  std::size_t connections = 8;  // keep-alive connections to the proxy, at most
+  bool eager = false;           // open them all at start instead of on first need
+  std::chrono::milliseconds connect_timeout{10000};  // resolve + TCP + TLS handshake
+  std::chrono::milliseconds request_timeout{30000};  // send a request and read its whole response
+  // A connection unused this long is closed before it would be used again (set it below the
+  // proxy's or load balancer's own idle timeout, so the client is not the one to find out).
+  std::chrono::milliseconds idle_timeout{50000};
+  std::chrono::milliseconds reconnect_backoff_initial{100};  // after a failed connect, doubling...
+  std::chrono::milliseconds reconnect_backoff_max{5000};     // ...up to this
+  std::uint64_t max_response_bytes = 64ULL << 20;
+};
+
+struct ClientOptions {
+  std::string endpoint;  // https://host[:port][/prefix], the part before /v1
+  TlsOptions tls;
+  AuthOptions auth;
+  PoolOptions pool;
+};
+
+// Every problem with the options, each naming the field; empty when they are usable.
+std::vector<std::string> validate(const ClientOptions& options);
+
+class Client {
+ public:
+  // Throws std::invalid_argument listing validate()'s problems, std::runtime_error when the CA
+  // file cannot be read.
+  Client(boost::asio::any_io_executor ex, ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  boost::asio::any_io_executor executor() const;
+  const ClientOptions& options() const;
+  TokenSource& tokens();
+  ClientMetrics metrics() const;
+  // The metrics in Prometheus text format, every name prefixed with `prefix` (e.g. "krest_").
+  std::string metrics_text(const std::string& prefix = "krest_") const;
+  // Closes every connection and stops token refreshes. Requests in flight fail.
+  void close();
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace krest

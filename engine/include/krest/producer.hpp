@@ -1,0 +1,96 @@
+#pragma once
+// Sends records to topics through the proxy: batched per topic into produce POSTs, several in
+// flight at once, retried on failures that may pass, with a bounded buffer. Every record sent gets
+// exactly one result: its partition and offset, or the error that ended it.
+//
+// Delivery is at least once. A record is sent again only when an earlier attempt's outcome is
+// unknown — the request was (partly) written and then the connection failed or the response did
+// not come in time, or a gateway answered 502/504 — and that is the only way a record can be
+// stored twice. An error status from the proxy itself means nothing of the request was stored
+// (the API's requests are all-or-nothing), so its retry cannot duplicate.
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "krest/client.hpp"
+#include "krest/error.hpp"
+
+namespace krest {
+
+struct Record {
+  std::optional<std::string> key;
+  std::string value;
+  std::optional<std::int32_t> partition;  // none: by key hash (murmur2), or spread when keyless
+  // Key and value are JSON texts sent as they are (the proxy stores a JSON string's characters and
+  // any other value's text). Otherwise they are plain strings.
+  bool json = false;
+};
+
+struct Delivery {
+  std::int32_t partition = -1;  // -1 when the proxy's answer does not say (HDInsight's does not)
+  std::int64_t offset = -1;
+  std::shared_ptr<const Error> error;  // null when the record was stored
+  bool ok() const { return !error; }
+};
+
+// Called once per record, on the client's executor. Must not block.
+using DeliveryCallback = std::function<void(const Delivery&)>;
+
+struct ProducerOptions {
+  std::size_t batch_records = 500;          // records in one POST, at most
+  std::size_t batch_bytes = 1 << 20;        // bytes of one POST body, at most (a larger record goes alone)
+  std::chrono::milliseconds linger{5};      // how long a batch waits for more records
+  std::size_t max_in_flight = 8;            // POSTs at once (beyond the pool's connections they queue)
+  std::size_t buffer_bytes = 64ULL << 20;   // records accepted but not yet acknowledged; send() waits beyond
+  std::chrono::milliseconds delivery_timeout{120000};  // from a record's send() to its last retry
+  std::chrono::milliseconds retry_initial{100};        // backoff after a retriable failure, doubling...
+  std::chrono::milliseconds retry_max{5000};           // ...up to this, with jitter
+  // Keep each partition's records in send order, retries included: one POST in flight per
+  // partition (keyed records go where their key hashes; keyless ones stick to one partition per
+  // batch). Needs the topic's partition count, read once per topic.
+  bool ordered = false;
+};
+
+std::vector<std::string> validate(const ProducerOptions& options);
+
+struct ProducerStats {
+  std::size_t buffered_bytes = 0;    // accepted and not yet acknowledged
+  std::size_t pending_records = 0;   // accepted and without a result yet
+  std::size_t requests_in_flight = 0;
+};
+
+class Producer {
+ public:
+  // Throws std::invalid_argument listing validate()'s problems. `client` must outlive it.
+  explicit Producer(Client& client, ProducerOptions options = {});
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Accepts a record, waiting only while the buffer is full; `on_delivery` later gets its result.
+  // Throws Error(invalid) for an invalid topic name, Error(closed) after close(), and, in ordered
+  // mode, the Error of reading an unknown topic's partition count.
+  boost::asio::awaitable<void> send(std::string_view topic, Record record, DeliveryCallback on_delivery = {});
+  // send() and wait for the record's result.
+  boost::asio::awaitable<Delivery> produce(std::string_view topic, Record record);
+  // Sends what is batched now and waits until every accepted record has its result.
+  boost::asio::awaitable<void> flush();
+  // flush(), then refuses further records.
+  boost::asio::awaitable<void> close();
+
+  ProducerStats stats() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace krest

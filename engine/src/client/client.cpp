@@ -1,0 +1,203 @@
+#include "krest/client.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include <cctype>
+#include <cmath>
+#include <stdexcept>
+
+#include "api/error_body.hpp"
+#include "client/client_impl.hpp"
+#include "http/authorized_exchange.hpp"
+#include "metrics/prometheus.hpp"
+#include "net/client_tls.hpp"
+
+namespace krest {
+namespace asio = boost::asio;
+
+std::vector<std::string> validate(const ClientOptions& o) {
+  std::vector<std::string> problems;
+  if (o.endpoint.empty()) {
+    problems.push_back("endpoint: empty; give the proxy's base URL, e.g. https://CLUSTER-kafkarest.azurehdinsight.net");
+  } else {
+    try {
+      net::parse_base_url(o.endpoint);
+    } catch (const std::invalid_argument& e) {
+      problems.push_back(std::string("endpoint: ") + e.what());
+    }
+  }
+  const auto& p = o.pool;
+  if (p.connections < 1 || p.connections > 1024) problems.push_back("pool.connections: must be 1..1024");
+  auto positive = [&](std::chrono::milliseconds v, const char* name) {
+    if (v.count() <= 0) problems.push_back(std::string("pool.") + name + ": must be positive");
+  };
+  positive(p.connect_timeout, "connect_timeout");
+  positive(p.request_timeout, "request_timeout");
+  positive(p.idle_timeout, "idle_timeout");
+  positive(p.reconnect_backoff_initial, "reconnect_backoff_initial");
+  if (p.reconnect_backoff_max < p.reconnect_backoff_initial)
+    problems.push_back("pool.reconnect_backoff_max: must be at least reconnect_backoff_initial");
+  if (p.max_response_bytes < 1024) problems.push_back("pool.max_response_bytes: must be at least 1024");
+  for (auto& a : validate(o.auth)) problems.push_back("auth." + a);
+  return problems;
+}
+
+namespace {
+ClientOptions checked(ClientOptions o) {
+  auto problems = validate(o);
+  if (!problems.empty()) {
+    std::string text = "invalid client options:";
+    for (const auto& p : problems) text += "\n  " + p;
+    throw std::invalid_argument(text);
+  }
+  return o;
+}
+}  // namespace
+
+Client::Impl::Impl(asio::any_io_executor executor, ClientOptions o)
+    : ex(std::move(executor)),
+      options(checked(std::move(o))),
+      base(net::parse_base_url(options.endpoint)),
+      tls(net::make_client_tls(options.tls)),
+      tokens(ex, options.auth),
+      pool(ex, base, tls, options.pool) {
+  if (options.pool.eager) pool.open_all();
+}
+
+asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const http::HeaderCallback& on_header) {
+  auto lease = co_await pool.acquire();
+  const auto started = std::chrono::steady_clock::now();
+  http::Exchange x;
+  std::optional<TokenError> token_failure;
+  try {
+    x = co_await http::authorized_exchange(lease.connection(), tokens, req, on_header);
+  } catch (const TokenError& e) {
+    token_failure = e;
+  }
+  if (token_failure)
+    throw Error(Error::Kind::token, std::string("no access token: ") + token_failure->what(), 0, {},
+                !token_failure->permanent());
+  lease.report(x);
+  ClientCounters::add(counters.requests);
+  ClientCounters::add(counters.bytes_sent, req.body().size());
+  if (x.ec) {
+    ClientCounters::add(counters.request_errors);
+  } else {
+    ClientCounters::add(counters.bytes_received, x.response.body().size());
+    if (x.response.result_int() >= 400) ClientCounters::add(counters.http_errors);
+    counters.latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  co_return x;
+}
+
+Error exchange_error(const http::Exchange& x, std::string_view what) {
+  if (x.ec) {
+    const bool timeout = x.ec == boost::beast::error::timeout;
+    return Error(timeout ? Error::Kind::timeout : Error::Kind::transport,
+                 std::string(what) + ": " + (timeout ? "timed out" : x.ec.message()) +
+                     (x.request_sent ? " (the request was sent; the proxy may have acted on it)" : ""),
+                 0, {}, true);
+  }
+  const int status = x.response.result_int();
+  std::string message = api::read_error_message(x.response.body());
+  return Error(Error::Kind::http, std::string(what) + ": HTTP " + std::to_string(status) + ": " + message, status,
+               message, retriable_status(status));
+}
+
+std::string path_segment(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Client::Client(asio::any_io_executor ex, ClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(ex), std::move(options))) {}
+
+Client::~Client() { close(); }
+
+asio::any_io_executor Client::executor() const { return impl_->ex; }
+const ClientOptions& Client::options() const { return impl_->options; }
+TokenSource& Client::tokens() { return impl_->tokens; }
+
+void Client::close() {
+  impl_->pool.close();
+  impl_->tokens.stop();
+}
+
+ClientMetrics Client::metrics() const {
+  const auto& c = impl_->counters;
+  auto load = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  ClientMetrics m;
+  m.requests = load(c.requests);
+  m.request_errors = load(c.request_errors);
+  m.http_errors = load(c.http_errors);
+  m.retries = load(c.retries);
+  m.connects = impl_->pool.connects();
+  m.reconnects = impl_->pool.reconnects();
+  m.tls_resumed = impl_->pool.resumed();
+  m.bytes_sent = load(c.bytes_sent);
+  m.bytes_received = load(c.bytes_received);
+  m.records_produced = load(c.records_produced);
+  m.records_failed = load(c.records_failed);
+  m.records_consumed = load(c.records_consumed);
+  const auto t = impl_->tokens.stats();
+  m.token_refreshes = t.acquired;
+  m.token_failures = t.failures;
+  const auto h = c.latency.snapshot();
+  m.request_latency.count = h.count;
+  m.request_latency.sum_seconds = h.sum_seconds;
+  for (std::size_t i = 0; i < h.buckets.size(); ++i)
+    m.request_latency.buckets.emplace_back(
+        i < metrics::LatencyHistogram::kBounds.size() ? metrics::LatencyHistogram::kBounds[i] : INFINITY,
+        h.buckets[i]);
+  return m;
+}
+
+std::string Client::metrics_text(const std::string& prefix) const {
+  const ClientMetrics m = metrics();
+  std::string out;
+  auto counter = [&](const char* name, const char* help, std::uint64_t v) {
+    metrics::append_counter(out, prefix + name, help, static_cast<double>(v));
+  };
+  counter("requests_total", "HTTP requests sent to the proxy, retries included", m.requests);
+  counter("request_errors_total", "requests that got no response (connection failure, timeout)", m.request_errors);
+  counter("http_errors_total", "responses with a 4xx or 5xx status", m.http_errors);
+  counter("retries_total", "requests sent again", m.retries);
+  counter("connects_total", "connections established", m.connects);
+  counter("reconnects_total", "connections that replaced an earlier one", m.reconnects);
+  counter("tls_resumed_total", "connections that resumed a TLS session", m.tls_resumed);
+  counter("request_body_bytes_total", "bytes of request bodies sent", m.bytes_sent);
+  counter("response_body_bytes_total", "bytes of response bodies received", m.bytes_received);
+  counter("records_produced_total", "records acknowledged by the proxy", m.records_produced);
+  counter("records_failed_total", "records reported failed to the application", m.records_failed);
+  counter("records_consumed_total", "records handed to the application", m.records_consumed);
+  counter("token_refreshes_total", "access tokens obtained", m.token_refreshes);
+  counter("token_failures_total", "token requests that failed", m.token_failures);
+  metrics::append_family(out, prefix + "request_seconds", "histogram", "time from sending a request to its whole response");
+  metrics::append_histogram(out, prefix + "request_seconds", "", impl_->counters.latency.snapshot());
+  return out;
+}
+
+double LatencySummary::quantile(double q) const {
+  if (count == 0) return 0;
+  const double rank = std::ceil(q * static_cast<double>(count));
+  std::uint64_t seen = 0;
+  for (const auto& [bound, n] : buckets) {
+    seen += n;
+    if (static_cast<double>(seen) >= rank) return bound;
+  }
+  return buckets.empty() ? 0 : buckets.back().first;
+}
+
+}  // namespace krest

@@ -1,0 +1,55 @@
+#pragma once
+// What Producer, Consumer and Admin share behind a Client: the pool, the token source, the
+// counters, and one way to send a request and turn its failure into a krest::Error.
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <string>
+#include <string_view>
+
+#include "http/http_connection.hpp"
+#include "krest/client.hpp"
+#include "krest/error.hpp"
+#include "metrics/histogram.hpp"
+#include "net/base_url.hpp"
+#include "pool/connection_pool.hpp"
+
+namespace krest {
+
+struct ClientCounters {
+  std::atomic<std::uint64_t> requests{0}, request_errors{0}, http_errors{0}, retries{0}, bytes_sent{0},
+      bytes_received{0}, records_produced{0}, records_failed{0}, records_consumed{0};
+  metrics::LatencyHistogram latency;
+
+  static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+};
+
+struct Client::Impl {
+  Impl(boost::asio::any_io_executor ex, ClientOptions o);
+
+  // One API request on a pooled connection with the current token (one resend after a 401).
+  // Transport failures come back in Exchange::ec; throws Error(token) when no token can be had
+  // and Error(closed) after close().
+  boost::asio::awaitable<http::Exchange> send(http::Request& req, const http::HeaderCallback& on_header = {});
+
+  // The request target for an API path such as "/v1/metadata/topics".
+  std::string target(std::string_view api_path) const { return base.path + std::string(api_path); }
+
+  boost::asio::any_io_executor ex;
+  ClientOptions options;
+  net::BaseUrl base;
+  boost::asio::ssl::context tls;
+  TokenSource tokens;
+  pool::ConnectionPool pool;
+  ClientCounters counters;
+};
+
+// The Error for an exchange that failed: no response (transport or timeout, retriable), or an
+// error status (retriable per retriable_status). `what` names the operation, e.g. "produce to t".
+Error exchange_error(const http::Exchange& x, std::string_view what);
+
+// A path segment percent-encoded (topic names are [a-zA-Z0-9._-] anyway; this keeps a bad one from
+// changing the path).
+std::string path_segment(std::string_view s);
+
+}  // namespace krest

@@ -1,0 +1,365 @@
+#include "krest/consumer.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include <charconv>
+#include <deque>
+#include <map>
+
+#include "api/consume_body.hpp"
+#include "api/metadata_body.hpp"
+#include "client/client_impl.hpp"
+#include "consume/fetch_window.hpp"
+#include "util/signal.hpp"
+
+namespace krest {
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::vector<std::string> validate(const ConsumerOptions& o) {
+  std::vector<std::string> problems;
+  if (o.fetch_records < 1) problems.push_back("fetch_records: must be at least 1");
+  if (o.window < 1 || o.window > 256) problems.push_back("window: must be 1..256");
+  if (o.queue_records < 1) problems.push_back("queue_records: must be at least 1");
+  if (o.poll_initial.count() <= 0) problems.push_back("poll_initial: must be positive");
+  if (o.poll_max < o.poll_initial) problems.push_back("poll_max: must be at least poll_initial");
+  if (o.discovery_interval.count() <= 0) problems.push_back("discovery_interval: must be positive");
+  if (o.retry_initial.count() <= 0) problems.push_back("retry_initial: must be positive");
+  if (o.retry_max < o.retry_initial) problems.push_back("retry_max: must be at least retry_initial");
+  if (o.give_up_after.count() < 0) problems.push_back("give_up_after: must not be negative");
+  return problems;
+}
+
+namespace {
+
+ConsumerOptions checked(ConsumerOptions o) {
+  auto problems = validate(o);
+  if (!problems.empty()) {
+    std::string text = "invalid consumer options:";
+    for (const auto& p : problems) text += "\n  " + p;
+    throw std::invalid_argument(text);
+  }
+  return o;
+}
+
+std::optional<std::int64_t> next_offset_header(const http::ResponseHeader& h) {
+  auto it = h.find(api::kNextOffsetHeader);
+  if (it == h.end()) return std::nullopt;
+  std::int64_t v = 0;
+  auto text = it->value();
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
+  struct Partition {
+    Partition(asio::any_io_executor ex, std::string t, std::int32_t id, std::int64_t start, const ConsumerOptions& o)
+        : topic(std::move(t)),
+          partition(id),
+          window(start, o.fetch_records, o.window),
+          delivered(start),
+          queued_upto(start),
+          poll_backoff(o.poll_initial),
+          wake(std::move(ex)) {}
+    std::string topic;
+    std::int32_t partition;
+    consume::FetchWindow window;
+    std::int64_t delivered;    // handed to the application up to here
+    std::int64_t queued_upto;  // put in the queue up to here
+    std::size_t queued_chunks = 0;
+    bool ended = false, stopped = false;
+    milliseconds poll_backoff;
+    milliseconds retry_backoff{0};
+    Clock::time_point retry_at{};
+    std::optional<Clock::time_point> failing_since;
+    util::Signal wake;
+  };
+  struct Chunk {
+    std::shared_ptr<Partition> partition;
+    std::vector<ConsumedRecord> records;
+    std::int64_t next_offset;
+  };
+
+  Impl(Client& c, ConsumerOptions o) : client(c.impl()), options(checked(std::move(o))), changed(client.ex) {}
+
+  Client::Impl& client;
+  ConsumerOptions options;
+  util::Signal changed;  // records queued, a partition ended or failed
+  std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Partition>> partitions;
+  std::deque<Chunk> queue;
+  std::size_t queued_records = 0;
+  std::optional<Error> failure;
+  std::map<std::string, bool> subscriptions;
+  bool discovering = false;
+  bool closed = false;
+
+  asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(const std::string& topic) {
+    http::Request req{bhttp::verb::get, client.target("/v1/metadata/topics/" + path_segment(topic) + "/partitions"),
+                      11};
+    auto x = co_await client.send(req);
+    if (x.ec || x.response.result_int() != 200) throw exchange_error(x, "partitions of " + topic);
+    auto parsed = api::parse_partitions(x.response.body());
+    if (auto* e = std::get_if<std::string>(&parsed))
+      throw Error(Error::Kind::protocol, "partitions of " + topic + ": " + *e);
+    co_return std::get<0>(std::move(parsed));
+  }
+
+  static std::int64_t start_offset(const StartAt& s, const api::PartitionMetadata& m) {
+    switch (s.kind) {
+      case StartAt::Kind::earliest: return m.earliest_offset;
+      case StartAt::Kind::latest: return m.latest_offset;
+      case StartAt::Kind::offset: return s.offset;
+    }
+    return 0;
+  }
+
+  void add_partition(const std::string& topic, std::int32_t id, std::int64_t start) {
+    auto key = std::pair{topic, id};
+    if (partitions.count(key)) return;
+    auto p = std::make_shared<Partition>(client.ex, topic, id, start, options);
+    partitions[key] = p;
+    asio::co_spawn(client.ex, drive(p), asio::detached);
+  }
+
+  // One partition's fetching: requests as the window allows, a backoff at the end of the log
+  // (following) or the partition's end (not following), a backoff after failures.
+  asio::awaitable<void> drive(std::shared_ptr<Partition> p) {
+    auto self = shared_from_this();
+    while (!closed && !p->stopped) {
+      const auto now = Clock::now();
+      if (now >= p->retry_at) {
+        while (queued_records < options.queue_records) {
+          auto start = p->window.next_request();
+          if (!start) break;
+          asio::co_spawn(client.ex, fetch(p, *start), asio::detached);
+        }
+      }
+      if (p->window.caught_up()) {
+        if (!options.follow) {
+          // Ended once what was taken from the window has also left the queue.
+          p->ended = true;
+          changed.notify_all();
+          co_return;
+        }
+        const auto until = Clock::now() + p->poll_backoff;
+        while (!closed && !p->stopped && Clock::now() < until) co_await p->wake.wait(until);
+        p->poll_backoff = std::min(p->poll_backoff * 2, options.poll_max);
+        p->window.poll_again();
+        continue;
+      }
+      co_await p->wake.wait(p->retry_at > Clock::now() ? p->retry_at : Clock::time_point::max());
+    }
+  }
+
+  asio::awaitable<void> fetch(std::shared_ptr<Partition> p, std::int64_t start) {
+    auto self = shared_from_this();
+    http::Request req{bhttp::verb::get,
+                      client.target("/v1/consumer/topics/" + path_segment(p->topic) + "/partitions/" +
+                                    std::to_string(p->partition) + "/offsets/" + std::to_string(start) +
+                                    "?count=" + std::to_string(options.fetch_records)),
+                      11};
+    // The next request may go as soon as NextOffset is known, before this body is read.
+    const http::HeaderCallback on_header = [&](const http::ResponseHeader& h) {
+      if (h.result_int() != 200) return;
+      if (auto next = next_offset_header(h)) {
+        p->window.header(start, *next);
+        p->wake.notify_all();
+      }
+    };
+    http::Exchange x;
+    std::optional<Error> error;
+    try {
+      x = co_await client.send(req, on_header);
+    } catch (const Error& e) {
+      error = e;
+    }
+    if (closed || p->stopped) co_return;
+    const std::string what = "consume " + p->topic + "/" + std::to_string(p->partition) + " at " + std::to_string(start);
+    if (!error && !x.ec && x.response.result_int() == 200) {
+      std::vector<ConsumedRecord> records;
+      if (auto e = api::parse_consume_body(x.response.body(), records)) {
+        error = Error(Error::Kind::protocol, what + ": " + *e, 200, {}, false);
+      } else {
+        // Without NextOffset (a proxy that does not send it) the records say how far they reach.
+        auto next = next_offset_header(x.response.base());
+        if (!next) next = records.empty() ? start : records.back().offset + 1;
+        completed(*p, start, std::move(records), *next);
+        co_return;
+      }
+    }
+    if (!error) error = exchange_error(x, what);
+    failed(*p, start, std::move(*error));
+  }
+
+  void completed(Partition& p, std::int64_t start, std::vector<ConsumedRecord> records, std::int64_t next) {
+    if (!records.empty()) p.poll_backoff = options.poll_initial;
+    p.retry_backoff = milliseconds(0);
+    p.failing_since.reset();
+    p.window.completed(start, std::move(records), next);
+    auto ready = p.window.take_ready();
+    // A chunk without records still moves the partition's position (past offsets the proxy no
+    // longer has), which a checkpoint should see.
+    if (!ready.empty() || p.window.position() != p.queued_upto) {
+      p.queued_upto = p.window.position();
+      queued_records += ready.size();
+      ++p.queued_chunks;
+      queue.push_back({partitions[{p.topic, p.partition}], std::move(ready), p.window.position()});
+      changed.notify_all();
+    }
+    p.wake.notify_all();
+  }
+
+  void failed(Partition& p, std::int64_t start, Error e) {
+    p.window.failed(start);
+    const auto now = Clock::now();
+    if (!p.failing_since) p.failing_since = now;
+    const bool give_up = options.give_up_after.count() > 0 && now - *p.failing_since > options.give_up_after;
+    if (e.retriable() && !give_up) {
+      ClientCounters::add(client.counters.retries);
+      p.retry_backoff = p.retry_backoff.count() ? std::min(p.retry_backoff * 2, options.retry_max) : options.retry_initial;
+      p.retry_at = now + p.retry_backoff;
+    } else {
+      p.stopped = true;
+      if (!failure) failure = std::move(e);
+      changed.notify_all();
+    }
+    p.wake.notify_all();
+  }
+
+  // Following: partitions added to subscribed topics start from their beginning.
+  asio::awaitable<void> discover() {
+    auto self = shared_from_this();
+    asio::steady_timer t(client.ex);
+    while (!closed) {
+      t.expires_after(options.discovery_interval);
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (closed) co_return;
+      for (const auto& [topic, unused] : subscriptions) {
+        std::vector<api::PartitionMetadata> ps;
+        try {
+          ps = co_await read_partitions(topic);
+        } catch (const Error&) {
+          continue;  // asked again next time
+        }
+        for (const auto& m : ps) add_partition(topic, m.partition_id, m.earliest_offset);
+      }
+    }
+  }
+
+  bool all_ended() const {
+    for (const auto& [key, p] : partitions)
+      if (!p->ended && !p->stopped) return false;
+    return true;
+  }
+
+  static asio::awaitable<void> subscribe(std::shared_ptr<Impl> self, std::shared_ptr<const std::string> topic,
+                                         StartAt start);
+  static asio::awaitable<void> assign(std::shared_ptr<Impl> self, std::shared_ptr<const std::string> topic,
+                                      std::int32_t partition, StartAt start);
+
+  void wake_all_partitions() {
+    for (auto& [key, p] : partitions) p->wake.notify_all();
+  }
+};
+
+Consumer::Consumer(Client& client, ConsumerOptions options)
+    : impl_(std::make_shared<Impl>(client, std::move(options))) {}
+
+Consumer::~Consumer() { close(); }
+
+// Not coroutines: the coroutines doing the work take the topic by pointer (GCC 12 miscompiles
+// coroutine parameters holding strings).
+asio::awaitable<void> Consumer::subscribe(std::string topic, StartAt start) {
+  return impl_->subscribe(impl_, std::make_shared<const std::string>(std::move(topic)), start);
+}
+
+asio::awaitable<void> Consumer::assign(std::string topic, std::int32_t partition, StartAt start) {
+  return impl_->assign(impl_, std::make_shared<const std::string>(std::move(topic)), partition, start);
+}
+
+asio::awaitable<void> Consumer::Impl::subscribe(std::shared_ptr<Impl> impl_, std::shared_ptr<const std::string> name,
+                                                StartAt start) {
+  const std::string& topic = *name;
+  auto ps = co_await impl_->read_partitions(topic);
+  for (const auto& m : ps) impl_->add_partition(topic, m.partition_id, Impl::start_offset(start, m));
+  impl_->subscriptions[topic] = true;
+  if (impl_->options.follow && !impl_->discovering) {
+    impl_->discovering = true;
+    asio::co_spawn(impl_->client.ex, impl_->discover(), asio::detached);
+  }
+}
+
+asio::awaitable<void> Consumer::Impl::assign(std::shared_ptr<Impl> impl_, std::shared_ptr<const std::string> name,
+                                             std::int32_t partition, StartAt start) {
+  const std::string& topic = *name;
+  if (start.kind == StartAt::Kind::offset) {
+    if (start.offset < 0) throw Error(Error::Kind::invalid, "start offset: must not be negative");
+    impl_->add_partition(topic, partition, start.offset);
+    co_return;
+  }
+  http::Request req{bhttp::verb::get,
+                    impl_->client.target("/v1/metadata/topics/" + path_segment(topic) + "/partitions/" +
+                                         std::to_string(partition)),
+                    11};
+  auto x = co_await impl_->client.send(req);
+  const std::string what = "partition " + topic + "/" + std::to_string(partition);
+  if (x.ec || x.response.result_int() != 200) throw exchange_error(x, what);
+  auto parsed = api::parse_partition(x.response.body());
+  if (auto* e = std::get_if<std::string>(&parsed)) throw Error(Error::Kind::protocol, what + ": " + *e);
+  impl_->add_partition(topic, partition, Impl::start_offset(start, std::get<0>(parsed)));
+}
+
+asio::awaitable<std::optional<RecordBatch>> Consumer::poll(std::chrono::milliseconds wait) {
+  auto& m = *impl_;
+  const auto deadline = Clock::now() + wait;
+  for (;;) {
+    if (m.failure) {
+      Error e = std::move(*m.failure);
+      m.failure.reset();
+      throw e;
+    }
+    while (!m.queue.empty()) {
+      auto chunk = std::move(m.queue.front());
+      m.queue.pop_front();
+      auto& p = *chunk.partition;
+      --p.queued_chunks;
+      p.delivered = chunk.next_offset;
+      m.queued_records -= chunk.records.size();
+      p.wake.notify_all();  // room in the queue
+      if (chunk.records.empty()) continue;
+      ClientCounters::add(m.client.counters.records_consumed, chunk.records.size());
+      co_return RecordBatch{p.topic, p.partition, std::move(chunk.records), chunk.next_offset};
+    }
+    if (m.closed) co_return std::nullopt;
+    if (!m.options.follow && m.all_ended()) co_return std::nullopt;
+    if (Clock::now() >= deadline) co_return RecordBatch{};
+    co_await m.changed.wait(deadline);
+  }
+}
+
+std::vector<PartitionPosition> Consumer::positions() const {
+  std::vector<PartitionPosition> out;
+  for (const auto& [key, p] : impl_->partitions)
+    out.push_back({p->topic, p->partition, p->delivered,
+                   p->queued_chunks == 0 && p->window.caught_up() && p->delivered == p->window.position()});
+  return out;
+}
+
+void Consumer::close() {
+  impl_->closed = true;
+  impl_->queue.clear();
+  impl_->queued_records = 0;
+  impl_->wake_all_partitions();
+  impl_->changed.notify_all();
+}
+
+}  // namespace krest

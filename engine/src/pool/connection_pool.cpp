@@ -1,0 +1,160 @@
+#include "pool/connection_pool.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <random>
+
+#include "krest/error.hpp"
+
+namespace krest::pool {
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+struct ConnectionPool::Slot {
+  Slot(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls, http::ConnectionOptions o,
+       http::TlsSessionCache* sessions)
+      : conn(std::move(ex), std::move(server), tls, o, sessions) {}
+  http::HttpConnection conn;
+  bool busy = false;
+  int failed_connects = 0;  // in a row
+  Clock::time_point next_connect_at{};
+};
+
+namespace {
+http::ConnectionOptions connection_options(const PoolOptions& o) {
+  return {o.connect_timeout, o.request_timeout, o.max_response_bytes};
+}
+}  // namespace
+
+ConnectionPool::ConnectionPool(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls,
+                               const PoolOptions& options)
+    : ex_(std::move(ex)), options_(options) {
+  slots_.reserve(options.connections);
+  for (std::size_t i = 0; i < options.connections; ++i)
+    slots_.push_back(std::make_unique<Slot>(ex_, server, tls, connection_options(options), &sessions_));
+}
+
+ConnectionPool::~ConnectionPool() {
+  *alive_ = false;
+  close();
+}
+
+ConnectionPool::Lease::~Lease() {
+  if (pool_) pool_->release(slot_);
+}
+
+http::HttpConnection& ConnectionPool::Lease::connection() { return slot_->conn; }
+
+void ConnectionPool::Lease::report(const http::Exchange& x) {
+  if (!x.ec) {
+    slot_->failed_connects = 0;
+    return;
+  }
+  // Nothing left this host on a connection opened for this request: the connect itself failed.
+  if (x.connected && !x.request_sent && !slot_->conn.is_open()) {
+    const int n = std::min(++slot_->failed_connects, 16);
+    const auto& o = pool_->options_;
+    std::chrono::milliseconds delay = std::min<std::chrono::milliseconds>(
+        o.reconnect_backoff_initial * (std::int64_t{1} << (n - 1)), o.reconnect_backoff_max);
+    // Up to a quarter less at random, so that many connections do not retry in step.
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    delay -= std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, delay.count() / 4)(rng));
+    slot_->next_connect_at = Clock::now() + delay;
+  }
+}
+
+ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_point& retry_at) {
+  for (auto& s : slots_) {
+    if (s->busy || !s->conn.is_open()) continue;
+    if (now - s->conn.last_used() > options_.idle_timeout)
+      s->conn.close();
+    else
+      s->conn.drop_if_closed_by_peer();
+    if (s->conn.is_open()) return s.get();
+  }
+  for (auto& s : slots_) {
+    if (s->busy) continue;
+    if (s->next_connect_at <= now) return s.get();
+    retry_at = std::min(retry_at, s->next_connect_at);
+  }
+  return nullptr;
+}
+
+asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire() {
+  for (;;) {
+    if (closed_) throw Error(Error::Kind::closed, "the client is closed");
+    auto retry_at = Clock::time_point::max();
+    if (Slot* s = pick(Clock::now(), retry_at)) {
+      s->busy = true;
+      co_return Lease(this, s);
+    }
+    asio::steady_timer wait(ex_, retry_at);
+    waiters_.push_back(&wait);
+    auto alive = alive_;
+    co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!*alive) throw Error(Error::Kind::closed, "the client is closed");
+    // Woken by a release (wake_one took us off the list) or by the end of a backoff (still on it).
+    if (auto it = std::find(waiters_.begin(), waiters_.end(), &wait); it != waiters_.end()) waiters_.erase(it);
+  }
+}
+
+void ConnectionPool::release(Slot* slot) {
+  slot->busy = false;
+  if (closed_) slot->conn.close();
+  wake_one();
+}
+
+void ConnectionPool::wake_one() {
+  if (waiters_.empty()) return;
+  waiters_.front()->cancel();
+  waiters_.pop_front();
+}
+
+void ConnectionPool::open_all() {
+  for (auto& s : slots_) {
+    if (s->busy || s->conn.is_open()) continue;
+    s->busy = true;
+    asio::co_spawn(
+        ex_,
+        [this, slot = s.get(), alive = alive_]() -> asio::awaitable<void> {
+          auto ec = co_await slot->conn.open();
+          if (!*alive) co_return;
+          http::Exchange x;
+          x.ec = ec;
+          x.connected = true;
+          Lease lease(this, slot);
+          lease.report(x);
+        },
+        asio::detached);
+  }
+}
+
+void ConnectionPool::close() {
+  closed_ = true;
+  for (auto& s : slots_) s->conn.close();
+  while (!waiters_.empty()) wake_one();
+}
+
+std::uint64_t ConnectionPool::connects() const {
+  std::uint64_t n = 0;
+  for (const auto& s : slots_) n += s->conn.connects();
+  return n;
+}
+
+std::uint64_t ConnectionPool::reconnects() const {
+  std::uint64_t n = 0;
+  for (const auto& s : slots_) n += s->conn.connects() > 1 ? s->conn.connects() - 1 : 0;
+  return n;
+}
+
+std::uint64_t ConnectionPool::resumed() const {
+  std::uint64_t n = 0;
+  for (const auto& s : slots_) n += s->conn.resumed();
+  return n;
+}
+
+}  // namespace krest::pool

@@ -1,0 +1,74 @@
+#pragma once
+// N keep-alive connections to one proxy, each lent to one request at a time. A free connection
+// that is open and healthy is preferred; one idle too long, or closed by the server while idle,
+// is dropped before use; one whose last connect failed waits out a backoff before the next try.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "http/http_connection.hpp"
+#include "krest/client.hpp"
+
+namespace krest::pool {
+
+class ConnectionPool {
+  struct Slot;
+
+ public:
+  // `tls` must outlive the pool.
+  ConnectionPool(boost::asio::any_io_executor ex, net::BaseUrl server, boost::asio::ssl::context& tls,
+                 const PoolOptions& options);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // A connection lent to one request; given back when the lease goes away.
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(Lease&& o) noexcept : pool_(o.pool_), slot_(o.slot_) { o.pool_ = nullptr; }
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    http::HttpConnection& connection();
+    // What the request on this connection came to: a failed connect backs off the next one.
+    void report(const http::Exchange& x);
+
+   private:
+    friend class ConnectionPool;
+    Lease(ConnectionPool* pool, Slot* slot) : pool_(pool), slot_(slot) {}
+    ConnectionPool* pool_ = nullptr;
+    Slot* slot_ = nullptr;
+  };
+
+  // Waits for a free connection. Throws krest::Error(closed) once close() was called.
+  boost::asio::awaitable<Lease> acquire();
+  // Opens every connection now (PoolOptions::eager), in the background.
+  void open_all();
+  void close();
+
+  std::uint64_t connects() const;
+  std::uint64_t reconnects() const;  // connects that replaced an earlier connection of the same slot
+  std::uint64_t resumed() const;
+  std::size_t size() const { return slots_.size(); }
+
+ private:
+  void release(Slot* slot);
+  void wake_one();
+  Slot* pick(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point& retry_at);
+
+  boost::asio::any_io_executor ex_;
+  PoolOptions options_;
+  http::TlsSessionCache sessions_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::deque<boost::asio::steady_timer*> waiters_;
+  bool closed_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace krest::pool

@@ -1,0 +1,336 @@
+#include "krest/producer.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
+
+#include <deque>
+#include <map>
+#include <random>
+
+#include "api/metadata_body.hpp"
+#include "api/partitioner.hpp"
+#include "api/produce_response.hpp"
+#include "api/topic_name.hpp"
+#include "client/client_impl.hpp"
+#include "produce/batch.hpp"
+#include "util/signal.hpp"
+
+namespace krest {
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+using produce::Batch;
+
+std::vector<std::string> validate(const ProducerOptions& o) {
+  std::vector<std::string> problems;
+  if (o.batch_records < 1) problems.push_back("batch_records: must be at least 1");
+  if (o.batch_bytes < 1024) problems.push_back("batch_bytes: must be at least 1024");
+  if (o.linger.count() < 0) problems.push_back("linger: must not be negative");
+  if (o.max_in_flight < 1) problems.push_back("max_in_flight: must be at least 1");
+  if (o.buffer_bytes < o.batch_bytes) problems.push_back("buffer_bytes: must be at least batch_bytes");
+  if (o.delivery_timeout.count() <= 0) problems.push_back("delivery_timeout: must be positive");
+  if (o.retry_initial.count() <= 0) problems.push_back("retry_initial: must be positive");
+  if (o.retry_max < o.retry_initial) problems.push_back("retry_max: must be at least retry_initial");
+  return problems;
+}
+
+namespace {
+
+ProducerOptions checked(ProducerOptions o) {
+  auto problems = validate(o);
+  if (!problems.empty()) {
+    std::string text = "invalid producer options:";
+    for (const auto& p : problems) text += "\n  " + p;
+    throw std::invalid_argument(text);
+  }
+  return o;
+}
+
+// The key bytes the proxy hashes: a JSON string's characters, any other JSON value's text.
+std::string stored_key(const Record& r) {
+  if (!r.json) return *r.key;
+  boost::json::error_code ec;
+  auto v = boost::json::parse(*r.key, ec);
+  if (!ec && v.is_string()) return std::string(v.get_string());
+  return *r.key;
+}
+
+void deliver_all(Batch& b, const std::shared_ptr<const Error>& error, ClientCounters& counters) {
+  ClientCounters::add(counters.records_failed, b.records());
+  Delivery d;
+  d.error = error;
+  for (auto& cb : b.callbacks)
+    if (cb) cb(d);
+}
+
+}  // namespace
+
+struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
+  Impl(Client& c, ProducerOptions o) : client(c.impl()), options(checked(std::move(o))), changed(client.ex) {}
+
+  struct Lane {
+    std::unique_ptr<Batch> open;
+    bool busy = false;  // ordered mode: a batch of this lane is in flight
+  };
+  using LaneKey = std::pair<std::string, std::int32_t>;
+
+  Client::Impl& client;
+  ProducerOptions options;
+  util::Signal changed;  // buffer space freed, records reported, batches finished
+  std::map<LaneKey, Lane> lanes;
+  std::deque<std::unique_ptr<Batch>> ready;
+  std::map<std::string, std::int32_t, std::less<>> partition_counts;  // ordered mode
+  std::map<std::string, std::int32_t, std::less<>> sticky;            // ordered mode, keyless records
+  std::size_t buffered = 0, pending = 0, in_flight = 0;
+  std::uint64_t next_id = 1;
+  bool closed = false;
+  std::minstd_rand rng{std::random_device{}()};
+
+  asio::awaitable<std::int32_t> partition_count(const std::string& topic) {
+    if (auto it = partition_counts.find(topic); it != partition_counts.end()) co_return it->second;
+    http::Request req{bhttp::verb::get, client.target("/v1/metadata/topics/" + path_segment(topic) + "/partitions"),
+                      11};
+    auto x = co_await client.send(req);
+    if (x.ec || x.response.result_int() != 200) throw exchange_error(x, "partitions of " + topic);
+    auto parsed = api::parse_partitions(x.response.body());
+    if (auto* e = std::get_if<std::string>(&parsed))
+      throw Error(Error::Kind::protocol, "partitions of " + topic + ": " + *e);
+    const auto n = static_cast<std::int32_t>(std::get<0>(parsed).size());
+    if (n < 1) throw Error(Error::Kind::protocol, "partitions of " + topic + ": the topic has none");
+    partition_counts[topic] = n;
+    co_return n;
+  }
+
+  // Which lane a record joins, and the partition to write into its JSON.
+  struct Placement {
+    std::int32_t lane;
+    std::optional<std::int32_t> partition;
+  };
+  asio::awaitable<Placement> place(const std::string& topic, const Record& r) {
+    if (!options.ordered) co_return Placement{-1, r.partition};
+    if (r.partition) co_return Placement{*r.partition, r.partition};
+    const std::int32_t n = co_await partition_count(topic);
+    // A keyed record is left for the proxy to place (the same murmur2); its lane is where the
+    // key hashes, so one key's records always share a lane whatever the proxy decides.
+    if (r.key) co_return Placement{api::partition_for_key(stored_key(r), n), std::nullopt};
+    auto it = sticky.try_emplace(topic, static_cast<std::int32_t>(rng() % static_cast<unsigned>(n))).first;
+    co_return Placement{it->second, it->second};
+  }
+
+  // By reference: the caller's job holds the record until this returns.
+  asio::awaitable<void> send(const std::string& topic, Record& r, DeliveryCallback& cb) {
+    if (closed) throw Error(Error::Kind::closed, "the producer is closed");
+    if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic: " + *problem);
+    if (r.key && r.json && r.key->empty()) throw Error(Error::Kind::invalid, "key: empty JSON text");
+    if (r.json && r.value.empty()) throw Error(Error::Kind::invalid, "value: empty JSON text");
+    const Placement placed = co_await place(topic, r);
+    const std::int32_t lane_id = placed.lane;
+    const std::optional<std::int32_t> partition = placed.partition;
+
+    // Backpressure: wait for room, but a record larger than the whole buffer may go alone.
+    const std::size_t estimate = r.value.size() + (r.key ? r.key->size() : 0) + 48;
+    while (buffered > 0 && buffered + estimate > options.buffer_bytes) {
+      co_await changed.wait();
+      if (closed) throw Error(Error::Kind::closed, "the producer is closed");
+    }
+
+    Lane& lane = lanes[LaneKey{topic, lane_id}];
+    if (lane.open && lane.open->body.size() + estimate > options.batch_bytes) close_batch(lane);
+    if (!lane.open) open_batch(lane, topic, lane_id);
+    Batch& b = *lane.open;
+    const std::size_t before = b.body.size();
+    b.add(r, partition, std::move(cb));
+    const std::size_t added = b.body.size() - before;
+    b.accounted_bytes += added;
+    buffered += added;
+    ++pending;
+    if (b.records() >= options.batch_records || b.body.size() >= options.batch_bytes) close_batch(lane);
+  }
+
+  void open_batch(Lane& lane, const std::string& topic, std::int32_t lane_id) {
+    lane.open = std::make_unique<Batch>();
+    lane.open->topic = topic;
+    lane.open->lane = lane_id;
+    lane.open->id = next_id++;
+    lane.open->deadline = Clock::now() + options.delivery_timeout;
+    // Linger: the batch goes when full or when this timer fires, whichever is first.
+    asio::co_spawn(
+        client.ex,
+        [self = shared_from_this(), key = LaneKey{topic, lane_id}, id = lane.open->id]() -> asio::awaitable<void> {
+          asio::steady_timer t(self->client.ex, self->options.linger);
+          co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+          auto it = self->lanes.find(key);
+          if (it != self->lanes.end() && it->second.open && it->second.open->id == id) self->close_batch(it->second);
+        },
+        asio::detached);
+  }
+
+  void close_batch(Lane& lane) {
+    lane.open->finish();
+    ready.push_back(std::move(lane.open));
+    if (options.ordered && lane_id_of(*ready.back()) >= 0) {
+      // Keyless records move on to the next partition with the next batch.
+      auto it = sticky.find(ready.back()->topic);
+      if (it != sticky.end() && it->second == ready.back()->lane)
+        it->second = (it->second + 1) % partition_counts[ready.back()->topic];
+    }
+    pump();
+  }
+
+  static std::int32_t lane_id_of(const Batch& b) { return b.lane; }
+
+  Lane& lane_of(const Batch& b) { return lanes[LaneKey{b.topic, b.lane}]; }
+
+  void pump() {
+    while (in_flight < options.max_in_flight) {
+      auto it = ready.begin();
+      if (options.ordered)
+        while (it != ready.end() && lane_of(**it).busy) ++it;
+      if (it == ready.end()) return;
+      std::unique_ptr<Batch> b = std::move(*it);
+      ready.erase(it);
+      ++in_flight;
+      if (options.ordered) lane_of(*b).busy = true;
+      asio::co_spawn(client.ex, deliver(std::move(b)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> deliver(std::unique_ptr<Batch> b) {
+    auto self = shared_from_this();  // the batch's work outlives a Producer destroyed meanwhile
+    const std::size_t records = b->records();
+    co_await send_batch(*b);
+    --in_flight;
+    buffered -= b->accounted_bytes;
+    pending -= records;
+    if (options.ordered) lane_of(*b).busy = false;
+    changed.notify_all();
+    pump();
+  }
+
+  // Sends one batch until it is stored, split, or out of time; reports every record.
+  asio::awaitable<void> send_batch(Batch& b) {
+    std::chrono::milliseconds backoff = options.retry_initial;
+    for (;;) {
+      http::Request req{bhttp::verb::post, client.target("/v1/producer/topics/" + path_segment(b.topic)), 11};
+      req.set(bhttp::field::content_type, "application/json");
+      req.body() = std::move(b.body);
+      http::Exchange x;
+      std::shared_ptr<const Error> failure;
+      try {
+        x = co_await client.send(req);
+      } catch (const Error& e) {
+        failure = std::make_shared<Error>(e);
+      }
+      b.body = std::move(req.body());
+      if (!failure && !x.ec && x.response.result_int() == 200) {
+        report_stored(b, x.response.body());
+        co_return;
+      }
+      if (!failure) failure = std::make_shared<Error>(exchange_error(x, "produce to " + b.topic));
+
+      // The proxy refused the request as a whole: halve it until the record at fault stands alone,
+      // so every other record still gets through.
+      if ((failure->status() == 400 || failure->status() == 413) && b.records() > 1) {
+        const std::size_t half = b.records() / 2;
+        Batch first = b.slice(0, half), second = b.slice(half, b.records());
+        co_await send_batch(first);
+        co_await send_batch(second);
+        co_return;
+      }
+      const auto jittered =
+          backoff - std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, backoff.count() / 4)(rng));
+      if (failure->retriable() && Clock::now() + jittered < b.deadline) {
+        ClientCounters::add(client.counters.retries);
+        asio::steady_timer t(client.ex, jittered);
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        backoff = std::min(backoff * 2, options.retry_max);
+        continue;
+      }
+      deliver_all(b, failure, client.counters);
+      co_return;
+    }
+  }
+
+  void report_stored(Batch& b, const std::string& response_body) {
+    std::vector<api::RecordPosition> positions;
+    const bool known = api::parse_produce_response(response_body, b.records(), positions);
+    ClientCounters::add(client.counters.records_produced, b.records());
+    for (std::size_t i = 0; i < b.records(); ++i) {
+      if (!b.callbacks[i]) continue;
+      Delivery d;
+      if (known) {
+        d.partition = positions[i].partition;
+        d.offset = positions[i].offset;
+      } else if (b.partitions[i]) {
+        d.partition = *b.partitions[i];
+      }
+      b.callbacks[i](d);
+    }
+  }
+
+  void close_all_open() {
+    for (auto& [key, lane] : lanes)
+      if (lane.open) close_batch(lane);
+  }
+
+  struct SendJob {
+    std::string topic;
+    Record record;
+    DeliveryCallback on_delivery;
+  };
+
+  static asio::awaitable<void> send_job(std::shared_ptr<Impl> self, std::shared_ptr<SendJob> job) {
+    co_await self->send(job->topic, job->record, job->on_delivery);
+  }
+
+  static asio::awaitable<Delivery> produce_job(std::shared_ptr<Impl> self, std::shared_ptr<SendJob> job) {
+    auto result = std::make_shared<std::optional<Delivery>>();
+    auto done = std::make_shared<util::Signal>(self->client.ex);
+    job->on_delivery = [result, done](const Delivery& d) {
+      *result = d;
+      done->notify_all();
+    };
+    co_await self->send(job->topic, job->record, job->on_delivery);
+    while (!*result) co_await done->wait();
+    co_return **result;
+  }
+
+  asio::awaitable<void> flush() {
+    close_all_open();
+    while (pending > 0) co_await changed.wait();
+  }
+};
+
+Producer::Producer(Client& client, ProducerOptions options)
+    : impl_(std::make_shared<Impl>(client, std::move(options))) {}
+
+Producer::~Producer() = default;
+
+// Not coroutines themselves: the record goes into a heap job at once, and the coroutine that does
+// the work takes only that pointer. (GCC 12 miscompiles coroutine parameters holding strings,
+// relocating them bytewise; see docs/ENGINE.md.)
+asio::awaitable<void> Producer::send(std::string_view topic, Record record, DeliveryCallback on_delivery) {
+  auto job = std::make_shared<Impl::SendJob>(Impl::SendJob{std::string(topic), std::move(record), std::move(on_delivery)});
+  return impl_->send_job(impl_, std::move(job));
+}
+
+asio::awaitable<Delivery> Producer::produce(std::string_view topic, Record record) {
+  auto job = std::make_shared<Impl::SendJob>(Impl::SendJob{std::string(topic), std::move(record), {}});
+  return impl_->produce_job(impl_, std::move(job));
+}
+
+asio::awaitable<void> Producer::flush() { co_await impl_->flush(); }
+
+asio::awaitable<void> Producer::close() {
+  co_await impl_->flush();
+  impl_->closed = true;
+  impl_->changed.notify_all();
+}
+
+ProducerStats Producer::stats() const { return {impl_->buffered, impl_->pending, impl_->in_flight}; }
+
+}  // namespace krest

@@ -1,0 +1,188 @@
+#include "support/fault_relay.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <list>
+#include <thread>
+
+namespace krest::test {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct FaultRelay::Impl {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
+  unsigned short upstream;
+  std::atomic<std::uint64_t> cut_bytes{0};
+  std::atomic<int> cut_connections{0};
+  std::atomic<bool> stalled{false};
+  std::atomic<int> pending_503{0};
+  std::atomic<std::uint64_t> accepted{0}, faults{0};
+  std::list<std::pair<std::shared_ptr<tcp::socket>, std::shared_ptr<tcp::socket>>> open;
+  std::thread thread;
+
+  asio::awaitable<void> wait_while_stalled() {
+    asio::steady_timer t(ioc);
+    while (stalled.load()) {
+      t.expires_after(std::chrono::milliseconds(10));
+      co_await t.async_wait(kTuple);
+    }
+  }
+
+  static void reset(tcp::socket& s) {
+    boost::system::error_code ec;
+    s.set_option(asio::socket_base::linger(true, 0), ec);  // close with RST, not FIN
+    s.close(ec);
+  }
+
+  // Forwards one direction; `limit` (0: none) cuts the connection after that many bytes.
+  asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tcp::socket> to, std::uint64_t limit) {
+    char buf[16384];
+    std::uint64_t total = 0;
+    for (;;) {
+      auto [rec, n] = co_await from->async_read_some(asio::buffer(buf), kTuple);
+      if (rec) break;
+      co_await wait_while_stalled();
+      if (limit && total + n >= limit) {
+        const auto part = static_cast<std::size_t>(limit - total);
+        co_await asio::async_write(*to, asio::buffer(buf, part), kTuple);
+        ++faults;
+        reset(*from);
+        reset(*to);
+        co_return;
+      }
+      total += n;
+      auto [wec, wn] = co_await asio::async_write(*to, asio::buffer(buf, n), kTuple);
+      if (wec) break;
+    }
+    boost::system::error_code ec;
+    to->shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  // Plain HTTP: reads one request (header and Content-Length body) and answers 503, while 503s
+  // are wanted; then relays the rest of the connection as usual.
+  asio::awaitable<bool> answer_503s(tcp::socket& client, std::string& pending) {
+    char buf[16384];
+    while (pending_503.load() > 0) {
+      std::size_t header_end;
+      while ((header_end = pending.find("\r\n\r\n")) == std::string::npos) {
+        auto [ec, n] = co_await client.async_read_some(asio::buffer(buf), kTuple);
+        if (ec) co_return false;
+        pending.append(buf, n);
+      }
+      std::size_t body = 0;
+      std::string lower = pending.substr(0, header_end);
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (auto p = lower.find("content-length:"); p != std::string::npos) body = std::stoul(lower.substr(p + 15));
+      while (pending.size() < header_end + 4 + body) {
+        auto [ec, n] = co_await client.async_read_some(asio::buffer(buf), kTuple);
+        if (ec) co_return false;
+        pending.append(buf, n);
+      }
+      if (pending_503.fetch_sub(1) <= 0) {
+        ++pending_503;
+        break;
+      }
+      ++faults;
+      pending.erase(0, header_end + 4 + body);
+      static const std::string body_text = "{\"error_code\":503,\"message\":\"injected by the fault relay\"}";
+      static const std::string reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                       "Content-Length: " +
+                                       std::to_string(body_text.size()) + "\r\n\r\n" + body_text;
+      auto [wec, wn] = co_await asio::async_write(client, asio::buffer(reply), kTuple);
+      if (wec) co_return false;
+    }
+    co_return true;
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<tcp::socket> client) {
+    std::string pending;
+    if (pending_503.load() > 0 && !co_await answer_503s(*client, pending)) co_return;
+    auto server = std::make_shared<tcp::socket>(ioc);
+    auto [cec] = co_await server->async_connect({asio::ip::make_address("127.0.0.1"), upstream}, kTuple);
+    if (cec) {
+      reset(*client);
+      co_return;
+    }
+    open.emplace_back(client, server);
+    if (!pending.empty()) co_await asio::async_write(*server, asio::buffer(pending), kTuple);
+    std::uint64_t limit = 0;
+    if (cut_connections.load() > 0 && cut_connections.fetch_sub(1) > 0) limit = cut_bytes.load();
+    asio::co_spawn(ioc, pump(server, client, 0), asio::detached);
+    co_await pump(client, server, limit);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto s = std::make_shared<tcp::socket>(ioc);
+      auto [ec] = co_await acceptor.async_accept(*s, kTuple);
+      if (ec) co_return;
+      s->set_option(tcp::no_delay(true));
+      ++accepted;
+      asio::co_spawn(ioc, serve(std::move(s)), asio::detached);
+    }
+  }
+};
+
+FaultRelay::FaultRelay(unsigned short upstream_port) : impl_(std::make_unique<Impl>()) {
+  impl_->upstream = upstream_port;
+  asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
+  impl_->thread = std::thread([this] { impl_->ioc.run(); });
+}
+
+FaultRelay::~FaultRelay() {
+  impl_->stalled = false;
+  asio::post(impl_->ioc, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+    for (auto& [a, b] : impl_->open) {
+      a->close(ec);
+      b->close(ec);
+    }
+    impl_->ioc.stop();
+  });
+  impl_->thread.join();
+}
+
+unsigned short FaultRelay::port() const { return impl_->acceptor.local_endpoint().port(); }
+void FaultRelay::cut_after(std::uint64_t bytes, int connections) {
+  impl_->cut_bytes = bytes;
+  impl_->cut_connections = connections;
+}
+void FaultRelay::stall(bool on) { impl_->stalled = on; }
+void FaultRelay::reply_503(int requests) {
+  impl_->pending_503 = requests;
+  // Connections already relaying are closed (cleanly) so that the next requests come in on new
+  // ones, where the relay answers them itself.
+  asio::post(impl_->ioc, [this] {
+    boost::system::error_code ec;
+    for (auto& [a, b] : impl_->open) {
+      a->shutdown(tcp::socket::shutdown_both, ec);
+      b->shutdown(tcp::socket::shutdown_both, ec);
+    }
+    impl_->open.clear();
+  });
+}
+void FaultRelay::reset_all() {
+  asio::post(impl_->ioc, [this] {
+    for (auto& [a, b] : impl_->open) {
+      Impl::reset(*a);
+      Impl::reset(*b);
+      ++impl_->faults;
+    }
+    impl_->open.clear();
+  });
+}
+std::uint64_t FaultRelay::connections() const { return impl_->accepted.load(); }
+std::uint64_t FaultRelay::injected() const { return impl_->faults.load(); }
+
+}  // namespace krest::test

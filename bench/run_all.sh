@@ -6,11 +6,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh --bench > /dev/null
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKREST_BUILD_TESTS=OFF -DKREST_BUILD_BENCH=ON > /dev/null
-cmake --build build-release -j "$(nproc)" --target krest-proxy log_store_bench > /dev/null
+cmake --build build-release -j "$(nproc)" --target krest-proxy log_store_bench engine_bench delay_relay > /dev/null
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 proxy_table=$(bench/run_proxy_bench.sh "${1:-8}" "${2:-3}")
+engine_table=$(bench/run_engine_bench.sh "${1:-8}" "${2:-3}")
 store_table=$(build-release/bench/log_store_bench "$scratch" 2000000)
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
@@ -35,6 +36,17 @@ other krest rows run with \`--auth none\`. Besides requests/s, the proxy's CPU t
 measure.
 
 $proxy_table
+
+## The engine beside wrk
+
+\`bench/run_engine_bench.sh\` (bench/engine/engine_bench.cpp, bench/engine/delay_relay.cpp): the engine's
+producer sends 100-byte string records through \`Producer::try_send\` in 500-record batches (the body
+wrk replays, but built record by record); its consumer reads a 500,000-record partition through
+with \`count=500\`. wrk replays the pre-built body or fetches random windows; it neither builds nor
+parses JSON, so the engine's figures include work wrk does not do, on the same two cores as the
+server. The delay relay adds 1 ms each way between the engine and the proxy.
+
+$engine_table
 
 ## Storage: segment log vs LMDB
 

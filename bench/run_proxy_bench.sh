@@ -17,12 +17,7 @@ proxy=build-release/apps/krest-proxy
 
 work=$(mktemp -d)
 chmod 755 "$work"  # nginx workers run unprivileged and must read the consume response file
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
-  wait 2> /dev/null || true
-  rm -rf "$work"
-}
+source bench/lib.sh
 trap cleanup EXIT
 
 # Authentication: "off" runs use --auth none; "on" runs validate a development-authority token on
@@ -30,7 +25,6 @@ trap cleanup EXIT
 secret="bench-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '{"tenant":"bench","applications":[{"client_id":"bench","secret_hash":"%s","groups":["bench"]}]}' \
   "$(printf '%s' "$secret" | "$proxy" --hash-secret)" > "$work/authority.json"
-auth_flags=(--auth none)
 use_auth() {  # on|off
   if [[ $1 == on ]]; then
     auth_flags=(--authority-file "$work/authority.json" --auth-allowed-groups bench)
@@ -46,73 +40,13 @@ token_for() {  # $1: name of a running proxy started with auth on -> "Authorizat
     python3 -c 'import json,sys; print("Authorization: Bearer " + json.load(sys.stdin)["access_token"])'
 }
 
-url=""
-start_proxy() {  # $1: name, rest: flags; sets $url (no subshell, so the pid is kept)
-  local name=$1; shift
-  "$proxy" --listen 127.0.0.1:0 --data-dir "$work/$name" --threads 2 "${auth_flags[@]}" "$@" > "$work/$name.out" 2> "$work/$name.log" &
-  pids+=($!)
-  for _ in $(seq 100); do grep -q 'listening on' "$work/$name.out" 2> /dev/null && break; sleep 0.1; done
-  url=$(sed -n 's/^krest-proxy listening on //p' "$work/$name.out")
-  [[ -n "$url" ]] || { echo "krest-proxy did not start: $(cat "$work/$name.log")" >&2; exit 1; }
-}
-stop_proxies() {
-  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
-  wait 2> /dev/null || true
-  pids=()
-}
-
-# The fixed produce body: 500 records of 100-byte string values.
-python3 - "$work/produce.json" << 'PY'
-import json, sys
-records = [{"value": ("r%06d-" % i) + "v" * 92} for i in range(500)]
-assert all(len(r["value"]) == 100 for r in records)
-open(sys.argv[1], "w").write(json.dumps({"records": records}, separators=(",", ":")))
-PY
+write_produce_body "$work/produce.json"
 export KREST_BENCH_BODY="$work/produce.json"
-
-rps() {  # wrk output -> requests/s
-  awk '/^Requests\/sec:/ {print $2}'
-}
-p50() {
-  awk '/^ +50%/ {print $2}'
-}
-# CPU time the server spent, in clock ticks: a steadier measure than requests/s on a shared machine.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-tick=$(getconf CLK_TCK)
-last_cpu_us=0  # set by run_wrk for krest-proxy runs: server CPU microseconds per request
-run_wrk() {  # $1 url, $2 script, [$3 extra header] -> "rps p50"
-  local out before=0 pid=""
-  if ((${#pids[@]})); then
-    pid=${pids[-1]}
-    before=$(cpu_ticks "$pid")
-  fi
-  out=$(wrk -t "$threads" -c "$conns" -d "${secs}s" --latency -s "$2" ${3:+-H "$3"} "$1")
-  if [[ -n $pid ]]; then
-    local requests
-    requests=$(awk '/requests in/ {print $1}' <<< "$out")
-    last_cpu_us=$(echo "($(cpu_ticks "$pid") - $before) * 1000000 / $tick / $requests" | bc -l)
-  fi
-  if grep -q 'Non-2xx' <<< "$out"; then
-    echo "wrk saw error responses from $1 ($2):" >&2
-    echo "$out" >&2
-    exit 1
-  fi
-  echo "$(rps <<< "$out") $(p50 <<< "$out")"
-}
 
 # Prefill a partition for consume: 1,000 windows of 500 records.
 start_proxy consume-data --durability none
 cons_url=$url
-curl -sS --fail --cacert "$work/consume-data/tls/cert.pem" -X PUT "$cons_url/v1/topics/cons" -d '{"partition_count":1}' > /dev/null
-for _ in $(seq 1000); do
-  echo "url = \"$cons_url/v1/producer/topics/cons\""
-  echo "data = \"@$work/produce.json\""
-  echo 'header = "Content-Type: application/json"'
-  echo "cacert = \"$work/consume-data/tls/cert.pem\""
-  echo 'output = "/dev/null"'
-  echo "next"
-done | sed '$d' > "$work/prefill.curl"
-curl -sS --fail -K "$work/prefill.curl"
+prefill_consume_topic consume-data
 got=$(curl -sS --cacert "$work/consume-data/tls/cert.pem" "$cons_url/v1/consumer/topics/cons/partitions/0/offsets/1000?count=500" |
       tee "$work/consume.json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))')
 [[ "$got" == 500 ]] || { echo "prefill failed: a consume returned $got records"; exit 1; }
@@ -191,7 +125,6 @@ for round in $(seq "$repeats"); do
   results["consume-nginx"]+="$(run_wrk "$nginx_url" bench/wrk/consume.lua);"
 done
 
-median() { tr ';' '\n' | grep -v '^$' | cut -d' ' -f"$1" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 row() {  # name, key, records per request
   local rps lat
   rps=$(median 1 <<< "${results[$2]}")

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <future>
 #include <list>
 #include <thread>
 
@@ -159,11 +160,23 @@ void FaultRelay::cut_after(std::uint64_t bytes, int connections) {
   impl_->cut_connections = connections;
 }
 void FaultRelay::stall(bool on) { impl_->stalled = on; }
+// Runs `job` on the relay's thread and returns once it ran, so a fault is in place before the
+// test goes on.
+template <class Job>
+void run_on(asio::io_context& ioc, Job job) {
+  std::promise<void> done;
+  asio::post(ioc, [&] {
+    job();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
 void FaultRelay::reply_503(int requests) {
   impl_->pending_503 = requests;
   // Connections already relaying are closed (cleanly) so that the next requests come in on new
   // ones, where the relay answers them itself.
-  asio::post(impl_->ioc, [this] {
+  run_on(impl_->ioc, [this] {
     boost::system::error_code ec;
     for (auto& [a, b] : impl_->open) {
       a->shutdown(tcp::socket::shutdown_both, ec);
@@ -173,7 +186,7 @@ void FaultRelay::reply_503(int requests) {
   });
 }
 void FaultRelay::reset_all() {
-  asio::post(impl_->ioc, [this] {
+  run_on(impl_->ioc, [this] {
     for (auto& [a, b] : impl_->open) {
       Impl::reset(*a);
       Impl::reset(*b);

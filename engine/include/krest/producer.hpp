@@ -28,9 +28,10 @@ struct Record {
   std::optional<std::string> key;
   std::string value;
   std::optional<std::int32_t> partition;  // none: by key hash (murmur2), or spread when keyless
-  // Key and value are JSON texts sent as they are (the proxy stores a JSON string's characters and
-  // any other value's text). Otherwise they are plain strings.
-  bool json = false;
+  // The value (or key) is JSON text, sent as it is: the proxy stores a JSON string's characters
+  // and any other JSON value's text. Otherwise it is a plain string.
+  bool value_json = false;
+  bool key_json = false;
 };
 
 struct Delivery {
@@ -78,6 +79,10 @@ class Producer {
   // Throws Error(invalid) for an invalid topic name, Error(closed) after close(), and, in ordered
   // mode, the Error of reading an unknown topic's partition count.
   boost::asio::awaitable<void> send(std::string_view topic, Record record, DeliveryCallback on_delivery = {});
+  // The same without a coroutine, for loops that send millions of records: false, leaving `record`
+  // as it was, when it would have to wait (the buffer is full, or ordered mode has yet to read the
+  // topic's partition count); then co_await send() it. Throws as send() does.
+  bool try_send(std::string_view topic, Record& record, const DeliveryCallback& on_delivery = {});
   // send() and wait for the record's result.
   boost::asio::awaitable<Delivery> produce(std::string_view topic, Record record);
   // Sends what is batched now and waits until every accepted record has its result.

@@ -1,7 +1,8 @@
 #include "api/consume_body.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+
+#include <limits>
 
 #include "api/json_text.hpp"
 
@@ -49,54 +50,238 @@ void ConsumeBodyWriter::finish() { out_ += "]}"; }
 
 namespace {
 
-std::optional<std::string> read_record(const boost::json::value& v, std::size_t i, ConsumedRecord& r) {
-  auto where = [&](const char* field) { return "records[" + std::to_string(i) + "]." + field; };
-  const auto* obj = v.if_object();
-  if (!obj) return "records[" + std::to_string(i) + "] is not an object";
-  auto int_field = [&](const char* name, auto& out) -> std::optional<std::string> {
-    const auto* f = obj->if_contains(name);
-    if (!f || !f->is_number()) return where(name) + " is missing or not a number";
-    boost::json::error_code ec;
-    out = f->to_number<std::remove_reference_t<decltype(out)>>(ec);
-    if (ec) return where(name) + " is out of range";
-    return std::nullopt;
-  };
-  if (auto e = int_field("partition", r.partition)) return e;
-  if (auto e = int_field("offset", r.offset)) return e;
-  if (const auto* ts = obj->if_contains("timestamp"); ts && ts->is_number()) {
-    boost::json::error_code ec;
-    r.timestamp_ms = ts->to_number<std::int64_t>(ec);
+namespace json = boost::json;
+
+// SAX handler for consume responses: records are filled in as the parser goes, with no DOM and
+// no second copy of keys and values. Accepts {"records":[...]} and a bare array; fields of a
+// record other than the six known ones, and other top-level fields, are skipped.
+class ConsumeHandler {
+ public:
+  static constexpr std::size_t max_object_size = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t max_array_size = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t max_key_size = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t max_string_size = std::numeric_limits<std::size_t>::max();
+
+  explicit ConsumeHandler(std::vector<ConsumedRecord>& out) : out_(out) {}
+
+  std::optional<std::string> error;
+  bool saw_records = false;
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+
+  bool on_object_begin(json::error_code& ec) {
+    ++depth_;
+    if (skip_) return skip_value_begin();
+    if (depth_ == 1) return true;  // {"records": ...}
+    if (in_records_ && depth_ == records_depth_ + 1) {
+      record_ = &out_.emplace_back();
+      seen_ = 0;
+      return true;
+    }
+    if (record_ && field_ != Field::other) return wrong_type(ec);
+    return skip_value_begin();  // an unknown field's object
   }
-  if (const auto* tt = obj->if_contains("timestampType"); tt && tt->is_string())
-    r.timestamp_type = std::string(tt->get_string());
-  const auto* value = obj->if_contains("value");
-  if (!value || !value->is_string()) return where("value") + " is missing or not a string";
-  r.value = std::string(value->get_string());
-  if (const auto* key = obj->if_contains("key"); key && !key->is_null()) {
-    if (!key->is_string()) return where("key") + " is not a string or null";
-    r.key = std::string(key->get_string());
+  bool on_object_end(std::size_t, json::error_code& ec) {
+    --depth_;
+    if (skip_) return skip_value_end();
+    if (record_ && depth_ == records_depth_) {
+      const auto where = "records[" + std::to_string(out_.size() - 1) + "].";
+      if (!(seen_ & kPartition)) return fail(where + "partition is missing or not a number", ec);
+      if (!(seen_ & kOffset)) return fail(where + "offset is missing or not a number", ec);
+      if (!(seen_ & kValue)) return fail(where + "value is missing or not a string", ec);
+      record_ = nullptr;
+    }
+    return true;
   }
-  return std::nullopt;
-}
+  bool on_array_begin(json::error_code& ec) {
+    ++depth_;
+    if (skip_) return skip_value_begin();
+    if (depth_ == 1 || (depth_ == 2 && field_ == Field::records)) {
+      records_depth_ = depth_;
+      in_records_ = saw_records = true;
+      return true;
+    }
+    if (record_ && field_ != Field::other) return wrong_type(ec);
+    if (in_records_ && depth_ == records_depth_ + 1) return not_an_object(ec);
+    return skip_value_begin();
+  }
+  bool on_array_end(std::size_t, json::error_code&) {
+    --depth_;
+    if (skip_) return skip_value_end();
+    if (depth_ + 1 == records_depth_) in_records_ = false;
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    if (!skip_) key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    if (skip_) return true;
+    key_.append(s.data(), s.size());
+    field_ = classify(key_);
+    key_.clear();
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code& ec) {
+    if (skip_ || !record_) return true;
+    if (std::string* target = string_target(ec)) {
+      if (!partial_) target->clear();
+      partial_ = true;
+      target->append(s.data(), s.size());
+      return true;
+    }
+    return !error;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code& ec) {
+    if (stray_element()) return not_an_object(ec);
+    if (skip_ || !record_) return true;
+    if (std::string* target = string_target(ec)) {
+      if (!partial_) target->clear();
+      target->append(s.data(), s.size());
+      partial_ = false;
+      seen_ |= field_ == Field::value ? kValue : 0;
+      return true;
+    }
+    return !error;
+  }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t v, json::string_view, json::error_code& ec) { return number(v, ec); }
+  bool on_uint64(std::uint64_t v, json::string_view, json::error_code& ec) {
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return out_of_range(ec);
+    return number(static_cast<std::int64_t>(v), ec);
+  }
+  bool on_double(double, json::string_view, json::error_code& ec) {
+    if (stray_element()) return not_an_object(ec);
+    if (skip_ || !record_ || field_ == Field::other) return true;
+    return wrong_type(ec);
+  }
+  bool on_bool(bool, json::error_code& ec) {
+    if (stray_element()) return not_an_object(ec);
+    if (skip_ || !record_ || field_ == Field::other) return true;
+    return wrong_type(ec);
+  }
+  bool on_null(json::error_code& ec) {
+    if (stray_element()) return not_an_object(ec);
+    if (skip_ || !record_ || field_ == Field::other || field_ == Field::timestamp) return true;
+    if (field_ == Field::key) {
+      record_->key.reset();
+      return true;
+    }
+    return wrong_type(ec);
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  enum class Field { other, records, partition, offset, timestamp, timestamp_type, key, value };
+  static constexpr unsigned kPartition = 1, kOffset = 2, kValue = 4;
+
+  static Field classify(const std::string& k) {
+    if (k == "value") return Field::value;
+    if (k == "offset") return Field::offset;
+    if (k == "key") return Field::key;
+    if (k == "partition") return Field::partition;
+    if (k == "timestamp") return Field::timestamp;
+    if (k == "timestampType") return Field::timestamp_type;
+    if (k == "records") return Field::records;
+    return Field::other;
+  }
+
+  std::string* string_target(json::error_code& ec) {
+    switch (field_) {
+      case Field::value: return &record_->value;
+      case Field::key: return record_->key ? &*record_->key : &record_->key.emplace();
+      case Field::timestamp_type: return &record_->timestamp_type;
+      case Field::other: return nullptr;
+      default: wrong_type(ec); return nullptr;
+    }
+  }
+
+  bool number(std::int64_t v, json::error_code& ec) {
+    if (stray_element()) return not_an_object(ec);
+    if (skip_ || !record_) return true;
+    switch (field_) {
+      case Field::partition:
+        if (v < 0 || v > std::numeric_limits<std::int32_t>::max()) return out_of_range(ec);
+        record_->partition = static_cast<std::int32_t>(v);
+        seen_ |= kPartition;
+        return true;
+      case Field::offset:
+        record_->offset = v;
+        seen_ |= kOffset;
+        return true;
+      case Field::timestamp: record_->timestamp_ms = v; return true;
+      case Field::other: return true;
+      default: return wrong_type(ec);
+    }
+  }
+
+  std::string where() const { return "records[" + std::to_string(out_.size() - 1) + "]."; }
+  static const char* name(Field f) {
+    switch (f) {
+      case Field::partition: return "partition";
+      case Field::offset: return "offset";
+      case Field::timestamp: return "timestamp";
+      case Field::timestamp_type: return "timestampType";
+      case Field::key: return "key";
+      case Field::value: return "value";
+      default: return "field";
+    }
+  }
+  bool wrong_type(json::error_code& ec) {
+    const char* expected = field_ == Field::key     ? " is not a string or null"
+                           : field_ == Field::value ? " is missing or not a string"
+                           : field_ == Field::timestamp_type ? " is not a string"
+                                                             : " is missing or not a number";
+    return fail(where() + name(field_) + expected, ec);
+  }
+  // A scalar straight in the records array, where an object belongs.
+  bool stray_element() const { return !skip_ && in_records_ && depth_ == records_depth_; }
+  bool not_an_object(json::error_code& ec) {
+    return fail("records[" + std::to_string(out_.size()) + "] is not an object", ec);
+  }
+  bool out_of_range(json::error_code& ec) { return fail(where() + name(field_) + " is out of range", ec); }
+  bool fail(std::string message, json::error_code& ec) {
+    error = std::move(message);
+    ec = json::error::extra_data;  // any error: it only stops the parser; `error` says what
+    return false;
+  }
+
+  // A value of no interest (an unknown field's object or array) is passed over, however deep.
+  bool skip_value_begin() {
+    ++skip_;
+    return true;
+  }
+  bool skip_value_end() {
+    --skip_;
+    return true;
+  }
+
+  std::vector<ConsumedRecord>& out_;
+  ConsumedRecord* record_ = nullptr;
+  std::string key_;
+  Field field_ = Field::other;
+  unsigned seen_ = 0;
+  int depth_ = 0;
+  int records_depth_ = 1000;  // the depth of the records array, once found
+  int skip_ = 0;
+  bool in_records_ = false;
+  bool partial_ = false;
+};
 
 }  // namespace
 
 std::optional<std::string> parse_consume_body(std::string_view body, std::vector<ConsumedRecord>& out) {
-  boost::json::error_code ec;
-  auto doc = boost::json::parse(boost::json::string_view(body.data(), body.size()), ec);
-  if (ec) return "malformed JSON in consume response: " + ec.message();
-  const boost::json::array* records = doc.if_array();
-  if (!records) {
-    const auto* obj = doc.if_object();
-    const auto* field = obj ? obj->if_contains("records") : nullptr;
-    records = field ? field->if_array() : nullptr;
-  }
-  if (!records) return "consume response holds neither {\"records\": [...]} nor an array";
+  namespace json = boost::json;
   out.clear();
-  out.reserve(records->size());
-  for (std::size_t i = 0; i < records->size(); ++i) {
-    if (auto e = read_record((*records)[i], i, out.emplace_back())) return e;
-  }
+  json::basic_parser<ConsumeHandler> parser(json::parse_options{}, out);
+  json::error_code ec;
+  const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  if (parser.handler().error) return parser.handler().error;
+  if (ec) return "malformed JSON in consume response: " + ec.message();
+  if (used != body.size()) return "malformed JSON in consume response: unexpected data after the body";
+  if (!parser.handler().saw_records) return "consume response holds neither {\"records\": [...]} nor an array";
   return std::nullopt;
 }
 

@@ -343,8 +343,8 @@ std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::
   return std::nullopt;
 }
 
-void append_produce_record(std::string& out, std::optional<std::string_view> key, std::string_view value,
-                           std::optional<std::int32_t> partition, bool json) {
+void append_produce_record(std::string& out, std::optional<std::string_view> key, bool key_json,
+                           std::string_view value, bool value_json, std::optional<std::int32_t> partition) {
   out += '{';
   if (partition) {
     out += "\"partition\":";
@@ -353,14 +353,14 @@ void append_produce_record(std::string& out, std::optional<std::string_view> key
   }
   if (key) {
     out += "\"key\":";
-    if (json)
+    if (key_json)
       out += *key;
     else
       append_json_string(out, *key);
     out += ',';
   }
   out += "\"value\":";
-  if (json)
+  if (value_json)
     out += value;
   else
     append_json_string(out, value);
@@ -372,13 +372,13 @@ ProduceBodyWriter::ProduceBodyWriter(std::string& out) : out_(out) { out_ += kPr
 void ProduceBodyWriter::add_string_record(std::optional<std::string_view> key, std::string_view value,
                                           std::optional<std::int32_t> partition) {
   if (count_++) out_ += ',';
-  append_produce_record(out_, key, value, partition, false);
+  append_produce_record(out_, key, false, value, false, partition);
 }
 
 void ProduceBodyWriter::add_json_record(std::optional<std::string_view> key_json, std::string_view value_json,
                                         std::optional<std::int32_t> partition) {
   if (count_++) out_ += ',';
-  append_produce_record(out_, key_json, value_json, partition, true);
+  append_produce_record(out_, key_json, true, value_json, true, partition);
 }
 
 void ProduceBodyWriter::finish() { out_ += kProduceBodyEnd; }

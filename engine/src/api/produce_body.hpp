@@ -45,10 +45,10 @@ std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::
 inline constexpr std::string_view kProduceBodyBegin = "{\"records\":[";
 inline constexpr std::string_view kProduceBodyEnd = "]}";
 
-// Appends one record object, {"partition":P,"key":K,"value":V}. With `json`, key and value are JSON
-// texts written as they are; otherwise they are strings, quoted and escaped here.
-void append_produce_record(std::string& out, std::optional<std::string_view> key, std::string_view value,
-                           std::optional<std::int32_t> partition, bool json);
+// Appends one record object, {"partition":P,"key":K,"value":V}. A key or value marked JSON is JSON
+// text written as it is; otherwise it is a string, quoted and escaped here.
+void append_produce_record(std::string& out, std::optional<std::string_view> key, bool key_json,
+                           std::string_view value, bool value_json, std::optional<std::int32_t> partition);
 
 // Writes records one by one straight into a request body under construction.
 // `key_json`/`value_json` are JSON texts already (e.g. a quoted string), written as they are.

@@ -1,7 +1,8 @@
 #include "api/produce_response.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+
+#include <limits>
 
 #include "api/json_text.hpp"
 
@@ -22,24 +23,106 @@ std::string write_produce_response(const std::vector<RecordPosition>& positions)
   return out;
 }
 
+namespace {
+
+namespace json = boost::json;
+
+// SAX handler: positions straight from {"offsets":[{"partition":p,"offset":o},...]}, no DOM (a
+// DOM costs an allocation per entry, and a producer reads one of these per request).
+class PositionsHandler {
+ public:
+  static constexpr std::size_t max_object_size = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t max_array_size = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t max_key_size = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t max_string_size = std::numeric_limits<std::size_t>::max();
+
+  explicit PositionsHandler(std::vector<RecordPosition>& out) : out_(out) {}
+  bool found = false;
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code& ec) {
+    ++depth_;
+    if (depth_ == 1) return true;
+    if (depth_ == 3 && in_offsets_) {
+      out_.push_back({-1, -1});
+      return true;
+    }
+    return stop(ec);
+  }
+  bool on_object_end(std::size_t, json::error_code& ec) {
+    --depth_;
+    if (depth_ == 2 && (out_.back().partition < 0 || out_.back().offset < 0)) return stop(ec);
+    return true;
+  }
+  bool on_array_begin(json::error_code& ec) {
+    ++depth_;
+    if (depth_ == 2 && key_ == "offsets") {
+      in_offsets_ = found = true;
+      return true;
+    }
+    return stop(ec);
+  }
+  bool on_array_end(std::size_t, json::error_code&) {
+    --depth_;
+    in_offsets_ = false;
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    if (complete_key_) key_.clear();
+    complete_key_ = false;
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    if (complete_key_) key_.clear();
+    key_.append(s.data(), s.size());
+    complete_key_ = true;
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, json::error_code& ec) { return stop(ec); }
+  bool on_string(json::string_view, std::size_t, json::error_code& ec) { return depth_ == 1 || stop(ec); }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t v, json::string_view, json::error_code& ec) {
+    if (depth_ == 1) return true;
+    if (depth_ != 3 || v < 0) return stop(ec);
+    if (key_ == "partition" && v <= INT32_MAX)
+      out_.back().partition = static_cast<std::int32_t>(v);
+    else if (key_ == "offset")
+      out_.back().offset = v;
+    else
+      return stop(ec);
+    return true;
+  }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code& ec) { return stop(ec); }
+  bool on_double(double, json::string_view, json::error_code& ec) { return depth_ == 1 || stop(ec); }
+  bool on_bool(bool, json::error_code& ec) { return depth_ == 1 || stop(ec); }
+  bool on_null(json::error_code& ec) { return depth_ == 1 || stop(ec); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  // Not krest's shape: the caller treats the 200 as success without positions.
+  static bool stop(json::error_code& ec) {
+    ec = json::error::extra_data;
+    return false;
+  }
+  std::vector<RecordPosition>& out_;
+  std::string key_;
+  bool complete_key_ = true;
+  int depth_ = 0;
+  bool in_offsets_ = false;
+};
+
+}  // namespace
+
 bool parse_produce_response(std::string_view body, std::size_t records, std::vector<RecordPosition>& out) {
   out.clear();
-  boost::json::error_code ec;
-  auto doc = boost::json::parse(boost::json::string_view(body.data(), body.size()), ec);
-  if (ec || !doc.is_object()) return false;
-  const auto* offsets = doc.get_object().if_contains("offsets");
-  if (!offsets || !offsets->is_array() || offsets->get_array().size() != records) return false;
   out.reserve(records);
-  for (const auto& entry : offsets->get_array()) {
-    const auto* obj = entry.if_object();
-    const auto* p = obj ? obj->if_contains("partition") : nullptr;
-    const auto* o = obj ? obj->if_contains("offset") : nullptr;
-    if (!p || !o || !p->is_int64() || !o->is_int64()) return false;
-    const std::int64_t partition = p->get_int64();
-    if (partition < 0 || partition > INT32_MAX || o->get_int64() < 0) return false;
-    out.push_back({static_cast<std::int32_t>(partition), o->get_int64()});
-  }
-  return true;
+  json::basic_parser<PositionsHandler> parser(json::parse_options{}, out);
+  json::error_code ec;
+  const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  return !ec && used == body.size() && parser.handler().found && out.size() == records;
 }
 
 }  // namespace krest::api

@@ -59,6 +59,7 @@ struct HttpConnection::Streams {
   std::optional<asio::ssl::stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
   bool session_stored = false;
+  bool used = false;  // has carried a request
 
   beast::tcp_stream& lowest() { return tls ? tls->next_layer() : *plain; }
 };
@@ -81,7 +82,9 @@ void HttpConnection::close() {
 }
 
 void HttpConnection::drop_if_closed_by_peer() {
-  if (!streams_) return;
+  // A connection that has not carried a request yet may hold the TLS 1.3 session tickets the
+  // server sends after the handshake: readable, but alive. Its first response read takes them.
+  if (!streams_ || !streams_->used) return;
   // Bytes already buffered but unread also mean the connection is out of step.
   if (streams_->buffer.size() > 0) {
     close();
@@ -142,6 +145,7 @@ asio::awaitable<Exchange> HttpConnection::exchange(Request& req, const HeaderCal
   req.prepare_payload();
 
   auto& s = *streams_;
+  s.used = true;
   exchanging_ = true;
   s.lowest().expires_after(options_.request_timeout);
   auto run = [&](auto& stream) -> asio::awaitable<void> {

@@ -29,12 +29,19 @@ struct Batch {
 
   std::size_t records() const { return ends.size(); }
 
-  void add(const Record& r, std::optional<std::int32_t> partition, DeliveryCallback cb) {
+  void reserve(std::size_t bytes, std::size_t records) {
+    body.reserve(bytes);
+    ends.reserve(records);
+    partitions.reserve(records);
+    callbacks.reserve(records);
+  }
+
+  void add(const Record& r, std::optional<std::int32_t> partition, const DeliveryCallback& cb) {
     if (!ends.empty()) body += ',';
-    api::append_produce_record(body, r.key, r.value, partition, r.json);
+    api::append_produce_record(body, r.key, r.key_json, r.value, r.value_json, partition);
     ends.push_back(static_cast<std::uint32_t>(body.size()));
     partitions.push_back(partition);
-    callbacks.push_back(std::move(cb));
+    callbacks.push_back(cb);
   }
 
   void finish() {

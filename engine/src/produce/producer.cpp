@@ -52,7 +52,7 @@ ProducerOptions checked(ProducerOptions o) {
 
 // The key bytes the proxy hashes: a JSON string's characters, any other JSON value's text.
 std::string stored_key(const Record& r) {
-  if (!r.json) return *r.key;
+  if (!r.key_json) return *r.key;
   boost::json::error_code ec;
   auto v = boost::json::parse(*r.key, ec);
   if (!ec && v.is_string()) return std::string(v.get_string());
@@ -89,6 +89,9 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   std::uint64_t next_id = 1;
   bool closed = false;
   std::minstd_rand rng{std::random_device{}()};
+  std::string last_valid_topic, last_lane_topic, scratch_topic;
+  Lane* last_lane = nullptr;  // lanes are never erased, so this stays valid
+  std::int32_t last_lane_id = 0;
 
   asio::awaitable<std::int32_t> partition_count(const std::string& topic) {
     if (auto it = partition_counts.find(topic); it != partition_counts.end()) co_return it->second;
@@ -110,40 +113,71 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     std::int32_t lane;
     std::optional<std::int32_t> partition;
   };
-  asio::awaitable<Placement> place(const std::string& topic, const Record& r) {
-    if (!options.ordered) co_return Placement{-1, r.partition};
-    if (r.partition) co_return Placement{*r.partition, r.partition};
-    const std::int32_t n = co_await partition_count(topic);
+  // Without waiting: nothing when ordered mode needs a partition count not read yet.
+  std::optional<Placement> place_now(const std::string& topic, const Record& r) {
+    if (!options.ordered) return Placement{-1, r.partition};
+    if (r.partition) return Placement{*r.partition, r.partition};
+    auto known = partition_counts.find(topic);
+    if (known == partition_counts.end()) return std::nullopt;
+    const std::int32_t n = known->second;
     // A keyed record is left for the proxy to place (the same murmur2); its lane is where the
     // key hashes, so one key's records always share a lane whatever the proxy decides.
-    if (r.key) co_return Placement{api::partition_for_key(stored_key(r), n), std::nullopt};
+    if (r.key) return Placement{api::partition_for_key(stored_key(r), n), std::nullopt};
     auto it = sticky.try_emplace(topic, static_cast<std::int32_t>(rng() % static_cast<unsigned>(n))).first;
-    co_return Placement{it->second, it->second};
+    return Placement{it->second, it->second};
+  }
+
+  void check(const std::string& topic, const Record& r) {
+    if (closed) throw Error(Error::Kind::closed, "the producer is closed");
+    if (topic != last_valid_topic) {
+      if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic: " + *problem);
+      last_valid_topic = topic;
+    }
+    if (r.key && r.key_json && r.key->empty()) throw Error(Error::Kind::invalid, "key: empty JSON text");
+    if (r.value_json && r.value.empty()) throw Error(Error::Kind::invalid, "value: empty JSON text");
+  }
+
+  static std::size_t estimate(const Record& r) { return r.value.size() + (r.key ? r.key->size() : 0) + 48; }
+  // A record larger than the whole buffer may still go, alone.
+  bool has_room(std::size_t bytes) const { return buffered == 0 || buffered + bytes <= options.buffer_bytes; }
+
+  // The fast path: no coroutine, no wait. False (the record untouched) when it would have to wait.
+  bool try_send(const std::string& topic, Record& r, const DeliveryCallback& cb) {
+    check(topic, r);
+    auto placed = place_now(topic, r);
+    if (!placed || !has_room(estimate(r))) return false;
+    append(topic, r, cb, *placed);
+    return true;
   }
 
   // By reference: the caller's job holds the record until this returns.
   asio::awaitable<void> send(const std::string& topic, Record& r, DeliveryCallback& cb) {
-    if (closed) throw Error(Error::Kind::closed, "the producer is closed");
-    if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic: " + *problem);
-    if (r.key && r.json && r.key->empty()) throw Error(Error::Kind::invalid, "key: empty JSON text");
-    if (r.json && r.value.empty()) throw Error(Error::Kind::invalid, "value: empty JSON text");
-    const Placement placed = co_await place(topic, r);
-    const std::int32_t lane_id = placed.lane;
-    const std::optional<std::int32_t> partition = placed.partition;
-
-    // Backpressure: wait for room, but a record larger than the whole buffer may go alone.
-    const std::size_t estimate = r.value.size() + (r.key ? r.key->size() : 0) + 48;
-    while (buffered > 0 && buffered + estimate > options.buffer_bytes) {
+    check(topic, r);
+    if (options.ordered && !r.partition) co_await partition_count(topic);
+    while (!has_room(estimate(r))) {
       co_await changed.wait();
       if (closed) throw Error(Error::Kind::closed, "the producer is closed");
     }
+    append(topic, r, cb, *place_now(topic, r));
+  }
 
-    Lane& lane = lanes[LaneKey{topic, lane_id}];
-    if (lane.open && lane.open->body.size() + estimate > options.batch_bytes) close_batch(lane);
-    if (!lane.open) open_batch(lane, topic, lane_id);
+  Lane& lane_for(const std::string& topic, std::int32_t lane_id) {
+    // Most records go to the lane the previous one went to: skip the map (and a key copy) then.
+    if (last_lane && lane_id == last_lane_id && topic == last_lane_topic) return *last_lane;
+    last_lane = &lanes[LaneKey{topic, lane_id}];
+    last_lane_id = lane_id;
+    last_lane_topic = topic;
+    return *last_lane;
+  }
+
+  void append(const std::string& topic, const Record& r, const DeliveryCallback& cb, const Placement& placed) {
+    const std::size_t bytes = estimate(r);
+    Lane& lane = lane_for(topic, placed.lane);
+    if (lane.open && lane.open->body.size() + bytes > options.batch_bytes) close_batch(lane);
+    if (!lane.open) open_batch(lane, topic, placed.lane);
     Batch& b = *lane.open;
     const std::size_t before = b.body.size();
-    b.add(r, partition, std::move(cb));
+    b.add(r, placed.partition, cb);
     const std::size_t added = b.body.size() - before;
     b.accounted_bytes += added;
     buffered += added;
@@ -153,6 +187,9 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
 
   void open_batch(Lane& lane, const std::string& topic, std::int32_t lane_id) {
     lane.open = std::make_unique<Batch>();
+    // Sized for a full batch (up to a point) so that appending records never reallocates.
+    lane.open->reserve(std::min<std::size_t>(options.batch_bytes, 256 * 1024),
+                       std::min<std::size_t>(options.batch_records, 4096));
     lane.open->topic = topic;
     lane.open->lane = lane_id;
     lane.open->id = next_id++;
@@ -171,17 +208,15 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
 
   void close_batch(Lane& lane) {
     lane.open->finish();
-    ready.push_back(std::move(lane.open));
-    if (options.ordered && lane_id_of(*ready.back()) >= 0) {
+    const Batch& b = *lane.open;
+    if (options.ordered) {
       // Keyless records move on to the next partition with the next batch.
-      auto it = sticky.find(ready.back()->topic);
-      if (it != sticky.end() && it->second == ready.back()->lane)
-        it->second = (it->second + 1) % partition_counts[ready.back()->topic];
+      auto it = sticky.find(b.topic);
+      if (it != sticky.end() && it->second == b.lane) it->second = (it->second + 1) % partition_counts[b.topic];
     }
+    ready.push_back(std::move(lane.open));
     pump();
   }
-
-  static std::int32_t lane_id_of(const Batch& b) { return b.lane; }
 
   Lane& lane_of(const Batch& b) { return lanes[LaneKey{b.topic, b.lane}]; }
 
@@ -316,6 +351,11 @@ Producer::~Producer() = default;
 asio::awaitable<void> Producer::send(std::string_view topic, Record record, DeliveryCallback on_delivery) {
   auto job = std::make_shared<Impl::SendJob>(Impl::SendJob{std::string(topic), std::move(record), std::move(on_delivery)});
   return impl_->send_job(impl_, std::move(job));
+}
+
+bool Producer::try_send(std::string_view topic, Record& record, const DeliveryCallback& on_delivery) {
+  impl_->scratch_topic.assign(topic);
+  return impl_->try_send(impl_->scratch_topic, record, on_delivery);
 }
 
 asio::awaitable<Delivery> Producer::produce(std::string_view topic, Record record) {

@@ -141,3 +141,25 @@ TEST_CASE("consume body: a record marked plain JSON is written exactly as the es
   }
   CHECK(escaped == plain);
 }
+
+TEST_CASE("consume body: unknown fields are skipped, wrong shapes named", "[unit][api]") {
+  std::vector<ConsumedRecord> records;
+  REQUIRE_FALSE(parse_consume_body(
+      R"({"meta":{"a":[1,{"b":2}]},"records":[{"extra":{"x":[1]},"key":null,"value":"v","partition":1,"offset":9}],"n":1})",
+      records));
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].offset == 9);
+  CHECK_FALSE(records[0].key);
+  CHECK_THAT(*parse_consume_body(R"({"records":[1]})", records), Catch::Contains("records[0] is not an object"));
+  CHECK_THAT(*parse_consume_body(R"({"records":[{"value":{"a":1},"partition":0,"offset":1}]})", records),
+             Catch::Contains("records[0].value"));
+  CHECK_THAT(*parse_consume_body(R"({"records":[{"value":"v","partition":-1,"offset":1}]})", records),
+             Catch::Contains("records[0].partition is out of range"));
+  CHECK_THAT(*parse_consume_body(R"({"records":[{"value":"v","key":7,"partition":0,"offset":1}]})", records),
+             Catch::Contains("records[0].key"));
+  CHECK_THAT(*parse_consume_body(R"({"records":[]} x)", records), Catch::Contains("malformed"));
+  // A long value split across parser buffers arrives whole.
+  const std::string big(100000, 'q');
+  REQUIRE_FALSE(parse_consume_body(R"({"records":[{"value":")" + big + R"(","partition":0,"offset":0}]})", records));
+  CHECK(records[0].value == big);
+}

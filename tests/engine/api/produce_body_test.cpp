@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "api/produce_body.hpp"
+#include "api/produce_response.hpp"
 
 using krest::api::parse_produce_body;
 using krest::api::ProduceBody;
@@ -134,4 +135,18 @@ TEST_CASE("produce body: the writer's output parses back to the same records", "
   CHECK_FALSE(b.record(1).has_key);
   CHECK(b.key(b.record(2)) == R"({"id":1})");
   CHECK(b.value(b.record(2)) == "[1,2]");
+}
+
+TEST_CASE("produce response: positions read back, other shapes refused", "[unit][api]") {
+  std::vector<krest::api::RecordPosition> in{{0, 5}, {3, 1234567890123}}, out;
+  REQUIRE(krest::api::parse_produce_response(krest::api::write_produce_response(in), 2, out));
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].partition == 3);
+  CHECK(out[1].offset == 1234567890123);
+  CHECK_FALSE(krest::api::parse_produce_response(krest::api::write_produce_response(in), 3, out));  // count
+  CHECK_FALSE(krest::api::parse_produce_response("\"ok\"", 0, out));  // another proxy's body
+  CHECK_FALSE(krest::api::parse_produce_response(R"({"offsets":[{"partition":0}]})", 1, out));
+  CHECK_FALSE(krest::api::parse_produce_response(R"({"offsets":[{"partition":-1,"offset":0}]})", 1, out));
+  CHECK_FALSE(krest::api::parse_produce_response(R"({"offsets":[{"partition":0,"offset":0,"x":[]}]})", 1, out));
+  CHECK(krest::api::parse_produce_response(R"({"note":"x","offsets":[{"offset":7,"partition":1}]})", 1, out));
 }

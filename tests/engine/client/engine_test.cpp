@@ -222,7 +222,7 @@ TEST_CASE("a record the proxy refuses fails alone: its batch is split and the re
     Producer producer(f.client, o);
     for (int i = 0; i < 50; ++i) {
       Record r;
-      r.json = true;
+      r.value_json = true;
       r.value = i == 31 ? "{\"unterminated\": " : "{\"n\":" + std::to_string(i) + "}";
       co_await producer.send("mixed", std::move(r), [&results, i](const Delivery& d) { results[i] = d; });
     }
@@ -311,4 +311,26 @@ TEST_CASE("client options are validated by name", "[integration][engine]") {
   ConsumerOptions c;
   c.window = 0;
   CHECK_THAT(validate(c)[0], Catch::Contains("window"));
+}
+
+TEST_CASE("an eager pool opens its connections at start and keeps using them", "[integration][engine]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data");
+  EngineHarness h;
+  auto options = client_options(proxy);
+  options.pool.connections = 3;
+  options.pool.eager = true;
+  Client client(h.ioc.get_executor(), options);
+  h.run([&]() -> asio::awaitable<void> {
+    asio::steady_timer settle(h.ioc, milliseconds(300));
+    co_await settle.async_wait(asio::use_awaitable);
+    CHECK(client.metrics().connects == 3);
+    Admin admin(client);
+    for (int i = 0; i < 20; ++i) CHECK(co_await admin.status());
+  }());
+  // TLS 1.3 session tickets waiting on a fresh connection are not mistaken for a server's close.
+  CHECK(client.metrics().connects == 3);
+  CHECK(client.metrics().reconnects == 0);
+  client.close();
+  h.drain();
 }

@@ -1,0 +1,207 @@
+// The engine's side of the benchmarks: produce or consume through krest-proxy for a fixed time
+// and print what it achieved, for bench/run_engine_bench.sh to set beside wrk.
+//
+//   engine_bench produce URL CA_FILE TOPIC SECONDS CONNECTIONS
+//   engine_bench consume URL CA_FILE TOPIC SECONDS CONNECTIONS WINDOW RECORDS_IN_PARTITION
+//   engine_bench replay  URL CA_FILE TOPIC SECONDS CONNECTIONS BODY_FILE      (the pool alone: POST a pre-built body)
+//   engine_bench fetch   URL CA_FILE TOPIC SECONDS CONNECTIONS WINDOWS        (the pool alone: GET random windows)
+//
+// Output, one line: "records=N requests=N seconds=S records_per_s=R requests_per_s=Q".
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "client/client_impl.hpp"
+#include "krest/client.hpp"
+#include "krest/consumer.hpp"
+#include "krest/producer.hpp"
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Outcome {
+  std::uint64_t records = 0;
+  double seconds = 0;
+};
+
+krest::ClientOptions options(const std::string& url, const std::string& ca, std::size_t connections) {
+  krest::ClientOptions o;
+  o.endpoint = url;
+  o.tls.ca_file = ca;
+  o.pool.connections = connections;
+  o.pool.eager = true;
+  return o;
+}
+
+// 100-byte string values in batches of 500: the body wrk replays.
+asio::awaitable<Outcome> produce(krest::Client& client, std::string topic, double seconds, std::size_t in_flight) {
+  krest::ProducerOptions po;
+  po.batch_records = 500;
+  po.batch_bytes = 4 << 20;
+  po.max_in_flight = in_flight;
+  po.linger = std::chrono::milliseconds(2);
+  krest::Producer producer(client, po);
+  Outcome out;
+  std::uint64_t failed = 0;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration<double>(seconds);
+  krest::DeliveryCallback counted = [&](const krest::Delivery& d) { d.ok() ? ++out.records : ++failed; };
+  // One record reused: try_send copies it into the batch, so only the sequence digits change.
+  krest::Record r;
+  r.value = "r000000-" + std::string(92, 'v');
+  for (std::uint64_t i = 0; Clock::now() < end;) {
+    for (int j = 0; j < 500; ++j, ++i) {
+      for (std::uint64_t n = i % 1000000, d = 6; d >= 1; --d, n /= 10) r.value[d] = static_cast<char>('0' + n % 10);
+      if (!producer.try_send(topic, r, counted)) co_await producer.send(topic, r, counted);
+    }
+  }
+  co_await producer.close();
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failed) std::fprintf(stderr, "engine_bench: %llu records failed\n", static_cast<unsigned long long>(failed));
+  co_return out;
+}
+
+// Reads partition 0 from the start, again and again, for `seconds`.
+asio::awaitable<Outcome> consume(krest::Client& client, std::string topic, double seconds, std::size_t window,
+                                 std::int64_t records_in_partition) {
+  krest::ConsumerOptions co;
+  co.fetch_records = 500;
+  co.window = window;
+  co.queue_records = 500 * (window + 8);
+  Outcome out;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end) {
+    krest::Consumer consumer(client, co);
+    co_await consumer.assign(topic, 0, krest::StartAt::at(0));
+    std::int64_t seen = 0;
+    while (Clock::now() < end && seen < records_in_partition) {
+      auto batch = co_await consumer.poll(std::chrono::seconds(10));
+      if (!batch) break;
+      seen += static_cast<std::int64_t>(batch->records.size());
+    }
+    consumer.close();
+    out.records += static_cast<std::uint64_t>(seen);
+  }
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  co_return out;
+}
+
+// The transport alone, as wrk measures it: `connections` loops, each sending a request and
+// reading its response on a pooled connection, no JSON built or parsed. `make` gives each request.
+template <class MakeRequest>
+asio::awaitable<Outcome> transport(krest::Client& client, double seconds, std::size_t connections,
+                                   std::uint64_t records_per_request, MakeRequest make) {
+  Outcome out;
+  std::uint64_t failed = 0;
+  std::size_t running = connections;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration<double>(seconds);
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer all_done(ex, Clock::time_point::max());
+  for (std::size_t i = 0; i < connections; ++i)
+    asio::co_spawn(
+        ex,
+        [&]() -> asio::awaitable<void> {
+          while (Clock::now() < end) {
+            krest::http::Request req = make();
+            auto x = co_await client.impl().send(req);
+            if (x.ec || x.response.result_int() != 200)
+              ++failed;
+            else
+              out.records += records_per_request;
+          }
+          if (--running == 0) all_done.cancel();
+        },
+        asio::detached);
+  co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failed) std::fprintf(stderr, "engine_bench: %llu requests failed\n", static_cast<unsigned long long>(failed));
+  co_return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 7) {
+    std::fprintf(stderr,
+                 "usage: engine_bench produce URL CA_FILE TOPIC SECONDS CONNECTIONS\n"
+                 "       engine_bench consume URL CA_FILE TOPIC SECONDS CONNECTIONS WINDOW RECORDS_IN_PARTITION\n");
+    return 2;
+  }
+  const std::string mode = argv[1], url = argv[2], ca = argv[3], topic = argv[4];
+  const double seconds = std::atof(argv[5]);
+  const auto connections = static_cast<std::size_t>(std::atoi(argv[6]));
+  try {
+    asio::io_context ioc(1);
+    krest::Client client(ioc.get_executor(), options(url, ca, connections));
+    Outcome out;
+    bool done = false;
+    std::exception_ptr failure;
+    auto finish = [&](std::exception_ptr e, Outcome o) {
+      failure = e;
+      out = o;
+      done = true;
+      client.close();
+    };
+    if (mode == "produce") {
+      asio::co_spawn(ioc, produce(client, topic, seconds, connections), finish);
+    } else if (mode == "replay" && argc >= 8) {
+      std::ifstream in(argv[7], std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      const std::string body = text.str(), target = "/v1/producer/topics/" + topic;
+      // By value: the coroutines run after this block has ended.
+      auto make = [body, target] {
+        krest::http::Request req{boost::beast::http::verb::post, target, 11};
+        req.set(boost::beast::http::field::content_type, "application/json");
+        req.body() = body;
+        return req;
+      };
+      asio::co_spawn(ioc, transport(client, seconds, connections, 500, make), finish);
+    } else if (mode == "fetch" && argc >= 8) {
+      const long windows = std::atol(argv[7]);
+      const std::string prefix = "/v1/consumer/topics/" + topic + "/partitions/0/offsets/";
+      auto make = [prefix, windows, rng = std::minstd_rand(42)]() mutable {
+        return krest::http::Request{boost::beast::http::verb::get,
+                                    prefix + std::to_string((rng() % static_cast<unsigned long>(windows)) * 500) +
+                                        "?count=500",
+                                    11};
+      };
+      asio::co_spawn(ioc, transport(client, seconds, connections, 500, make), finish);
+    } else if (mode == "consume" && argc >= 9) {
+      asio::co_spawn(ioc, consume(client, topic, seconds, static_cast<std::size_t>(std::atoi(argv[7])), std::atoll(argv[8])),
+                     finish);
+    } else {
+      std::fprintf(stderr, "engine_bench: unknown mode or missing arguments\n");
+      return 2;
+    }
+    while (!done) ioc.run_one();
+    ioc.run_for(std::chrono::milliseconds(100));
+    if (failure) std::rethrow_exception(failure);
+    const auto requests = client.metrics().requests;
+    std::printf("records=%llu requests=%llu seconds=%.3f records_per_s=%.0f requests_per_s=%.0f\n",
+                static_cast<unsigned long long>(out.records), static_cast<unsigned long long>(requests), out.seconds,
+                static_cast<double>(out.records) / out.seconds, static_cast<double>(requests) / out.seconds);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "engine_bench: %s\n", e.what());
+    return 1;
+  }
+}

@@ -10,6 +10,8 @@ repeats=${2:-3}
 conns=${KREST_BENCH_CONNECTIONS:-16}
 threads=${KREST_BENCH_WRK_THREADS:-2}
 window=${KREST_BENCH_WINDOW:-16}
+# Engine instances side by side, one thread and one Client each, as many as wrk has threads.
+export KREST_BENCH_ENGINE_THREADS=${KREST_BENCH_ENGINE_THREADS:-$threads}
 
 scripts/setup.sh --bench > /dev/null
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKREST_BUILD_TESTS=OFF -DKREST_BUILD_BENCH=ON > /dev/null
@@ -58,7 +60,7 @@ for round in $(seq "$repeats"); do
   read -r r _ <<< "$(run_wrk "$url" bench/wrk/consume.lua)"
   results[consume-wrk]+="$(echo "$r * 500" | bc -l) $r;"
   results[consume-fetch]+="$(engine_run fetch "$url" "$work/consume/tls/cert.pem" cons "$secs" "$conns" 1000);"
-  results[consume-engine]+="$(engine_run consume "$url" "$work/consume/tls/cert.pem" cons "$secs" "$conns" "$conns" 500000);"
+  results[consume-engine]+="$(engine_run consume "$url" "$work/consume/tls/cert.pem" cons "$secs" "$conns" $((conns / KREST_BENCH_ENGINE_THREADS)) 500000);"
 
   # 2 ms round trip (1 ms each way) between the engine and the proxy: a window of requests vs one.
   relay_out="$work/relay-$round.out"
@@ -66,8 +68,8 @@ for round in $(seq "$repeats"); do
   pids+=($!)
   for _ in $(seq 50); do grep -q listening "$relay_out" && break; sleep 0.1; done
   relayed="https://localhost:$(awk '{print $3}' "$relay_out")"
-  results[rtt-window]+="$(engine_run consume "$relayed" "$work/consume/tls/cert.pem" cons "$secs" "$window" "$window" 500000);"
-  results[rtt-single]+="$(engine_run consume "$relayed" "$work/consume/tls/cert.pem" cons "$secs" 1 1 500000);"
+  results[rtt-window]+="$(KREST_BENCH_ENGINE_THREADS=1 engine_run consume "$relayed" "$work/consume/tls/cert.pem" cons "$secs" "$window" "$window" 500000);"
+  results[rtt-single]+="$(KREST_BENCH_ENGINE_THREADS=1 engine_run consume "$relayed" "$work/consume/tls/cert.pem" cons "$secs" 1 1 500000);"
   stop_proxies
 done
 
@@ -79,8 +81,9 @@ ratio() { echo "scale=2; $(median 1 <<< "${results[$1]}") / $(median 1 <<< "${re
 
 echo
 echo "$secs s per run, medians of $repeats interleaved runs; krest-proxy with 2 threads, --auth none, durability=none."
-echo "wrk -t $threads -c $conns; engine_bench with $conns pooled connections on one thread (HTTP/1.1: one request per"
-echo "connection at a time, so a window of N requests needs N connections)."
+echo "wrk -t $threads -c $conns; the engine as $KREST_BENCH_ENGINE_THREADS instances side by side (one thread and one Client each,"
+echo "$conns pooled connections in all; the 2 ms RTT rows: one instance). HTTP/1.1 carries one request per connection at"
+echo "a time, so a window of N requests needs N connections."
 echo
 echo "| run | records/s | requests/s | records/s of each run |"
 echo "|---|---|---|---|"
@@ -89,7 +92,7 @@ row "engine pool replaying the same pre-built body (transport only)" produce-rep
 row "engine producer (500-record batches of 100 B, built per record)" produce-engine
 row "wrk, consume count=500 at random offsets" consume-wrk
 row "engine pool fetching the same random windows (transport only, bodies not parsed)" consume-fetch
-row "engine consumer, count=500, window $conns, reading the partition through" consume-engine
+row "engine consumer, count=500, window $((conns / KREST_BENCH_ENGINE_THREADS)) per instance, reading the partition through" consume-engine
 row "engine consumer behind 2 ms RTT, window $window ($window connections)" rtt-window
 row "engine consumer behind 2 ms RTT, one request at a time, one connection" rtt-single
 echo

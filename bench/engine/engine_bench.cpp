@@ -7,6 +7,7 @@
 //   engine_bench fetch   URL CA_FILE TOPIC SECONDS CONNECTIONS WINDOWS        (the pool alone: GET random windows)
 //
 // Output, one line: "records=N requests=N seconds=S records_per_s=R requests_per_s=Q".
+// KREST_BENCH_ENGINE_THREADS (default 1): engine instances side by side, one thread each.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,6 +25,8 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "client/client_impl.hpp"
 #include "krest/client.hpp"
@@ -136,37 +139,41 @@ asio::awaitable<Outcome> transport(krest::Client& client, double seconds, std::s
   co_return out;
 }
 
-}  // namespace
+struct Args {
+  std::string mode, url, ca, topic;
+  double seconds = 0;
+  std::size_t connections = 0;
+  char** extra = nullptr;  // mode-specific arguments
+  int extra_count = 0;
+};
 
-int main(int argc, char** argv) {
-  if (argc < 7) {
-    std::fprintf(stderr,
-                 "usage: engine_bench produce URL CA_FILE TOPIC SECONDS CONNECTIONS\n"
-                 "       engine_bench consume URL CA_FILE TOPIC SECONDS CONNECTIONS WINDOW RECORDS_IN_PARTITION\n");
-    return 2;
-  }
-  const std::string mode = argv[1], url = argv[2], ca = argv[3], topic = argv[4];
-  const double seconds = std::atof(argv[5]);
-  const auto connections = static_cast<std::size_t>(std::atoi(argv[6]));
+struct RunResult {
+  Outcome outcome;
+  std::uint64_t requests = 0;
+  std::string error;
+};
+
+// One engine instance: its own io_context on the calling thread, its own Client.
+RunResult run_one(const Args& a) {
+  RunResult result;
   try {
     asio::io_context ioc(1);
-    krest::Client client(ioc.get_executor(), options(url, ca, connections));
-    Outcome out;
+    krest::Client client(ioc.get_executor(), options(a.url, a.ca, a.connections));
     bool done = false;
     std::exception_ptr failure;
     auto finish = [&](std::exception_ptr e, Outcome o) {
       failure = e;
-      out = o;
+      result.outcome = o;
       done = true;
       client.close();
     };
-    if (mode == "produce") {
-      asio::co_spawn(ioc, produce(client, topic, seconds, connections), finish);
-    } else if (mode == "replay" && argc >= 8) {
-      std::ifstream in(argv[7], std::ios::binary);
+    if (a.mode == "produce") {
+      asio::co_spawn(ioc, produce(client, a.topic, a.seconds, a.connections), finish);
+    } else if (a.mode == "replay" && a.extra_count >= 1) {
+      std::ifstream in(a.extra[0], std::ios::binary);
       std::stringstream text;
       text << in.rdbuf();
-      const std::string body = text.str(), target = "/v1/producer/topics/" + topic;
+      const std::string body = text.str(), target = "/v1/producer/topics/" + a.topic;
       // By value: the coroutines run after this block has ended.
       auto make = [body, target] {
         krest::http::Request req{boost::beast::http::verb::post, target, 11};
@@ -174,34 +181,73 @@ int main(int argc, char** argv) {
         req.body() = body;
         return req;
       };
-      asio::co_spawn(ioc, transport(client, seconds, connections, 500, make), finish);
-    } else if (mode == "fetch" && argc >= 8) {
-      const long windows = std::atol(argv[7]);
-      const std::string prefix = "/v1/consumer/topics/" + topic + "/partitions/0/offsets/";
-      auto make = [prefix, windows, rng = std::minstd_rand(42)]() mutable {
+      asio::co_spawn(ioc, transport(client, a.seconds, a.connections, 500, make), finish);
+    } else if (a.mode == "fetch" && a.extra_count >= 1) {
+      const long windows = std::atol(a.extra[0]);
+      const std::string prefix = "/v1/consumer/topics/" + a.topic + "/partitions/0/offsets/";
+      auto make = [prefix, windows, rng = std::minstd_rand(std::random_device{}())]() mutable {
         return krest::http::Request{boost::beast::http::verb::get,
                                     prefix + std::to_string((rng() % static_cast<unsigned long>(windows)) * 500) +
                                         "?count=500",
                                     11};
       };
-      asio::co_spawn(ioc, transport(client, seconds, connections, 500, make), finish);
-    } else if (mode == "consume" && argc >= 9) {
-      asio::co_spawn(ioc, consume(client, topic, seconds, static_cast<std::size_t>(std::atoi(argv[7])), std::atoll(argv[8])),
+      asio::co_spawn(ioc, transport(client, a.seconds, a.connections, 500, make), finish);
+    } else if (a.mode == "consume" && a.extra_count >= 2) {
+      asio::co_spawn(ioc,
+                     consume(client, a.topic, a.seconds, static_cast<std::size_t>(std::atoi(a.extra[0])),
+                             std::atoll(a.extra[1])),
                      finish);
     } else {
-      std::fprintf(stderr, "engine_bench: unknown mode or missing arguments\n");
-      return 2;
+      result.error = "unknown mode or missing arguments";
+      return result;
     }
     while (!done) ioc.run_one();
     ioc.run_for(std::chrono::milliseconds(100));
     if (failure) std::rethrow_exception(failure);
-    const auto requests = client.metrics().requests;
-    std::printf("records=%llu requests=%llu seconds=%.3f records_per_s=%.0f requests_per_s=%.0f\n",
-                static_cast<unsigned long long>(out.records), static_cast<unsigned long long>(requests), out.seconds,
-                static_cast<double>(out.records) / out.seconds, static_cast<double>(requests) / out.seconds);
-    return 0;
+    result.requests = client.metrics().requests;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "engine_bench: %s\n", e.what());
-    return 1;
+    result.error = e.what();
   }
+  return result;
+}
+
+}  // namespace
+
+// KREST_BENCH_ENGINE_THREADS=N runs N engine instances side by side, each with its own thread,
+// io_context and Client holding CONNECTIONS/N connections (an application scales out the same
+// way); the figures are their sums.
+int main(int argc, char** argv) {
+  if (argc < 7) {
+    std::fprintf(stderr,
+                 "usage: engine_bench produce URL CA_FILE TOPIC SECONDS CONNECTIONS\n"
+                 "       engine_bench consume URL CA_FILE TOPIC SECONDS CONNECTIONS WINDOW RECORDS_IN_PARTITION\n"
+                 "       engine_bench replay  URL CA_FILE TOPIC SECONDS CONNECTIONS BODY_FILE\n"
+                 "       engine_bench fetch   URL CA_FILE TOPIC SECONDS CONNECTIONS WINDOWS\n");
+    return 2;
+  }
+  const char* threads_env = std::getenv("KREST_BENCH_ENGINE_THREADS");
+  const std::size_t threads = threads_env ? static_cast<std::size_t>(std::max(1, std::atoi(threads_env))) : 1;
+  Args a{argv[1], argv[2], argv[3], argv[4], std::atof(argv[5]), 0, argv + 7, argc - 7};
+  a.connections = std::max<std::size_t>(1, static_cast<std::size_t>(std::atoi(argv[6])) / threads);
+  std::vector<RunResult> results(threads);
+  std::vector<std::thread> workers;
+  for (std::size_t i = 0; i < threads; ++i) workers.emplace_back([&, i] { results[i] = run_one(a); });
+  for (auto& w : workers) w.join();
+  double records_per_s = 0, requests_per_s = 0, seconds = 0;
+  std::uint64_t records = 0, requests = 0;
+  for (const auto& r : results) {
+    if (!r.error.empty()) {
+      std::fprintf(stderr, "engine_bench: %s\n", r.error.c_str());
+      return 1;
+    }
+    records += r.outcome.records;
+    requests += r.requests;
+    seconds = std::max(seconds, r.outcome.seconds);
+    records_per_s += static_cast<double>(r.outcome.records) / r.outcome.seconds;
+    requests_per_s += static_cast<double>(r.requests) / r.outcome.seconds;
+  }
+  std::printf("records=%llu requests=%llu seconds=%.3f records_per_s=%.0f requests_per_s=%.0f\n",
+              static_cast<unsigned long long>(records), static_cast<unsigned long long>(requests), seconds,
+              records_per_s, requests_per_s);
+  return 0;
 }

@@ -65,6 +65,8 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientOptions o)
   if (options.pool.eager) pool.open_all();
 }
 
+const http::HeaderCallback Client::Impl::no_header_callback;
+
 asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const http::HeaderCallback& on_header) {
   auto lease = co_await pool.acquire();
   const auto started = std::chrono::steady_clock::now();

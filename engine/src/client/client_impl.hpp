@@ -30,7 +30,11 @@ struct Client::Impl {
   // One API request on a pooled connection with the current token (one resend after a 401).
   // Transport failures come back in Exchange::ec; throws Error(token) when no token can be had
   // and Error(closed) after close().
-  boost::asio::awaitable<http::Exchange> send(http::Request& req, const http::HeaderCallback& on_header = {});
+  boost::asio::awaitable<http::Exchange> send(http::Request& req, const http::HeaderCallback& on_header);
+  // (An overload, not a default argument: a temporary std::function in a co_await expression is
+  // what GCC 12 gets wrong.)
+  boost::asio::awaitable<http::Exchange> send(http::Request& req) { return send(req, no_header_callback); }
+  static const http::HeaderCallback no_header_callback;
 
   // The request target for an API path such as "/v1/metadata/topics".
   std::string target(std::string_view api_path) const { return base.path + std::string(api_path); }

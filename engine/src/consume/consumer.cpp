@@ -1,5 +1,6 @@
 #include "krest/consumer.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -181,6 +182,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       x = co_await client.send(req, on_header);
     } catch (const Error& e) {
       error = e;
+    } catch (const std::exception& e) {
+      // Anything else would vanish in the detached coroutine and stall the partition.
+      error = Error(Error::Kind::protocol, e.what());
     }
     if (closed || p->stopped) co_return;
     const std::string what = "consume " + p->topic + "/" + std::to_string(p->partition) + " at " + std::to_string(start);

@@ -1,5 +1,6 @@
 #include "krest/producer.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -259,6 +260,9 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
         x = co_await client.send(req);
       } catch (const Error& e) {
         failure = std::make_shared<Error>(e);
+      } catch (const std::exception& e) {
+        // Anything else would vanish in the detached coroutine and leave the batch unreported.
+        failure = std::make_shared<Error>(Error::Kind::protocol, "produce to " + b.topic + ": " + e.what());
       }
       b.body = std::move(req.body());
       if (!failure && !x.ec && x.response.result_int() == 200) {

@@ -2,18 +2,8 @@
 # curl against a real krest-proxy over TLS, as a user would call HDInsight's proxy.
 set -euo pipefail
 proxy_bin=$1
-dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-# The development authority registers one application; its secret is stored only as a hash.
-secret="curl-secret-$RANDOM$RANDOM$RANDOM"
-hash=$(printf '%s' "$secret" | "$proxy_bin" --hash-secret)
-printf '{"tenant":"contoso","applications":[{"client_id":"curl-app","secret_hash":"%s","groups":["g"]}]}' "$hash" > "$dir/authority.json"
-"$proxy_bin" --listen 127.0.0.1:0 --data-dir "$dir/data" --authority-file "$dir/authority.json" \
-  --auth-allowed-groups g > "$dir/out" 2> "$dir/err" &
-pid=$!
-for _ in $(seq 100); do grep -q 'listening on' "$dir/out" && break; sleep 0.1; done
-url=$(sed -n 's/^krest-proxy listening on //p' "$dir/out")
-[ -n "$url" ] || { echo "proxy did not start"; cat "$dir/err"; exit 1; }
+source "$(dirname "$0")/start_proxy.sh"
+start_proxy "$proxy_bin" contoso curl-app
 fail() { echo "FAIL: $*"; exit 1; }
 # The token request exactly as the HDInsight documentation's curl sample makes it.
 token=$(curl -sS --fail-with-body --cacert "$dir/data/tls/cert.pem" -X POST -H 'Content-Type: application/x-www-form-urlencoded' \

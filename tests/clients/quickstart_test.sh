@@ -4,18 +4,9 @@
 set -euo pipefail
 proxy_bin=$1
 quickstart=$2
-dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-secret="quickstart-secret-$RANDOM$RANDOM$RANDOM"
-hash=$(printf '%s' "$secret" | "$proxy_bin" --hash-secret)
-printf '{"tenant":"contoso","applications":[{"client_id":"quickstart","secret_hash":"%s","groups":["g"]}]}' "$hash" > "$dir/authority.json"
-"$proxy_bin" --listen 127.0.0.1:0 --data-dir "$dir/data" --authority-file "$dir/authority.json" \
-  --auth-allowed-groups g > "$dir/out" 2> "$dir/err" &
-pid=$!
-for _ in $(seq 100); do grep -q 'listening on' "$dir/out" && break; sleep 0.1; done
-url=$(sed -n 's/^krest-proxy listening on //p' "$dir/out")
-[ -n "$url" ] || { echo "proxy did not start"; cat "$dir/err"; exit 1; }
-export KREST_ENDPOINT=$url KREST_CA_FILE=$dir/data/tls/cert.pem KREST_TENANT=contoso KREST_CLIENT_ID=quickstart
+source "$(dirname "$0")/start_proxy.sh"
+start_proxy "$proxy_bin" contoso quickstart
+export KREST_ENDPOINT=$url KREST_CA_FILE=$ca KREST_TENANT=contoso KREST_CLIENT_ID=quickstart
 export KREST_CLIENT_SECRET=$secret KREST_AUTHORITY="${url/127.0.0.1/localhost}/{tenant}"
 out=$("$quickstart")
 echo "$out"

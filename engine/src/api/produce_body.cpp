@@ -1,4 +1,5 @@
 #include "api/produce_body.hpp"
+#include "api/sax_handler.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -13,20 +14,13 @@ namespace json = boost::json;
 
 // SAX handler for the produce body. Depth 1 is the body object, 2 the records array, 3 a record,
 // and deeper levels belong to a key or value being captured as compact text.
-class ProduceHandler {
+class ProduceHandler : public SaxHandlerBase {
  public:
-  static constexpr std::size_t max_object_size = std::numeric_limits<std::size_t>::max();
-  static constexpr std::size_t max_array_size = std::numeric_limits<std::size_t>::max();
-  static constexpr std::size_t max_key_size = std::numeric_limits<std::size_t>::max();
-  static constexpr std::size_t max_string_size = std::numeric_limits<std::size_t>::max();
-
   ProduceHandler(ProduceBody& out, std::size_t max_records) : out_(out), max_records_(max_records) {}
 
   std::optional<ProduceParseError> error;
   bool saw_records = false;
 
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
 
   bool on_object_begin(json::error_code& ec) {
     ++depth_;
@@ -183,8 +177,6 @@ class ProduceHandler {
     return literal("null", ec);
   }
 
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
 
  private:
   enum class Field { none, records, key, value, partition };

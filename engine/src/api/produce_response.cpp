@@ -1,4 +1,5 @@
 #include "api/produce_response.hpp"
+#include "api/sax_handler.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -29,18 +30,11 @@ namespace json = boost::json;
 
 // SAX handler: positions straight from {"offsets":[{"partition":p,"offset":o},...]}, no DOM (a
 // DOM costs an allocation per entry, and a producer reads one of these per request).
-class PositionsHandler {
+class PositionsHandler : public SaxHandlerBase {
  public:
-  static constexpr std::size_t max_object_size = std::numeric_limits<std::size_t>::max();
-  static constexpr std::size_t max_array_size = std::numeric_limits<std::size_t>::max();
-  static constexpr std::size_t max_key_size = std::numeric_limits<std::size_t>::max();
-  static constexpr std::size_t max_string_size = std::numeric_limits<std::size_t>::max();
-
   explicit PositionsHandler(std::vector<RecordPosition>& out) : out_(out) {}
   bool found = false;
 
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
   bool on_object_begin(json::error_code& ec) {
     ++depth_;
     if (depth_ == 1) return true;
@@ -98,8 +92,6 @@ class PositionsHandler {
   bool on_double(double, json::string_view, json::error_code& ec) { return depth_ == 1 || stop(ec); }
   bool on_bool(bool, json::error_code& ec) { return depth_ == 1 || stop(ec); }
   bool on_null(json::error_code& ec) { return depth_ == 1 || stop(ec); }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
 
  private:
   // Not krest's shape: the caller treats the 200 as success without positions.

@@ -22,6 +22,7 @@
 #include "http/http_connection.hpp"
 #include "net/base_url.hpp"
 #include "net/client_tls.hpp"
+#include "util/checked_options.hpp"
 
 namespace krest {
 namespace asio = boost::asio;
@@ -262,11 +263,7 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
 };
 
 TokenSource::TokenSource(asio::any_io_executor ex, AuthOptions options) : mode_(options.mode) {
-  if (auto problems = validate(options); !problems.empty()) {
-    std::string all;
-    for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
-    throw std::invalid_argument(all);
-  }
+  options = util::checked(std::move(options), "auth");
   if (mode_ == AuthOptions::Mode::static_token) static_header_ = "Bearer " + options.static_token;
   if (mode_ != AuthOptions::Mode::client_credentials) return;
   state_ = std::make_shared<State>(ex, std::move(options));

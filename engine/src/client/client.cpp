@@ -9,6 +9,7 @@
 
 #include "api/error_body.hpp"
 #include "client/client_impl.hpp"
+#include "util/checked_options.hpp"
 #include "http/authorized_exchange.hpp"
 #include "metrics/prometheus.hpp"
 #include "net/client_tls.hpp"
@@ -43,21 +44,9 @@ std::vector<std::string> validate(const ClientOptions& o) {
   return problems;
 }
 
-namespace {
-ClientOptions checked(ClientOptions o) {
-  auto problems = validate(o);
-  if (!problems.empty()) {
-    std::string text = "invalid client options:";
-    for (const auto& p : problems) text += "\n  " + p;
-    throw std::invalid_argument(text);
-  }
-  return o;
-}
-}  // namespace
-
 Client::Impl::Impl(asio::any_io_executor executor, ClientOptions o)
     : ex(std::move(executor)),
-      options(checked(std::move(o))),
+      options(util::checked(std::move(o), "client")),
       base(net::parse_base_url(options.endpoint)),
       tls(net::make_client_tls(options.tls)),
       tokens(ex, options.auth),

@@ -14,6 +14,7 @@
 #include "api/consume_body.hpp"
 #include "api/metadata_body.hpp"
 #include "client/client_impl.hpp"
+#include "util/checked_options.hpp"
 #include "consume/fetch_window.hpp"
 #include "util/signal.hpp"
 
@@ -38,16 +39,6 @@ std::vector<std::string> validate(const ConsumerOptions& o) {
 }
 
 namespace {
-
-ConsumerOptions checked(ConsumerOptions o) {
-  auto problems = validate(o);
-  if (!problems.empty()) {
-    std::string text = "invalid consumer options:";
-    for (const auto& p : problems) text += "\n  " + p;
-    throw std::invalid_argument(text);
-  }
-  return o;
-}
 
 std::optional<std::int64_t> next_offset_header(const http::ResponseHeader& h) {
   auto it = h.find(api::kNextOffsetHeader);
@@ -90,7 +81,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     std::int64_t next_offset;
   };
 
-  Impl(Client& c, ConsumerOptions o) : client(c.impl()), options(checked(std::move(o))), changed(client.ex) {}
+  Impl(Client& c, ConsumerOptions o) : client(c.impl()), options(util::checked(std::move(o), "consumer")), changed(client.ex) {}
 
   Client::Impl& client;
   ConsumerOptions options;

@@ -55,8 +55,15 @@ std::vector<ConsumedRecord> FetchWindow::take_ready() {
     for (auto it = entries_.begin(); it != entries_.end() && it->first <= position_; ++it) {
       Entry& e = it->second;
       if (!e.done || *e.next <= position_) continue;
-      for (auto& r : e.records)
-        if (r.offset >= position_ && r.offset < *e.next) out.push_back(std::move(r));
+      // Usually the whole answer is new: take its records as they are, without copying each.
+      if (out.empty() && (e.records.empty() || e.records.front().offset >= position_)) {
+        out = std::move(e.records);
+        while (!out.empty() && out.back().offset >= *e.next) out.pop_back();
+      } else {
+        for (auto& r : e.records)
+          if (r.offset >= position_ && r.offset < *e.next) out.push_back(std::move(r));
+      }
+      e.records.clear();
       position_ = *e.next;
       progress = true;
       break;

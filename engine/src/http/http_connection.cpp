@@ -24,6 +24,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
 
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
@@ -96,6 +97,9 @@ void HttpConnection::drop_if_closed_by_peer() {
 
 asio::awaitable<boost::system::error_code> HttpConnection::connect() {
   auto s = std::make_unique<Streams>();
+  // Room for a TLS record's worth and more per read: an empty flat_buffer would have Beast read
+  // a response a few hundred bytes at a time, each read a trip through the TLS engine.
+  s->buffer.reserve(kReadBufferBytes);
   s->plain.emplace(ex_);
   auto& lowest = *s->plain;
   lowest.expires_after(options_.connect_timeout);

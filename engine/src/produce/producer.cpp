@@ -17,6 +17,7 @@
 #include "api/produce_response.hpp"
 #include "api/topic_name.hpp"
 #include "client/client_impl.hpp"
+#include "util/checked_options.hpp"
 #include "produce/batch.hpp"
 #include "util/signal.hpp"
 
@@ -41,16 +42,6 @@ std::vector<std::string> validate(const ProducerOptions& o) {
 
 namespace {
 
-ProducerOptions checked(ProducerOptions o) {
-  auto problems = validate(o);
-  if (!problems.empty()) {
-    std::string text = "invalid producer options:";
-    for (const auto& p : problems) text += "\n  " + p;
-    throw std::invalid_argument(text);
-  }
-  return o;
-}
-
 // The key bytes the proxy hashes: a JSON string's characters, any other JSON value's text.
 std::string stored_key(const Record& r) {
   if (!r.key_json) return *r.key;
@@ -71,7 +62,7 @@ void deliver_all(Batch& b, const std::shared_ptr<const Error>& error, ClientCoun
 }  // namespace
 
 struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
-  Impl(Client& c, ProducerOptions o) : client(c.impl()), options(checked(std::move(o))), changed(client.ex) {}
+  Impl(Client& c, ProducerOptions o) : client(c.impl()), options(util::checked(std::move(o), "producer")), changed(client.ex) {}
 
   struct Lane {
     std::unique_ptr<Batch> open;
@@ -90,8 +81,8 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   std::uint64_t next_id = 1;
   bool closed = false;
   std::minstd_rand rng{std::random_device{}()};
-  std::string last_valid_topic, last_lane_topic, scratch_topic;
-  Lane* last_lane = nullptr;  // lanes are never erased, so this stays valid
+  std::string current_topic;  // see select_topic()
+  Lane* last_lane = nullptr;   // lanes are never erased, so this stays valid
   std::int32_t last_lane_id = 0;
 
   asio::awaitable<std::int32_t> partition_count(const std::string& topic) {
@@ -128,14 +119,19 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     return Placement{it->second, it->second};
   }
 
-  void check(const std::string& topic, const Record& r) {
+  void check(const Record& r) const {
     if (closed) throw Error(Error::Kind::closed, "the producer is closed");
-    if (topic != last_valid_topic) {
-      if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic: " + *problem);
-      last_valid_topic = topic;
-    }
     if (r.key && r.key_json && r.key->empty()) throw Error(Error::Kind::invalid, "key: empty JSON text");
     if (r.value_json && r.value.empty()) throw Error(Error::Kind::invalid, "value: empty JSON text");
+  }
+
+  // Makes `topic` the one records are appended to; its name is checked once per change, and the
+  // lane of the previous record is reused while neither topic nor lane changes.
+  void select_topic(std::string_view topic) {
+    if (topic == current_topic) return;
+    if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic: " + *problem);
+    current_topic.assign(topic);
+    last_lane = nullptr;
   }
 
   static std::size_t estimate(const Record& r) { return r.value.size() + (r.key ? r.key->size() : 0) + 48; }
@@ -143,39 +139,41 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   bool has_room(std::size_t bytes) const { return buffered == 0 || buffered + bytes <= options.buffer_bytes; }
 
   // The fast path: no coroutine, no wait. False (the record untouched) when it would have to wait.
-  bool try_send(const std::string& topic, Record& r, const DeliveryCallback& cb) {
-    check(topic, r);
-    auto placed = place_now(topic, r);
+  bool try_send(std::string_view topic, Record& r, const DeliveryCallback& cb) {
+    check(r);
+    select_topic(topic);
+    auto placed = place_now(current_topic, r);
     if (!placed || !has_room(estimate(r))) return false;
-    append(topic, r, cb, *placed);
+    append(r, cb, *placed);
     return true;
   }
 
   // By reference: the caller's job holds the record until this returns.
   asio::awaitable<void> send(const std::string& topic, Record& r, DeliveryCallback& cb) {
-    check(topic, r);
+    check(r);
+    select_topic(topic);
     if (options.ordered && !r.partition) co_await partition_count(topic);
     while (!has_room(estimate(r))) {
       co_await changed.wait();
-      if (closed) throw Error(Error::Kind::closed, "the producer is closed");
+      check(r);
     }
-    append(topic, r, cb, *place_now(topic, r));
+    // Other senders may have switched topics while this one waited.
+    select_topic(topic);
+    append(r, cb, *place_now(current_topic, r));
   }
 
-  Lane& lane_for(const std::string& topic, std::int32_t lane_id) {
-    // Most records go to the lane the previous one went to: skip the map (and a key copy) then.
-    if (last_lane && lane_id == last_lane_id && topic == last_lane_topic) return *last_lane;
-    last_lane = &lanes[LaneKey{topic, lane_id}];
+  Lane& lane_for(std::int32_t lane_id) {
+    if (last_lane && lane_id == last_lane_id) return *last_lane;
+    last_lane = &lanes[LaneKey{current_topic, lane_id}];
     last_lane_id = lane_id;
-    last_lane_topic = topic;
     return *last_lane;
   }
 
-  void append(const std::string& topic, const Record& r, const DeliveryCallback& cb, const Placement& placed) {
+  void append(const Record& r, const DeliveryCallback& cb, const Placement& placed) {
     const std::size_t bytes = estimate(r);
-    Lane& lane = lane_for(topic, placed.lane);
+    Lane& lane = lane_for(placed.lane);
     if (lane.open && lane.open->body.size() + bytes > options.batch_bytes) close_batch(lane);
-    if (!lane.open) open_batch(lane, topic, placed.lane);
+    if (!lane.open) open_batch(lane, current_topic, placed.lane);
     Batch& b = *lane.open;
     const std::size_t before = b.body.size();
     b.add(r, placed.partition, cb);
@@ -358,8 +356,7 @@ asio::awaitable<void> Producer::send(std::string_view topic, Record record, Deli
 }
 
 bool Producer::try_send(std::string_view topic, Record& record, const DeliveryCallback& on_delivery) {
-  impl_->scratch_topic.assign(topic);
-  return impl_->try_send(impl_->scratch_topic, record, on_delivery);
+  return impl_->try_send(topic, record, on_delivery);
 }
 
 asio::awaitable<Delivery> Producer::produce(std::string_view topic, Record record) {

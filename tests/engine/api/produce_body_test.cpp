@@ -150,3 +150,14 @@ TEST_CASE("produce response: positions read back, other shapes refused", "[unit]
   CHECK_FALSE(krest::api::parse_produce_response(R"({"offsets":[{"partition":0,"offset":0,"x":[]}]})", 1, out));
   CHECK(krest::api::parse_produce_response(R"({"note":"x","offsets":[{"offset":7,"partition":1}]})", 1, out));
 }
+
+TEST_CASE("produce response: the exact fast path and the general reader agree", "[unit][api]") {
+  std::vector<krest::api::RecordPosition> out;
+  // Same content, other spacing and order: only the general reader can take it.
+  REQUIRE(krest::api::parse_produce_response(R"({ "offsets" : [ {"offset":2, "partition":1} ] })", 1, out));
+  CHECK(out[0].partition == 1);
+  CHECK(out[0].offset == 2);
+  CHECK_FALSE(krest::api::parse_produce_response(R"({"offsets":[{"partition":1,"offset":2}]}x)", 1, out));
+  CHECK_FALSE(krest::api::parse_produce_response(R"({"offsets":[{"partition":1,"offset":-2}]})", 1, out));
+  CHECK_FALSE(krest::api::parse_produce_response(R"({"offsets":[{"partition":99999999999,"offset":2}]})", 1, out));
+}

@@ -71,7 +71,10 @@ asio::awaitable<Outcome> produce(krest::Client& client, std::string topic, doubl
   for (std::uint64_t i = 0; Clock::now() < end;) {
     for (int j = 0; j < 500; ++j, ++i) {
       for (std::uint64_t n = i % 1000000, d = 6; d >= 1; --d, n /= 10) r.value[d] = static_cast<char>('0' + n % 10);
-      if (!producer.try_send(topic, r, counted)) co_await producer.send(topic, r, counted);
+      if (!producer.try_send(topic, r, counted)) {
+        krest::Record copy = r;
+        co_await producer.send(topic, std::move(copy), counted);
+      }
     }
   }
   co_await producer.close();

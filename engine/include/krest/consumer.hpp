@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "krest/client.hpp"
@@ -76,10 +77,10 @@ class Consumer {
 
   // Every partition of `topic` (and, when following, partitions added later, from their start),
   // each from `start`. Reads the topic's partitions first; throws Error (404 for an unknown topic).
-  boost::asio::awaitable<void> subscribe(std::string topic, StartAt start = StartAt::earliest());
+  boost::asio::awaitable<void> subscribe(std::string_view topic, StartAt start = StartAt::earliest());
   // One partition from `start`. Throws Error when `start` needs the partition's metadata and it
   // cannot be read.
-  boost::asio::awaitable<void> assign(std::string topic, std::int32_t partition, StartAt start);
+  boost::asio::awaitable<void> assign(std::string_view topic, std::int32_t partition, StartAt start);
 
   // The next batch of records, waiting up to `wait`: an empty batch when none came in time,
   // nothing once every partition has ended (not following) or after close(). Throws the Error of

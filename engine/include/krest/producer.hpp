@@ -78,13 +78,17 @@ class Producer {
   // Accepts a record, waiting only while the buffer is full; `on_delivery` later gets its result.
   // Throws Error(invalid) for an invalid topic name, Error(closed) after close(), and, in ordered
   // mode, the Error of reading an unknown topic's partition count.
-  boost::asio::awaitable<void> send(std::string_view topic, Record record, DeliveryCallback on_delivery = {});
+  boost::asio::awaitable<void> send(std::string_view topic, Record&& record, const DeliveryCallback& on_delivery);
+  // The same when only flush()/close() and the metrics are to tell the outcome.
+  boost::asio::awaitable<void> send(std::string_view topic, Record&& record);
+  // Name a Record before co_await-ing send() with it; a Record{...} temporary in the co_await
+  // expression is what GCC 12 mishandles (see ENGINE.md).
   // The same without a coroutine, for loops that send millions of records: false, leaving `record`
   // as it was, when it would have to wait (the buffer is full, or ordered mode has yet to read the
   // topic's partition count); then co_await send() it. Throws as send() does.
   bool try_send(std::string_view topic, Record& record, const DeliveryCallback& on_delivery = {});
   // send() and wait for the record's result.
-  boost::asio::awaitable<Delivery> produce(std::string_view topic, Record record);
+  boost::asio::awaitable<Delivery> produce(std::string_view topic, Record&& record);
   // Sends what is batched now and waits until every accepted record has its result.
   boost::asio::awaitable<void> flush();
   // flush(), then refuses further records.

@@ -78,7 +78,7 @@ class TokenSource {
   // After the proxy answered 401 to `refused` (a value authorization() returned): a token other
   // than that one, refreshing once however many callers report the same refusal. Throws
   // TokenError; in Mode::static_token, always (the token cannot change).
-  boost::asio::awaitable<std::string> reauthorize(std::string refused,
+  boost::asio::awaitable<std::string> reauthorize(const std::string& refused,
                                                   std::chrono::milliseconds wait = std::chrono::seconds(30));
 
   void stop();

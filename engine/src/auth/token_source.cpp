@@ -248,9 +248,11 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
 
   asio::awaitable<std::string> authorization(Clock::time_point deadline) { co_return co_await wait_for(deadline, 1); }
 
-  asio::awaitable<std::string> reauthorize(Clock::time_point deadline, std::string refused) {
+  // The refused value by pointer: GCC 12 moves by-value coroutine parameters bytewise, which
+  // breaks a short std::string (see docs/ENGINE.md).
+  asio::awaitable<std::string> reauthorize(Clock::time_point deadline, std::shared_ptr<const std::string> refused) {
     std::uint64_t wanted = generation;
-    if (refused == header) {
+    if (*refused == header) {
       wanted = generation + 1;
       if (!force) {
         force = true;
@@ -290,10 +292,11 @@ asio::awaitable<std::string> TokenSource::authorization(milliseconds wait) {
   co_return co_await asio::co_spawn(state_->strand, state_->authorization(Clock::now() + wait), asio::use_awaitable);
 }
 
-asio::awaitable<std::string> TokenSource::reauthorize(std::string refused, milliseconds wait) {
+asio::awaitable<std::string> TokenSource::reauthorize(const std::string& refused, milliseconds wait) {
   if (mode_ == AuthOptions::Mode::static_token) throw TokenError("the proxy refused the static token", true);
   if (mode_ == AuthOptions::Mode::none) throw TokenError("the proxy requires a token and none is configured", true);
-  co_return co_await asio::co_spawn(state_->strand, state_->reauthorize(Clock::now() + wait, std::move(refused)),
+  auto copy = std::make_shared<const std::string>(refused);
+  co_return co_await asio::co_spawn(state_->strand, state_->reauthorize(Clock::now() + wait, std::move(copy)),
                                     asio::use_awaitable);
 }
 

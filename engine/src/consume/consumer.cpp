@@ -271,14 +271,14 @@ Consumer::Consumer(Client& client, ConsumerOptions options)
 
 Consumer::~Consumer() { close(); }
 
-// Not coroutines: the coroutines doing the work take the topic by pointer (GCC 12 miscompiles
-// coroutine parameters holding strings).
-asio::awaitable<void> Consumer::subscribe(std::string topic, StartAt start) {
-  return impl_->subscribe(impl_, std::make_shared<const std::string>(std::move(topic)), start);
+// Not coroutines: the coroutines doing the work take the topic by pointer (GCC 12 moves by-value
+// coroutine parameters bytewise, which breaks a short std::string).
+asio::awaitable<void> Consumer::subscribe(std::string_view topic, StartAt start) {
+  return impl_->subscribe(impl_, std::make_shared<const std::string>(topic), start);
 }
 
-asio::awaitable<void> Consumer::assign(std::string topic, std::int32_t partition, StartAt start) {
-  return impl_->assign(impl_, std::make_shared<const std::string>(std::move(topic)), partition, start);
+asio::awaitable<void> Consumer::assign(std::string_view topic, std::int32_t partition, StartAt start) {
+  return impl_->assign(impl_, std::make_shared<const std::string>(topic), partition, start);
 }
 
 asio::awaitable<void> Consumer::Impl::subscribe(std::shared_ptr<Impl> impl_, std::shared_ptr<const std::string> name,
@@ -329,7 +329,8 @@ asio::awaitable<std::optional<RecordBatch>> Consumer::poll(std::chrono::millisec
       --p.queued_chunks;
       p.delivered = chunk.next_offset;
       m.queued_records -= chunk.records.size();
-      p.wake.notify_all();  // room in the queue
+      // Room in the queue: every partition may be waiting for it, not only this chunk's.
+      if (m.queued_records < m.options.queue_records) m.wake_all_partitions();
       if (chunk.records.empty()) continue;
       ClientCounters::add(m.client.counters.records_consumed, chunk.records.size());
       co_return RecordBatch{p.topic, p.partition, std::move(chunk.records), chunk.next_offset};

@@ -350,8 +350,8 @@ Producer::~Producer() = default;
 // Not coroutines themselves: the record goes into a heap job at once, and the coroutine that does
 // the work takes only that pointer. (GCC 12 miscompiles coroutine parameters holding strings,
 // relocating them bytewise; see docs/ENGINE.md.)
-asio::awaitable<void> Producer::send(std::string_view topic, Record record, DeliveryCallback on_delivery) {
-  auto job = std::make_shared<Impl::SendJob>(Impl::SendJob{std::string(topic), std::move(record), std::move(on_delivery)});
+asio::awaitable<void> Producer::send(std::string_view topic, Record&& record, const DeliveryCallback& on_delivery) {
+  auto job = std::make_shared<Impl::SendJob>(Impl::SendJob{std::string(topic), std::move(record), on_delivery});
   return impl_->send_job(impl_, std::move(job));
 }
 
@@ -359,7 +359,12 @@ bool Producer::try_send(std::string_view topic, Record& record, const DeliveryCa
   return impl_->try_send(topic, record, on_delivery);
 }
 
-asio::awaitable<Delivery> Producer::produce(std::string_view topic, Record record) {
+asio::awaitable<void> Producer::send(std::string_view topic, Record&& record) {
+  auto job = std::make_shared<Impl::SendJob>(Impl::SendJob{std::string(topic), std::move(record), {}});
+  return impl_->send_job(impl_, std::move(job));
+}
+
+asio::awaitable<Delivery> Producer::produce(std::string_view topic, Record&& record) {
   auto job = std::make_shared<Impl::SendJob>(Impl::SendJob{std::string(topic), std::move(record), {}});
   return impl_->produce_job(impl_, std::move(job));
 }

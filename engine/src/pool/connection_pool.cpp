@@ -44,7 +44,7 @@ ConnectionPool::~ConnectionPool() {
 }
 
 ConnectionPool::Lease::~Lease() {
-  if (pool_) pool_->release(slot_);
+  if (pool_ && *alive_) pool_->release(slot_);
 }
 
 http::HttpConnection& ConnectionPool::Lease::connection() { return slot_->conn; }
@@ -93,12 +93,24 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire() {
       co_return Lease(this, s);
     }
     asio::steady_timer wait(ex_, retry_at);
-    waiters_.push_back(&wait);
     auto alive = alive_;
-    co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    {
+      // Off the list however the wait ends: woken by a release (wake_one already took it off), the
+      // end of a backoff, or this frame destroyed unresumed.
+      waiters_.push_back(&wait);
+      struct Unlist {
+        ConnectionPool* pool;
+        asio::steady_timer* timer;
+        std::shared_ptr<bool> alive;
+        ~Unlist() {
+          if (!*alive) return;
+          auto& w = pool->waiters_;
+          if (auto it = std::find(w.begin(), w.end(), timer); it != w.end()) w.erase(it);
+        }
+      } unlist{this, &wait, alive};
+      co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     if (!*alive) throw Error(Error::Kind::closed, "the client is closed");
-    // Woken by a release (wake_one took us off the list) or by the end of a backoff (still on it).
-    if (auto it = std::find(waiters_.begin(), waiters_.end(), &wait); it != waiters_.end()) waiters_.erase(it);
   }
 }
 

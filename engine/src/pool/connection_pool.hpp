@@ -32,7 +32,7 @@ class ConnectionPool {
   class Lease {
    public:
     Lease() = default;
-    Lease(Lease&& o) noexcept : pool_(o.pool_), slot_(o.slot_) { o.pool_ = nullptr; }
+    Lease(Lease&& o) noexcept : pool_(o.pool_), slot_(o.slot_), alive_(std::move(o.alive_)) { o.pool_ = nullptr; }
     Lease& operator=(Lease&&) = delete;
     ~Lease();
     http::HttpConnection& connection();
@@ -41,9 +41,12 @@ class ConnectionPool {
 
    private:
     friend class ConnectionPool;
-    Lease(ConnectionPool* pool, Slot* slot) : pool_(pool), slot_(slot) {}
+    Lease(ConnectionPool* pool, Slot* slot) : pool_(pool), slot_(slot), alive_(pool->alive_) {}
     ConnectionPool* pool_ = nullptr;
     Slot* slot_ = nullptr;
+    // A lease in a coroutine frame destroyed after its pool (an io_context torn down with work
+    // pending) must not give the connection back to a pool that is gone.
+    std::shared_ptr<bool> alive_;
   };
 
   // Waits for a free connection. Throws krest::Error(closed) once close() was called.

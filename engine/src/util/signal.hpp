@@ -20,9 +20,8 @@ class Signal {
   boost::asio::awaitable<void> wait(
       std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
     boost::asio::steady_timer timer(ex_, deadline);
-    waiters_.push_back(&timer);
+    Registration registered(*this, timer);
     co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    if (auto it = std::find(waiters_.begin(), waiters_.end(), &timer); it != waiters_.end()) waiters_.erase(it);
   }
 
   void notify_all() {
@@ -31,6 +30,20 @@ class Signal {
   }
 
  private:
+  // Takes a waiting timer off the list however the wait ends, also when its coroutine frame is
+  // destroyed without resuming (an io_context torn down with work pending).
+  struct Registration {
+    Signal& signal;
+    boost::asio::steady_timer& timer;
+    Registration(Signal& s, boost::asio::steady_timer& t) : signal(s), timer(t) { signal.waiters_.push_back(&timer); }
+    ~Registration() {
+      auto& w = signal.waiters_;
+      if (auto it = std::find(w.begin(), w.end(), &timer); it != w.end()) w.erase(it);
+    }
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+  };
+
   boost::asio::any_io_executor ex_;
   std::vector<boost::asio::steady_timer*> waiters_;
 };

@@ -71,6 +71,8 @@ class Producer {
  public:
   // Throws std::invalid_argument listing validate()'s problems. `client` must outlive it.
   explicit Producer(Client& client, ProducerOptions options = {});
+  // Records accepted and not yet reported go on being delivered in the background, and their
+  // callbacks still run: close() first when they refer to things about to go away.
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;

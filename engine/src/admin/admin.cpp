@@ -79,11 +79,9 @@ asio::awaitable<void> Admin::delete_topic(const std::string& topic) {
 
 asio::awaitable<std::vector<PartitionInfo>> Admin::describe_topic(const std::string& topic) {
   check_topic(topic);
-  const std::string what = "describe topic " + topic;
-  const std::string path = "/v1/metadata/topics/" + path_segment(topic) + "/partitions";
-  auto body = co_await call(client_.impl(), bhttp::verb::get, path, what);
+  const auto partitions = co_await read_partitions(client_.impl(), topic);
   std::vector<PartitionInfo> out;
-  for (const auto& m : parsed_or_throw(api::parse_partitions(body), what)) out.push_back(to_partition(m));
+  for (const auto& m : partitions) out.push_back(to_partition(m));
   co_return out;
 }
 

@@ -96,6 +96,17 @@ Error exchange_error(const http::Exchange& x, std::string_view what) {
                message, retriable_status(status));
 }
 
+asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(Client::Impl& client, const std::string& topic) {
+  const std::string what = "partitions of " + topic;
+  http::Request req{boost::beast::http::verb::get,
+                    client.target("/v1/metadata/topics/" + path_segment(topic) + "/partitions"), 11};
+  auto x = co_await client.send(req);
+  if (x.ec || x.response.result_int() != 200) throw exchange_error(x, what);
+  auto parsed = api::parse_partitions(x.response.body());
+  if (auto* e = std::get_if<std::string>(&parsed)) throw Error(Error::Kind::protocol, what + ": " + *e);
+  co_return std::get<0>(std::move(parsed));
+}
+
 std::string path_segment(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

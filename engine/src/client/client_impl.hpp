@@ -6,7 +6,9 @@
 #include <atomic>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "api/metadata_body.hpp"
 #include "http/http_connection.hpp"
 #include "krest/client.hpp"
 #include "krest/error.hpp"
@@ -51,6 +53,10 @@ struct Client::Impl {
 // The Error for an exchange that failed: no response (transport or timeout, retriable), or an
 // error status (retriable per retriable_status). `what` names the operation, e.g. "produce to t".
 Error exchange_error(const http::Exchange& x, std::string_view what);
+
+// Every partition of `topic` (GET /v1/metadata/topics/{topic}/partitions). Throws Error.
+boost::asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(Client::Impl& client,
+                                                                            const std::string& topic);
 
 // A path segment percent-encoded (topic names are [a-zA-Z0-9._-] anyway; this keeps a bad one from
 // changing the path).

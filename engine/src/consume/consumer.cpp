@@ -94,17 +94,6 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   bool discovering = false;
   bool closed = false;
 
-  asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(const std::string& topic) {
-    http::Request req{bhttp::verb::get, client.target("/v1/metadata/topics/" + path_segment(topic) + "/partitions"),
-                      11};
-    auto x = co_await client.send(req);
-    if (x.ec || x.response.result_int() != 200) throw exchange_error(x, "partitions of " + topic);
-    auto parsed = api::parse_partitions(x.response.body());
-    if (auto* e = std::get_if<std::string>(&parsed))
-      throw Error(Error::Kind::protocol, "partitions of " + topic + ": " + *e);
-    co_return std::get<0>(std::move(parsed));
-  }
-
   static std::int64_t start_offset(const StartAt& s, const api::PartitionMetadata& m) {
     switch (s.kind) {
       case StartAt::Kind::earliest: return m.earliest_offset;
@@ -241,7 +230,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       for (const auto& [topic, unused] : subscriptions) {
         std::vector<api::PartitionMetadata> ps;
         try {
-          ps = co_await read_partitions(topic);
+          ps = co_await krest::read_partitions(client, topic);
         } catch (const Error&) {
           continue;  // asked again next time
         }
@@ -284,7 +273,7 @@ asio::awaitable<void> Consumer::assign(std::string_view topic, std::int32_t part
 asio::awaitable<void> Consumer::Impl::subscribe(std::shared_ptr<Impl> impl_, std::shared_ptr<const std::string> name,
                                                 StartAt start) {
   const std::string& topic = *name;
-  auto ps = co_await impl_->read_partitions(topic);
+  auto ps = co_await krest::read_partitions(impl_->client, topic);
   for (const auto& m : ps) impl_->add_partition(topic, m.partition_id, Impl::start_offset(start, m));
   impl_->subscriptions[topic] = true;
   if (impl_->options.follow && !impl_->discovering) {

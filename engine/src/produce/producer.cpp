@@ -87,14 +87,8 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
 
   asio::awaitable<std::int32_t> partition_count(const std::string& topic) {
     if (auto it = partition_counts.find(topic); it != partition_counts.end()) co_return it->second;
-    http::Request req{bhttp::verb::get, client.target("/v1/metadata/topics/" + path_segment(topic) + "/partitions"),
-                      11};
-    auto x = co_await client.send(req);
-    if (x.ec || x.response.result_int() != 200) throw exchange_error(x, "partitions of " + topic);
-    auto parsed = api::parse_partitions(x.response.body());
-    if (auto* e = std::get_if<std::string>(&parsed))
-      throw Error(Error::Kind::protocol, "partitions of " + topic + ": " + *e);
-    const auto n = static_cast<std::int32_t>(std::get<0>(parsed).size());
+    const auto partitions = co_await read_partitions(client, topic);
+    const auto n = static_cast<std::int32_t>(partitions.size());
     if (n < 1) throw Error(Error::Kind::protocol, "partitions of " + topic + ": the topic has none");
     partition_counts[topic] = n;
     co_return n;

@@ -83,8 +83,8 @@ class Producer {
   boost::asio::awaitable<void> send(std::string_view topic, Record&& record, const DeliveryCallback& on_delivery);
   // The same when only flush()/close() and the metrics are to tell the outcome.
   boost::asio::awaitable<void> send(std::string_view topic, Record&& record);
-  // Name a Record before co_await-ing send() with it; a Record{...} temporary in the co_await
-  // expression is what GCC 12 mishandles (see ENGINE.md).
+  // Name a Record before co_await-ing send() with it: GCC 12 mishandles a brace-initialized
+  // Record{...} temporary inside a co_await expression (see ENGINE.md).
   // The same without a coroutine, for loops that send millions of records: false, leaving `record`
   // as it was, when it would have to wait (the buffer is full, or ordered mode has yet to read the
   // topic's partition count); then co_await send() it. Throws as send() does.

@@ -35,7 +35,8 @@ asio::awaitable<void> produce_n(Client& client, const std::string& topic, int n,
   for (int i = 0; i < n; ++i) {
     Record r;
     r.value = "record-" + std::to_string(i);
-    co_await producer.send(topic, std::move(r), [&t, i](const Delivery& d) { t.results[i] = d; });
+    DeliveryCallback on_delivery = [&t, i](const Delivery& d) { t.results[i] = d; };
+    co_await producer.send(topic, std::move(r), on_delivery);
   }
   co_await producer.close();
 }
@@ -172,7 +173,8 @@ TEST_CASE("a proxy killed and restarted in the middle of a produce stream loses 
       }
       Record r;
       r.value = "record-" + std::to_string(i);
-      co_await producer.send("restart", std::move(r), [&t, i](const Delivery& d) { t.results[i] = d; });
+      DeliveryCallback on_delivery = [&t, i](const Delivery& d) { t.results[i] = d; };
+      co_await producer.send("restart", std::move(r), on_delivery);
     }
     co_await producer.close();
   }());

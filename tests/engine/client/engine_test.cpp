@@ -111,7 +111,8 @@ TEST_CASE("every record sent gets its own partition and offset, and reads back e
       Record r;
       r.key = "k" + std::to_string(i % 17);
       r.value = "value \"" + std::to_string(i) + "\" \xc3\xa9";
-      co_await producer.send("events", std::move(r), [&results, i](const Delivery& d) { results[i] = d; });
+      DeliveryCallback on_delivery = [&results, i](const Delivery& d) { results[i] = d; };
+      co_await producer.send("events", std::move(r), on_delivery);
     }
     co_await producer.close();
   }());
@@ -194,7 +195,8 @@ TEST_CASE("a tiny buffer makes send wait instead of growing, and nothing is drop
     for (int i = 0; i < 400; ++i) {
       Record r;
       r.value = std::string(100, static_cast<char>('a' + i % 26));
-      co_await producer.send("tiny", std::move(r), [&](const Delivery& d) { delivered += d.ok(); });
+      DeliveryCallback on_delivery = [&](const Delivery& d) { delivered += d.ok(); };
+      co_await producer.send("tiny", std::move(r), on_delivery);
       most_buffered = std::max(most_buffered, producer.stats().buffered_bytes);
     }
     co_await producer.close();
@@ -225,7 +227,8 @@ TEST_CASE("a record the proxy refuses fails alone: its batch is split and the re
       Record r;
       r.value_json = true;
       r.value = i == 31 ? "{\"unterminated\": " : "{\"n\":" + std::to_string(i) + "}";
-      co_await producer.send("mixed", std::move(r), [&results, i](const Delivery& d) { results[i] = d; });
+      DeliveryCallback on_delivery = [&results, i](const Delivery& d) { results[i] = d; };
+      co_await producer.send("mixed", std::move(r), on_delivery);
     }
     co_await producer.flush();
     // Unknown topic: reported, not retried.

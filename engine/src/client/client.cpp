@@ -50,7 +50,7 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientOptions o)
       base(net::parse_base_url(options.endpoint)),
       tls(net::make_client_tls(options.tls)),
       tokens(ex, options.auth),
-      pool(ex, base, tls, options.pool) {
+      pool(ex, base, tls, options.pool, bodies) {
   if (options.pool.eager) pool.open_all();
 }
 

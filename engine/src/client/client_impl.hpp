@@ -46,6 +46,7 @@ struct Client::Impl {
   net::BaseUrl base;
   boost::asio::ssl::context tls;
   TokenSource tokens;
+  http::BodyPool bodies;  // request and response bodies for reuse (before the pool: it lends them)
   pool::ConnectionPool pool;
   ClientCounters counters;
 };

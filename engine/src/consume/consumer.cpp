@@ -170,7 +170,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     const std::string what = "consume " + p->topic + "/" + std::to_string(p->partition) + " at " + std::to_string(start);
     if (!error && !x.ec && x.response.result_int() == 200) {
       std::vector<ConsumedRecord> records;
-      if (auto e = api::parse_consume_body(x.response.body(), records)) {
+      auto problem = api::parse_consume_body(x.response.body(), records);
+      client.bodies.give(std::move(x.response.body()));
+      if (auto e = problem) {
         error = Error(Error::Kind::protocol, what + ": " + *e, 200, {}, false);
       } else {
         // Without NextOffset (a proxy that does not send it) the records say how far they reach.

@@ -66,8 +66,8 @@ struct HttpConnection::Streams {
 };
 
 HttpConnection::HttpConnection(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls,
-                               ConnectionOptions options, TlsSessionCache* sessions)
-    : ex_(std::move(ex)), server_(std::move(server)), tls_(tls), options_(options), sessions_(sessions) {}
+                               ConnectionOptions options, TlsSessionCache* sessions, BodyPool* bodies)
+    : ex_(std::move(ex)), server_(std::move(server)), tls_(tls), options_(options), sessions_(sessions), bodies_(bodies) {}
 
 HttpConnection::~HttpConnection() = default;
 
@@ -161,6 +161,7 @@ asio::awaitable<Exchange> HttpConnection::exchange(Request& req, const HeaderCal
     }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options_.max_response_bytes);
+    if (bodies_) parser.get().body() = bodies_->take();
     if (on_header) {
       auto [hec, hn] = co_await bhttp::async_read_header(stream, s.buffer, parser, kTuple);
       if (hec) {

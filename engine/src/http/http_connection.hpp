@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 
+#include "http/body_pool.hpp"
 #include "net/base_url.hpp"
 
 namespace krest::http {
@@ -57,10 +58,10 @@ using HeaderCallback = std::function<void(const ResponseHeader&)>;
 
 class HttpConnection {
  public:
-  // `tls` must outlive the connection; it is unused for an http:// server. `sessions` (optional)
-  // must outlive it too.
+  // `tls` must outlive the connection; it is unused for an http:// server. `sessions` and `bodies`
+  // (optional: response bodies are then taken from it) must outlive it too.
   HttpConnection(boost::asio::any_io_executor ex, net::BaseUrl server, boost::asio::ssl::context& tls,
-                 ConnectionOptions options = {}, TlsSessionCache* sessions = nullptr);
+                 ConnectionOptions options = {}, TlsSessionCache* sessions = nullptr, BodyPool* bodies = nullptr);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
@@ -90,6 +91,7 @@ class HttpConnection {
   boost::asio::ssl::context& tls_;
   ConnectionOptions options_;
   TlsSessionCache* sessions_;
+  BodyPool* bodies_;
   std::unique_ptr<Streams> streams_;
   std::uint64_t connects_ = 0;
   std::uint64_t resumed_ = 0;

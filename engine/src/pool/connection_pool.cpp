@@ -16,8 +16,8 @@ using Clock = std::chrono::steady_clock;
 
 struct ConnectionPool::Slot {
   Slot(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls, http::ConnectionOptions o,
-       http::TlsSessionCache* sessions)
-      : conn(std::move(ex), std::move(server), tls, o, sessions) {}
+       http::TlsSessionCache* sessions, http::BodyPool* bodies)
+      : conn(std::move(ex), std::move(server), tls, o, sessions, bodies) {}
   http::HttpConnection conn;
   bool busy = false;
   int failed_connects = 0;  // in a row
@@ -31,11 +31,11 @@ http::ConnectionOptions connection_options(const PoolOptions& o) {
 }  // namespace
 
 ConnectionPool::ConnectionPool(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls,
-                               const PoolOptions& options)
+                               const PoolOptions& options, http::BodyPool& bodies)
     : ex_(std::move(ex)), options_(options) {
   slots_.reserve(options.connections);
   for (std::size_t i = 0; i < options.connections; ++i)
-    slots_.push_back(std::make_unique<Slot>(ex_, server, tls, connection_options(options), &sessions_));
+    slots_.push_back(std::make_unique<Slot>(ex_, server, tls, connection_options(options), &sessions_, &bodies));
 }
 
 ConnectionPool::~ConnectionPool() {

@@ -21,9 +21,9 @@ class ConnectionPool {
   struct Slot;
 
  public:
-  // `tls` must outlive the pool.
+  // `tls` and `bodies` must outlive the pool.
   ConnectionPool(boost::asio::any_io_executor ex, net::BaseUrl server, boost::asio::ssl::context& tls,
-                 const PoolOptions& options);
+                 const PoolOptions& options, http::BodyPool& bodies);
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;

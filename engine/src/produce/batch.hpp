@@ -20,6 +20,13 @@ struct Batch {
   std::int32_t lane = -1;  // ordered mode: the partition (or hash class) whose order it keeps
   std::uint64_t id = 0;
   std::string body{api::kProduceBodyBegin};
+
+  Batch() = default;
+  // With a recycled string for the body (its capacity is what matters).
+  explicit Batch(std::string storage) : body(std::move(storage)) {
+    body.clear();
+    body += api::kProduceBodyBegin;
+  }
   std::vector<std::uint32_t> ends;                      // end of each record's JSON object in body
   std::vector<std::optional<std::int32_t>> partitions;  // each record's explicit partition
   std::vector<DeliveryCallback> callbacks;

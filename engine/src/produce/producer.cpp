@@ -179,7 +179,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   }
 
   void open_batch(Lane& lane, const std::string& topic, std::int32_t lane_id) {
-    lane.open = std::make_unique<Batch>();
+    lane.open = std::make_unique<Batch>(client.bodies.take());
     // Sized for a full batch (up to a point) so that appending records never reallocates.
     lane.open->reserve(std::min<std::size_t>(options.batch_bytes, 256 * 1024),
                        std::min<std::size_t>(options.batch_records, 4096));
@@ -231,6 +231,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     auto self = shared_from_this();  // the batch's work outlives a Producer destroyed meanwhile
     const std::size_t records = b->records();
     co_await send_batch(*b);
+    client.bodies.give(std::move(b->body));
     --in_flight;
     buffered -= b->accounted_bytes;
     pending -= records;
@@ -259,6 +260,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       b.body = std::move(req.body());
       if (!failure && !x.ec && x.response.result_int() == 200) {
         report_stored(b, x.response.body());
+        client.bodies.give(std::move(x.response.body()));
         co_return;
       }
       if (!failure) failure = std::make_shared<Error>(exchange_error(x, "produce to " + b.topic));

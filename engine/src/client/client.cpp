@@ -2,8 +2,9 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
-#include <cctype>
 #include <cmath>
 #include <stdexcept>
 
@@ -107,21 +108,7 @@ asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(Client::Imp
   co_return std::get<0>(std::move(parsed));
 }
 
-std::string path_segment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string path_segment(std::string_view s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
 
 Client::Client(asio::any_io_executor ex, ClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(ex), std::move(options))) {}

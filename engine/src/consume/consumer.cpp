@@ -178,7 +178,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
         // Without NextOffset (a proxy that does not send it) the records say how far they reach.
         auto next = next_offset_header(x.response.base());
         if (!next) next = records.empty() ? start : records.back().offset + 1;
-        completed(*p, start, std::move(records), *next);
+        completed(p, start, std::move(records), *next);
         co_return;
       }
     }
@@ -186,7 +186,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     failed(*p, start, std::move(*error));
   }
 
-  void completed(Partition& p, std::int64_t start, std::vector<ConsumedRecord> records, std::int64_t next) {
+  void completed(const std::shared_ptr<Partition>& partition, std::int64_t start, std::vector<ConsumedRecord> records,
+                 std::int64_t next) {
+    Partition& p = *partition;
     if (!records.empty()) p.poll_backoff = options.poll_initial;
     p.retry_backoff = milliseconds(0);
     p.failing_since.reset();
@@ -198,7 +200,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       p.queued_upto = p.window.position();
       queued_records += ready.size();
       ++p.queued_chunks;
-      queue.push_back({partitions[{p.topic, p.partition}], std::move(ready), p.window.position()});
+      queue.push_back({partition, std::move(ready), p.window.position()});
       changed.notify_all();
     }
     p.wake.notify_all();

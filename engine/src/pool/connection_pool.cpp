@@ -1,6 +1,5 @@
 #include "pool/connection_pool.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -32,7 +31,7 @@ http::ConnectionOptions connection_options(const PoolOptions& o) {
 
 ConnectionPool::ConnectionPool(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls,
                                const PoolOptions& options, http::BodyPool& bodies)
-    : ex_(std::move(ex)), options_(options) {
+    : ex_(std::move(ex)), options_(options), available_(ex_) {
   slots_.reserve(options.connections);
   for (std::size_t i = 0; i < options.connections; ++i)
     slots_.push_back(std::make_unique<Slot>(ex_, server, tls, connection_options(options), &sessions_, &bodies));
@@ -85,6 +84,7 @@ ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_po
 }
 
 asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire() {
+  const auto alive = alive_;
   for (;;) {
     if (closed_) throw Error(Error::Kind::closed, "the client is closed");
     auto retry_at = Clock::time_point::max();
@@ -92,24 +92,8 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire() {
       s->busy = true;
       co_return Lease(this, s);
     }
-    asio::steady_timer wait(ex_, retry_at);
-    auto alive = alive_;
-    {
-      // Off the list however the wait ends: woken by a release (wake_one already took it off), the
-      // end of a backoff, or this frame destroyed unresumed.
-      waiters_.push_back(&wait);
-      struct Unlist {
-        ConnectionPool* pool;
-        asio::steady_timer* timer;
-        std::shared_ptr<bool> alive;
-        ~Unlist() {
-          if (!*alive) return;
-          auto& w = pool->waiters_;
-          if (auto it = std::find(w.begin(), w.end(), timer); it != w.end()) w.erase(it);
-        }
-      } unlist{this, &wait, alive};
-      co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
+    // Until a connection is given back, or the earliest backoff ends.
+    co_await available_.wait(retry_at);
     if (!*alive) throw Error(Error::Kind::closed, "the client is closed");
   }
 }
@@ -117,13 +101,7 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire() {
 void ConnectionPool::release(Slot* slot) {
   slot->busy = false;
   if (closed_) slot->conn.close();
-  wake_one();
-}
-
-void ConnectionPool::wake_one() {
-  if (waiters_.empty()) return;
-  waiters_.front()->cancel();
-  waiters_.pop_front();
+  available_.notify_all();
 }
 
 void ConnectionPool::open_all() {
@@ -148,7 +126,7 @@ void ConnectionPool::open_all() {
 void ConnectionPool::close() {
   closed_ = true;
   for (auto& s : slots_) s->conn.close();
-  while (!waiters_.empty()) wake_one();
+  available_.notify_all();
 }
 
 std::uint64_t ConnectionPool::connects() const {

@@ -4,16 +4,15 @@
 // is dropped before use; one whose last connect failed waits out a backoff before the next try.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <vector>
 
 #include "http/http_connection.hpp"
 #include "krest/client.hpp"
+#include "util/signal.hpp"
 
 namespace krest::pool {
 
@@ -62,14 +61,13 @@ class ConnectionPool {
 
  private:
   void release(Slot* slot);
-  void wake_one();
   Slot* pick(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point& retry_at);
 
   boost::asio::any_io_executor ex_;
   PoolOptions options_;
   http::TlsSessionCache sessions_;
   std::vector<std::unique_ptr<Slot>> slots_;
-  std::deque<boost::asio::steady_timer*> waiters_;
+  util::Signal available_;  // a connection was given back, or the pool closed
   bool closed_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

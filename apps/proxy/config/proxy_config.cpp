@@ -1,37 +1,18 @@
 #include "config/proxy_config.hpp"
 
-#include <CLI/CLI.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
-
-#include <fstream>
-#include <limits>
-#include <sstream>
-#include <stdexcept>
-#include <variant>
+#include "settings_table.hpp"
 
 namespace krest::proxy {
 namespace {
 
-constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
+using settings::kMaxInt;
 
 // One row per setting: its name (the JSON key; the flag is the same with dashes), what it means,
 // where it lives in the struct, and its allowed values. Everything else is derived from this table.
-struct Field {
-  const char* name;
-  const char* help;
-  std::variant<std::int64_t ProxyConfig::*, std::string ProxyConfig::*, bool ProxyConfig::*,
-               std::vector<std::string> ProxyConfig::*>
-      member;
-  std::int64_t min = 0;
-  std::int64_t max = kMaxInt;
-  std::vector<std::string> choices = {};
-};
-
-const std::vector<Field>& fields() {
+const settings::Table<ProxyConfig>& fields() {
   // One row per setting reads as the table it is, so the formatter leaves it alone.
   // clang-format off
-  static const std::vector<Field> table = {
+  static const settings::Table<ProxyConfig> table = {
       {"listen", "HOST:PORT to listen on (port 0 picks a free port)", &ProxyConfig::listen},
       {"data_dir", "directory of the embedded log", &ProxyConfig::data_dir},
       {"tls", "serve HTTPS (false: plain HTTP behind a TLS load balancer)", &ProxyConfig::tls},
@@ -79,192 +60,18 @@ const std::vector<Field>& fields() {
   return table;
 }
 
-std::string dashed(const char* name) {
-  std::string s = name;
-  for (auto& c : s)
-    if (c == '_') c = '-';
-  return s;
-}
-
-std::string range_text(const Field& f) {
-  return "[" + std::to_string(f.min) + ", " + (f.max == kMaxInt ? std::string("max") : std::to_string(f.max)) + "]";
-}
-
-std::string check_int(const Field& f, std::int64_t v) {
-  if (v < f.min || v > f.max)
-    return std::string(f.name) + " = " + std::to_string(v) + " is out of range " + range_text(f);
-  return {};
-}
-
-std::string check_string(const Field& f, const std::string& v) {
-  if (f.choices.empty()) return {};
-  for (const auto& c : f.choices)
-    if (c == v) return {};
-  std::string list;
-  for (const auto& c : f.choices) list += (list.empty() ? "" : ", ") + c;
-  return std::string(f.name) + " = '" + v + "' is not one of: " + list;
-}
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string join_list(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
-  return out;
-}
-
-// Sets a field from text (a flag's value). Returns the problem, or empty.
-std::string set_from_text(ProxyConfig& config, const Field& f, const std::string& text) {
-  return std::visit(
-      [&](auto member) -> std::string {
-        using T = std::remove_reference_t<decltype(config.*member)>;
-        if constexpr (std::is_same_v<T, std::int64_t>) {
-          std::size_t used = 0;
-          std::int64_t v = 0;
-          try {
-            v = std::stoll(text, &used);
-          } catch (const std::exception&) {
-            used = 0;
-          }
-          if (used != text.size() || text.empty()) return std::string(f.name) + " = '" + text + "' is not an integer";
-          if (auto e = check_int(f, v); !e.empty()) return e;
-          config.*member = v;
-        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-          config.*member = split_list(text);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          if (text == "true" || text == "1")
-            config.*member = true;
-          else if (text == "false" || text == "0")
-            config.*member = false;
-          else
-            return std::string(f.name) + " = '" + text + "' is not true or false";
-        } else {
-          if (auto e = check_string(f, text); !e.empty()) return e;
-          config.*member = text;
-        }
-        return {};
-      },
-      f.member);
-}
-
-std::string set_from_json(ProxyConfig& config, const Field& f, const boost::json::value& v) {
-  return std::visit(
-      [&](auto member) -> std::string {
-        using T = std::remove_reference_t<decltype(config.*member)>;
-        if constexpr (std::is_same_v<T, std::int64_t>) {
-          if (!v.is_int64()) return std::string(f.name) + " must be an integer";
-          if (auto e = check_int(f, v.get_int64()); !e.empty()) return e;
-          config.*member = v.get_int64();
-        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-          if (v.is_string()) {
-            config.*member = split_list(std::string(v.get_string()));
-            return {};
-          }
-          if (!v.is_array()) return std::string(f.name) + " must be an array of strings";
-          std::vector<std::string> items;
-          for (const auto& item : v.get_array()) {
-            if (!item.is_string() || item.get_string().empty())
-              return std::string(f.name) + " must be an array of non-empty strings";
-            items.emplace_back(item.get_string());
-          }
-          config.*member = std::move(items);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          if (!v.is_bool()) return std::string(f.name) + " must be true or false";
-          config.*member = v.get_bool();
-        } else {
-          if (!v.is_string()) return std::string(f.name) + " must be a string";
-          std::string s(v.get_string());
-          if (auto e = check_string(f, s); !e.empty()) return e;
-          config.*member = s;
-        }
-        return {};
-      },
-      f.member);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("cannot read config file '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 void apply_json_config(ProxyConfig& config, const std::string& json_text, const std::string& origin) {
-  boost::json::error_code ec;
-  auto doc = boost::json::parse(json_text, ec);
-  if (ec) throw std::invalid_argument(origin + ": malformed JSON: " + ec.message());
-  const auto* obj = doc.if_object();
-  if (!obj) throw std::invalid_argument(origin + ": the config must be a JSON object");
-  for (const auto& [key, value] : *obj) {
-    const Field* field = nullptr;
-    for (const auto& f : fields())
-      if (key == f.name) field = &f;
-    if (!field) throw std::invalid_argument(origin + ": unknown setting '" + std::string(key) + "'");
-    if (auto e = set_from_json(config, *field, value); !e.empty()) throw std::invalid_argument(origin + ": " + e);
-  }
+  settings::apply_json(config, fields(), json_text, origin);
 }
 
 void add_config_options(CLI::App& app, ProxyConfig& config) {
-  // --config is declared first: CLI11 runs option callbacks in declaration order, so the file is
-  // applied before the flags, and a flag given on the command line wins.
-  app.add_option_function<std::string>(
-         "--config",
-         [&config](const std::string& path) {
-           try {
-             apply_json_config(config, read_file(path), path);
-           } catch (const std::invalid_argument& e) {
-             throw CLI::ValidationError("--config", e.what());
-           }
-         },
-         "JSON file with any of the settings below (keys with underscores)")
-      ->type_name("FILE");
-  for (const auto& f : fields()) {
-    auto flag = "--" + dashed(f.name);
-    app.add_option_function<std::string>(
-           flag,
-           [&config, &f, flag](const std::string& text) {
-             if (auto e = set_from_text(config, f, text); !e.empty()) throw CLI::ValidationError(flag, e);
-           },
-           f.help)
-        ->type_name(std::holds_alternative<std::int64_t ProxyConfig::*>(f.member)               ? "INT"
-                    : std::holds_alternative<bool ProxyConfig::*>(f.member)                     ? "BOOL"
-                    : std::holds_alternative<std::vector<std::string> ProxyConfig::*>(f.member) ? "LIST"
-                                                                                                : "TEXT");
-  }
+  settings::add_options(app, config, fields(), "JSON file with any of the settings below (keys with underscores)");
 }
 
 std::vector<std::string> validate(const ProxyConfig& config) {
-  std::vector<std::string> problems;
-  for (const auto& f : fields()) {
-    std::string e = std::visit(
-        [&](auto member) -> std::string {
-          using T = std::remove_cvref_t<decltype(config.*member)>;
-          if constexpr (std::is_same_v<T, std::int64_t>)
-            return check_int(f, config.*member);
-          else if constexpr (std::is_same_v<T, std::string>)
-            return check_string(f, config.*member);
-          else
-            return {};
-        },
-        f.member);
-    if (!e.empty()) problems.push_back(e);
-  }
+  auto problems = settings::check(config, fields());
   if (config.tls_cert.empty() != config.tls_key.empty())
     problems.push_back("tls_cert and tls_key go together: give both or neither");
   if (config.data_dir.empty()) problems.push_back("data_dir is empty");
@@ -294,31 +101,6 @@ std::vector<std::string> validate(const ProxyConfig& config) {
   return problems;
 }
 
-std::string describe_fields() {
-  std::ostringstream out;
-  ProxyConfig defaults;
-  out << "| setting (JSON key) | flag | default | allowed | meaning |\n|---|---|---|---|---|\n";
-  for (const auto& f : fields()) {
-    std::string def = std::visit(
-        [&](auto member) -> std::string {
-          using T = std::remove_cvref_t<decltype(defaults.*member)>;
-          if constexpr (std::is_same_v<T, std::int64_t>)
-            return std::to_string(defaults.*member);
-          else if constexpr (std::is_same_v<T, bool>)
-            return defaults.*member ? "true" : "false";
-          else if constexpr (std::is_same_v<T, std::vector<std::string>>)
-            return "[" + join_list(defaults.*member) + "]";
-          else
-            return "\"" + defaults.*member + "\"";
-        },
-        f.member);
-    std::string allowed;
-    if (std::holds_alternative<std::int64_t ProxyConfig::*>(f.member)) allowed = range_text(f);
-    for (const auto& c : f.choices) allowed += (allowed.empty() ? "" : ", ") + c;
-    out << "| `" << f.name << "` | `--" << dashed(f.name) << "` | `" << def << "` | " << allowed << " | " << f.help
-        << " |\n";
-  }
-  return out.str();
-}
+std::string describe_fields() { return settings::describe(fields()); }
 
 }  // namespace krest::proxy

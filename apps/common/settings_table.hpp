@@ -1,0 +1,277 @@
+#pragma once
+// Configuration as data: one table of settings (name, meaning, struct member, range or choices,
+// environment variable) from which a JSON file reader, command-line flags, validation and the
+// Markdown docs are all derived. Used by krest-proxy's config and by the krest CLI's profile.
+// Include it only from the .cpp that holds a table: it pulls in CLI11 and Boost.JSON.
+#include <CLI/CLI.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace krest::settings {
+
+constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
+
+template <class Config>
+struct Setting {
+  const char* name;  // the JSON key; the flag is the same with dashes
+  const char* help;
+  std::variant<std::int64_t Config::*, std::string Config::*, bool Config::*, std::vector<std::string> Config::*>
+      member;
+  std::int64_t min = 0;
+  std::int64_t max = kMaxInt;
+  std::vector<std::string> choices = {};
+  const char* env = nullptr;  // environment variable read when the flag is absent
+};
+
+template <class Config>
+using Table = std::vector<Setting<Config>>;
+
+inline std::string dashed(const char* name) {
+  std::string s = name;
+  for (auto& c : s)
+    if (c == '_') c = '-';
+  return s;
+}
+
+template <class Config>
+std::string range_text(const Setting<Config>& s) {
+  return "[" + std::to_string(s.min) + ", " + (s.max == kMaxInt ? std::string("max") : std::to_string(s.max)) + "]";
+}
+
+template <class Config>
+std::string check_int(const Setting<Config>& s, std::int64_t v) {
+  if (v < s.min || v > s.max)
+    return std::string(s.name) + " = " + std::to_string(v) + " is out of range " + range_text(s);
+  return {};
+}
+
+template <class Config>
+std::string check_string(const Setting<Config>& s, const std::string& v) {
+  if (s.choices.empty()) return {};
+  for (const auto& c : s.choices)
+    if (c == v) return {};
+  std::string list;
+  for (const auto& c : s.choices) list += (list.empty() ? "" : ", ") + c;
+  return std::string(s.name) + " = '" + v + "' is not one of: " + list;
+}
+
+inline std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+inline std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+// Sets a setting from text (a flag's or an environment variable's value). Returns the problem, or empty.
+template <class Config>
+std::string set_from_text(Config& config, const Setting<Config>& s, const std::string& text) {
+  return std::visit(
+      [&](auto member) -> std::string {
+        using T = std::remove_reference_t<decltype(config.*member)>;
+        if constexpr (std::is_same_v<T, std::int64_t>) {
+          std::size_t used = 0;
+          std::int64_t v = 0;
+          try {
+            v = std::stoll(text, &used);
+          } catch (const std::exception&) {
+            used = 0;
+          }
+          if (used != text.size() || text.empty()) return std::string(s.name) + " = '" + text + "' is not an integer";
+          if (auto e = check_int(s, v); !e.empty()) return e;
+          config.*member = v;
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          config.*member = split_list(text);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (text == "true" || text == "1")
+            config.*member = true;
+          else if (text == "false" || text == "0")
+            config.*member = false;
+          else
+            return std::string(s.name) + " = '" + text + "' is not true or false";
+        } else {
+          if (auto e = check_string(s, text); !e.empty()) return e;
+          config.*member = text;
+        }
+        return {};
+      },
+      s.member);
+}
+
+template <class Config>
+std::string set_from_json(Config& config, const Setting<Config>& s, const boost::json::value& v) {
+  return std::visit(
+      [&](auto member) -> std::string {
+        using T = std::remove_reference_t<decltype(config.*member)>;
+        if constexpr (std::is_same_v<T, std::int64_t>) {
+          if (!v.is_int64()) return std::string(s.name) + " must be an integer";
+          if (auto e = check_int(s, v.get_int64()); !e.empty()) return e;
+          config.*member = v.get_int64();
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          if (v.is_string()) {
+            config.*member = split_list(std::string(v.get_string()));
+            return {};
+          }
+          if (!v.is_array()) return std::string(s.name) + " must be an array of strings";
+          std::vector<std::string> items;
+          for (const auto& item : v.get_array()) {
+            if (!item.is_string() || item.get_string().empty())
+              return std::string(s.name) + " must be an array of non-empty strings";
+            items.emplace_back(item.get_string());
+          }
+          config.*member = std::move(items);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (!v.is_bool()) return std::string(s.name) + " must be true or false";
+          config.*member = v.get_bool();
+        } else {
+          if (!v.is_string()) return std::string(s.name) + " must be a string";
+          std::string text(v.get_string());
+          if (auto e = check_string(s, text); !e.empty()) return e;
+          config.*member = text;
+        }
+        return {};
+      },
+      s.member);
+}
+
+inline std::string read_text_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument(std::string("cannot read ") + what + " '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Applies a JSON document (an object of settings). Throws std::invalid_argument naming the
+// origin, the setting and the problem; unknown keys are refused, so a typo is not ignored.
+template <class Config>
+void apply_json(Config& config, const Table<Config>& table, const std::string& json_text, const std::string& origin) {
+  boost::json::error_code ec;
+  auto doc = boost::json::parse(json_text, ec);
+  if (ec) throw std::invalid_argument(origin + ": malformed JSON: " + ec.message());
+  const auto* obj = doc.if_object();
+  if (!obj) throw std::invalid_argument(origin + ": the config must be a JSON object");
+  for (const auto& [key, value] : *obj) {
+    const Setting<Config>* setting = nullptr;
+    for (const auto& s : table)
+      if (key == s.name) setting = &s;
+    if (!setting) throw std::invalid_argument(origin + ": unknown setting '" + std::string(key) + "'");
+    if (auto e = set_from_json(config, *setting, value); !e.empty()) throw std::invalid_argument(origin + ": " + e);
+  }
+}
+
+template <class Config>
+const char* type_name(const Setting<Config>& s) {
+  if (std::holds_alternative<std::int64_t Config::*>(s.member)) return "INT";
+  if (std::holds_alternative<bool Config::*>(s.member)) return "BOOL";
+  if (std::holds_alternative<std::vector<std::string> Config::*>(s.member)) return "LIST";
+  return "TEXT";
+}
+
+// Adds --config FILE and one flag per setting to `app`. The file is applied first, then the
+// environment, then the flags, so the most specific source wins.
+template <class Config>
+void add_options(CLI::App& app, Config& config, const Table<Config>& table, const char* config_help) {
+  // CLI11 runs option callbacks in declaration order: --config is declared first.
+  app.add_option_function<std::string>(
+         "--config",
+         [&config, &table](const std::string& path) {
+           try {
+             apply_json(config, table, read_text_file(path, "config file"), path);
+           } catch (const std::invalid_argument& e) {
+             throw CLI::ValidationError("--config", e.what());
+           }
+         },
+         config_help)
+      ->type_name("FILE");
+  for (const auto& s : table) {
+    auto flag = "--" + dashed(s.name);
+    auto* option = app.add_option_function<std::string>(
+        flag,
+        [&config, &s, flag](const std::string& text) {
+          if (auto e = set_from_text(config, s, text); !e.empty()) throw CLI::ValidationError(flag, e);
+        },
+        s.help);
+    option->type_name(type_name(s));
+    if (s.env) option->envname(s.env);
+  }
+}
+
+// Every setting out of its range or choices; cross-field rules are the caller's.
+template <class Config>
+std::vector<std::string> check(const Config& config, const Table<Config>& table) {
+  std::vector<std::string> problems;
+  for (const auto& s : table) {
+    std::string e = std::visit(
+        [&](auto member) -> std::string {
+          using T = std::remove_cvref_t<decltype(config.*member)>;
+          if constexpr (std::is_same_v<T, std::int64_t>)
+            return check_int(s, config.*member);
+          else if constexpr (std::is_same_v<T, std::string>)
+            return check_string(s, config.*member);
+          else
+            return {};
+        },
+        s.member);
+    if (!e.empty()) problems.push_back(e);
+  }
+  return problems;
+}
+
+// The table as Markdown, for the docs.
+template <class Config>
+std::string describe(const Table<Config>& table) {
+  std::ostringstream out;
+  Config defaults;
+  bool any_env = false;
+  for (const auto& s : table) any_env = any_env || s.env;
+  out << "| setting (JSON key) | flag |" << (any_env ? " environment |" : "") << " default | allowed | meaning |\n"
+      << "|---|---|" << (any_env ? "---|" : "") << "---|---|---|\n";
+  for (const auto& s : table) {
+    std::string def = std::visit(
+        [&](auto member) -> std::string {
+          using T = std::remove_cvref_t<decltype(defaults.*member)>;
+          if constexpr (std::is_same_v<T, std::int64_t>)
+            return std::to_string(defaults.*member);
+          else if constexpr (std::is_same_v<T, bool>)
+            return defaults.*member ? "true" : "false";
+          else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+            return "[" + join_list(defaults.*member) + "]";
+          else
+            return "\"" + defaults.*member + "\"";
+        },
+        s.member);
+    std::string allowed;
+    if (std::holds_alternative<std::int64_t Config::*>(s.member)) allowed = range_text(s);
+    for (const auto& c : s.choices) allowed += (allowed.empty() ? "" : ", ") + c;
+    out << "| `" << s.name << "` | `--" << dashed(s.name) << "` |";
+    if (any_env) out << (s.env ? " `" + std::string(s.env) + "` |" : " |");
+    out << " `" << def << "` | " << allowed << " | " << s.help << " |\n";
+  }
+  return out.str();
+}
+
+}  // namespace krest::settings

@@ -1,0 +1,430 @@
+// krest load FILE... --topic T: streams records from files into a topic, with a result for every
+// record: acknowledged, or written with its file and line to the reject file.
+#include "load/load_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/atomic_file.hpp"
+#include "cli/run_command.hpp"
+#include "cli/terminal_status.hpp"
+#include "cli/usage_error.hpp"
+#include "krest/admin.hpp"
+#include "krest/producer.hpp"
+#include "load/line_reader.hpp"
+#include "load/load_checkpoint.hpp"
+#include "load/reject_file.hpp"
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace krest::cli {
+namespace {
+
+// Records sent and not yet resolved, at most: past this the reader waits, so that one record
+// retried for a long time cannot make the window of its successors grow without bound.
+constexpr std::size_t kMaxUnresolved = 1 << 20;
+
+std::string display_name(const std::string& input) { return input == "-" ? "stdin" : input; }
+
+// Everything one load shares between its read loop, its delivery callbacks and its ticker.
+class LoadRun {
+ public:
+  LoadRun(const LoadOptions& o, asio::any_io_executor ex, bool resuming)
+      : options(o), rejects(o.reject_file, resuming), status(o.progress), ticker(std::move(ex)) {}
+
+  const LoadOptions& options;
+  LoadCheckpoint base;  // the checkpoint this run resumes from (or a fresh one)
+  AckWindow window;
+  RejectFile rejects;
+  TerminalStatus status;
+  asio::steady_timer ticker;
+  InputPosition read_position;
+  const LineReader* reader = nullptr;  // the input being read, for progress
+  std::uint64_t bytes_before_reader = 0;
+  std::uint64_t total_bytes = 0;  // 0 when unknown (stdin)
+  Clock::time_point started = Clock::now();
+  bool stopping = false;  // interrupted, or a reject could not be written
+  bool finished = false;
+  std::string fatal;
+
+  std::uint64_t acknowledged = 0;
+  std::uint64_t acknowledged_bytes = 0;
+  std::uint64_t refused = 0;  // by the proxy (after retries)
+  std::uint64_t invalid = 0;  // lines that could not be records
+
+  void reject(std::size_t file, std::uint64_t line, std::string_view error, std::string_view input) {
+    rejects.write(display_name(options.inputs[file]), line, error, input);
+  }
+
+  void delivered(std::uint64_t seq, const Delivery& d) {
+    auto& entry = window.at(seq);
+    if (d.ok()) {
+      ++acknowledged;
+      acknowledged_bytes += entry.line.size();
+    } else {
+      try {
+        reject(entry.start.file, entry.start.line + 1, d.error->what(), entry.line);
+        ++refused;
+      } catch (const std::exception& e) {
+        // Left unresolved, so no checkpoint passes a record that is neither stored nor recorded.
+        fatal = e.what();
+        stopping = true;
+        return;
+      }
+    }
+    window.resolve(seq);
+  }
+
+  InputPosition resume_position() const { return window.oldest_unresolved().value_or(read_position); }
+
+  void save_checkpoint(bool complete) {
+    if (options.checkpoint.empty()) return;
+    rejects.sync();
+    LoadCheckpoint c = base;
+    c.next = resume_position();
+    c.complete = complete;
+    c.acknowledged = base.acknowledged + acknowledged;
+    c.rejected = base.rejected + refused + invalid;
+    write_file_atomically(options.checkpoint, to_json(c));
+  }
+
+  double seconds() const { return std::chrono::duration<double>(Clock::now() - started).count(); }
+
+  std::string status_line() const {
+    double s = seconds();
+    auto rate = s > 0 ? static_cast<std::uint64_t>(static_cast<double>(acknowledged) / s) : 0;
+    std::string line = "loading '" + options.topic + "': " + with_thousands(acknowledged) + " records  " +
+                       megabytes(acknowledged_bytes) + "  " + with_thousands(rate) + " records/s";
+    if (total_bytes > 0 && reader) {
+      double done = static_cast<double>(bytes_before_reader + reader->compressed_offset()) /
+                    static_cast<double>(total_bytes);
+      if (done > 1) done = 1;
+      char percent[16];
+      std::snprintf(percent, sizeof percent, "  %.0f%%", done * 100);
+      line += percent;
+      if (done > 0.001) line += "  ETA " + clock_duration(s / done - s);
+    }
+    if (refused + invalid > 0) line += "  " + with_thousands(refused + invalid) + " rejected";
+    return line;
+  }
+};
+
+// Redraws the status line and saves the checkpoint while the load runs.
+asio::awaitable<void> tick(std::shared_ptr<LoadRun> run) {
+  auto last_save = Clock::now();
+  while (!run->finished) {
+    run->ticker.expires_after(250ms);
+    co_await run->ticker.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (run->finished) break;
+    run->status.show(run->status_line());
+    if (Clock::now() - last_save >= 1s) {
+      last_save = Clock::now();
+      try {
+        run->save_checkpoint(false);
+      } catch (const std::exception& e) {
+        run->fatal = e.what();
+        run->stopping = true;
+      }
+    }
+  }
+}
+
+std::uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+// Reads the checkpoint, if any, and checks it belongs to this load. Returns false when there is none.
+bool read_checkpoint(const LoadOptions& o, const std::vector<std::uint64_t>& sizes, LoadCheckpoint& out) {
+  std::string text;
+  if (o.checkpoint.empty() || !read_file_if_exists(o.checkpoint, text)) return false;
+  out = parse_load_checkpoint(text, o.checkpoint);
+  auto refuse = [&](const std::string& why) {
+    return UsageError("checkpoint '" + o.checkpoint + "' " + why +
+                      "; use another --checkpoint file, or delete it to start afresh");
+  };
+  if (out.topic != o.topic) throw refuse("is for topic '" + out.topic + "'");
+  if (out.inputs != o.inputs) throw refuse("is for other input files");
+  for (std::size_t i = 0; i < sizes.size(); ++i)
+    if (sizes[i] != out.sizes[i])
+      throw refuse("was written when '" + o.inputs[i] + "' had " + std::to_string(out.sizes[i]) + " bytes, it has " +
+                   std::to_string(sizes[i]) + " now");
+  return true;
+}
+
+ProducerOptions producer_options(const LoadOptions& o) {
+  ProducerOptions p;
+  p.batch_records = static_cast<std::size_t>(o.batch_records);
+  p.batch_bytes = static_cast<std::size_t>(o.batch_bytes);
+  p.linger = std::chrono::milliseconds(o.linger_ms);
+  p.max_in_flight = static_cast<std::size_t>(o.in_flight);
+  p.buffer_bytes = static_cast<std::size_t>(o.buffer_mb) << 20;
+  return p;
+}
+
+void print_summary(LoadRun& run, const Client& client, bool interrupted) {
+  run.status.clear();
+  const auto& o = run.options;
+  double s = run.seconds();
+  double per_second = s > 0 ? 1 / s : 0;
+  auto retries = client.metrics().retries;
+  auto rejected = run.refused + run.invalid;
+  std::fprintf(stderr,
+               "krest load: %s records (%s) into '%s' in %.2f s: %s records/s, %.1f MB/s; %llu retries, "
+               "%llu rejected%s\n",
+               with_thousands(run.acknowledged).c_str(), megabytes(run.acknowledged_bytes).c_str(), o.topic.c_str(), s,
+               with_thousands(static_cast<std::uint64_t>(static_cast<double>(run.acknowledged) * per_second)).c_str(),
+               static_cast<double>(run.acknowledged_bytes) / 1e6 * per_second,
+               static_cast<unsigned long long>(retries), static_cast<unsigned long long>(rejected),
+               interrupted ? " (interrupted)" : "");
+  if (rejected > 0)
+    std::fprintf(stderr, "krest load: %llu invalid lines and %llu records refused by the proxy are in '%s'\n",
+                 static_cast<unsigned long long>(run.invalid), static_cast<unsigned long long>(run.refused),
+                 o.reject_file.c_str());
+  if (interrupted && !o.checkpoint.empty())
+    std::fprintf(stderr, "krest load: run the same command again to continue from '%s'\n", o.checkpoint.c_str());
+  if (o.json_summary) {
+    boost::json::object doc{{"topic", o.topic},
+                            {"records", run.acknowledged},
+                            {"bytes", run.acknowledged_bytes},
+                            {"seconds", s},
+                            {"records_per_second", static_cast<double>(run.acknowledged) * per_second},
+                            {"mb_per_second", static_cast<double>(run.acknowledged_bytes) / 1e6 * per_second},
+                            {"retries", retries},
+                            {"invalid", run.invalid},
+                            {"refused", run.refused},
+                            {"interrupted", interrupted}};
+    std::printf("%s\n", boost::json::serialize(doc).c_str());
+  }
+}
+
+asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& o) {
+  std::vector<std::uint64_t> sizes;
+  for (const auto& input : o.inputs) sizes.push_back(file_size(input));
+  LoadCheckpoint checkpoint;
+  const bool resuming = read_checkpoint(o, sizes, checkpoint);
+  if (resuming && checkpoint.complete) {
+    std::fprintf(stderr, "krest load: '%s' says this load is complete (%llu records); nothing to do\n",
+                 o.checkpoint.c_str(), static_cast<unsigned long long>(checkpoint.acknowledged));
+    co_return kExitOk;
+  }
+  if (!resuming) checkpoint = {o.topic, o.inputs, sizes, {}, false, 0, 0};
+  RecordFormat format(o.format);
+
+  Admin admin(client);
+  std::int32_t partitions = 0;
+  try {
+    partitions = static_cast<std::int32_t>((co_await admin.describe_topic(o.topic)).size());
+  } catch (const Error& e) {
+    if (e.status() != 404) throw;
+    throw std::runtime_error("topic '" + o.topic + "' does not exist (create it: krest topics create " + o.topic + ")");
+  }
+  if (o.partition >= partitions)
+    throw UsageError("--partition " + std::to_string(o.partition) + ": topic '" + o.topic + "' has " +
+                     std::to_string(partitions) + " partition(s)");
+
+  auto ex = co_await asio::this_coro::executor;
+  auto run = std::make_shared<LoadRun>(o, ex, resuming);
+  run->base = checkpoint;
+  run->read_position = checkpoint.next;
+  bool sizes_known = true;
+  for (auto s : sizes) sizes_known = sizes_known && s > 0;
+  if (sizes_known)
+    for (auto s : sizes) run->total_bytes += s;
+  for (std::size_t i = 0; i < checkpoint.next.file && i < sizes.size(); ++i) run->bytes_before_reader += sizes[i];
+  if (resuming)
+    std::fprintf(stderr, "krest load: resuming from '%s' at %s line %llu\n", o.checkpoint.c_str(),
+                 display_name(o.inputs[std::min(checkpoint.next.file, o.inputs.size() - 1)]).c_str(),
+                 static_cast<unsigned long long>(checkpoint.next.line + 1));
+  stop.on_request = [run] { run->stopping = true; };
+
+  Producer producer(client, producer_options(o));
+  asio::co_spawn(ex, tick(run), asio::detached);
+  asio::steady_timer pace(ex);
+  std::exception_ptr failure;
+  std::uint64_t sent = 0;
+  std::uint64_t round_robin = 0;
+  try {
+    Record record;
+    std::string_view line;
+    for (std::size_t file = checkpoint.next.file; file < o.inputs.size() && !run->stopping; ++file) {
+      LineReader reader(o.inputs[file], static_cast<std::size_t>(o.max_line_bytes));
+      const std::string name = display_name(o.inputs[file]);
+      if (format.wants_header() && reader.next(line)) {
+        if (auto e = format.read_header(line); !e.empty()) throw std::runtime_error(name + " line 1: " + e);
+      }
+      if (file == checkpoint.next.file && checkpoint.next.offset > reader.offset())
+        reader.skip_to(checkpoint.next.offset, checkpoint.next.line);
+      run->read_position = {file, reader.line_number(), reader.offset()};
+      run->reader = &reader;
+      while (!run->stopping && reader.next(line)) {
+        const InputPosition before = run->read_position;
+        run->read_position = {file, reader.line_number(), reader.offset()};
+        if (reader.too_long()) {
+          ++run->invalid;
+          run->reject(file, reader.line_number(), "longer than --max-line-bytes", {});
+          continue;
+        }
+        if (line.empty()) continue;
+        if (auto e = format.parse(line, record); !e.empty()) {
+          ++run->invalid;
+          run->reject(file, reader.line_number(), e, line);
+          continue;
+        }
+        if (o.partition >= 0)
+          record.partition = static_cast<std::int32_t>(o.partition);
+        else if (!record.partition && o.partitioner == "round-robin")
+          record.partition = static_cast<std::int32_t>(round_robin++ % static_cast<std::uint64_t>(partitions));
+        if (record.partition && *record.partition >= partitions) {
+          ++run->invalid;
+          run->reject(file, reader.line_number(),
+                      "partition " + std::to_string(*record.partition) + " does not exist (the topic has " +
+                          std::to_string(partitions) + ")",
+                      line);
+          continue;
+        }
+        if (o.rate > 0) {
+          auto due = run->started + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(static_cast<double>(sent) / o.rate));
+          if (due > Clock::now() + 1ms) {
+            pace.expires_at(due);
+            co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
+          }
+        }
+        const std::uint64_t seq = run->window.add(before, std::string(line));
+        DeliveryCallback on_delivery = [r = run.get(), seq](const Delivery& d) { r->delivered(seq, d); };
+        if (!producer.try_send(o.topic, record, on_delivery))
+          co_await producer.send(o.topic, std::move(record), on_delivery);
+        ++sent;
+        while (run->window.size() > kMaxUnresolved && !run->stopping) {
+          pace.expires_after(5ms);
+          co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+      }
+      run->reader = nullptr;
+      run->bytes_before_reader += sizes[file];
+      if (!run->stopping) run->read_position = {file + 1, 0, 0};
+    }
+  } catch (...) {
+    failure = std::current_exception();
+    run->reader = nullptr;
+  }
+  // Whatever stopped the reading, every record sent gets its result before the checkpoint is saved.
+  co_await producer.close();
+  run->finished = true;
+  run->ticker.cancel();
+  const bool interrupted = stop.requested;
+  const bool complete = !failure && !run->stopping && run->window.size() == 0;
+  run->save_checkpoint(complete);
+  print_summary(*run, client, interrupted);
+  if (failure) std::rethrow_exception(failure);
+  if (!run->fatal.empty()) throw std::runtime_error(run->fatal);
+  if (interrupted) co_return kExitInterrupted;
+  co_return run->refused + run->invalid > 0 ? kExitFailed : kExitOk;
+}
+
+}  // namespace
+
+CLI::App* add_load_command(CLI::App& root, LoadOptions& o, ConnectionProfile& profile) {
+  auto* app = root.add_subcommand("load", "Load records from files (or stdin) into a topic");
+  app->add_option("files", o.inputs, "input files, plain or gzip; - for stdin")->required()->type_name("FILE...");
+  app->add_option("-t,--topic", o.topic, "the topic to load into")->required();
+  app->add_option("-f,--format", o.format.format, "lines, ndjson, json ({key,value,partition} per line) or csv")
+      ->check(CLI::IsMember({"lines", "ndjson", "json", "csv"}))
+      ->capture_default_str();
+  app->add_option("-k,--key-field", o.format.key_field,
+                  "the key: a JSON pointer (ndjson, e.g. /user/id) or a CSV column name or number from 1");
+  app->add_option("-K,--key-delimiter", o.format.key_delimiter,
+                  "lines: the text before the first DELIM is the key, the rest the value");
+  app->add_option("--csv-header", o.format.csv_header, "csv: the first line of each file names the columns")
+      ->capture_default_str();
+  app->add_option_function<std::string>(
+         "--csv-delimiter",
+         [&o](const std::string& d) {
+           if (d.size() != 1 || d == "\"") throw CLI::ValidationError("--csv-delimiter", "one character, not a quote");
+           o.format.csv_delimiter = d[0];
+         },
+         "csv: the field delimiter (default ,)")
+      ->type_name("CHAR");
+  app->add_option("--csv-value", o.format.csv_value, "csv: send the row as it is (line) or as a JSON object (json)")
+      ->check(CLI::IsMember({"line", "json"}))
+      ->capture_default_str();
+  app->add_option("--partitioner", o.partitioner,
+                  "key: by key hash (keyless records spread by the proxy); round-robin over the partitions")
+      ->check(CLI::IsMember({"key", "round-robin"}))
+      ->capture_default_str();
+  app->add_option("-p,--partition", o.partition, "send every record to this partition")->check(CLI::Range(0, INT32_MAX));
+  app->add_option("--rate", o.rate, "records per second at most (0: no limit)")->check(CLI::Range(0.0, 1e9));
+  app->add_option("--checkpoint", o.checkpoint,
+                  "resumable load: progress is saved here, and a rerun skips what was acknowledged")
+      ->type_name("FILE");
+  app->add_option("--reject-file", o.reject_file, "where records that could not be loaded go, with file and line")
+      ->capture_default_str()
+      ->type_name("FILE");
+  app->add_option("--progress", o.progress, "status line on stderr: auto (on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  app->add_flag("--json", o.json_summary, "also print the summary as JSON on stdout");
+  auto* tuning = app->add_option_group("Tuning");
+  tuning->add_option("--max-line-bytes", o.max_line_bytes, "longer lines are rejected")
+      ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  tuning->add_option("--batch-records", o.batch_records, "records per produce request, at most")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  tuning->add_option("--batch-bytes", o.batch_bytes, "bytes per produce request, at most")
+      ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  tuning->add_option("--linger-ms", o.linger_ms, "how long a batch waits to fill")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str();
+  tuning->add_option("--in-flight", o.in_flight, "produce requests at once")->check(CLI::Range(1, 1024))->capture_default_str();
+  tuning->add_option("--buffer-mb", o.buffer_mb, "records read ahead of their acknowledgements, MB")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  add_connection_options(*app, profile);
+  return app;
+}
+
+int run_load(const ConnectionProfile& profile, const LoadOptions& o) {
+  int stdin_inputs = 0;
+  for (const auto& i : o.inputs) stdin_inputs += i == "-";
+  if (stdin_inputs > 1) return report_failure("load", std::make_exception_ptr(UsageError("stdin (-) given twice")));
+  if (stdin_inputs && !o.checkpoint.empty())
+    return report_failure("load", std::make_exception_ptr(
+                                      UsageError("--checkpoint cannot resume stdin (-): load from a file instead")));
+  if (o.partition >= 0 && o.partitioner != "key")
+    return report_failure("load", std::make_exception_ptr(UsageError("--partition and --partitioner go one at a time")));
+  try {
+    // Everything that can be checked is, before anything is sent.
+    for (const auto& input : o.inputs)
+      if (input != "-" && ::access(input.c_str(), R_OK) != 0)
+        throw UsageError("cannot open '" + input + "': " + std::strerror(errno));
+    RecordFormat check(o.format);
+    auto options = client_options(profile);
+    return run_command("load", options, [&o](Client& client, StopRequest& stop) { return load(client, stop, o); });
+  } catch (...) {
+    return report_failure("load", std::current_exception());
+  }
+}
+
+}  // namespace krest::cli

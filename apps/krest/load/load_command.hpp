@@ -1,0 +1,37 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/connection.hpp"
+#include "load/record_format.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace krest::cli {
+
+struct LoadOptions {
+  std::vector<std::string> inputs;  // files, "-" for stdin
+  std::string topic;
+  FormatOptions format;
+  std::string partitioner = "key";  // key | round-robin
+  std::int64_t partition = -1;      // every record to this partition
+  double rate = 0;                  // records/s; 0: as fast as the proxy takes them
+  std::string checkpoint;
+  std::string reject_file = "krest-load-rejects.ndjson";
+  std::string progress = "auto";  // auto | always | never
+  bool json_summary = false;
+  std::int64_t max_line_bytes = 8 << 20;
+  std::int64_t batch_records = 500;
+  std::int64_t batch_bytes = 1 << 20;
+  std::int64_t linger_ms = 5;
+  std::int64_t in_flight = 8;
+  std::int64_t buffer_mb = 16;
+};
+
+CLI::App* add_load_command(CLI::App& root, LoadOptions& options, ConnectionProfile& profile);
+int run_load(const ConnectionProfile& profile, const LoadOptions& options);
+
+}  // namespace krest::cli

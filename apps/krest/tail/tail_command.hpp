@@ -1,0 +1,34 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/connection.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace krest::cli {
+
+struct TailOptions {
+  std::string topic;
+  std::vector<std::int32_t> partitions;  // empty: all, and those added later
+  std::string from = "latest";           // earliest | latest | OFFSET
+  std::string checkpoint;
+  std::int64_t checkpoint_interval_ms = 1000;
+  std::string output = "-";
+  std::string format = "ndjson";
+  bool exit_at_end = false;
+  std::int64_t max_records = 0;  // 0: no limit
+  double stats_interval_s = 0;
+  std::int64_t metrics_port = -1;  // -1: none; 0: any free port
+  std::string metrics_address = "127.0.0.1";
+  std::int64_t window = 4;
+  std::int64_t fetch_records = 500;
+};
+
+CLI::App* add_tail_command(CLI::App& root, TailOptions& options, ConnectionProfile& profile);
+int run_tail(const ConnectionProfile& profile, const TailOptions& options);
+
+}  // namespace krest::cli

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Every way to call krest wrongly ends with one line on stderr that says what is wrong, and exit
+# code 2, before anything is sent.
+set -euo pipefail
+source "$(dirname "$0")/cli_env.sh" "$1" "$2"
+
+"$krest" topics create t -p 2 2>/dev/null
+echo '{"a":1}' > f.ndjson
+echo 'not json' > garbage.json
+echo '{"endpoint":"https://x","colour":"blue"}' > typo.json
+k=("$krest")
+
+expect_usage 2 "subcommand is required" "${k[@]}"
+expect_usage 2 "nosuch" "${k[@]}" nosuch
+expect_usage 2 "files is required" "${k[@]}" load -t t
+expect_usage 2 "--topic is required" "${k[@]}" load f.ndjson
+expect_usage 2 "xml" "${k[@]}" load f.ndjson -t t --format xml
+expect_usage 2 "--key-delimiter goes with --format lines" "${k[@]}" load f.ndjson -t t -f ndjson -K ,
+expect_usage 2 "drop --key-field" "${k[@]}" load f.ndjson -t t -f json -k /a
+expect_usage 2 "is not a JSON pointer" "${k[@]}" load f.ndjson -t t -f ndjson -k user
+expect_usage 2 "without --csv-header there are no names" "${k[@]}" load f.ndjson -t t -f csv --csv-header false -k name
+expect_usage 2 "--csv-value json names the fields after the header row" "${k[@]}" load f.ndjson -t t -f csv --csv-header false --csv-value json
+expect_usage 2 "one character" "${k[@]}" load f.ndjson -t t -f csv --csv-delimiter ';;'
+expect_usage 2 "stdin (-) given twice" "${k[@]}" load - - -t t
+expect_usage 2 "--checkpoint cannot resume stdin" "${k[@]}" load - -t t --checkpoint cp
+expect_usage 2 "--partition and --partitioner" "${k[@]}" load f.ndjson -t t --partition 1 --partitioner round-robin
+expect_usage 2 "cannot open 'missing.txt'" "${k[@]}" load f.ndjson missing.txt -t t
+expect_usage 2 "--rate" "${k[@]}" load f.ndjson -t t --rate -5
+expect_usage 2 "--partition 7: topic 't' has 2 partition(s)" "${k[@]}" load f.ndjson -t t --partition 7
+expect_usage 2 "is not a krest load checkpoint" "${k[@]}" load f.ndjson -t t --checkpoint garbage.json
+expect_usage 2 "no proxy endpoint" env -u KREST_ENDPOINT "${k[@]}" topics list
+expect_usage 2 "needs the client secret" env -u KREST_CLIENT_SECRET "${k[@]}" topics list
+expect_usage 2 "needs --tenant" env -u KREST_TENANT -u KREST_AUTHORITY "${k[@]}" topics list
+expect_usage 2 "token file" "${k[@]}" topics list --auth token --token-file nonexistent
+expect_usage 2 "cannot read config file 'none.json'" "${k[@]}" topics list --config none.json
+expect_usage 2 "unknown setting 'colour'" "${k[@]}" topics list --config typo.json
+expect_usage 2 "connections = 0 is out of range" "${k[@]}" topics list --connections 0
+expect_usage 2 "is not one of: auto, none, token, client-credentials" "${k[@]}" topics list --auth magic
+expect_usage 2 "--from 'yesterday'" "${k[@]}" tail -t t --from yesterday
+expect_usage 2 "not a list of partition numbers" "${k[@]}" tail -t t --partitions 0,x
+expect_usage 2 "has no %-token" "${k[@]}" tail -t t -f nonsense
+expect_usage 2 "unknown token %x" "${k[@]}" tail -t t -f '%x'
+expect_usage 2 "is not a krest tail checkpoint" "${k[@]}" tail -t t --checkpoint garbage.json
+expect_usage 2 "topic is required" "${k[@]}" topics create
+expect_usage 2 "is not KEY=VALUE" "${k[@]}" topics create x --topic-config foo
+expect_usage 2 "A subcommand is required" "${k[@]}" topics
+expect_usage 2 "--offset 'abc'" "${k[@]}" consume -t t -o abc
+expect_usage 2 "no records" "${k[@]}" produce -t t < /dev/null
+ok "36 bad command lines: one line each, exit 2"
+
+# Nothing reached the topic from any of them.
+[ "$("$krest" topics describe t --json | python3 -c 'import json,sys; print(sum(p["latest_offset"] for p in json.load(sys.stdin)["partitions"]))')" = 0 ] ||
+  fail "a refused command sent records"
+ok "nothing was sent"
+
+for sub in load tail topics produce consume; do
+  "$krest" $sub --help > help.txt || fail "$sub --help exited non-zero"
+  grep -q -- "--endpoint" help.txt || fail "$sub --help does not show the connection options"
+done
+"$krest" --help | grep -q "load" || fail "krest --help"
+ok "--help on every subcommand"
+echo "$passed passed, 0 failed"

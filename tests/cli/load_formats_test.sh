@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# krest load in every input format against a real krest-proxy, read back with krest tail.
+set -euo pipefail
+source "$(dirname "$0")/cli_env.sh" "$1" "$2"
+
+# Reads every record of a topic back as "partition key value" lines, sorted.
+read_back() { "$krest" tail -t "$1" --from earliest -e -f '%p %k %s\n' | sort; }
+
+"$krest" topics create lines -p 3 2>/dev/null
+seq 1 5000 | sed 's/^/line-/' > lines.txt
+"$krest" load lines.txt -t lines 2> summary.txt
+grep -q '5,000 records' summary.txt || fail "lines summary: $(cat summary.txt)"
+[ "$(read_back lines | wc -l)" = 5000 ] || fail "lines: not 5000 records back"
+ok "lines"
+
+# stdin, gzip (detected from the data), and keys split off with a delimiter.
+"$krest" topics create keyed -p 4 2>/dev/null
+for i in $(seq 1 300); do echo "user$((i % 7))|event $i"; done > keyed.txt
+gzip -c keyed.txt > keyed.gz
+"$krest" load keyed.gz -t keyed -K '|' 2>/dev/null
+cat keyed.txt | "$krest" load - -t keyed -K '|' 2>/dev/null
+read_back keyed > keyed.out
+[ "$(wc -l < keyed.out)" = 600 ] || fail "keyed: $(wc -l < keyed.out) records, not 600"
+# The same key always lands on the same partition (the proxy hashes keys like Kafka's murmur2).
+[ "$(awk '{print $2, $1}' keyed.out | sort -u | wc -l)" = 7 ] || fail "a key landed on two partitions"
+grep -q '^[0-9] user3 event 3$' keyed.out || fail "keyed: key/value not split: $(head -3 keyed.out)"
+ok "gzip, stdin and --key-delimiter"
+
+# ndjson: each line a JSON value sent as it is; the key from a JSON pointer.
+"$krest" topics create nd -p 2 2>/dev/null
+cat > nd.ndjson <<'JSON'
+{"user":{"id":"u1"},"n":1}
+{"user":{"id":"u2"},"n":2}
+
+{"user":{"id":42},"n":3}
+JSON
+"$krest" load nd.ndjson -t nd -f ndjson -k /user/id 2>/dev/null
+read_back nd > nd.out
+grep -q ' u1 {"user":{"id":"u1"},"n":1}$' nd.out || fail "ndjson: $(cat nd.out)"
+grep -q ' 42 {"user":{"id":42},"n":3}$' nd.out || fail "ndjson numeric key: $(cat nd.out)"
+[ "$(wc -l < nd.out)" = 3 ] || fail "ndjson: blank line not skipped"
+ok "ndjson with --key-field"
+
+# json records: key, value and partition per line; non-string values sent as JSON text.
+"$krest" topics create js -p 3 2>/dev/null
+cat > js.json <<'JSON'
+{"key":"a","value":"plain","partition":2}
+{"value":{"x":[1,2]},"partition":1}
+{"key":"c","value":"third"}
+JSON
+"$krest" load js.json -t js -f json 2>/dev/null
+read_back js > js.out
+grep -qx '2 a plain' js.out || fail "json partition: $(cat js.out)"
+grep -qx '1  {"x":\[1,2\]}' js.out || fail "json value: $(cat js.out)"
+ok "json records"
+
+# csv: header row, key column by name or number, value as the row or as a JSON object.
+"$krest" topics create csv -p 2 2>/dev/null
+printf 'id,name,city\n1,"Smith, Jo",Oslo\n2,"say ""hi""",Rome\n' > people.csv
+"$krest" load people.csv -t csv -f csv -k name 2>/dev/null
+"$krest" load people.csv -t csv -f csv -k 1 --csv-value json 2>/dev/null
+read_back csv > csv.out
+grep -q ' Smith, Jo 1,"Smith, Jo",Oslo$' csv.out || fail "csv by name: $(cat csv.out)"
+grep -q ' 2 {"id":"2","name":"say \\"hi\\"","city":"Rome"}$' csv.out || fail "csv json: $(cat csv.out)"
+ok "csv"
+
+# Partitioning: round-robin spreads evenly, --partition pins.
+"$krest" topics create rr -p 4 2>/dev/null
+seq 1 400 > rr.txt
+"$krest" load rr.txt -t rr --partitioner round-robin 2>/dev/null
+"$krest" load rr.txt -t rr --partition 3 2>/dev/null
+counts=$("$krest" topics describe rr --json | python3 -c 'import json,sys; print(*[p["latest_offset"] for p in json.load(sys.stdin)["partitions"]])')
+[ "$counts" = "100 100 100 500" ] || fail "partitioning: $counts"
+ok "round-robin and --partition"
+
+# A malformed line in the middle: reported with its line number, the rest loaded, exit 1.
+"$krest" topics create bad -p 1 2>/dev/null
+{ for i in $(seq 1 99); do echo "{\"n\":$i}"; done; echo '{"n": oops}'; for i in $(seq 101 200); do echo "{\"n\":$i}"; done; } > bad.ndjson
+rc=0
+"$krest" load bad.ndjson -t bad -f ndjson --reject-file rejects.ndjson 2> bad.err || rc=$?
+[ "$rc" = 1 ] || fail "malformed line: exit $rc"
+grep -q '199 records' bad.err || fail "malformed line: $(cat bad.err)"
+grep -q "1 invalid lines and 0 records refused by the proxy are in 'rejects.ndjson'" bad.err || fail "$(cat bad.err)"
+python3 - <<'PY' || fail "reject file: $(cat rejects.ndjson)"
+import json
+rows = [json.loads(l) for l in open("rejects.ndjson")]
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["file"] == "bad.ndjson" and r["line"] == 100 and r["input"] == '{"n": oops}', r
+assert "not a JSON value" in r["error"], r
+PY
+[ "$("$krest" tail -t bad --from earliest -e | wc -l)" = 199 ] || fail "malformed line: not 199 loaded"
+ok "a malformed line is rejected with its line number and the rest loaded"
+
+# Records the proxy refuses (too large for the topic) go to the reject file too, with their line.
+"$krest" topics create small -p 1 --topic-config max.message.bytes=200 2>/dev/null
+{ echo short; head -c 500 /dev/zero | tr '\0' x; echo; echo also-short; } > big.txt
+rc=0
+"$krest" load big.txt -t small --reject-file big.rejects 2> big.err || rc=$?
+[ "$rc" = 1 ] || fail "refused record: exit $rc: $(cat big.err)"
+python3 -c 'import json,sys; r=[json.loads(l) for l in open("big.rejects")]; assert len(r)==1 and r[0]["line"]==2, r' ||
+  fail "refused record: $(cat big.rejects)"
+[ "$("$krest" tail -t small --from earliest -e -f value | tr '\n' ' ')" = "short also-short " ] || fail "refused record: others not loaded"
+ok "a record the proxy refuses is rejected with its line number"
+
+# Not UTF-8 and overlong lines are rejected, not sent.
+"$krest" topics create raw -p 1 2>/dev/null
+{ echo good; printf 'bad\xff\n'; head -c 100 /dev/zero | tr '\0' y; echo; echo fine; } > raw.txt
+rc=0
+"$krest" load raw.txt -t raw --max-line-bytes 50 --reject-file raw.rejects 2>/dev/null || rc=$?
+[ "$rc" = 1 ] || fail "raw: exit $rc"
+python3 - <<'PY' || fail "raw rejects: $(cat raw.rejects)"
+import json, base64
+r = [json.loads(l) for l in open("raw.rejects")]
+assert [x["line"] for x in r] == [2, 3], r
+assert base64.b64decode(r[0]["input_base64"]) == b"bad\xff", r
+assert "longer than" in r[1]["error"], r
+PY
+ok "invalid UTF-8 and overlong lines are rejected"
+
+# --json prints a machine-readable summary; --rate holds the pace.
+"$krest" topics create paced -p 1 2>/dev/null
+seq 1 60 > paced.txt
+start=$(date +%s%N)
+"$krest" load paced.txt -t paced --rate 100 --json 2>/dev/null > paced.json
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$elapsed_ms" -ge 550 ] || fail "--rate 100 loaded 60 records in $elapsed_ms ms"
+python3 -c 'import json; d=json.load(open("paced.json")); assert d["records"]==60 and d["invalid"]==0, d' || fail "$(cat paced.json)"
+ok "--rate and --json"
+
+# An unknown topic: a clear error, nothing attempted.
+rc=0; err=$("$krest" load lines.txt -t nosuch 2>&1) || rc=$?
+[ "$rc" = 1 ] && grep -q "topic 'nosuch' does not exist" <<< "$err" || fail "unknown topic: $rc $err"
+ok "unknown topic"
+echo "$passed passed, 0 failed"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# krest load's progress line: shown and rewritten in place on a real terminal (a tmux pane), absent
+# when stderr is a pipe or a file.
+set -euo pipefail
+source "$(dirname "$0")/cli_env.sh" "$1" "$2"
+command -v tmux > /dev/null || fail "tmux is needed (scripts/setup.sh installs it)"
+
+"$krest" topics create p -p 2 2>/dev/null
+seq 1 6000 > in.txt
+cat > run.sh <<SH
+export KREST_ENDPOINT='$KREST_ENDPOINT' KREST_CA_FILE='$KREST_CA_FILE' KREST_TENANT='$KREST_TENANT'
+export KREST_CLIENT_ID='$KREST_CLIENT_ID' KREST_AUTHORITY='$KREST_AUTHORITY' KREST_CLIENT_SECRET='$KREST_CLIENT_SECRET'
+'$krest' load in.txt -t p --rate 2000
+echo "exit=\$?"
+sleep 30
+SH
+socket=krest-progress-$$
+trap 'tmux -L $socket kill-server 2>/dev/null || true; kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+tmux -L $socket new-session -d -x 160 -y 12 "bash $dir/run.sh"
+seen=""
+for _ in $(seq 40); do
+  sleep 0.1
+  screen=$(tmux -L $socket capture-pane -p)
+  if grep -q "loading 'p': .* records/s  [0-9]*%  ETA [0-9]:[0-9][0-9]" <<< "$screen"; then seen=$screen; break; fi
+done
+[ -n "$seen" ] || fail "no progress line on the terminal: $screen"
+ok "progress line with rate, percentage and ETA on a terminal"
+# The line is rewritten in place: one status line on screen, not a scroll of them.
+[ "$(grep -c "loading 'p'" <<< "$seen")" = 1 ] || fail "the status line scrolls: $seen"
+for _ in $(seq 80); do
+  sleep 0.1
+  screen=$(tmux -L $socket capture-pane -p)
+  grep -q "exit=" <<< "$screen" && break
+done
+grep -q "exit=0" <<< "$screen" || fail "load in the terminal: $screen"
+grep -q "krest load: 6,000 records" <<< "$screen" || fail "no summary: $screen"
+! grep -q "loading 'p'" <<< "$screen" || fail "the status line was not cleared before the summary: $screen"
+ok "one line rewritten in place, then cleared for the summary"
+
+"$krest" load in.txt -t p --rate 4000 2> piped.err | cat
+[ "$(wc -l < piped.err)" = 1 ] && ! grep -q "loading" piped.err && ! grep -q $'\r' piped.err ||
+  fail "progress written to a file: $(cat -A piped.err)"
+ok "no progress when stderr is a file"
+echo "$passed passed, 0 failed"

@@ -1,0 +1,114 @@
+#include <zlib.h>
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "cli/usage_error.hpp"
+#include "load/line_reader.hpp"
+#include "support/temp_dir.hpp"
+
+using krest::cli::LineReader;
+
+namespace {
+
+void write_file(const std::filesystem::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+void write_gzip(const std::filesystem::path& p, const std::string& text) {
+  gzFile gz = gzopen(p.c_str(), "wb");
+  gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+}
+
+std::vector<std::string> all_lines(LineReader& r) {
+  std::vector<std::string> out;
+  std::string_view line;
+  while (r.next(line)) out.emplace_back(r.too_long() ? "<too long>" : std::string(line));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("line reader: LF and CRLF ends, a last line without an end, numbers and offsets", "[unit][cli]") {
+  krest::test::TempDir dir;
+  write_file(dir / "a.txt", "one\r\ntwo\n\nlast");
+  LineReader r((dir / "a.txt").string(), 1024);
+  std::string_view line;
+  REQUIRE(r.next(line));
+  CHECK(line == "one");
+  CHECK(r.line_number() == 1);
+  CHECK(r.offset() == 5);
+  REQUIRE(r.next(line));
+  CHECK(line == "two");
+  REQUIRE(r.next(line));
+  CHECK(line.empty());
+  REQUIRE(r.next(line));
+  CHECK(line == "last");
+  CHECK(r.line_number() == 4);
+  CHECK(r.offset() == 14);
+  CHECK_FALSE(r.next(line));
+}
+
+TEST_CASE("line reader: gzip is read transparently, lines across chunk boundaries intact", "[unit][cli]") {
+  krest::test::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 200000; ++i) text += "record number " + std::to_string(i) + std::string(i % 50, '.') + "\n";
+  write_gzip(dir / "big.gz", text);
+  write_file(dir / "big.txt", text);
+  for (auto name : {"big.gz", "big.txt"}) {
+    LineReader r((dir / name).string(), 1 << 20);
+    std::string_view line;
+    int n = 0;
+    while (r.next(line)) {
+      REQUIRE(line == "record number " + std::to_string(n) + std::string(n % 50, '.'));
+      ++n;
+    }
+    CHECK(n == 200000);
+    CHECK(r.offset() == text.size());
+  }
+}
+
+TEST_CASE("line reader: an overlong line is flagged and skipped, the next one read", "[unit][cli]") {
+  krest::test::TempDir dir;
+  std::string huge(3 << 20, 'x');  // longer than the reader's first buffer, too
+  write_file(dir / "long.txt", "short\n" + huge + "\nafter\n" + std::string(100, 'y'));
+  LineReader r((dir / "long.txt").string(), 64);
+  CHECK(all_lines(r) == std::vector<std::string>{"short", "<too long>", "after", "<too long>"});
+  CHECK(r.line_number() == 4);
+}
+
+TEST_CASE("line reader: skip_to resumes at a checkpoint's line and offset, gzip too", "[unit][cli]") {
+  krest::test::TempDir dir;
+  write_file(dir / "r.txt", "a\nbb\nccc\ndddd\n");
+  write_gzip(dir / "r.gz", "a\nbb\nccc\ndddd\n");
+  for (auto name : {"r.txt", "r.gz"}) {
+    LineReader r((dir / name).string(), 100);
+    r.skip_to(5, 2);  // after "a\nbb\n"
+    std::string_view line;
+    REQUIRE(r.next(line));
+    CHECK(line == "ccc");
+    CHECK(r.line_number() == 3);
+    CHECK(r.offset() == 9);
+  }
+}
+
+TEST_CASE("line reader: a missing file is a usage error naming it, and corrupt gzip a read error", "[unit][cli]") {
+  krest::test::TempDir dir;
+  CHECK_THROWS_WITH(LineReader((dir / "none").string(), 100), Catch::Contains("cannot open"));
+  std::string text(100000, 'z');
+  write_gzip(dir / "c.gz", text);
+  std::string bytes;
+  {
+    std::ifstream in(dir / "c.gz", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() - 6] ^= 0x55;  // inside the CRC-32 trailer: the data no longer checks out
+  write_file(dir / "c.gz", bytes);
+  LineReader r((dir / "c.gz").string(), 1 << 20);
+  std::string_view line;
+  CHECK_THROWS_AS(
+      [&] {
+        while (r.next(line)) {
+        }
+      }(),
+      std::runtime_error);
+}

@@ -132,4 +132,27 @@ ok "--rate and --json"
 rc=0; err=$("$krest" load lines.txt -t nosuch 2>&1) || rc=$?
 [ "$rc" = 1 ] && grep -q "topic 'nosuch' does not exist" <<< "$err" || fail "unknown topic: $rc $err"
 ok "unknown topic"
+# The topic deleted mid-load: the load stops reading at the first refusal instead of rejecting the
+# rest of the file line by line; what was sent is acknowledged or in the reject file, nothing else.
+"$krest" topics create doomed -p 1 2>/dev/null
+seq 1 100000 > doomed.txt
+rc=0
+"$krest" load doomed.txt -t doomed --rate 20000 --reject-file doomed.rejects 2> doomed.err &
+l=$!
+sleep 1
+"$krest" topics delete doomed 2>/dev/null
+wait $l || rc=$?
+[ "$rc" = 1 ] && grep -q "stopped: .*404" doomed.err || fail "topic deleted mid-load: exit $rc: $(cat doomed.err)"
+loaded=$(sed -n 's/^krest load: \([0-9,]*\) records.*/\1/p' doomed.err | tr -d ,)
+rejected=$(wc -l < doomed.rejects)
+[ $((loaded + rejected)) -lt 60000 ] || fail "read on after the topic was gone: $loaded loaded, $rejected rejected"
+ok "a deleted topic stops the load ($loaded loaded, $rejected rejected of 100000)"
+
+# A corrupt gzip input: what was read before is loaded, the error names the file, exit 1.
+"$krest" topics create gz -p 1 2>/dev/null
+seq 1 200000 | gzip -c > good.gz
+head -c 100000 good.gz > cut.gz
+rc=0; "$krest" load cut.gz -t gz 2> cut.err || rc=$?
+[ "$rc" = 1 ] && grep -q "reading 'cut.gz' after line" cut.err || fail "truncated gzip: exit $rc: $(cat cut.err)"
+ok "a truncated gzip input is reported with the file and the line reached"
 echo "$passed passed, 0 failed"

@@ -61,6 +61,12 @@ bool LineReader::fill() {
                              (code == Z_ERRNO ? std::strerror(errno) : message));
   }
   if (n == 0) {
+    // zlib ends a gzip stream cut short like a complete one, and says so only here.
+    int code = Z_OK;
+    const char* message = ::gzerror(as_gz(file_), &code);
+    if (code == Z_BUF_ERROR)
+      throw std::runtime_error("reading '" + path_ + "' after line " + std::to_string(line_number_) + ": " + message +
+                               " (a truncated gzip file?)");
     eof_ = true;
     return false;
   }

@@ -44,6 +44,11 @@ constexpr std::size_t kMaxUnresolved = 1 << 20;
 
 std::string display_name(const std::string& input) { return input == "-" ? "stdin" : input; }
 
+// A refusal that is about the load, not the record: no token, no access, the topic gone.
+bool refuses_every_record(const Error& e) {
+  return e.kind() == Error::Kind::token || e.status() == 401 || e.status() == 403 || e.status() == 404;
+}
+
 // Everything one load shares between its read loop, its delivery callbacks and its ticker.
 class LoadRun {
  public:
@@ -83,6 +88,11 @@ class LoadRun {
       try {
         reject(entry.start.file, entry.start.line + 1, d.error->what(), entry.line);
         ++refused;
+        if (refuses_every_record(*d.error) && !stopping) {
+          // Reading on would only fill the reject file: what was sent gets its result, then the load ends.
+          fatal = std::string("stopped: ") + d.error->what();
+          stopping = true;
+        }
       } catch (const std::exception& e) {
         // Left unresolved, so no checkpoint passes a record that is neither stored nor recorded.
         fatal = e.what();

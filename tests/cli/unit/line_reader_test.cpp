@@ -112,3 +112,25 @@ TEST_CASE("line reader: a missing file is a usage error naming it, and corrupt g
       }(),
       std::runtime_error);
 }
+
+TEST_CASE("line reader: a gzip file cut short is an error, not a quiet end", "[unit][cli]") {
+  krest::test::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += std::to_string(i * 7919) + "\n";
+  write_gzip(dir / "whole.gz", text);
+  std::string bytes;
+  {
+    std::ifstream in(dir / "whole.gz", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  write_file(dir / "cut.gz", bytes.substr(0, bytes.size() / 2));
+  LineReader r((dir / "cut.gz").string(), 1 << 20);
+  std::string_view line;
+  CHECK_THROWS_WITH(
+      [&] {
+        while (r.next(line)) {
+        }
+      }(),
+      Catch::Contains("truncated"));
+  CHECK(r.line_number() > 1000);  // what came before the cut was read
+}

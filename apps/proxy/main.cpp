@@ -17,6 +17,7 @@
 #include "server/server.hpp"
 #include "server/tls_setup.hpp"
 #include "storage/embedded_log.hpp"
+#include "storage/kafka/kafka_backend.hpp"
 
 namespace {
 
@@ -36,6 +37,20 @@ EmbeddedLogOptions log_options(const ProxyConfig& c) {
   o.default_max_message_bytes = c.default_max_message_bytes;
   o.retention_interval = std::chrono::milliseconds(c.retention_check_interval_ms);
   o.advertised_host = c.advertised_host;
+  return o;
+}
+
+KafkaOptions kafka_options(const ProxyConfig& c) {
+  KafkaOptions o;
+  o.bootstrap_servers = c.kafka_bootstrap_servers;
+  o.properties = c.kafka_properties;
+  o.default_partitions = static_cast<std::int32_t>(c.default_partitions);
+  o.default_replication_factor = static_cast<std::int32_t>(c.default_replication_factor);
+  o.consumers = static_cast<std::size_t>(c.kafka_consumers);
+  o.metadata_refresh = std::chrono::milliseconds(c.kafka_metadata_refresh_ms);
+  o.request_timeout = std::chrono::milliseconds(c.kafka_request_timeout_ms);
+  o.fetch_timeout = std::chrono::milliseconds(c.kafka_fetch_timeout_ms);
+  o.admin_timeout = std::chrono::milliseconds(c.kafka_admin_timeout_ms);
   return o;
 }
 
@@ -87,7 +102,17 @@ int print_secret_hash() {
 
 int run(const ProxyConfig& config) {
   raise_open_file_limit();
-  EmbeddedLog storage(log_options(config));
+  std::unique_ptr<Storage> backend;
+  EmbeddedLog* embedded = nullptr;
+  if (config.backend == "kafka") {
+    backend = std::make_unique<KafkaBackend>(kafka_options(config));
+    spdlog::info("backend: Kafka cluster at {}", config.kafka_bootstrap_servers);
+  } else {
+    auto log = std::make_unique<EmbeddedLog>(log_options(config));
+    embedded = log.get();
+    backend = std::move(log);
+  }
+  Storage& storage = *backend;
 
   std::optional<boost::asio::ssl::context> tls;
   if (config.tls) {
@@ -113,7 +138,7 @@ int run(const ProxyConfig& config) {
   RouteContext routes{storage, metrics, config, authenticator.get(), authority.get()};
   Server server(config, routes, metrics, tls ? &*tls : nullptr);
   auto endpoint = server.bind();
-  storage.set_advertised_port(endpoint.port());
+  if (embedded) embedded->set_advertised_port(endpoint.port());
   storage.start();
 
   const char* scheme = tls ? "https" : "http";

@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "api/json_text.hpp"
+#include "api/utf8.hpp"
 #include "cli/usage_error.hpp"
 
 namespace krest::cli {
@@ -32,43 +33,6 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
-
-bool valid_utf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int extra = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p <= extra) return false;
-    for (int i = 1; i <= extra; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-      return false;
-    p += extra + 1;
-  }
-  return true;
-}
 
 std::string split_csv(std::string_view line, char delimiter, std::vector<std::string>& fields) {
   fields.clear();
@@ -149,7 +113,7 @@ std::string RecordFormat::parse(std::string_view line, Record& record) {
   record = Record{};
   if (options_.format == "ndjson") return parse_ndjson(line, record);
   if (options_.format == "json") return parse_json(line, record);
-  if (!valid_utf8(line)) return "not valid UTF-8";
+  if (!api::valid_utf8(line)) return "not valid UTF-8";
   if (options_.format == "csv") return parse_csv(line, record);
   if (!options_.key_delimiter.empty()) {
     auto at = line.find(options_.key_delimiter);

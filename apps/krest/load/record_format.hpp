@@ -47,9 +47,6 @@ class RecordFormat {
   long key_column_ = -1;  // csv: the key's column from 0, -1 for none
 };
 
-// Whether `s` is well-formed UTF-8 (what a JSON string, and so a record, can carry).
-bool valid_utf8(std::string_view s);
-
 // Splits a CSV row (RFC 4180 quoting) into `fields`. Returns the problem, or empty.
 std::string split_csv(std::string_view line, char delimiter, std::vector<std::string>& fields);
 

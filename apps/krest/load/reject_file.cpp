@@ -9,7 +9,7 @@
 
 #include "api/json_text.hpp"
 #include "cli/atomic_file.hpp"
-#include "load/record_format.hpp"
+#include "api/utf8.hpp"
 
 namespace krest::cli {
 
@@ -27,8 +27,8 @@ void RejectFile::write(std::string_view file, std::uint64_t line, std::string_vi
   text += ",\"line\":";
   api::append_int(text, static_cast<std::int64_t>(line));
   text += ",\"error\":";
-  api::append_json_string(text, valid_utf8(error) ? error : std::string_view("(message not UTF-8)"));
-  if (valid_utf8(input)) {
+  api::append_json_string(text, api::valid_utf8(error) ? error : std::string_view("(message not UTF-8)"));
+  if (api::valid_utf8(input)) {
     text += ",\"input\":";
     api::append_json_string(text, input);
   } else {

@@ -9,7 +9,7 @@
 #include "cli/run_command.hpp"
 #include "cli/usage_error.hpp"
 #include "krest/producer.hpp"
-#include "load/record_format.hpp"
+#include "api/utf8.hpp"
 #include "quick/quick_commands.hpp"
 
 namespace asio = boost::asio;
@@ -91,7 +91,7 @@ int run_produce(const ConnectionProfile& profile, const ProduceOptions& o) {
     }
     if (values.empty()) throw UsageError("no records: give values as arguments or lines on stdin");
     for (const auto& v : values)
-      if (!valid_utf8(v)) throw UsageError("a value is not valid UTF-8: records carry text");
+      if (!api::valid_utf8(v)) throw UsageError("a value is not valid UTF-8: records carry text");
     auto options = client_options(profile);
     return run_command("produce", options,
                        [&o, &values](Client& client, StopRequest&) { return produce(client, o, values); });

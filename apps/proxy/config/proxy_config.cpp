@@ -46,6 +46,15 @@ const settings::Table<ProxyConfig>& fields() {
       {"write_timeout_ms", "time to send a response", &ProxyConfig::write_timeout_ms, 10, 3600000},
       {"handshake_timeout_ms", "time for the TLS handshake", &ProxyConfig::handshake_timeout_ms, 10, 3600000},
       {"shutdown_grace_ms", "on SIGINT/SIGTERM, time given to requests in flight", &ProxyConfig::shutdown_grace_ms, 0, 3600000},
+      {"backend", "where records live: embedded (a durable log in data_dir) or kafka (a Kafka cluster)", &ProxyConfig::backend, 0, 0, {"embedded", "kafka"}},
+      {"kafka_bootstrap_servers", "backend = kafka: the cluster's brokers, host:port,...", &ProxyConfig::kafka_bootstrap_servers},
+      {"kafka_properties", "backend = kafka: librdkafka properties key=value (security.protocol, sasl.*, ssl.*; in a config file as a JSON array when a value has a comma)", &ProxyConfig::kafka_properties},
+      {"kafka_consumers", "backend = kafka: consume requests served at once (one librdkafka consumer each)", &ProxyConfig::kafka_consumers, 1, 256},
+      {"kafka_metadata_refresh_ms", "backend = kafka: how often topics and brokers are read again", &ProxyConfig::kafka_metadata_refresh_ms, 100, 3600000},
+      {"kafka_request_timeout_ms", "backend = kafka: a produce's delivery, at most (librdkafka's message.timeout.ms)", &ProxyConfig::kafka_request_timeout_ms, 1000, 3600000},
+      {"kafka_admin_timeout_ms", "backend = kafka: a topic create or delete, at most (then 503)", &ProxyConfig::kafka_admin_timeout_ms, 1000, 600000},
+      {"kafka_fetch_timeout_ms", "backend = kafka: a consume waiting for a partition's leader, or a metadata query, at most (then 503)", &ProxyConfig::kafka_fetch_timeout_ms, 100, 600000},
+      {"default_replication_factor", "backend = kafka: replicas of a topic created without replication_factor (-1: the brokers' default)", &ProxyConfig::default_replication_factor, -1, 100},
       {"durability", "when a produce is acknowledged: fsync (group commit), interval, none", &ProxyConfig::durability, 0, 0, {"fsync", "interval", "none"}},
       {"fsync_interval_ms", "with durability=interval, how often the log is synced", &ProxyConfig::fsync_interval_ms, 1, 3600000},
       {"default_partitions", "partitions of a topic created without partition_count", &ProxyConfig::default_partitions, 1, 100000},
@@ -94,6 +103,11 @@ std::vector<std::string> validate(const ProxyConfig& config) {
       problems.push_back("auth_jwks_file gives keys but no issuer: set auth_issuers");
     if (config.auth_audiences.empty()) problems.push_back("auth_audiences is empty: no token could be accepted");
   }
+  if (config.backend == "kafka" && config.kafka_bootstrap_servers.empty())
+    problems.push_back("backend = kafka needs kafka_bootstrap_servers (host:port of the cluster's brokers)");
+  for (const auto& p : config.kafka_properties)
+    if (p.find('=') == std::string::npos || p.front() == '=')
+      problems.push_back("kafka_properties: '" + p.substr(0, p.find('=')) + "...' is not key=value");
   if (!config.serve_api && config.authority_file.empty())
     problems.push_back("serve_api = false serves only the authority, and authority_file is not set");
   if (config.listen.rfind(':') == std::string::npos)

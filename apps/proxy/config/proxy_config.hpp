@@ -55,6 +55,17 @@ struct ProxyConfig {
   std::int64_t handshake_timeout_ms = 10000;  // TLS handshake
   std::int64_t shutdown_grace_ms = 10000;     // SIGTERM: time given to requests in flight
 
+  // The backend: the embedded log, or a Kafka cluster through librdkafka.
+  std::string backend = "embedded";  // embedded | kafka
+  std::string kafka_bootstrap_servers;
+  std::vector<std::string> kafka_properties;  // librdkafka "key=value" (security.protocol, sasl.*, ssl.*)
+  std::int64_t kafka_consumers = 4;
+  std::int64_t kafka_metadata_refresh_ms = 10000;
+  std::int64_t kafka_request_timeout_ms = 20000;  // under a client's own 30 s
+  std::int64_t kafka_admin_timeout_ms = 15000;
+  std::int64_t kafka_fetch_timeout_ms = 10000;
+  std::int64_t default_replication_factor = -1;  // kafka: -1 is the brokers' default
+
   // The embedded log.
   std::string durability = "fsync";  // fsync | interval | none
   std::int64_t fsync_interval_ms = 1000;

@@ -18,7 +18,7 @@ boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMat
   out.reserve(32 + result.bytes + result.records.size() * 112);
   api::ConsumeBodyWriter writer(out, fetch.partition);
   for (const auto& r : result.records)
-    writer.add({r.offset, r.timestamp_ms, result.key(r), result.value(r), r.plain_json});
+    writer.add({r.offset, r.timestamp_ms, result.key(r), result.value(r), r.plain_json, r.log_append_time});
   writer.finish();
   ctx.metrics.add_records_out(result.records.size(), result.bytes);
 

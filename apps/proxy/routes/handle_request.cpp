@@ -14,11 +14,11 @@ boost::asio::awaitable<Response> dispatch(RouteContext& ctx, const RouteMatch& m
   switch (m.route) {
     case Route::produce: co_return co_await produce_route(ctx, m, req);
     case Route::consume: co_return co_await consume_route(ctx, m, req);
-    case Route::topic: co_return topic_route(ctx, m, req);
+    case Route::topic: co_return co_await topic_route(ctx, m, req);
     case Route::brokers:
     case Route::topics:
     case Route::partitions:
-    case Route::partition: co_return metadata_route(ctx, m, req);
+    case Route::partition: co_return co_await metadata_route(ctx, m, req);
     case Route::oauth_token:
     case Route::oauth_authorize:
     case Route::openid_config:

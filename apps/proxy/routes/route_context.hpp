@@ -30,8 +30,8 @@ boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx
 // One handler per route family, each in its own file.
 boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
-Response topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
-Response metadata_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+boost::asio::awaitable<Response> topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+boost::asio::awaitable<Response> metadata_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 Response status_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 Response authority_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 

@@ -1,6 +1,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include "metrics/prometheus.hpp"
+#include "proxy_error.hpp"
 #include "routes/route_context.hpp"
 
 namespace krest::proxy {
@@ -16,7 +17,9 @@ Response status_route(RouteContext& ctx, const RouteMatch& m, const Request& req
     res.prepare_payload();
     return res;
   }
-  // /v1/status and /health: serving means healthy for the embedded log.
+  // /v1/status and /health: healthy when the backend can serve (for Kafka: the brokers answer).
+  if (auto why = ctx.storage.unhealthy(); !why.empty())
+    throw ProxyError(ErrorKind::unavailable, "the backend cannot serve now: " + why);
   return json_reply(req, "{\"status\":\"OK\"}");
 }
 

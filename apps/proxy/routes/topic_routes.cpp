@@ -9,10 +9,10 @@
 namespace krest::proxy {
 namespace http = boost::beast::http;
 
-Response topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
+boost::asio::awaitable<Response> topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
   const std::string topic = topic_param(m.params[0]);
   if (req.method() == http::verb::delete_) {
-    ctx.storage.delete_topic(topic);
+    co_await ctx.storage.delete_topic(topic);
   } else {
     auto spec = api::parse_topic_spec(req.body());
     if (auto* problem = std::get_if<std::string>(&spec)) throw ProxyError(ErrorKind::bad_request, *problem);
@@ -21,25 +21,28 @@ Response topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req)
       throw ProxyError(ErrorKind::bad_request, "partition_count " + std::to_string(*parsed.partition_count) +
                                                    " is more than this server allows (max_partitions_per_topic = " +
                                                    std::to_string(ctx.config.max_partitions_per_topic) + ")");
-    ctx.storage.create_topic(topic, parsed);
+    co_await ctx.storage.create_topic(topic, parsed);
   }
   std::string out = "{\"topic\":";
   api::append_json_string(out, topic);
   out += '}';
-  return json_reply(req, std::move(out));
+  co_return json_reply(req, std::move(out));
 }
 
-Response metadata_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
+boost::asio::awaitable<Response> metadata_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
   switch (m.route) {
-    case Route::brokers: return json_reply(req, api::write_brokers(ctx.storage.brokers()));
-    case Route::topics: return json_reply(req, api::write_topic_list(ctx.storage.list_topics()));
+    case Route::brokers: co_return json_reply(req, api::write_brokers(ctx.storage.brokers()));
+    case Route::topics: co_return json_reply(req, api::write_topic_list(ctx.storage.list_topics()));
     case Route::partitions: {
       const std::string topic = topic_param(m.params[0]);
-      return json_reply(req, api::write_partitions(topic, ctx.storage.partitions(topic)));
+      auto partitions = co_await ctx.storage.partitions(topic);
+      co_return json_reply(req, api::write_partitions(topic, partitions));
     }
     default: {
       const std::string topic = topic_param(m.params[0]);
-      return json_reply(req, api::write_partition(ctx.storage.partition(topic, partition_param(m.params[1]))));
+      const auto partition = partition_param(m.params[1]);
+      auto metadata = co_await ctx.storage.partition(topic, partition);
+      co_return json_reply(req, api::write_partition(metadata));
     }
   }
 }

@@ -184,7 +184,7 @@ std::vector<std::string> EmbeddedLog::list_topics() const {
   return names;
 }
 
-void EmbeddedLog::create_topic(const std::string& name, const api::TopicSpec& requested) {
+void EmbeddedLog::create_topic_now(const std::string& name, const api::TopicSpec& requested) {
   api::TopicSpec spec = requested;
   if (!spec.partition_count) spec.partition_count = options_.default_partitions;
   if (!spec.replication_factor) spec.replication_factor = 1;
@@ -204,7 +204,7 @@ void EmbeddedLog::create_topic(const std::string& name, const api::TopicSpec& re
   topics_[name] = open_topic(name);
 }
 
-void EmbeddedLog::delete_topic(const std::string& name) {
+void EmbeddedLog::delete_topic_now(const std::string& name) {
   fs::path doomed;
   {
     std::unique_lock lock(mu_);
@@ -265,19 +265,38 @@ api::PartitionMetadata EmbeddedLog::describe(const Topic& t, std::int32_t p) con
   return m;
 }
 
-std::vector<api::PartitionMetadata> EmbeddedLog::partitions(const std::string& topic) const {
+std::vector<api::PartitionMetadata> EmbeddedLog::partitions_now(const std::string& topic) const {
   auto t = find(topic);
   std::vector<api::PartitionMetadata> out;
   for (std::size_t p = 0; p < t->partitions.size(); ++p) out.push_back(describe(*t, static_cast<std::int32_t>(p)));
   return out;
 }
 
-api::PartitionMetadata EmbeddedLog::partition(const std::string& topic, std::int32_t p) const {
+api::PartitionMetadata EmbeddedLog::partition_now(const std::string& topic, std::int32_t p) const {
   auto t = find(topic);
   if (p < 0 || static_cast<std::size_t>(p) >= t->partitions.size())
     throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " + std::to_string(p) + " (it has " +
                                                std::to_string(t->partitions.size()) + ")");
   return describe(*t, p);
+}
+
+// The embedded log's metadata work is a page-cache read or a small file write: done in place.
+asio::awaitable<void> EmbeddedLog::create_topic(const std::string& name, const api::TopicSpec& spec) {
+  create_topic_now(name, spec);
+  co_return;
+}
+
+asio::awaitable<void> EmbeddedLog::delete_topic(const std::string& name) {
+  delete_topic_now(name);
+  co_return;
+}
+
+asio::awaitable<std::vector<api::PartitionMetadata>> EmbeddedLog::partitions(const std::string& topic) {
+  co_return partitions_now(topic);
+}
+
+asio::awaitable<api::PartitionMetadata> EmbeddedLog::partition(const std::string& topic, std::int32_t p) {
+  co_return partition_now(topic, p);
 }
 
 asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::string& topic,

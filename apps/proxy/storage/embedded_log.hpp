@@ -38,11 +38,16 @@ class EmbeddedLog final : public Storage {
   void set_advertised_port(std::int32_t port) { advertised_port_ = port; }
 
   std::vector<std::string> list_topics() const override;
-  void create_topic(const std::string& name, const api::TopicSpec& spec) override;
-  void delete_topic(const std::string& name) override;
+  boost::asio::awaitable<void> create_topic(const std::string& name, const api::TopicSpec& spec) override;
+  boost::asio::awaitable<void> delete_topic(const std::string& name) override;
+  // The same, for tools and tests that are not coroutines.
+  void create_topic_now(const std::string& name, const api::TopicSpec& spec);
+  void delete_topic_now(const std::string& name);
   std::vector<api::BrokerEndpoint> brokers() const override;
-  std::vector<api::PartitionMetadata> partitions(const std::string& topic) const override;
-  api::PartitionMetadata partition(const std::string& topic, std::int32_t partition) const override;
+  boost::asio::awaitable<std::vector<api::PartitionMetadata>> partitions(const std::string& topic) override;
+  boost::asio::awaitable<api::PartitionMetadata> partition(const std::string& topic, std::int32_t partition) override;
+  std::vector<api::PartitionMetadata> partitions_now(const std::string& topic) const;
+  api::PartitionMetadata partition_now(const std::string& topic, std::int32_t partition) const;
   boost::asio::awaitable<std::vector<RecordPosition>> produce(const std::string& topic,
                                                               const api::ProduceBody& body) override;
   boost::asio::awaitable<FetchResult> fetch(const std::string& topic, const FetchRequest& request) override;

@@ -58,6 +58,7 @@ struct FetchResult {
     std::uint32_t value_pos;
     std::uint32_t value_len;
     bool plain_json;  // key and value need no JSON escaping
+    bool log_append_time = false;  // the timestamp is the broker's (LogAppendTime), not the producer's
   };
   std::vector<char, UninitializedAllocator<char>> data;
   std::vector<Record> records;
@@ -71,16 +72,22 @@ struct FetchResult {
   std::string_view value(const Record& r) const { return {data.data() + r.value_pos, r.value_len}; }
 };
 
+// Every method runs on an I/O thread: one that has to wait on something slow (a broker, the disk
+// beyond a page-cache write) is a coroutine, and does the waiting elsewhere.
 class Storage {
  public:
   virtual ~Storage() = default;
 
   virtual std::vector<std::string> list_topics() const = 0;
-  virtual void create_topic(const std::string& name, const api::TopicSpec& spec) = 0;
-  virtual void delete_topic(const std::string& name) = 0;
+  virtual boost::asio::awaitable<void> create_topic(const std::string& name, const api::TopicSpec& spec) = 0;
+  virtual boost::asio::awaitable<void> delete_topic(const std::string& name) = 0;
   virtual std::vector<api::BrokerEndpoint> brokers() const = 0;
-  virtual std::vector<api::PartitionMetadata> partitions(const std::string& topic) const = 0;
-  virtual api::PartitionMetadata partition(const std::string& topic, std::int32_t partition) const = 0;
+  virtual boost::asio::awaitable<std::vector<api::PartitionMetadata>> partitions(const std::string& topic) = 0;
+  virtual boost::asio::awaitable<api::PartitionMetadata> partition(const std::string& topic,
+                                                                   std::int32_t partition) = 0;
+
+  // Why the backend cannot serve now (for /health and /v1/status), or empty when it can.
+  virtual std::string unhealthy() const { return {}; }
 
   // Stores every record of the body or none of them; returns one position per record, in order,
   // once they are durable by the configured policy.

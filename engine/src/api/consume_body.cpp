@@ -37,12 +37,14 @@ void ConsumeBodyWriter::add(const ConsumedRecordView& r) {
   add_text(r.value, r.plain_json);
   out_ += value_end_text_;
   append_int(out_, r.offset);
-  if (r.timestamp_ms != last_timestamp_) {
+  if (r.timestamp_ms != last_timestamp_ || r.log_append_time != last_log_append_time_) {
     last_timestamp_ = r.timestamp_ms;
+    last_log_append_time_ = r.log_append_time;
     timestamp_text_ = ",\"timestamp\":";
     append_int(timestamp_text_, r.timestamp_ms);
-    // The proxy stamps each record when it accepts it, as a Kafka producer in front of a cluster does.
-    timestamp_text_ += ",\"timestampType\":\"CreateTime\"}";
+    // The proxy stamps each record when it accepts it, as a Kafka producer in front of a cluster
+    // does; a Kafka topic configured for LogAppendTime has the broker's time instead.
+    timestamp_text_ += r.log_append_time ? ",\"timestampType\":\"LogAppendTime\"}" : ",\"timestampType\":\"CreateTime\"}";
   }
   out_ += timestamp_text_;
 }

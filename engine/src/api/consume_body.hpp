@@ -23,6 +23,7 @@ struct ConsumedRecordView {
   std::optional<std::string_view> key;
   std::string_view value;
   bool plain_json = false;  // the caller knows key and value hold nothing JSON escapes
+  bool log_append_time = false;  // timestampType LogAppendTime instead of CreateTime
 };
 
 // Server side: writes the response body record by record.
@@ -38,6 +39,7 @@ class ConsumeBodyWriter {
   std::string& out_;
   std::string value_end_text_;  // ","partition":P,"offset":  the same for every record
   std::int64_t last_timestamp_ = -1;
+  bool last_log_append_time_ = false;
   std::string timestamp_text_;  // ,"timestamp":T,"timestampType":"CreateTime"}  shared within a batch
   bool first_ = true;
 };

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "cli/usage_error.hpp"
+#include "api/utf8.hpp"
 #include "load/record_format.hpp"
 
 using namespace krest::cli;
@@ -151,13 +152,20 @@ TEST_CASE("options that do not go together are refused before anything is read",
   refused(o);
 }
 
-TEST_CASE("valid_utf8 accepts UTF-8 and nothing else", "[unit][cli]") {
-  CHECK(valid_utf8("plain"));
-  CHECK(valid_utf8("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
-  CHECK_FALSE(valid_utf8("\xff"));
-  CHECK_FALSE(valid_utf8("\xc3"));              // cut short
-  CHECK_FALSE(valid_utf8("\xc0\xaf"));          // overlong '/'
-  CHECK_FALSE(valid_utf8("\xed\xa0\x80"));      // a surrogate
-  CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
-  CHECK_FALSE(valid_utf8("a\x80"));             // a lone continuation byte
+TEST_CASE("valid_utf8 accepts UTF-8 and nothing else", "[unit][api]") {
+  CHECK(krest::api::valid_utf8("plain"));
+  CHECK(krest::api::valid_utf8("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  CHECK_FALSE(krest::api::valid_utf8("\xff"));
+  CHECK_FALSE(krest::api::valid_utf8("\xc3"));              // cut short
+  CHECK_FALSE(krest::api::valid_utf8("\xc0\xaf"));          // overlong '/'
+  CHECK_FALSE(krest::api::valid_utf8("\xed\xa0\x80"));      // a surrogate
+  CHECK_FALSE(krest::api::valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  CHECK_FALSE(krest::api::valid_utf8("a\x80"));             // a lone continuation byte
+}
+
+TEST_CASE("append_utf8_replacing puts U+FFFD where each ill-formed byte was", "[unit][api]") {
+  std::string out;
+  krest::api::append_utf8_replacing(out, "ok \xc3\xa9 \xff end\xc3");
+  CHECK(out == "ok \xc3\xa9 \xef\xbf\xbd end\xef\xbf\xbd");
+  CHECK(krest::api::valid_utf8(out));
 }

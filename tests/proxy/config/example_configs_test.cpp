@@ -51,3 +51,18 @@ TEST_CASE("list settings come from JSON arrays, comma-separated strings and flag
   for (const auto& p : validate(jwt_without_keys)) all += p + "\n";
   CHECK_THAT(all, Catch::Contains("needs signing keys") && Catch::Contains("both are empty"));
 }
+
+TEST_CASE("backend = kafka needs its brokers, and properties are key=value", "[unit][config]") {
+  ProxyConfig config;
+  apply_json_config(config, R"({"backend":"kafka","auth":"none"})", "test");
+  auto problems = validate(config);
+  REQUIRE(problems.size() == 1);
+  CHECK_THAT(problems[0], Catch::Contains("kafka_bootstrap_servers"));
+  apply_json_config(config, R"({"kafka_bootstrap_servers":"b:9092","kafka_properties":["acks=all","nonsense"]})",
+                    "test");
+  problems = validate(config);
+  REQUIRE(problems.size() == 1);
+  CHECK_THAT(problems[0], Catch::Contains("'nonsense...' is not key=value"));
+  CHECK_THROWS_WITH(apply_json_config(config, R"({"backend":"cassandra"})", "test"),
+                    Catch::Contains("not one of: embedded, kafka"));
+}

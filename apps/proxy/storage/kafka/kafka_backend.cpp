@@ -1,0 +1,251 @@
+#include "storage/kafka/kafka_backend.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "api/partitioner.hpp"
+#include "proxy_error.hpp"
+#include "storage/kafka/kafka_errors.hpp"
+
+namespace asio = boost::asio;
+
+namespace krest::proxy {
+namespace {
+
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+struct EventDeleter {
+  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
+};
+
+// Runs one Admin API request on `rk` and waits for its result event (blocking).
+std::unique_ptr<rd_kafka_event_t, EventDeleter> admin_call(rd_kafka_t* rk, std::chrono::milliseconds timeout,
+                                                          rd_kafka_admin_op_t op,
+                                                          void (*send)(rd_kafka_t*, rd_kafka_AdminOptions_t*,
+                                                                       rd_kafka_queue_t*, void*),
+                                                          void* what) {
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(rd_kafka_queue_new(rk));
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, op);
+  char error[256];
+  rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(timeout.count()), error, sizeof error);
+  rd_kafka_AdminOptions_set_operation_timeout(options, static_cast<int>(timeout.count()), error, sizeof error);
+  send(rk, options, queue.get(), what);
+  rd_kafka_AdminOptions_destroy(options);
+  std::unique_ptr<rd_kafka_event_t, EventDeleter> event(
+      rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count() + 1000)));
+  if (!event)
+    throw ProxyError(ErrorKind::unavailable, "the Kafka cluster did not answer the admin request within "
+                                             "kafka_admin_timeout_ms (" + std::to_string(timeout.count()) + " ms)");
+  return event;
+}
+
+}  // namespace
+
+KafkaBackend::KafkaBackend(KafkaOptions options)
+    : options_(std::move(options)),
+      producer_(options_, stats_),
+      // A metadata wait is part of some client's request: bounded well below a client's own timeout.
+      metadata_(producer_.handle(), options_.metadata_refresh, options_.fetch_timeout),
+      readers_(options_, stats_),
+      // One thread per reader, plus a few for metadata and admin calls.
+      blocking_(options_.consumers + 4) {}
+
+KafkaBackend::~KafkaBackend() { stop(); }
+
+void KafkaBackend::start() {
+  // One refresh before serving, so that a proxy whose cluster is up is healthy from its first request.
+  try {
+    auto snap = metadata_.refresh();
+    spdlog::info("kafka: {} broker(s), {} topic(s)", snap->brokers.size(), snap->topics.size());
+  } catch (const std::exception& e) {
+    spdlog::warn("kafka: {} (serving anyway; /health says 503 until the cluster answers)", e.what());
+  }
+  metadata_.start();
+}
+
+void KafkaBackend::stop() {
+  metadata_.stop();
+  producer_.flush();
+}
+
+std::string KafkaBackend::unhealthy() const { return metadata_.unhealthy(); }
+
+void KafkaBackend::append_metrics(std::string& out) const { stats_.append_metrics(out); }
+
+std::vector<std::string> KafkaBackend::list_topics() const {
+  std::vector<std::string> out;
+  auto snap = metadata_.snapshot();
+  if (!snap) throw ProxyError(ErrorKind::unavailable, "no metadata from the Kafka cluster yet: " + unhealthy());
+  for (const auto& [name, ps] : snap->topics) out.push_back(name);
+  return out;
+}
+
+std::vector<api::BrokerEndpoint> KafkaBackend::brokers() const {
+  auto snap = metadata_.snapshot();
+  if (!snap) throw ProxyError(ErrorKind::unavailable, "no metadata from the Kafka cluster yet: " + unhealthy());
+  std::vector<api::BrokerEndpoint> out;
+  for (const auto& [id, b] : snap->brokers) out.push_back(b);
+  return out;
+}
+
+asio::awaitable<std::vector<ClusterSnapshot::Partition>> KafkaBackend::topic_partitions(const std::string& topic) {
+  auto snap = metadata_.snapshot();
+  if (!snap || !snap->topics.count(topic)) {
+    auto refresh = [this] { return metadata_.refresh(); };
+    snap = co_await blocking_.run(std::move(refresh));
+    if (!snap->topics.count(topic)) throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' not found");
+  }
+  co_return snap->topics.at(topic);
+}
+
+api::PartitionMetadata KafkaBackend::describe(const std::string& topic, const ClusterSnapshot& snap,
+                                              const ClusterSnapshot::Partition& p) {
+  api::PartitionMetadata m;
+  m.partition_id = p.id;
+  m.leader = snap.broker(p.leader);
+  for (auto id : p.replicas) m.replicas.push_back(snap.broker(id));
+  for (auto id : p.isr) m.isr.push_back(snap.broker(id));
+  auto err = rd_kafka_query_watermark_offsets(producer_.handle(), topic.c_str(), p.id, &m.earliest_offset,
+                                              &m.latest_offset, static_cast<int>(options_.fetch_timeout.count()));
+  if (err) throw kafka_error(err, "offsets of '" + topic + "' partition " + std::to_string(p.id));
+  return m;
+}
+
+asio::awaitable<std::vector<api::PartitionMetadata>> KafkaBackend::partitions(const std::string& topic) {
+  co_await topic_partitions(topic);
+  auto name = std::make_shared<const std::string>(topic);
+  auto work = [this, name] {
+    auto snap = metadata_.snapshot();
+    std::vector<api::PartitionMetadata> out;
+    for (const auto& p : snap->topics.at(*name)) out.push_back(describe(*name, *snap, p));
+    return out;
+  };
+  co_return co_await blocking_.run(std::move(work));
+}
+
+asio::awaitable<api::PartitionMetadata> KafkaBackend::partition(const std::string& topic, std::int32_t partition) {
+  auto ps = co_await topic_partitions(topic);
+  if (partition < 0 || static_cast<std::size_t>(partition) >= ps.size())
+    throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " + std::to_string(partition) +
+                                               " (it has " + std::to_string(ps.size()) + ")");
+  auto name = std::make_shared<const std::string>(topic);
+  auto work = [this, name, partition] {
+    auto snap = metadata_.snapshot();
+    return describe(*name, *snap, snap->topics.at(*name)[static_cast<std::size_t>(partition)]);
+  };
+  co_return co_await blocking_.run(std::move(work));
+}
+
+std::int32_t KafkaBackend::next_sticky(const std::string& topic, std::int32_t count) {
+  std::lock_guard lock(sticky_mu_);
+  return static_cast<std::int32_t>(sticky_[topic]++ % static_cast<std::uint32_t>(count));
+}
+
+asio::awaitable<std::vector<RecordPosition>> KafkaBackend::produce(const std::string& topic,
+                                                                   const api::ProduceBody& body) {
+  const auto count = static_cast<std::int32_t>((co_await topic_partitions(topic)).size());
+  // The embedded log's placement, so that a topic's keys land alike on either backend: keyless
+  // records of one request together (sticky), keyed ones by murmur2, explicit ones where asked.
+  const std::int32_t sticky = next_sticky(topic, count);
+  std::vector<RecordPosition> positions(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const auto& r = body.record(i);
+    std::int32_t p = sticky;
+    if (r.partition) {
+      if (*r.partition >= count)
+        throw ProxyError(ErrorKind::bad_request, "records[" + std::to_string(i) + "].partition " +
+                                                     std::to_string(*r.partition) + " is out of range: topic '" +
+                                                     topic + "' has " + std::to_string(count) + " partition(s)");
+      p = *r.partition;
+    } else if (r.has_key) {
+      p = api::partition_for_key(body.key(r), count);
+    }
+    positions[i].partition = p;
+  }
+  co_await producer_.produce(topic, body, positions);
+  co_return positions;
+}
+
+asio::awaitable<FetchResult> KafkaBackend::fetch(const std::string& topic, const FetchRequest& request) {
+  auto ps = co_await topic_partitions(topic);
+  if (request.partition < 0 || static_cast<std::size_t>(request.partition) >= ps.size())
+    throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " +
+                                               std::to_string(request.partition) + " (it has " +
+                                               std::to_string(ps.size()) + ")");
+  auto name = std::make_shared<const std::string>(topic);
+  auto work = [this, name, request] { return readers_.read(*name, request); };
+  co_return co_await blocking_.run(std::move(work));
+}
+
+asio::awaitable<void> KafkaBackend::create_topic(const std::string& name, const api::TopicSpec& spec) {
+  auto topic = std::make_shared<const std::string>(name);
+  auto wanted = std::make_shared<const api::TopicSpec>(spec);
+  auto work = [this, topic, wanted] {
+    char error[512];
+    const int partitions = wanted->partition_count.value_or(options_.default_partitions);
+    const int replication = wanted->replication_factor.value_or(options_.default_replication_factor);
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic->c_str(), partitions, replication, error, sizeof error);
+    if (!nt) throw ProxyError(ErrorKind::bad_request, std::string("topic '") + *topic + "': " + error);
+    for (const auto& [k, v] : wanted->properties) {
+      if (rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str())) {
+        rd_kafka_NewTopic_destroy(nt);
+        throw ProxyError(ErrorKind::bad_request, "topic property '" + k + "' refused");
+      }
+    }
+    auto event = admin_call(
+        producer_.handle(), options_.admin_timeout, RD_KAFKA_ADMIN_OP_CREATETOPICS,
+        [](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q, void* what) {
+          rd_kafka_NewTopic_t* one[] = {static_cast<rd_kafka_NewTopic_t*>(what)};
+          rd_kafka_CreateTopics(rk, one, 1, o, q);
+        },
+        nt);
+    rd_kafka_NewTopic_destroy(nt);
+    if (auto err = rd_kafka_event_error(event.get()))
+      throw kafka_error(err, "creating topic '" + *topic + "': " + rd_kafka_event_error_string(event.get()));
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &n);
+    for (size_t i = 0; i < n; ++i)
+      if (auto err = rd_kafka_topic_result_error(results[i])) {
+        const char* text = rd_kafka_topic_result_error_string(results[i]);
+        throw kafka_error(err, "creating topic '" + *topic + "'" + (text ? std::string(": ") + text : ""));
+      }
+    // The cluster propagates a new topic to every broker's metadata in its own time: wait for it,
+    // so that a produce right after the create finds the topic.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      if (metadata_.refresh()->topics.count(*topic)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    spdlog::warn("kafka: topic '{}' created but not yet in the cluster's metadata", *topic);
+  };
+  co_await blocking_.run(std::move(work));
+}
+
+asio::awaitable<void> KafkaBackend::delete_topic(const std::string& name) {
+  auto topic = std::make_shared<const std::string>(name);
+  auto work = [this, topic] {
+    rd_kafka_DeleteTopic_t* dt = rd_kafka_DeleteTopic_new(topic->c_str());
+    auto event = admin_call(
+        producer_.handle(), options_.admin_timeout, RD_KAFKA_ADMIN_OP_DELETETOPICS,
+        [](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q, void* what) {
+          rd_kafka_DeleteTopic_t* one[] = {static_cast<rd_kafka_DeleteTopic_t*>(what)};
+          rd_kafka_DeleteTopics(rk, one, 1, o, q);
+        },
+        dt);
+    rd_kafka_DeleteTopic_destroy(dt);
+    if (auto err = rd_kafka_event_error(event.get()))
+      throw kafka_error(err, "deleting topic '" + *topic + "': " + rd_kafka_event_error_string(event.get()));
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event.get()), &n);
+    for (size_t i = 0; i < n; ++i)
+      if (auto err = rd_kafka_topic_result_error(results[i]))
+        throw kafka_error(err, "deleting topic '" + *topic + "'");
+    metadata_.refresh();
+  };
+  co_await blocking_.run(std::move(work));
+}
+
+}  // namespace krest::proxy

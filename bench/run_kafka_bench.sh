@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# krest through krest-proxy (Kafka backend) vs kcat straight to the same cluster: librdkafka's mock
+# cluster on loopback. Prints a Markdown table. Usage: bench/run_kafka_bench.sh [records] [repeats]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+proxy=build-release/apps/krest-proxy
+krest=build-release/apps/krest
+mock_bin=build-release/tools/krest_kafka_mock
+work=$(mktemp -d)
+source bench/lib.sh
+trap cleanup EXIT
+records=${1:-400000}
+repeats=${2:-3}
+
+mkfifo "$work/ctl"
+sleep 100000 > "$work/ctl" &
+pids+=($!)
+"$mock_bin" 3 < "$work/ctl" > "$work/mock.out" 2> "$work/mock.err" &
+pids+=($!)
+for _ in $(seq 50); do grep -q '^bootstrap' "$work/mock.out" && break; sleep 0.1; done
+bs=$(sed -n 's/^bootstrap //p' "$work/mock.out")
+mock() { echo "$*" > "$work/ctl"; sleep 0.2; }
+
+# Keyed records with 100-byte values, placed by murmur2 on both sides (an even spread: the mock
+# keeps only about 5 MB per partition, and there are enough partitions for every record to stay,
+# so what is produced is what is consumed).
+awk -v n="$records" 'BEGIN { pad = sprintf("%092d", 0); for (i = 0; i < n; i++) printf "k%d|r%06d-%s\n", i, i % 1000000, pad }' > "$work/records.txt"
+partitions=$(( records * 100 / 500000 + 1 ))
+
+auth_flags=(--auth none)
+start_proxy kafka --backend kafka --kafka-bootstrap-servers "$bs"
+kurl=$url
+kflags=(--endpoint "$kurl" --ca-file "$work/kafka/tls/cert.pem")
+
+rate() { python3 -c "print(int($1 / $2))"; }
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+declare -a kp kc pp pc
+for r in $(seq "$repeats"); do
+  mock create kcat$r "$partitions" 1
+  mock create proxy$r "$partitions" 1
+  t0=$(now); kcat -b "$bs" -P -t kcat$r -K '|' -X linger.ms=5 -X partitioner=murmur2_random < "$work/records.txt"; t1=$(now)
+  kp+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  t0=$(now); "$krest" load "$work/records.txt" --topic proxy$r --key-delimiter '|' "${kflags[@]}" 2> "$work/load.err"; t1=$(now)
+  pp+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  t0=$(now); got=$(kcat -b "$bs" -C -t kcat$r -e -q -f '%o\n' | wc -l); t1=$(now)
+  [[ $got -eq $records ]] || { echo "kcat consumed $got of $records" >&2; exit 1; }
+  kc+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  t0=$(now); got=$("$krest" tail --topic proxy$r --from earliest --exit-at-end --format '%o\n' "${kflags[@]}" | wc -l); t1=$(now)
+  [[ $got -eq $records ]] || { echo "krest tail consumed $got of $records" >&2; exit 1; }
+  pc+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+done
+kp_m=$(printf '%s\n' "${kp[@]}" | median); pp_m=$(printf '%s\n' "${pp[@]}" | median)
+kc_m=$(printf '%s\n' "${kc[@]}" | median); pc_m=$(printf '%s\n' "${pc[@]}" | median)
+echo "| $records records of 100 bytes, $partitions partitions | kcat straight to the cluster, records/s | krest through krest-proxy, records/s | ratio |"
+echo "|---|---:|---:|---:|"
+printf '| produce (kcat -P / krest load) | %s | %s | %.2f |\n' "$kp_m" "$pp_m" "$(echo "$pp_m / $kp_m" | bc -l)"
+printf '| consume (kcat -C -e / krest tail --exit-at-end) | %s | %s | %.2f |\n' "$kc_m" "$pc_m" "$(echo "$pc_m / $kc_m" | bc -l)"

@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh --bench > /dev/null
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKREST_BUILD_TESTS=OFF -DKREST_BUILD_BENCH=ON > /dev/null
-cmake --build build-release -j "$(nproc)" --target krest-proxy krest log_store_bench engine_bench delay_relay > /dev/null
+cmake --build build-release -j "$(nproc)" --target krest-proxy krest krest_kafka_mock log_store_bench engine_bench delay_relay > /dev/null
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -14,6 +14,7 @@ proxy_table=$(bench/run_proxy_bench.sh "${1:-8}" "${2:-3}")
 engine_table=$(bench/run_engine_bench.sh "${1:-8}" "${2:-3}")
 store_table=$(build-release/bench/log_store_bench "$scratch" 2000000)
 cli_table=$(bench/run_cli_bench.sh 2)
+kafka_table=$(bench/run_kafka_bench.sh 400000 3)
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 cat > docs/PERFORMANCE.md << DOC
@@ -67,5 +68,15 @@ streamed, so it does not grow with the file (goal: under 100 MB). Every line is 
 key is read through a JSON pointer) before it is sent.
 
 $cli_table
+
+## The Kafka backend: krest through krest-proxy vs kcat straight to the cluster
+
+\`bench/run_kafka_bench.sh 400000 3\`: librdkafka's mock cluster (3 brokers, run by
+\`tools/krest_kafka_mock\`: the real Kafka protocol on loopback), keyed records with 100-byte values.
+kcat produces and consumes straight to the cluster; krest goes through krest-proxy
+(\`--backend kafka\`, HTTPS, JSON both ways) on the same 2 cores. Medians of the runs. The mock keeps
+about 5 MB per partition, so the topics have enough partitions to keep every record.
+
+$kafka_table
 DOC
 echo "wrote docs/PERFORMANCE.md"

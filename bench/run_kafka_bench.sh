@@ -37,7 +37,7 @@ rate() { python3 -c "print(int($1 / $2))"; }
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -a kp kc pp pc
+declare -a kp kc pp pc pw
 for r in $(seq "$repeats"); do
   mock create kcat$r "$partitions" 1
   mock create proxy$r "$partitions" 1
@@ -51,10 +51,15 @@ for r in $(seq "$repeats"); do
   t0=$(now); got=$("$krest" tail --topic proxy$r --from earliest --exit-at-end --format '%o\n' "${kflags[@]}" | wc -l); t1=$(now)
   [[ $got -eq $records ]] || { echo "krest tail consumed $got of $records" >&2; exit 1; }
   pc+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  t0=$(now); got=$("$krest" tail --topic proxy$r --from earliest --exit-at-end --window 1 --format '%o\n' "${kflags[@]}" | wc -l); t1=$(now)
+  [[ $got -eq $records ]] || { echo "krest tail --window 1 consumed $got of $records" >&2; exit 1; }
+  pw+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
 done
 kp_m=$(printf '%s\n' "${kp[@]}" | median); pp_m=$(printf '%s\n' "${pp[@]}" | median)
 kc_m=$(printf '%s\n' "${kc[@]}" | median); pc_m=$(printf '%s\n' "${pc[@]}" | median)
+pw_m=$(printf '%s\n' "${pw[@]}" | median)
 echo "| $records records of 100 bytes, $partitions partitions | kcat straight to the cluster, records/s | krest through krest-proxy, records/s | ratio |"
 echo "|---|---:|---:|---:|"
 printf '| produce (kcat -P / krest load) | %s | %s | %.2f |\n' "$kp_m" "$pp_m" "$(echo "$pp_m / $kp_m" | bc -l)"
 printf '| consume (kcat -C -e / krest tail --exit-at-end) | %s | %s | %.2f |\n' "$kc_m" "$pc_m" "$(echo "$pc_m / $kc_m" | bc -l)"
+printf '| consume, krest tail --window 1 | %s | %s | %.2f |\n' "$kc_m" "$pw_m" "$(echo "$pw_m / $kc_m" | bc -l)"

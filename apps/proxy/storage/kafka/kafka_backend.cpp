@@ -1,5 +1,8 @@
 #include "storage/kafka/kafka_backend.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
 #include <thread>
@@ -49,8 +52,8 @@ KafkaBackend::KafkaBackend(KafkaOptions options)
       // A metadata wait is part of some client's request: bounded well below a client's own timeout.
       metadata_(producer_.handle(), options_.metadata_refresh, options_.fetch_timeout),
       readers_(options_, stats_),
-      // One thread per reader, plus a few for metadata and admin calls.
-      blocking_(options_.consumers + 4) {}
+      blocking_(4),
+      reading_(options_.read_threads) {}
 
 KafkaBackend::~KafkaBackend() { stop(); }
 
@@ -174,9 +177,15 @@ asio::awaitable<FetchResult> KafkaBackend::fetch(const std::string& topic, const
     throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " +
                                                std::to_string(request.partition) + " (it has " +
                                                std::to_string(ps.size()) + ")");
-  auto name = std::make_shared<const std::string>(topic);
-  auto work = [this, name, request] { return readers_.read(*name, request); };
-  co_return co_await blocking_.run(std::move(work));
+  auto session = readers_.session(topic, request.partition);
+  const auto since = std::chrono::steady_clock::now();
+  asio::steady_timer again(co_await asio::this_coro::executor);
+  while (!readers_.try_begin(*session, request.offset, since)) {
+    again.expires_after(std::chrono::milliseconds(1));
+    co_await again.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  auto work = [this, session, request] { return readers_.read(*session, request); };
+  co_return co_await reading_.run(std::move(work));
 }
 
 asio::awaitable<void> KafkaBackend::create_topic(const std::string& name, const api::TopicSpec& spec) {

@@ -54,7 +54,8 @@ class KafkaBackend final : public Storage {
   KafkaProducer producer_;
   ClusterMetadata metadata_;
   PartitionReaders readers_;
-  BlockingPool blocking_;
+  BlockingPool blocking_;  // metadata and admin calls
+  BlockingPool reading_;   // consume requests, which may wait up to fetch_timeout each
   std::mutex sticky_mu_;
   std::map<std::string, std::uint32_t> sticky_;  // guarded by sticky_mu_
 };

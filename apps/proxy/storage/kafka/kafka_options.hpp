@@ -13,7 +13,9 @@ struct KafkaOptions {
   std::vector<std::string> properties;
   std::int32_t default_partitions = 1;
   std::int32_t default_replication_factor = -1;  // -1: the brokers' default
-  std::size_t consumers = 4;                     // fetches at once, each on its own consumer
+  std::size_t consumers = 2;          // librdkafka consumers the partitions being read are spread over
+  std::size_t read_threads = 16;      // consume requests served at once
+  std::size_t open_partitions = 256;  // partitions kept reading between requests (2 MB prefetch each)
   std::chrono::milliseconds metadata_refresh{10000};
   std::chrono::milliseconds request_timeout{20000};  // a produce's delivery (under a client's 30 s)
   std::chrono::milliseconds admin_timeout{15000};    // a topic create or delete

@@ -15,6 +15,8 @@ using Clock = std::chrono::steady_clock;
 
 // How long records may still come after librdkafka reported an end beyond them.
 constexpr auto kEndGrace = std::chrono::milliseconds(300);
+// How long a request ahead of its partition's position waits for the request at that position.
+constexpr auto kTurnPatience = std::chrono::milliseconds(100);
 
 int stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
   static_cast<KafkaStats*>(opaque)->update(std::string_view(json, len));
@@ -41,117 +43,141 @@ std::pair<std::uint32_t, std::uint32_t> append_text(FetchResult& out, std::strin
 
 }  // namespace
 
-struct PartitionReaders::Reader {
+// One librdkafka consumer: its fetcher threads serve every session placed on it.
+struct PartitionReaders::Consumer {
   RdKafkaHandle rk;
-  std::map<std::string, rd_kafka_topic_t*> topic_handles;
-  rd_kafka_topic_t* current = nullptr;  // consuming current/partition when set
-  std::string topic;
-  std::int32_t partition = -1;
-  std::int64_t next = -1;  // the offset the next message it hands out has
-  RdKafkaMessage held;     // polled but not returned (it did not fit the last response)
+  std::mutex mu;
+  std::map<std::string, rd_kafka_topic_t*> topics;  // guarded by mu
 
-  ~Reader() {
-    stop();
-    for (auto& [name, rkt] : topic_handles) rd_kafka_topic_destroy(rkt);
+  ~Consumer() {
+    for (auto& [name, rkt] : topics) rd_kafka_topic_destroy(rkt);
   }
-
-  rd_kafka_topic_t* handle(const std::string& name) {
-    auto& rkt = topic_handles[name];
+  rd_kafka_topic_t* topic(const std::string& name) {
+    std::lock_guard lock(mu);
+    auto& rkt = topics[name];
     if (!rkt) rkt = rd_kafka_topic_new(rk.get(), name.c_str(), nullptr);
     return rkt;
   }
+};
+
+// One partition being read, by one request at a time (`busy`, under `mu`); the rest of its state
+// belongs to that request.
+struct PartitionReaders::Session {
+  Consumer* consumer = nullptr;
+  rd_kafka_topic_t* rkt = nullptr;
+  std::string topic;
+  std::int32_t partition = 0;
+  std::mutex mu;
+  bool busy = false;        // guarded by mu
+  std::int64_t high = -1;  // the partition's end when last read; guarded by mu
+  bool started = false;
+  std::int64_t next = -1;  // the offset of the next message it hands out
+  RdKafkaMessage held;     // polled but not returned (it did not fit the last response)
+  std::list<std::shared_ptr<Session>>::iterator recent;
+
+  ~Session() { stop(); }
 
   void stop() {
     held.reset();
-    if (current) rd_kafka_consume_stop(current, partition);
-    current = nullptr;
+    if (started) rd_kafka_consume_stop(rkt, partition);
+    started = false;
     next = -1;
   }
-
-  // Starts fetching topic/partition at `offset`, dropping whatever was fetched for another place.
-  void start(const std::string& name, std::int32_t p, std::int64_t offset) {
+  // Starts fetching at `offset`, dropping whatever was fetched from elsewhere.
+  void start(std::int64_t offset) {
     stop();
-    auto* rkt = handle(name);
-    if (rd_kafka_consume_start(rkt, p, offset) != 0)
-      throw kafka_error(rd_kafka_last_error(), "cannot read '" + name + "' partition " + std::to_string(p));
-    current = rkt;
-    topic = name;
-    partition = p;
+    if (rd_kafka_consume_start(rkt, partition, offset) != 0)
+      throw kafka_error(rd_kafka_last_error(), "cannot read '" + topic + "' partition " + std::to_string(partition));
+    started = true;
     next = offset;
-  }
-
-  bool positioned_at(const std::string& name, std::int32_t p, std::int64_t offset) const {
-    return current && topic == name && partition == p && next == offset;
   }
 };
 
-PartitionReaders::PartitionReaders(const KafkaOptions& options, KafkaStats& stats) : options_(options), stats_(stats) {}
-
-PartitionReaders::~PartitionReaders() = default;
-
-std::unique_ptr<PartitionReaders::Reader> PartitionReaders::acquire(const std::string& topic, std::int32_t partition,
-                                                                    std::int64_t offset) {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
-      if ((*it)->positioned_at(topic, partition, offset)) {
-        auto r = std::move(*it);
-        idle_.erase(it);
-        return r;
-      }
-    }
-    if (made_ < options_.consumers) break;
-    if (!idle_.empty()) {
-      // The reader idle longest (at the front) is the least likely to be asked to continue.
-      auto r = std::move(idle_.front());
-      idle_.erase(idle_.begin());
-      return r;
-    }
-    available_.wait(lock);
-  }
-  ++made_;
-  lock.unlock();
-  auto r = std::make_unique<Reader>();
-  try {
-    r->rk = make_rdkafka(RD_KAFKA_CONSUMER, options_,
+PartitionReaders::PartitionReaders(const KafkaOptions& options, KafkaStats& stats) : options_(options) {
+  for (std::size_t i = 0; i < options_.consumers; ++i) {
+    auto c = std::make_unique<Consumer>();
+    c->rk = make_rdkafka(RD_KAFKA_CONSUMER, options_,
                          {{"enable.partition.eof", "true"},
                           {"auto.offset.reset", "error"},  // handled here: below the start or past the end
-                          {"fetch.wait.max.ms", "100"},
-                          {"queued.max.messages.kbytes", "16384"},
+                          // A fetch at a partition's end waits this long for records: short, so a
+                          // client polling a caught-up partition hears of new records quickly
+                          // (and the mock cluster's empty fetches cost little).
+                          {"fetch.wait.max.ms", "10"},
+                          // Per open partition (the simple consumer's queues are per partition).
+                          {"queued.max.messages.kbytes", "2048"},
+                          {"queued.min.messages", "20000"},
                           {"statistics.interval.ms", "5000"},
-                          {"client.id", "krest-proxy-reader-" + std::to_string(made_)}},
+                          {"client.id", "krest-proxy-reader-" + std::to_string(i + 1)}},
                          [](rd_kafka_conf_t* conf, void* opaque) {
                            rd_kafka_conf_set_stats_cb(conf, &stats_cb);
                            rd_kafka_conf_set_opaque(conf, opaque);
                          },
-                         &stats_);
-  } catch (...) {
-    std::lock_guard relock(mu_);
-    --made_;
-    throw;
+                         &stats);
+    consumers_.push_back(std::move(c));
   }
-  return r;
 }
 
-void PartitionReaders::release(std::unique_ptr<Reader> reader) {
-  {
-    std::lock_guard lock(mu_);
-    if (reader)
-      idle_.push_back(std::move(reader));
-    else
-      --made_;
-  }
-  available_.notify_one();
+PartitionReaders::~PartitionReaders() {
+  recent_.clear();
+  sessions_.clear();  // sessions stop before their consumers go
 }
 
-FetchResult PartitionReaders::read(const std::string& topic, const FetchRequest& request) {
-  auto reader = acquire(topic, request.partition, request.offset);
-  struct Release {
-    PartitionReaders* self;
-    std::unique_ptr<Reader>& reader;
-    ~Release() { self->release(std::move(reader)); }
-  } release{this, reader};
-  rd_kafka_t* rk = reader->rk.get();
+std::shared_ptr<PartitionReaders::Session> PartitionReaders::session(const std::string& topic,
+                                                                      std::int32_t partition) {
+  std::lock_guard lock(mu_);
+  auto key = std::pair{topic, partition};
+  auto it = sessions_.find(key);
+  if (it != sessions_.end()) {
+    recent_.splice(recent_.begin(), recent_, it->second->recent);  // now the most recent
+    return it->second;
+  }
+  // Close the least recently read partitions nobody is reading, beyond the limit.
+  for (auto r = recent_.end(); sessions_.size() >= options_.open_partitions && r != recent_.begin();) {
+    --r;
+    {
+      std::lock_guard idle((*r)->mu);
+      if ((*r)->busy) continue;
+      (*r)->stop();
+    }
+    sessions_.erase({(*r)->topic, (*r)->partition});
+    r = recent_.erase(r);
+  }
+  auto s = std::make_shared<Session>();
+  s->consumer = consumers_[std::hash<std::string>{}(topic + "/" + std::to_string(partition)) % consumers_.size()].get();
+  s->rkt = s->consumer->topic(topic);
+  s->topic = topic;
+  s->partition = partition;
+  recent_.push_front(s);
+  s->recent = recent_.begin();
+  sessions_[key] = s;
+  return s;
+}
+
+bool PartitionReaders::try_begin(Session& s, std::int64_t offset, Clock::time_point waiting_since) {
+  std::lock_guard lock(s.mu);
+  if (s.busy) return false;
+  // Ahead, but not past the end: a request past the end is answered at once, with nothing.
+  const bool ahead = s.started && offset > s.next && (s.high < 0 || offset < s.high);
+  if (ahead && Clock::now() - waiting_since < kTurnPatience) return false;
+  s.busy = true;
+  return true;
+}
+
+FetchResult PartitionReaders::read(Session& s, const FetchRequest& request) {
+  struct EndTurn {
+    Session& s;
+    ~EndTurn() {
+      std::lock_guard lock(s.mu);
+      s.busy = false;
+    }
+  } end{s};
+  return read_turn(s, request);
+}
+
+FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& request) {
+  Session* reader = &session;
+  const std::string& topic = session.topic;
+  rd_kafka_t* rk = reader->consumer->rk.get();
   rd_kafka_poll(rk, 0);  // statistics and error callbacks
   const int timeout_ms = static_cast<int>(options_.fetch_timeout.count());
   const std::string where = "'" + topic + "' partition " + std::to_string(request.partition);
@@ -161,17 +187,21 @@ FetchResult PartitionReaders::read(const std::string& topic, const FetchRequest&
     auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), request.partition, &low, &high, timeout_ms);
     if (err) throw kafka_error(err, "offsets of " + where);
   };
-  const bool positioned = reader->positioned_at(topic, request.partition, request.offset);
+  const bool positioned = reader->started && reader->next == request.offset;
   // A reader already fetching this partition knows its end from its own fetches.
   if (!positioned || rd_kafka_get_watermark_offsets(rk, topic.c_str(), request.partition, &low, &high) != 0 ||
       high < 0)
     query();
 
+  {
+    std::lock_guard lock(reader->mu);
+    reader->high = high;
+  }
   FetchResult out;
   out.next_offset = request.offset;
   if (request.offset >= high) return out;
   std::int64_t next = std::max(request.offset, low);
-  if (!positioned || next != request.offset) reader->start(topic, request.partition, next);
+  if (!positioned || next != request.offset) reader->start(next);
 
   const auto deadline = Clock::now() + options_.fetch_timeout;
   int resets = 0;
@@ -187,7 +217,7 @@ FetchResult PartitionReaders::read(const std::string& topic, const FetchRequest&
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) break;
-      m.reset(rd_kafka_consume(reader->current, request.partition, static_cast<int>(std::min<long>(left, 20))));
+      m.reset(rd_kafka_consume(reader->rkt, request.partition, static_cast<int>(std::min<long>(left, 20))));
       if (!m) continue;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -204,7 +234,7 @@ FetchResult PartitionReaders::read(const std::string& topic, const FetchRequest&
       query();
       if (next >= high) break;
       next = std::max(next, low);
-      reader->start(topic, request.partition, next);
+      reader->start(next);
       continue;
     }
     if (m->err) {

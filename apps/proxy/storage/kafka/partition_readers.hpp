@@ -1,10 +1,12 @@
 #pragma once
-// Reads a partition from an offset for a consume request, with a small pool of librdkafka
-// consumers that assign a partition directly (no consumer group, no commits: the v1 API carries
-// offsets in the request). A reader left where a request stopped serves the next request for the
-// same partition and offset from what it has already fetched — the way HDInsight clients page
-// through a partition with NextOffset.
-#include <condition_variable>
+// Reads a partition from an offset for a consume request. Each partition being read is a session
+// on one of a few librdkafka consumers: started at an offset (direct assignment — no consumer
+// group, no commits: the v1 API carries offsets in each request), and left running between
+// requests, so that the next page a client asks for (at the previous response's NextOffset) is
+// already fetched. Requests for one partition take turns on its session; sessions beyond
+// `open_partitions` are closed least recently used first.
+#include <chrono>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,23 +24,33 @@ class PartitionReaders {
   PartitionReaders(const KafkaOptions& options, KafkaStats& stats);
   ~PartitionReaders();
 
-  // Blocking (run it on the BlockingPool). Up to request.max_records records from
-  // request.offset, at most request.max_bytes of keys and values but at least one record; an
-  // offset below the earliest retained starts there, one at or past the end gives none.
-  // Throws ProxyError.
-  FetchResult read(const std::string& topic, const FetchRequest& request);
+  struct Session;
+
+  // The partition's session, opened (and the least recently read beyond the limit closed) if need be.
+  std::shared_ptr<Session> session(const std::string& topic, std::int32_t partition);
+
+  // Takes the session's turn for a request at `offset`, or says to try again shortly: while another
+  // request reads it, and, for a while after `waiting_since`, while the request is ahead of where
+  // the session stands. A windowed client asks for its next pages at once and they may arrive out
+  // of order; letting the page at the session's position go first keeps its fetch going instead of
+  // restarting it at each page's offset in turn. Never blocks: callers wait on their own timers.
+  bool try_begin(Session& s, std::int64_t offset, std::chrono::steady_clock::time_point waiting_since);
+
+  // Blocking (run it on a thread pool), after try_begin(); ends the turn. Up to
+  // request.max_records records from request.offset, at most request.max_bytes of keys and values
+  // but at least one record; an offset below the earliest retained starts there, one at or past
+  // the end gives none. Throws ProxyError.
+  FetchResult read(Session& s, const FetchRequest& request);
 
  private:
-  struct Reader;
-  std::unique_ptr<Reader> acquire(const std::string& topic, std::int32_t partition, std::int64_t offset);
-  void release(std::unique_ptr<Reader> reader);
+  struct Consumer;
+  FetchResult read_turn(Session& s, const FetchRequest& request);
 
   KafkaOptions options_;
-  KafkaStats& stats_;
+  std::vector<std::unique_ptr<Consumer>> consumers_;
   std::mutex mu_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<Reader>> idle_;  // guarded by mu_
-  std::size_t made_ = 0;                       // guarded by mu_
+  std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Session>> sessions_;  // guarded by mu_
+  std::list<std::shared_ptr<Session>> recent_;  // most recently used first; guarded by mu_
 };
 
 }  // namespace krest::proxy

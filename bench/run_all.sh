@@ -15,6 +15,7 @@ engine_table=$(bench/run_engine_bench.sh "${1:-8}" "${2:-3}")
 store_table=$(build-release/bench/log_store_bench "$scratch" 2000000)
 cli_table=$(bench/run_cli_bench.sh 2)
 kafka_table=$(bench/run_kafka_bench.sh 400000 3)
+clients_table=$(bench/run_clients_bench.sh 5 3)
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 cat > docs/PERFORMANCE.md << DOC
@@ -58,6 +59,16 @@ appended in batches of 500, then read back in windows of 500 at random offsets. 
 this decides the embedded log's design: [STORAGE.md](STORAGE.md).
 
 $store_table
+
+## krest beside the clients a user would pick instead
+
+\`bench/run_clients_bench.sh 5 3\`: one krest-proxy (\`--durability none\`), the same machine. The
+baseline is the HDInsight documentation's Python sample in a loop (bench/python/sequential_sample.py:
+requests with keep-alive, one request at a time, the sample's six-record body; consume following
+NextOffset with \`count=10\`). krest bench and krest load/tail build and parse every record; wrk
+replays a pre-built body and parses nothing.
+
+$clients_table
 
 ## krest load: memory on a 2 GiB file
 

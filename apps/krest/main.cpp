@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "bench/bench_command.hpp"
 #include "cli/connection.hpp"
 #include "cli/usage_error.hpp"
 #include "load/load_command.hpp"
@@ -31,11 +32,13 @@ int main(int argc, char** argv) {
   TopicsOptions topics;
   ProduceOptions produce;
   ConsumeOptions consume;
+  BenchOptions bench;
   auto* load_cmd = add_load_command(app, load, profile);
   auto* tail_cmd = add_tail_command(app, tail, profile);
   auto* topics_cmd = add_topics_command(app, topics, profile);
   auto* produce_cmd = add_produce_command(app, produce, profile);
   auto* consume_cmd = add_consume_command(app, consume, profile);
+  auto* bench_cmd = add_bench_command(app, bench, profile);
 
   if (argc == 2 && std::string(argv[1]) == "--print-connection-settings") {
     std::cout << describe_connection_settings();
@@ -44,7 +47,7 @@ int main(int argc, char** argv) {
   bool known = false;
   for (const auto* sub : app.get_subcommands({})) known = known || (argc >= 2 && sub->get_name() == argv[1]);
   if (argc >= 2 && argv[1][0] != '-' && !known) {
-    std::fprintf(stderr, "krest: unknown command '%s' (commands: load, tail, topics, produce, consume; see krest --help)\n",
+    std::fprintf(stderr, "krest: unknown command '%s' (commands: load, tail, topics, produce, consume, bench; see krest --help)\n",
                  argv[1]);
     return kExitUsage;
   }
@@ -68,5 +71,6 @@ int main(int argc, char** argv) {
   if (topics_cmd->parsed()) return run_topics(profile, topics);
   if (produce_cmd->parsed()) return run_produce(profile, produce);
   if (consume_cmd->parsed()) return run_consume(profile, consume);
+  if (bench_cmd->parsed()) return run_bench_command(profile, bench);
   return kExitUsage;
 }

@@ -266,6 +266,7 @@ asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& 
                  display_name(o.inputs[std::min(checkpoint.next.file, o.inputs.size() - 1)]).c_str(),
                  static_cast<unsigned long long>(checkpoint.next.line + 1));
   stop.on_request = [run] { run->stopping = true; };
+  if (stop.requested) run->stopping = true;  // interrupted while the topic was being looked up
 
   Producer producer(client, producer_options(o));
   asio::co_spawn(ex, tick(run), asio::detached);

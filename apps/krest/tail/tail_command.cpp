@@ -167,6 +167,7 @@ asio::awaitable<int> tail(Client& client, StopRequest& stop, const TailOptions& 
                  static_cast<unsigned>(metrics->port()));
   }
   stop.on_request = [&consumer] { consumer.close(); };  // poll() then returns nothing
+  if (stop.requested) consumer.close();                 // interrupted while partitions were being read
 
   std::exception_ptr failure;
   std::string buffer;

@@ -1,0 +1,223 @@
+#include "bench/bench_run.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+
+#include "api/consume_body.hpp"
+#include "api/produce_body.hpp"
+#include "api/utf8.hpp"
+#include "cli/usage_error.hpp"
+#include "client/client_impl.hpp"
+#include "krest/admin.hpp"
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace krest::cli {
+namespace {
+
+// What the request loops share; they all run on one executor.
+struct BenchState {
+  const BenchOptions& o;
+  Client::Impl& client;
+  BenchResult result;
+  std::vector<std::string> values;                    // the record values, in turn
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;  // consume: [earliest, latest) per partition
+  Clock::time_point start, end;
+  std::uint64_t issued = 0;  // requests handed to a loop so far
+  std::size_t running = 0;
+  std::unique_ptr<asio::steady_timer> all_done;
+  std::unique_ptr<asio::steady_timer> tick;
+  const std::function<void(const BenchResult&, double)>* on_tick = nullptr;  // valid while !over
+  bool over = false;
+  const bool& stop;
+
+  BenchState(const BenchOptions& opts, Client::Impl& c, const bool& s) : o(opts), client(c), stop(s) {}
+
+  // The next request's number and the moment it is meant to go, or nothing when the run is over.
+  std::optional<std::pair<std::uint64_t, Clock::time_point>> next_slot() {
+    if (stop) return std::nullopt;
+    if (o.records > 0 && issued * static_cast<std::uint64_t>(o.batch) >= static_cast<std::uint64_t>(o.records))
+      return std::nullopt;
+    const auto i = issued;
+    auto intended = Clock::now();
+    if (o.rate > 0) intended = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                           static_cast<double>(i) / o.rate));
+    if (o.records <= 0 && intended >= end) return std::nullopt;
+    if (o.records <= 0 && o.rate <= 0 && Clock::now() >= end) return std::nullopt;
+    ++issued;
+    return std::pair{i, intended};
+  }
+
+  bool is_produce(std::uint64_t i) const { return o.mode == "produce" || (o.mode == "mixed" && i % 2 == 0); }
+
+  http::Request produce_request(std::uint64_t i) {
+    http::Request req{bhttp::verb::post, client.target("/v1/producer/topics/" + o.topic), 11};
+    req.set(bhttp::field::content_type, "application/json");
+    std::string& body = req.body();
+    body.reserve(static_cast<std::size_t>(o.batch) * (values[0].size() + 16) + 32);
+    api::ProduceBodyWriter writer(body);
+    for (std::int64_t r = 0; r < o.batch; ++r)
+      writer.add_string_record(std::nullopt, values[(i * static_cast<std::uint64_t>(o.batch) + static_cast<std::uint64_t>(r)) % values.size()]);
+    writer.finish();
+    return req;
+  }
+
+  http::Request consume_request(std::uint64_t i) {
+    // Request i reads window i of the partitions' records, spread over the partitions in turn.
+    const auto& [first, last] = ranges[i % ranges.size()];
+    const auto windows = std::max<std::int64_t>(1, (last - first) / o.batch);
+    const auto offset = first + static_cast<std::int64_t>((i / ranges.size()) % static_cast<std::uint64_t>(windows)) * o.batch;
+    return http::Request{bhttp::verb::get,
+                         client.target("/v1/consumer/topics/" + o.topic + "/partitions/" +
+                                       std::to_string(i % ranges.size()) + "/offsets/" + std::to_string(offset) +
+                                       "?count=" + std::to_string(o.batch)),
+                         11};
+  }
+
+  void finished(bool produce, const http::Exchange& x, Clock::time_point intended, std::size_t sent_bytes) {
+    const auto done = Clock::now();
+    auto& r = result;
+    ++r.requests;
+    const auto second = static_cast<std::size_t>(std::chrono::duration<double>(done - start).count());
+    if (r.per_second.size() <= second) r.per_second.resize(second + 1);
+    auto& s = r.per_second[second];
+    ++s.requests;
+    const int status = x.ec ? 0 : x.response.result_int();
+    if (status != 200) {
+      ++r.failed;
+      ++s.failed;
+      if (r.errors.size() < 5)
+        r.errors.push_back(x.ec ? x.ec.message() : "HTTP " + std::to_string(status) + ": " + x.response.body().substr(0, 200));
+      return;
+    }
+    r.latency.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(done - intended).count()));
+    std::uint64_t records = 0;
+    if (produce) {
+      records = static_cast<std::uint64_t>(o.batch);
+      r.bytes += sent_bytes;
+    } else {
+      // Records without parsing the body: one "offset" per record.
+      const auto& b = x.response.body();
+      for (auto at = b.find("\"offset\":"); at != std::string::npos; at = b.find("\"offset\":", at + 9)) ++records;
+      r.bytes += b.size();
+    }
+    r.records += records;
+    s.records += records;
+  }
+};
+
+asio::awaitable<void> request_loop(std::shared_ptr<BenchState> st) {
+  asio::steady_timer wait(co_await asio::this_coro::executor);
+  while (auto slot = st->next_slot()) {
+    const auto [i, intended] = *slot;
+    if (intended > Clock::now()) {
+      wait.expires_at(intended);
+      co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    const bool produce = st->is_produce(i);
+    http::Request req = produce ? st->produce_request(i) : st->consume_request(i);
+    const std::size_t bytes = req.body().size();
+    auto x = co_await st->client.send(req);
+    st->finished(produce, x, intended, bytes);
+  }
+  if (--st->running == 0) st->all_done->cancel();
+}
+
+// Calls on_tick about 4 times a second until the run is over.
+asio::awaitable<void> report_progress(std::shared_ptr<BenchState> st) {
+  while (!st->over) {
+    st->tick->expires_after(250ms);
+    co_await st->tick->async_wait(asio::as_tuple(asio::use_awaitable));
+    if (st->over) break;
+    if (*st->on_tick) (*st->on_tick)(st->result, std::chrono::duration<double>(Clock::now() - st->start).count());
+  }
+}
+
+std::vector<std::string> make_values(const BenchOptions& o) {
+  std::vector<std::string> values;
+  if (!o.sample_file.empty()) {
+    std::ifstream in(o.sample_file);
+    if (!in) throw UsageError("cannot read --sample '" + o.sample_file + "'");
+    std::string line;
+    while (std::getline(in, line) && values.size() < 100000) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty() && api::valid_utf8(line)) values.push_back(line);
+    }
+    if (values.empty()) throw UsageError("--sample '" + o.sample_file + "' has no UTF-8 lines to send");
+    return values;
+  }
+  for (int v = 0; v < 64; ++v) {
+    std::string value = "bench-" + std::to_string(v) + "-";
+    value.resize(static_cast<std::size_t>(o.record_size), static_cast<char>('a' + v % 26));
+    values.push_back(std::move(value));
+  }
+  return values;
+}
+
+}  // namespace
+
+asio::awaitable<BenchResult> run_bench(Client& client, const BenchOptions& o,
+                                       const std::function<void(const BenchResult&, double)>& on_tick,
+                                       const bool& stop) {
+  auto st = std::make_shared<BenchState>(o, client.impl(), stop);
+  st->values = make_values(o);
+
+  Admin admin(client);
+  std::vector<PartitionInfo> partitions;
+  try {
+    partitions = co_await admin.describe_topic(o.topic);
+  } catch (const Error& e) {
+    if (e.status() != 404) throw;
+    if (o.partitions <= 0)
+      throw UsageError("topic '" + o.topic + "' does not exist: create it, or give --partitions N to have it created");
+  }
+  if (partitions.empty()) {
+    TopicSettings settings;
+    settings.partitions = o.partitions;
+    co_await admin.create_topic(o.topic, settings);
+    partitions = co_await admin.describe_topic(o.topic);
+  }
+  st->result.partitions = static_cast<std::int32_t>(partitions.size());
+  if (o.mode != "produce") {
+    std::sort(partitions.begin(), partitions.end(),
+              [](const PartitionInfo& a, const PartitionInfo& b) { return a.partition < b.partition; });
+    std::int64_t total = 0;
+    for (const auto& p : partitions) {
+      st->ranges.emplace_back(p.earliest_offset, p.latest_offset);
+      total += p.latest_offset - p.earliest_offset;
+    }
+    if (total < o.batch)
+      throw UsageError("topic '" + o.topic + "' holds " + std::to_string(total) + " records, fewer than one request's " +
+                       std::to_string(o.batch) + ": run krest bench produce first");
+  }
+
+  auto ex = co_await asio::this_coro::executor;
+  st->all_done = std::make_unique<asio::steady_timer>(ex, Clock::time_point::max());
+  st->start = Clock::now();
+  st->end = st->start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+  st->running = static_cast<std::size_t>(o.in_flight);
+  for (std::int64_t i = 0; i < o.in_flight; ++i) asio::co_spawn(ex, request_loop(st), asio::detached);
+
+  st->on_tick = &on_tick;
+  st->tick = std::make_unique<asio::steady_timer>(ex);
+  asio::co_spawn(ex, report_progress(st), asio::detached);
+  co_await st->all_done->async_wait(asio::as_tuple(asio::use_awaitable));
+  st->over = true;  // before run_bench returns: the ticker never calls on_tick after this
+  st->tick->cancel();
+  st->result.seconds = std::chrono::duration<double>(Clock::now() - st->start).count();
+  co_return st->result;
+}
+
+}  // namespace krest::cli

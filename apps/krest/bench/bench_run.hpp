@@ -1,0 +1,53 @@
+#pragma once
+// One `krest bench` run: `in_flight` request loops against one proxy, each request timed from the
+// moment it was meant to be sent. With a fixed rate that is its slot in the schedule, not the moment
+// a loop got round to it, so a stalled server shows in the latencies of every request it delayed
+// (no coordinated omission).
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bench/latency_histogram.hpp"
+#include "krest/client.hpp"
+
+namespace krest::cli {
+
+struct BenchOptions {
+  std::string mode;  // produce | consume | mixed
+  std::string topic;
+  std::int64_t records = 0;      // stop after this many records; 0: after duration_s
+  double duration_s = 10;
+  std::int64_t record_size = 100;
+  std::string sample_file;        // values from its lines, in turn, instead of generated ones
+  std::int64_t batch = 500;       // records per request
+  std::int64_t in_flight = 8;     // requests at once
+  std::int32_t partitions = 0;    // create the topic with this many partitions when it is missing
+  double rate = 0;                // requests per second, fixed; 0: as fast as the proxy answers
+  bool json = false;
+  std::string report;             // an HTML report file
+  std::string progress = "auto";
+};
+
+struct BenchSecond {
+  std::uint64_t records = 0, requests = 0, failed = 0;
+};
+
+struct BenchResult {
+  std::uint64_t requests = 0, failed = 0, records = 0, bytes = 0;
+  double seconds = 0;
+  LatencyHistogram latency;             // microseconds, from the intended send time
+  std::vector<BenchSecond> per_second;  // by the second each request completed in
+  std::vector<std::string> errors;      // the first few failures, for the report
+  std::int32_t partitions = 0;
+};
+
+// Runs the benchmark on the client's executor; `on_tick` is called about 4 times a second with the
+// result so far. Throws Error or UsageError for what stops it before it starts.
+boost::asio::awaitable<BenchResult> run_bench(Client& client, const BenchOptions& options,
+                                              const std::function<void(const BenchResult&, double)>& on_tick,
+                                              const bool& stop);
+
+}  // namespace krest::cli

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# krest bench against a real krest-proxy: counts and report structure (never speed), a fixed-rate
+# run against a server stopped for 1.5 s whose percentiles show the stall (no coordinated
+# omission), and the HTML report opened in headless Chromium and looked at.
+set -euo pipefail
+source "$(dirname "$0")/cli_env.sh" "$1" "$2"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+json_get() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval('d' + sys.argv[1]))" "$2"; }
+
+"$krest" bench produce -t b -p 2 -n 20000 -b 500 --json > produce.json 2> produce.err
+[ "$(json_get produce.json '["records"]')" = 20000 ] && [ "$(json_get produce.json '["requests"]')" = 40 ] &&
+  [ "$(json_get produce.json '["failed"]')" = 0 ] || fail "produce: $(cat produce.json produce.err)"
+grep -q "krest bench produce on 'b' (2 partition(s))" produce.err || fail "table: $(cat produce.err)"
+[ "$("$krest" topics describe b --json | python3 -c 'import json,sys; print(sum(p["latest_offset"] for p in json.load(sys.stdin)["partitions"]))')" = 20000 ] ||
+  fail "the topic does not hold the 20000 records produced"
+python3 - <<'PY' || fail "produce JSON shape"
+import json
+d = json.load(open("produce.json"))
+lat = d["latency"]
+assert 0 < lat["p50_ms"] <= lat["p90_ms"] <= lat["p99_ms"] <= lat["p99.9_ms"] <= lat["max_ms"], lat
+assert sum(s["records"] for s in d["per_second"]) == 20000, d["per_second"]
+PY
+ok "produce: 20000 records in 40 requests, counted, percentiles in order, stored"
+
+"$krest" bench consume -t b -n 10000 -b 1000 --json > consume.json 2> /dev/null
+[ "$(json_get consume.json '["records"]')" = 10000 ] && [ "$(json_get consume.json '["failed"]')" = 0 ] ||
+  fail "consume: $(cat consume.json)"
+"$krest" bench mixed -t b -n 20000 -b 500 --json > mixed.json 2> /dev/null
+[ "$(json_get mixed.json '["records"]')" = 20000 ] || fail "mixed: $(cat mixed.json)"
+rc=0; "$krest" bench consume -t empty -p 1 -n 10 2> empty.err || rc=$?
+[ $rc = 2 ] && grep -q "run krest bench produce first" empty.err || fail "consume of an empty topic: $rc $(cat empty.err)"
+ok "consume and mixed count what they read; an empty topic is a clear error"
+
+# 50 requests/s for 4 s with the server stopped (SIGSTOP) for 1.5 s in the middle: a quarter of the
+# requests were due during the stall. Timed from their scheduled send times, p90 shows it; timed
+# from when a loop got round to sending them, it would not.
+"$krest" bench produce -t b -d 4 -r 50 -w 4 -b 10 --json > stalled.json 2> stalled.err &
+b=$!
+sleep 1.2
+kill -STOP $pid; sleep 1.5; kill -CONT $pid
+wait $b || fail "stalled run: $(cat stalled.err)"
+python3 - <<'PY' || fail "the stall does not show in the percentiles: $(cat stalled.json)"
+import json
+d = json.load(open("stalled.json"))
+lat, n = d["latency"], d["requests"]
+print(f"stalled run: {n} requests, p50 {lat['p50_ms']} ms, p90 {lat['p90_ms']} ms, max {lat['max_ms']} ms")
+assert d["failed"] == 0 and 190 <= n <= 201, d
+assert lat["p90_ms"] >= 500, lat     # the requests the stall delayed
+assert lat["p50_ms"] < 300, lat      # and only those
+assert lat["max_ms"] >= 1200, lat
+PY
+ok "a fixed-rate run against a stalled server reports the stall in p90 and max (no coordinated omission)"
+
+"$krest" bench produce -t b -d 3 -b 100 --report report.html 2> /dev/null > /dev/null
+grep -q '<svg' report.html && grep -q 'id="throughput"' report.html && grep -q 'id="latency"' report.html ||
+  fail "the report lacks its charts"
+! grep -Eq '<script|<link|src=|url\(|@import' report.html || fail "the report fetches something"
+ok "the HTML report is self-contained, with both charts"
+command -v chromium > /dev/null || fail "chromium is needed (scripts/setup.sh installs it)"
+timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$dir/chromium" \
+  --screenshot="$dir/report.png" --window-size=900,1200 "file://$dir/report.html" > chromium.log 2>&1 ||
+  fail "chromium: $(tail -3 chromium.log)"
+python3 "$here/png_check.py" report.png 400 || fail "the screenshot shows no charts"
+ok "the report opened in headless Chromium shows its charts"
+echo "$passed passed, 0 failed"

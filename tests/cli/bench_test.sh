@@ -34,9 +34,11 @@ ok "consume and mixed count what they read; an empty topic is a clear error"
 # 50 requests/s for 4 s with the server stopped (SIGSTOP) for 1.5 s in the middle: a quarter of the
 # requests were due during the stall. Timed from their scheduled send times, p90 shows it; timed
 # from when a loop got round to sending them, it would not.
-"$krest" bench produce -t b -d 4 -r 50 -w 4 -b 10 --json > stalled.json 2> stalled.err &
+"$krest" bench produce -t b -d 4 -r 50 -w 4 -b 10 --json --progress always > stalled.json 2> stalled.err &
 b=$!
-sleep 1.2
+# Stop the server once the run is under way (its status line is out), whatever start-up took.
+for _ in $(seq 100); do grep -q "bench produce:" stalled.err && break; sleep 0.05; done
+sleep 0.3
 kill -STOP $pid; sleep 1.5; kill -CONT $pid
 wait $b || fail "stalled run: $(cat stalled.err)"
 python3 - <<'PY' || fail "the stall does not show in the percentiles: $(cat stalled.json)"

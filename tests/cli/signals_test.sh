@@ -33,7 +33,9 @@ ok "tail continues from its checkpoint"
 seq 1 20000 | sed 's/^/v/' > big.txt
 "$krest" load big.txt -t l --rate 5000 --checkpoint load.cp 2> load1.err &
 l=$!
-sleep 1.5
+# Interrupt once the load is under way: its first checkpoint is saved after a second of loading.
+for _ in $(seq 100); do [ -s load.cp ] && break; sleep 0.1; done
+sleep 0.3
 kill -INT $l
 rc=0; wait $l || rc=$?
 [ $rc = 130 ] || fail "load exited $rc on SIGINT: $(cat load1.err)"

@@ -14,7 +14,8 @@ loader=$!
 tail_cmd=("$krest" tail -t t --from earliest --checkpoint tail.cp --checkpoint-interval-ms 50 -o out.ndjson)
 "${tail_cmd[@]}" 2> tail1.err &
 t1=$!
-sleep 1.5
+for _ in $(seq 100); do [ -s tail.cp ] && break; sleep 0.1; done
+sleep 1
 kill -9 $t1; wait $t1 2>/dev/null || true
 [ -s tail.cp ] || fail "no checkpoint after 1.5 s"
 ok "krest tail killed with -9 mid-stream ($(wc -l < out.ndjson) lines out)"

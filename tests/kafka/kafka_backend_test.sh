@@ -95,8 +95,12 @@ ok "two proxies in front of one cluster serve one client alternately with consis
 start_proxy c --kafka-metadata-refresh-ms 200 --kafka-fetch-timeout-ms 1000
 health() { curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/c/tls/cert.pem" "$url_c/health"; }
 [ "$(health)" = 200 ] || fail "health with the cluster up: $(health)"
-sleep 5.5  # librdkafka's statistics come every 5 s
-curl -s --cacert "$dir/c/tls/cert.pem" "$url_c/metrics" > metrics.txt
+# librdkafka's statistics come every 5 s.
+for _ in $(seq 150); do
+  curl -s --cacert "$dir/c/tls/cert.pem" "$url_c/metrics" > metrics.txt
+  grep -q '^krest_kafka_brokers_up' metrics.txt && break
+  sleep 0.1
+done
 grep -q '^krest_kafka_brokers_up{client="krest-proxy#producer-1"} [1-9]' metrics.txt || fail "metrics: $(grep kafka metrics.txt | head)"
 ok "librdkafka statistics in /metrics"
 for b in 1 2 3; do mock down $b; done

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <charconv>
+#include <optional>
 
 #include "api/json_text.hpp"
 #include "api/utf8.hpp"
@@ -25,6 +26,22 @@ void assign_json(const boost::json::value& v, std::string& out, bool& is_json) {
     is_json = true;
   }
 }
+
+// One line's JSON document in a fresh arena that starts on the stack: a short line's document
+// allocates nothing. (Reusing one monotonic_resource after release() is not an option in Boost
+// 1.81: its next block size keeps doubling across releases.)
+struct LineDocument {
+  unsigned char arena[4096];
+  boost::json::monotonic_resource memory{arena, sizeof arena};
+  std::optional<boost::json::value> doc;  // after `memory`, so destroyed before it
+
+  std::string parse(std::string_view line) {
+    boost::json::error_code ec;
+    // Moved in, not assigned: assignment would copy the document out of the arena.
+    doc.emplace(boost::json::parse(line, ec, boost::json::storage_ptr(&memory)));
+    return ec ? "not a JSON value: " + ec.message() : std::string();
+  }
+};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -127,14 +144,9 @@ std::string RecordFormat::parse(std::string_view line, Record& record) {
 }
 
 std::string RecordFormat::parse_ndjson(std::string_view line, Record& record) {
-  // A fresh arena per line, starting on the stack: a short line's document allocates nothing.
-  // (Reusing one monotonic_resource after release() is not an option in Boost 1.81: its next block
-  // size keeps doubling across releases.)
-  unsigned char arena[4096];
-  boost::json::monotonic_resource memory(arena, sizeof arena);
-  boost::json::error_code ec;
-  auto doc = boost::json::parse(line, ec, boost::json::storage_ptr(&memory));
-  if (ec) return "not a JSON value: " + ec.message();
+  LineDocument line_doc;
+  if (auto e = line_doc.parse(line); !e.empty()) return e;
+  const auto& doc = *line_doc.doc;
   if (!options_.key_field.empty()) {
     boost::json::error_code pointer_ec;
     const auto* key = doc.find_pointer(options_.key_field, pointer_ec);
@@ -150,14 +162,9 @@ std::string RecordFormat::parse_ndjson(std::string_view line, Record& record) {
 }
 
 std::string RecordFormat::parse_json(std::string_view line, Record& record) {
-  // A fresh arena per line, starting on the stack: a short line's document allocates nothing.
-  // (Reusing one monotonic_resource after release() is not an option in Boost 1.81: its next block
-  // size keeps doubling across releases.)
-  unsigned char arena[4096];
-  boost::json::monotonic_resource memory(arena, sizeof arena);
-  boost::json::error_code ec;
-  auto doc = boost::json::parse(line, ec, boost::json::storage_ptr(&memory));
-  if (ec) return "not a JSON value: " + ec.message();
+  LineDocument line_doc;
+  if (auto e = line_doc.parse(line); !e.empty()) return e;
+  const auto& doc = *line_doc.doc;
   const auto* obj = doc.if_object();
   if (!obj) return "not a JSON object like {\"key\":..,\"value\":..}";
   bool has_value = false;

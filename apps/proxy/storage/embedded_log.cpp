@@ -12,9 +12,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/partitioner.hpp"
 #include "metrics/prometheus.hpp"
 #include "proxy_error.hpp"
+#include "storage/record_placement.hpp"
 #include "storage/record_frame.hpp"
 
 namespace krest::proxy {
@@ -275,8 +275,7 @@ std::vector<api::PartitionMetadata> EmbeddedLog::partitions_now(const std::strin
 api::PartitionMetadata EmbeddedLog::partition_now(const std::string& topic, std::int32_t p) const {
   auto t = find(topic);
   if (p < 0 || static_cast<std::size_t>(p) >= t->partitions.size())
-    throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " + std::to_string(p) + " (it has " +
-                                               std::to_string(t->partitions.size()) + ")");
+    throw no_such_partition(topic, p, t->partitions.size());
   return describe(*t, p);
 }
 
@@ -306,7 +305,7 @@ asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::str
   const std::int32_t sticky = static_cast<std::int32_t>(t->sticky.fetch_add(1, std::memory_order_relaxed) % count);
 
   // Check every record before writing any: a request is stored whole or not at all.
-  std::vector<RecordPosition> positions(body.size());
+  std::vector<RecordPosition> positions = place_records(topic, body, count, sticky);
   bool one_partition = true;
   for (std::size_t i = 0; i < body.size(); ++i) {
     const auto& r = body.record(i);
@@ -314,18 +313,7 @@ asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::str
       throw ProxyError(ErrorKind::bad_request,
                        "records[" + std::to_string(i) + "] is " + std::to_string(body.payload_bytes(r)) +
                            " bytes; the topic's max.message.bytes is " + std::to_string(t->settings.max_message_bytes));
-    std::int32_t p = sticky;
-    if (r.partition) {
-      if (*r.partition >= count)
-        throw ProxyError(ErrorKind::bad_request, "records[" + std::to_string(i) + "].partition " +
-                                                     std::to_string(*r.partition) + " is out of range: topic '" +
-                                                     topic + "' has " + std::to_string(count) + " partition(s)");
-      p = *r.partition;
-    } else if (r.has_key) {
-      p = api::partition_for_key(body.key(r), count);
-    }
-    positions[i].partition = p;
-    one_partition = one_partition && p == positions[0].partition;
+    one_partition = one_partition && positions[i].partition == positions[0].partition;
   }
 
   const std::int64_t ts = now_ms();
@@ -367,9 +355,7 @@ asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::str
 asio::awaitable<FetchResult> EmbeddedLog::fetch(const std::string& topic, const FetchRequest& request) {
   auto t = find(topic);
   if (request.partition < 0 || static_cast<std::size_t>(request.partition) >= t->partitions.size())
-    throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " +
-                                               std::to_string(request.partition) + " (it has " +
-                                               std::to_string(t->partitions.size()) + ")");
+    throw no_such_partition(topic, request.partition, t->partitions.size());
   FetchResult out;
   t->partitions[static_cast<std::size_t>(request.partition)]->read(request, out);
   co_return out;

@@ -7,9 +7,9 @@
 
 #include <thread>
 
-#include "api/partitioner.hpp"
 #include "proxy_error.hpp"
 #include "storage/kafka/kafka_errors.hpp"
+#include "storage/record_placement.hpp"
 
 namespace asio = boost::asio;
 
@@ -131,8 +131,7 @@ asio::awaitable<std::vector<api::PartitionMetadata>> KafkaBackend::partitions(co
 asio::awaitable<api::PartitionMetadata> KafkaBackend::partition(const std::string& topic, std::int32_t partition) {
   auto ps = co_await topic_partitions(topic);
   if (partition < 0 || static_cast<std::size_t>(partition) >= ps.size())
-    throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " + std::to_string(partition) +
-                                               " (it has " + std::to_string(ps.size()) + ")");
+    throw no_such_partition(topic, partition, ps.size());
   auto name = std::make_shared<const std::string>(topic);
   auto work = [this, name, partition] {
     auto snap = metadata_.snapshot();
@@ -149,24 +148,8 @@ std::int32_t KafkaBackend::next_sticky(const std::string& topic, std::int32_t co
 asio::awaitable<std::vector<RecordPosition>> KafkaBackend::produce(const std::string& topic,
                                                                    const api::ProduceBody& body) {
   const auto count = static_cast<std::int32_t>((co_await topic_partitions(topic)).size());
-  // The embedded log's placement, so that a topic's keys land alike on either backend: keyless
-  // records of one request together (sticky), keyed ones by murmur2, explicit ones where asked.
-  const std::int32_t sticky = next_sticky(topic, count);
-  std::vector<RecordPosition> positions(body.size());
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    const auto& r = body.record(i);
-    std::int32_t p = sticky;
-    if (r.partition) {
-      if (*r.partition >= count)
-        throw ProxyError(ErrorKind::bad_request, "records[" + std::to_string(i) + "].partition " +
-                                                     std::to_string(*r.partition) + " is out of range: topic '" +
-                                                     topic + "' has " + std::to_string(count) + " partition(s)");
-      p = *r.partition;
-    } else if (r.has_key) {
-      p = api::partition_for_key(body.key(r), count);
-    }
-    positions[i].partition = p;
-  }
+  // The embedded log's placement, so that a topic's keys land alike on either backend.
+  auto positions = place_records(topic, body, count, next_sticky(topic, count));
   co_await producer_.produce(topic, body, positions);
   co_return positions;
 }
@@ -174,9 +157,7 @@ asio::awaitable<std::vector<RecordPosition>> KafkaBackend::produce(const std::st
 asio::awaitable<FetchResult> KafkaBackend::fetch(const std::string& topic, const FetchRequest& request) {
   auto ps = co_await topic_partitions(topic);
   if (request.partition < 0 || static_cast<std::size_t>(request.partition) >= ps.size())
-    throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' has no partition " +
-                                               std::to_string(request.partition) + " (it has " +
-                                               std::to_string(ps.size()) + ")");
+    throw no_such_partition(topic, request.partition, ps.size());
   auto session = readers_.session(topic, request.partition);
   const auto since = std::chrono::steady_clock::now();
   asio::steady_timer again(co_await asio::this_coro::executor);

@@ -1,0 +1,20 @@
+// What the engine reads from a proxy: consume responses, produce responses, metadata, errors.
+#include "api/consume_body.hpp"
+#include "api/error_body.hpp"
+#include "api/metadata_body.hpp"
+#include "api/produce_response.hpp"
+#include "fuzz_input.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto text = fuzz_text(data, size);
+  std::vector<krest::ConsumedRecord> records;
+  (void)krest::api::parse_consume_body(text, records);
+  std::vector<krest::api::RecordPosition> positions;
+  (void)krest::api::parse_produce_response(text, size % 7, positions);
+  (void)krest::api::parse_brokers(text);
+  (void)krest::api::parse_topic_list(text);
+  (void)krest::api::parse_partition(text);
+  (void)krest::api::parse_partitions(text);
+  (void)krest::api::read_error_message(text);
+  return 0;
+}

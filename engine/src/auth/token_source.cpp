@@ -7,7 +7,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -18,6 +17,7 @@
 #include <optional>
 #include <random>
 
+#include "auth/token_response.hpp"
 #include "http/form.hpp"
 #include "http/http_connection.hpp"
 #include "net/base_url.hpp"
@@ -39,51 +39,6 @@ std::string token_url(const AuthOptions& o) {
   if (auto at = authority.find("{tenant}"); at != std::string::npos) authority.replace(at, 8, o.tenant);
   while (!authority.empty() && authority.back() == '/') authority.pop_back();
   return authority + "/oauth2/v2.0/token";
-}
-
-struct Outcome {
-  std::string token;
-  std::chrono::seconds lifetime{0};
-  std::string error;  // empty on success
-  bool permanent = false;
-};
-
-// RFC 6749 §5.2 errors that say the request itself is wrong: asking again cannot help.
-bool permanent_oauth_error(std::string_view code) {
-  return code == "invalid_client" || code == "invalid_scope" || code == "unauthorized_client" ||
-         code == "invalid_grant" || code == "unsupported_grant_type" || code == "invalid_request";
-}
-
-Outcome read_token_response(const http::Response& res) {
-  Outcome out;
-  boost::system::error_code ec;
-  json::value doc = json::parse(res.body(), ec);
-  const json::object* o = !ec && doc.is_object() ? &doc.as_object() : nullptr;
-  auto text = [&](std::string_view key) -> std::string {
-    const json::value* v = o ? o->if_contains(key) : nullptr;
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
-  if (res.result_int() != 200) {
-    const std::string code = text("error");
-    out.error = "the authority answered " + std::to_string(res.result_int()) +
-                (code.empty() ? std::string() : " " + code) +
-                (text("error_description").empty() ? std::string() : ": " + text("error_description"));
-    out.permanent = (res.result_int() == 400 || res.result_int() == 401) && permanent_oauth_error(code);
-    return out;
-  }
-  out.token = text("access_token");
-  // Entra's v1 endpoint sends expires_in as a string, v2 as a number.
-  const json::value* expires = o ? o->if_contains("expires_in") : nullptr;
-  std::int64_t seconds = 0;
-  if (expires && expires->is_int64()) seconds = expires->as_int64();
-  if (expires && expires->is_string()) seconds = std::atoll(expires->as_string().c_str());
-  const std::string type = text("token_type");
-  if (out.token.empty() || seconds <= 0 || (!type.empty() && !boost::beast::iequals(type, "Bearer"))) {
-    out.token.clear();
-    out.error = "the authority's token response lacks a bearer access_token with a positive expires_in";
-  }
-  out.lifetime = std::chrono::seconds(seconds);
-  return out;
 }
 
 }  // namespace
@@ -154,7 +109,7 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
     for (auto* t : waiters) t->cancel();
   }
 
-  asio::awaitable<Outcome> request_token() {
+  asio::awaitable<auth::TokenResponse> request_token() {
     http::Request req{boost::beast::http::verb::post, server.path + "/oauth2/v2.0/token", 11};
     req.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
     req.set(boost::beast::http::field::accept, "application/json");
@@ -167,12 +122,12 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
     for (int attempt = 0;; ++attempt) {
       const bool reused = connection.is_open();
       auto x = co_await connection.exchange(req);
-      if (!x.ec) co_return read_token_response(x.response);
-      if (!reused || attempt > 0) co_return Outcome{{}, {}, "token request to " + url + " failed: " + x.ec.message()};
+      if (!x.ec) co_return auth::read_token_response(x.response.result_int(), x.response.body());
+      if (!reused || attempt > 0) co_return auth::TokenResponse{{}, {}, "token request to " + url + " failed: " + x.ec.message()};
     }
   }
 
-  void accept(const Outcome& got, Clock::time_point sent_at) {
+  void accept(const auth::TokenResponse& got, Clock::time_point sent_at) {
     header = "Bearer " + got.token;
     // Counted from before the request left: never later than the authority's own expiry.
     expires = sent_at + got.lifetime;
@@ -190,7 +145,7 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
     cached_expires = expires;
   }
 
-  void reject(const Outcome& got) {
+  void reject(const auth::TokenResponse& got) {
     failures.fetch_add(1, std::memory_order_relaxed);
     if (got.permanent) permanent_error = got.error;
     if (backoff.count() == 0) backoff = options.retry_initial;
@@ -209,7 +164,7 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
         const bool was_forced = force;
         force = false;
         const auto sent_at = Clock::now();
-        Outcome got = co_await request_token();
+        auth::TokenResponse got = co_await request_token();
         if (stopped) break;
         if (got.error.empty()) {
           accept(got, sent_at);

@@ -7,6 +7,8 @@
 
 #include <sys/resource.h>
 
+#include <csignal>
+
 #include <cstdio>
 #include <iostream>
 
@@ -167,6 +169,9 @@ int run(const ProxyConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write past the file size limit (ulimit -f) must fail with EFBIG, answered as a full disk
+  // (507), rather than kill the process with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   spdlog::set_default_logger(spdlog::stderr_color_mt("krest-proxy"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 

@@ -44,9 +44,11 @@ constexpr std::size_t kMaxUnresolved = 1 << 20;
 
 std::string display_name(const std::string& input) { return input == "-" ? "stdin" : input; }
 
-// A refusal that is about the load, not the record: no token, no access, the topic gone.
+// A refusal that is about the load, not the record: no token, no access, the topic gone, the
+// proxy's disk full.
 bool refuses_every_record(const Error& e) {
-  return e.kind() == Error::Kind::token || e.status() == 401 || e.status() == 403 || e.status() == 404;
+  return e.kind() == Error::Kind::token || e.status() == 401 || e.status() == 403 || e.status() == 404 ||
+         e.status() == 507;
 }
 
 // Everything one load shares between its read loop, its delivery callbacks and its ticker.

@@ -108,7 +108,7 @@ std::shared_ptr<PartitionLog::Segment> PartitionLog::open_segment(std::int64_t b
   s->fd = ::open(s->path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
   if (s->fd < 0) {
     int err = errno;
-    throw ProxyError(err == ENOSPC ? ErrorKind::insufficient_storage : ErrorKind::internal,
+    throw ProxyError(err == ENOSPC || err == EDQUOT ? ErrorKind::insufficient_storage : ErrorKind::internal,
                      "cannot open segment " + s->path.string() + ": " + std::strerror(err));
   }
   return s;
@@ -225,7 +225,8 @@ AppendResult PartitionLog::append(std::string& frame, std::uint32_t records, std
     if (settings_.metrics) ++settings_.metrics->write_errors;
     // Cut whatever part of the frame reached the file so the next append starts on a frame boundary.
     if (::ftruncate(s.fd, static_cast<off_t>(s.size)) != 0) failed_ = true;
-    if (err == ENOSPC || err == EDQUOT)
+    // EFBIG: the file size limit (ulimit -f) is reached, which is a full disk for this file.
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG)
       throw ProxyError(ErrorKind::insufficient_storage,
                        "no space left in the data directory; nothing of this request was stored");
     throw ProxyError(ErrorKind::internal, std::string("writing the log failed: ") + std::strerror(err));

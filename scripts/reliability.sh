@@ -30,6 +30,7 @@ faults=(
   "bench counts records, shows a stalled server|SIGSTOP of krest-proxy for 1.5 s|50 requests/s fixed rate|the stall, measured"
   "soak: loads and a long tail|kill -9 of krest-proxy every 15 s, tokens expiring every 2 s, for 60 s|5,000-record loads in rounds + a long checkpointed tail|4 crashes, ~30 expiries; tail memory and descriptors flat"
   "a full disk under a load answers 507|a full disk (a 4 MiB file size limit) under a 12 MB load, then kill -9|100,000-record krest load|507s, then 1 crash and restart"
+  "kill -9 while retention deletes segments|kill -9 of krest-proxy while retention deletes 64 KiB segments|a 15,000 records/s load|3 crashes"
   "secrets stay out of logs and metrics|a wrong secret, forged tokens with jku/x5u, TLS 1.0/1.1, traversal topic names|-|all refused; nothing fetched or leaked"
 )
 fault_rows=""

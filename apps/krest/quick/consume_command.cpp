@@ -1,10 +1,10 @@
 // krest consume: COUNT records of one partition from an offset, then the offset to continue from.
 #include <CLI/CLI.hpp>
 
-#include <charconv>
 #include <cstdio>
 
 #include "cli/run_command.hpp"
+#include "cli/start_offset.hpp"
 #include "cli/usage_error.hpp"
 #include "krest/consumer.hpp"
 #include "quick/quick_commands.hpp"
@@ -16,16 +16,6 @@ using namespace std::chrono_literals;
 namespace krest::cli {
 namespace {
 
-StartAt start_at(const std::string& offset) {
-  if (offset == "earliest") return StartAt::earliest();
-  if (offset == "latest") return StartAt::latest();
-  std::int64_t o = -1;
-  auto [end, ec] = std::from_chars(offset.data(), offset.data() + offset.size(), o);
-  if (ec != std::errc() || end != offset.data() + offset.size() || o < 0)
-    throw UsageError("--offset '" + offset + "' is not earliest, latest or an offset");
-  return StartAt::at(o);
-}
-
 asio::awaitable<int> consume(Client& client, const ConsumeOptions& o) {
   RecordOutput output(o.format);
   ConsumerOptions options;
@@ -33,7 +23,7 @@ asio::awaitable<int> consume(Client& client, const ConsumeOptions& o) {
   options.window = 1;
   options.give_up_after = std::chrono::seconds(30);
   Consumer consumer(client, options);
-  const StartAt start = start_at(o.offset);
+  const StartAt start = parse_start(o.offset, "--offset");
   co_await consumer.assign(o.topic, static_cast<std::int32_t>(o.partition), start);
   std::int64_t printed = 0;
   std::int64_t next = start.kind == StartAt::Kind::offset ? start.offset : -1;
@@ -44,12 +34,8 @@ asio::awaitable<int> consume(Client& client, const ConsumeOptions& o) {
     if (!batch) break;
     if (batch->records.empty()) continue;  // nothing within the wait; not at the end yet
     text.clear();
-    for (const auto& r : batch->records) {
-      output.append(text, batch->topic, r);
-      next = r.offset + 1;
-      if (++printed == o.count) break;
-    }
-    if (printed < o.count) next = batch->next_offset;
+    printed += static_cast<std::int64_t>(
+        output.append_batch(text, *batch, static_cast<std::uint64_t>(o.count - printed), next));
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
   std::fflush(stdout);
@@ -77,7 +63,7 @@ CLI::App* add_consume_command(CLI::App& root, ConsumeOptions& o, ConnectionProfi
 int run_consume(const ConnectionProfile& profile, const ConsumeOptions& o) {
   try {
     RecordOutput check(o.format);
-    start_at(o.offset);
+    parse_start(o.offset, "--offset");
     auto options = client_options(profile);
     return run_command("consume", options, [&o](Client& client, StopRequest&) { return consume(client, o); });
   } catch (...) {

@@ -58,6 +58,21 @@ RecordOutput::RecordOutput(const std::string& format) {
     throw UsageError("format '" + format + "' is not ndjson or value, and has no %-token to be a format string");
 }
 
+std::size_t RecordOutput::append_batch(std::string& out, const RecordBatch& batch, std::uint64_t limit,
+                                       std::int64_t& next) const {
+  std::size_t n = 0;
+  for (const auto& r : batch.records) {
+    append(out, batch.topic, r);
+    ++n;
+    if (limit > 0 && n == limit) {
+      next = r.offset + 1;
+      return n;
+    }
+  }
+  next = batch.next_offset;
+  return n;
+}
+
 void RecordOutput::append(std::string& out, std::string_view topic, const ConsumedRecord& r) const {
   switch (kind_) {
     case Kind::value:

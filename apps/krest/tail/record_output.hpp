@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "krest/consumed_record.hpp"
+#include "krest/consumer.hpp"
 
 namespace krest::cli {
 
@@ -20,6 +21,11 @@ class RecordOutput {
 
   // Appends `record` of `topic` to `out`.
   void append(std::string& out, std::string_view topic, const ConsumedRecord& record) const;
+
+  // Appends the batch's records, at most `limit` of them (0: all), and returns how many. `next`
+  // becomes the offset to continue from: past the last record appended when the limit stopped it,
+  // else the batch's own next offset (past compacted or expired offsets too).
+  std::size_t append_batch(std::string& out, const RecordBatch& batch, std::uint64_t limit, std::int64_t& next) const;
 
  private:
   enum class Kind { ndjson, value, pattern };

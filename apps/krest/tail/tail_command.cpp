@@ -18,6 +18,7 @@
 
 #include "cli/atomic_file.hpp"
 #include "cli/run_command.hpp"
+#include "cli/start_offset.hpp"
 #include "cli/terminal_status.hpp"
 #include "cli/usage_error.hpp"
 #include "krest/admin.hpp"
@@ -34,14 +35,11 @@ using Clock = std::chrono::steady_clock;
 namespace krest::cli {
 namespace {
 
+// tail also takes kcat's words for the two ends.
 StartAt parse_from(const std::string& from) {
-  if (from == "earliest" || from == "beginning") return StartAt::earliest();
-  if (from == "latest" || from == "end") return StartAt::latest();
-  std::int64_t offset = -1;
-  auto [end, ec] = std::from_chars(from.data(), from.data() + from.size(), offset);
-  if (ec != std::errc() || end != from.data() + from.size() || offset < 0)
-    throw UsageError("--from '" + from + "' is not earliest, latest or an offset");
-  return StartAt::at(offset);
+  if (from == "beginning") return StartAt::earliest();
+  if (from == "end") return StartAt::latest();
+  return parse_start(from, "--from");
 }
 
 // What the stats line and the metrics endpoint read while the tail runs.
@@ -180,18 +178,11 @@ asio::awaitable<int> tail(Client& client, StopRequest& stop, const TailOptions& 
       if (!batch) break;
       if (!batch->records.empty()) {
         buffer.clear();
-        auto& next = progress->next_offsets[batch->partition];
-        bool reached_max = false;
-        for (const auto& r : batch->records) {
-          output.append(buffer, batch->topic, r);
-          next = r.offset + 1;
-          if (o.max_records > 0 && ++progress->written >= static_cast<std::uint64_t>(o.max_records)) {
-            reached_max = true;
-            break;
-          }
-        }
-        if (!reached_max) next = batch->next_offset;  // past compacted or expired offsets too
-        if (o.max_records <= 0) progress->written += batch->records.size();
+        const auto max = static_cast<std::uint64_t>(std::max<std::int64_t>(o.max_records, 0));
+        progress->written +=
+            output.append_batch(buffer, *batch, max > 0 ? max - progress->written : 0,
+                                progress->next_offsets[batch->partition]);
+        const bool reached_max = max > 0 && progress->written >= max;
         if (!sink.write(buffer)) break;  // the reader of stdout went away
         if (reached_max) break;
       }

@@ -3,23 +3,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "cli/connection.hpp"
 #include "cli/usage_error.hpp"
+#include "settings_table.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace krest::cli;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Sets an environment variable for the scope of a test.
 struct ScopedEnv {
@@ -53,7 +46,7 @@ TEST_CASE("every example krest profile in configs/ reads, and names what it stil
     if (name.rfind("krest-", 0) != 0) continue;
     INFO(name);
     ConnectionProfile profile;
-    REQUIRE_NOTHROW(apply_connection_json(profile, read(entry.path()), name));
+    REQUIRE_NOTHROW(apply_connection_json(profile, krest::settings::read_text_file(entry.path().string(), "profile"), name));
     CHECK(profile.auth == "client-credentials");
     if (profile.client_secret_file.empty()) {
       auto options = client_options(profile);

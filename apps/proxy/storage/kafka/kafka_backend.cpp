@@ -44,6 +44,17 @@ std::unique_ptr<rd_kafka_event_t, EventDeleter> admin_call(rd_kafka_t* rk, std::
   return event;
 }
 
+// Throws the error of an Admin API answer: the request's, or the first topic's.
+void throw_admin_error(rd_kafka_event_t* event, const rd_kafka_topic_result_t** results, size_t n,
+                       const std::string& what) {
+  if (auto err = rd_kafka_event_error(event)) throw kafka_error(err, what + ": " + rd_kafka_event_error_string(event));
+  for (size_t i = 0; i < n; ++i)
+    if (auto err = rd_kafka_topic_result_error(results[i])) {
+      const char* text = rd_kafka_topic_result_error_string(results[i]);
+      throw kafka_error(err, what + (text ? std::string(": ") + text : ""));
+    }
+}
+
 }  // namespace
 
 KafkaBackend::KafkaBackend(KafkaOptions options)
@@ -77,30 +88,32 @@ std::string KafkaBackend::unhealthy() const { return metadata_.unhealthy(); }
 
 void KafkaBackend::append_metrics(std::string& out) const { stats_.append_metrics(out); }
 
-std::vector<std::string> KafkaBackend::list_topics() const {
-  std::vector<std::string> out;
+std::shared_ptr<const ClusterSnapshot> KafkaBackend::cached_snapshot() const {
   auto snap = metadata_.snapshot();
   if (!snap) throw ProxyError(ErrorKind::unavailable, "no metadata from the Kafka cluster yet: " + unhealthy());
-  for (const auto& [name, ps] : snap->topics) out.push_back(name);
+  return snap;
+}
+
+std::vector<std::string> KafkaBackend::list_topics() const {
+  std::vector<std::string> out;
+  for (const auto& [name, ps] : cached_snapshot()->topics) out.push_back(name);
   return out;
 }
 
 std::vector<api::BrokerEndpoint> KafkaBackend::brokers() const {
-  auto snap = metadata_.snapshot();
-  if (!snap) throw ProxyError(ErrorKind::unavailable, "no metadata from the Kafka cluster yet: " + unhealthy());
   std::vector<api::BrokerEndpoint> out;
-  for (const auto& [id, b] : snap->brokers) out.push_back(b);
+  for (const auto& [id, b] : cached_snapshot()->brokers) out.push_back(b);
   return out;
 }
 
-asio::awaitable<std::vector<ClusterSnapshot::Partition>> KafkaBackend::topic_partitions(const std::string& topic) {
+asio::awaitable<std::shared_ptr<const ClusterSnapshot>> KafkaBackend::snapshot_with(const std::string& topic) {
   auto snap = metadata_.snapshot();
   if (!snap || !snap->topics.count(topic)) {
     auto refresh = [this] { return metadata_.refresh(); };
     snap = co_await blocking_.run(std::move(refresh));
     if (!snap->topics.count(topic)) throw ProxyError(ErrorKind::not_found, "topic '" + topic + "' not found");
   }
-  co_return snap->topics.at(topic);
+  co_return snap;
 }
 
 api::PartitionMetadata KafkaBackend::describe(const std::string& topic, const ClusterSnapshot& snap,
@@ -117,10 +130,9 @@ api::PartitionMetadata KafkaBackend::describe(const std::string& topic, const Cl
 }
 
 asio::awaitable<std::vector<api::PartitionMetadata>> KafkaBackend::partitions(const std::string& topic) {
-  co_await topic_partitions(topic);
+  auto snap = co_await snapshot_with(topic);
   auto name = std::make_shared<const std::string>(topic);
-  auto work = [this, name] {
-    auto snap = metadata_.snapshot();
+  auto work = [this, name, snap] {
     std::vector<api::PartitionMetadata> out;
     for (const auto& p : snap->topics.at(*name)) out.push_back(describe(*name, *snap, p));
     return out;
@@ -129,12 +141,12 @@ asio::awaitable<std::vector<api::PartitionMetadata>> KafkaBackend::partitions(co
 }
 
 asio::awaitable<api::PartitionMetadata> KafkaBackend::partition(const std::string& topic, std::int32_t partition) {
-  auto ps = co_await topic_partitions(topic);
+  auto snap = co_await snapshot_with(topic);
+  const auto& ps = snap->topics.at(topic);
   if (partition < 0 || static_cast<std::size_t>(partition) >= ps.size())
     throw no_such_partition(topic, partition, ps.size());
   auto name = std::make_shared<const std::string>(topic);
-  auto work = [this, name, partition] {
-    auto snap = metadata_.snapshot();
+  auto work = [this, name, snap, partition] {
     return describe(*name, *snap, snap->topics.at(*name)[static_cast<std::size_t>(partition)]);
   };
   co_return co_await blocking_.run(std::move(work));
@@ -147,7 +159,8 @@ std::int32_t KafkaBackend::next_sticky(const std::string& topic, std::int32_t co
 
 asio::awaitable<std::vector<RecordPosition>> KafkaBackend::produce(const std::string& topic,
                                                                    const api::ProduceBody& body) {
-  const auto count = static_cast<std::int32_t>((co_await topic_partitions(topic)).size());
+  auto snap = co_await snapshot_with(topic);
+  const auto count = static_cast<std::int32_t>(snap->topics.at(topic).size());
   // The embedded log's placement, so that a topic's keys land alike on either backend.
   auto positions = place_records(topic, body, count, next_sticky(topic, count));
   co_await producer_.produce(topic, body, positions);
@@ -155,9 +168,10 @@ asio::awaitable<std::vector<RecordPosition>> KafkaBackend::produce(const std::st
 }
 
 asio::awaitable<FetchResult> KafkaBackend::fetch(const std::string& topic, const FetchRequest& request) {
-  auto ps = co_await topic_partitions(topic);
-  if (request.partition < 0 || static_cast<std::size_t>(request.partition) >= ps.size())
-    throw no_such_partition(topic, request.partition, ps.size());
+  auto snap = co_await snapshot_with(topic);
+  const auto count = snap->topics.at(topic).size();
+  if (request.partition < 0 || static_cast<std::size_t>(request.partition) >= count)
+    throw no_such_partition(topic, request.partition, count);
   auto session = readers_.session(topic, request.partition);
   const auto since = std::chrono::steady_clock::now();
   asio::steady_timer again(co_await asio::this_coro::executor);
@@ -192,16 +206,10 @@ asio::awaitable<void> KafkaBackend::create_topic(const std::string& name, const 
         },
         nt);
     rd_kafka_NewTopic_destroy(nt);
-    if (auto err = rd_kafka_event_error(event.get()))
-      throw kafka_error(err, "creating topic '" + *topic + "': " + rd_kafka_event_error_string(event.get()));
     size_t n = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &n);
-    for (size_t i = 0; i < n; ++i)
-      if (auto err = rd_kafka_topic_result_error(results[i])) {
-        const char* text = rd_kafka_topic_result_error_string(results[i]);
-        throw kafka_error(err, "creating topic '" + *topic + "'" + (text ? std::string(": ") + text : ""));
-      }
+    const auto* result = rd_kafka_event_CreateTopics_result(event.get());
+    const auto** results = result ? rd_kafka_CreateTopics_result_topics(result, &n) : nullptr;
+    throw_admin_error(event.get(), results, n, "creating topic '" + *topic + "'");
     // The cluster propagates a new topic to every broker's metadata in its own time: wait for it,
     // so that a produce right after the create finds the topic.
     for (int attempt = 0; attempt < 50; ++attempt) {
@@ -225,14 +233,10 @@ asio::awaitable<void> KafkaBackend::delete_topic(const std::string& name) {
         },
         dt);
     rd_kafka_DeleteTopic_destroy(dt);
-    if (auto err = rd_kafka_event_error(event.get()))
-      throw kafka_error(err, "deleting topic '" + *topic + "': " + rd_kafka_event_error_string(event.get()));
     size_t n = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event.get()), &n);
-    for (size_t i = 0; i < n; ++i)
-      if (auto err = rd_kafka_topic_result_error(results[i]))
-        throw kafka_error(err, "deleting topic '" + *topic + "'");
+    const auto* result = rd_kafka_event_DeleteTopics_result(event.get());
+    const auto** results = result ? rd_kafka_DeleteTopics_result_topics(result, &n) : nullptr;
+    throw_admin_error(event.get(), results, n, "deleting topic '" + *topic + "'");
     metadata_.refresh();
   };
   co_await blocking_.run(std::move(work));

@@ -42,9 +42,11 @@ class KafkaBackend final : public Storage {
   void stop() override;
 
  private:
-  // The topic's partitions from the cached metadata, asking the cluster once more when it is not
-  // there (just created, or created by another client). Throws ProxyError(not_found).
-  boost::asio::awaitable<std::vector<ClusterSnapshot::Partition>> topic_partitions(const std::string& topic);
+  // A metadata snapshot that holds the topic: the cached one, or the cluster's answer when asked
+  // once more (the topic just created, or created by another client). Throws ProxyError(not_found).
+  boost::asio::awaitable<std::shared_ptr<const ClusterSnapshot>> snapshot_with(const std::string& topic);
+  // The cached snapshot; throws ProxyError(unavailable) before the first one.
+  std::shared_ptr<const ClusterSnapshot> cached_snapshot() const;
   api::PartitionMetadata describe(const std::string& topic, const ClusterSnapshot& snap,
                                   const ClusterSnapshot::Partition& p);
   std::int32_t next_sticky(const std::string& topic, std::int32_t count);

@@ -9,7 +9,7 @@ packages=(
   libssl-dev zlib1g-dev openssl
   libspdlog-dev libfmt-dev libcli11-dev
   librdkafka-dev liblmdb-dev catch2
-  python3 python3-requests python3-msal curl kcat tmux chromium clang libclang-rt-14-dev
+  python3 python3-requests python3-msal curl kcat tmux chromium clang libclang-rt-14-dev faketime
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light bc)

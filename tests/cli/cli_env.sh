@@ -23,7 +23,7 @@ restart_proxy() {
     --auth-allowed-groups g "$@" > "$dir/out" 2>> "$dir/err" &
   pid=$!
   for _ in $(seq 100); do grep -q 'listening on' "$dir/out" && return 0; sleep 0.1; done
-  fail "the proxy did not come back"
+  fail "the proxy did not come back: $(tail -5 "$dir/err")"
 }
 
 # Runs a command that must fail with `code` and exactly one line on stderr containing `text`.

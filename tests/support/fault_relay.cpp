@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -10,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <future>
 #include <list>
 #include <thread>
@@ -19,13 +21,39 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
+// One direction of one relayed connection: a reader that stamps each chunk with the time it is due
+// and a writer that forwards it then, so a delay is latency, not a bandwidth limit. The channel
+// bounds what is held (64 chunks) so a trickled direction pushes back on its sender.
+struct Chunk {
+  std::chrono::steady_clock::time_point due;
+  std::string data;
+};
+using ChunkChannel = asio::experimental::channel<void(boost::system::error_code, Chunk)>;
+
+enum class Direction { request, response };
+
+struct Line {
+  Line(asio::io_context& ioc, std::shared_ptr<tcp::socket> f, std::shared_ptr<tcp::socket> t, Direction d,
+       std::uint64_t l)
+      : from(std::move(f)), to(std::move(t)), direction(d), limit(l), chunks(ioc, 64) {}
+  std::shared_ptr<tcp::socket> from, to;
+  Direction direction;
+  std::uint64_t limit;  // 0: none
+  ChunkChannel chunks;
+};
+
 struct FaultRelay::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
   unsigned short upstream;
   std::atomic<std::uint64_t> cut_bytes{0};
   std::atomic<int> cut_connections{0};
+  std::atomic<std::uint64_t> truncate_bytes{0};
+  std::atomic<int> truncate_connections{0};
   std::atomic<bool> stalled{false};
+  std::atomic<std::int64_t> delay_ms{0};
+  std::atomic<std::size_t> trickle_bytes{0};
+  std::atomic<std::int64_t> trickle_every_ms{0};
   std::atomic<int> pending_503{0};
   std::atomic<std::uint64_t> accepted{0}, faults{0};
   std::list<std::pair<std::shared_ptr<tcp::socket>, std::shared_ptr<tcp::socket>>> open;
@@ -45,28 +73,85 @@ struct FaultRelay::Impl {
     s.close(ec);
   }
 
-  // Forwards one direction; `limit` (0: none) cuts the connection after that many bytes.
-  asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tcp::socket> to, std::uint64_t limit) {
+  // Whether this connection is one of the next `quota` ones to be faulted (and counts it).
+  static bool take_one(std::atomic<int>& quota) {
+    if (quota.load() <= 0) return false;
+    if (quota.fetch_sub(1) > 0) return true;
+    ++quota;
+    return false;
+  }
+
+  asio::awaitable<void> read_side(std::shared_ptr<Line> line) {
     char buf[16384];
-    std::uint64_t total = 0;
     for (;;) {
-      auto [rec, n] = co_await from->async_read_some(asio::buffer(buf), kTuple);
-      if (rec) break;
+      auto [rec, n] = co_await line->from->async_read_some(asio::buffer(buf), kTuple);
+      const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms.load());
+      Chunk chunk{due, rec ? std::string() : std::string(buf, n)};
+      auto [sec] = co_await line->chunks.async_send(rec, std::move(chunk), kTuple);
+      if (rec || sec) co_return;
+    }
+  }
+
+  // Writes `data` to the line's sink, in trickled pieces on a trickled response line.
+  asio::awaitable<boost::system::error_code> write_out(Line& line, std::string_view data) {
+    asio::steady_timer pause(ioc);
+    while (!data.empty()) {
+      std::size_t piece = data.size();
+      const auto every = std::chrono::milliseconds(trickle_every_ms.load());
+      const std::size_t trickle = line.direction == Direction::response ? trickle_bytes.load() : 0;
+      if (trickle > 0) {
+        piece = std::min(piece, trickle);
+        pause.expires_after(every);
+        co_await pause.async_wait(kTuple);
+      }
+      auto [wec, wn] = co_await asio::async_write(*line.to, asio::buffer(data.data(), piece), kTuple);
+      if (wec) co_return wec;
+      data.remove_prefix(piece);
+    }
+    co_return boost::system::error_code{};
+  }
+
+  asio::awaitable<void> write_side(std::shared_ptr<Line> line) {
+    std::uint64_t total = 0;
+    asio::steady_timer until(ioc);
+    for (;;) {
+      auto [ec, chunk] = co_await line->chunks.async_receive(kTuple);
+      if (ec) break;
+      until.expires_at(chunk.due);
+      co_await until.async_wait(kTuple);
       co_await wait_while_stalled();
-      if (limit && total + n >= limit) {
-        const auto part = static_cast<std::size_t>(limit - total);
-        co_await asio::async_write(*to, asio::buffer(buf, part), kTuple);
+      std::string_view data = chunk.data;
+      const bool fault = line->limit && total + data.size() >= line->limit;
+      if (fault) data = data.substr(0, static_cast<std::size_t>(line->limit - total));
+      total += data.size();
+      const auto wec = co_await write_out(*line, data);
+      if (fault) {
         ++faults;
-        reset(*from);
-        reset(*to);
+        boost::system::error_code ignored;
+        if (line->direction == Direction::response) {
+          line->to->shutdown(tcp::socket::shutdown_send, ignored);  // a clean end, mid-response
+          reset(*line->from);
+        } else {
+          reset(*line->from);
+          reset(*line->to);
+        }
+        line->chunks.close();
         co_return;
       }
-      total += n;
-      auto [wec, wn] = co_await asio::async_write(*to, asio::buffer(buf, n), kTuple);
-      if (wec) break;
+      if (wec) {
+        line->chunks.close();  // the reader stops at its next send
+        reset(*line->from);
+        co_return;
+      }
     }
-    boost::system::error_code ec;
-    to->shutdown(tcp::socket::shutdown_send, ec);
+    boost::system::error_code ignored;
+    line->to->shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  void relay(std::shared_ptr<tcp::socket> from, std::shared_ptr<tcp::socket> to, Direction d, std::uint64_t limit) {
+    auto line = std::make_shared<Line>(ioc, std::move(from), std::move(to), d, limit);
+    asio::co_spawn(ioc, read_side(line), asio::detached);
+    asio::co_spawn(ioc, write_side(line), asio::detached);
   }
 
   // Plain HTTP: reads one request (header and Content-Length body) and answers 503, while 503s
@@ -116,10 +201,10 @@ struct FaultRelay::Impl {
     }
     open.emplace_back(client, server);
     if (!pending.empty()) co_await asio::async_write(*server, asio::buffer(pending), kTuple);
-    std::uint64_t limit = 0;
-    if (cut_connections.load() > 0 && cut_connections.fetch_sub(1) > 0) limit = cut_bytes.load();
-    asio::co_spawn(ioc, pump(server, client, 0), asio::detached);
-    co_await pump(client, server, limit);
+    const std::uint64_t cut = take_one(cut_connections) ? cut_bytes.load() : 0;
+    const std::uint64_t truncate = take_one(truncate_connections) ? truncate_bytes.load() : 0;
+    relay(client, server, Direction::request, cut);
+    relay(server, client, Direction::response, truncate);
   }
 
   asio::awaitable<void> accept_loop() {
@@ -158,6 +243,15 @@ unsigned short FaultRelay::port() const { return impl_->acceptor.local_endpoint(
 void FaultRelay::cut_after(std::uint64_t bytes, int connections) {
   impl_->cut_bytes = bytes;
   impl_->cut_connections = connections;
+}
+void FaultRelay::truncate_responses(std::uint64_t bytes, int connections) {
+  impl_->truncate_bytes = bytes;
+  impl_->truncate_connections = connections;
+}
+void FaultRelay::delay(std::chrono::milliseconds each_way) { impl_->delay_ms = each_way.count(); }
+void FaultRelay::trickle_responses(std::size_t bytes, std::chrono::milliseconds every) {
+  impl_->trickle_every_ms = every.count();
+  impl_->trickle_bytes = bytes;
 }
 void FaultRelay::stall(bool on) { impl_->stalled = on; }
 // Runs `job` on the relay's thread and returns once it ran, so a fault is in place before the

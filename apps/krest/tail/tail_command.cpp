@@ -183,7 +183,8 @@ asio::awaitable<int> tail(Client& client, StopRequest& stop, const TailOptions& 
             output.append_batch(buffer, *batch, max > 0 ? max - progress->written : 0,
                                 progress->next_offsets[batch->partition]);
         const bool reached_max = max > 0 && progress->written >= max;
-        if (!sink.write(buffer)) break;  // the reader of stdout went away
+        consumer.recycle(std::move(*batch));  // written out: its memory serves the next records
+        if (!sink.write(buffer)) break;       // the reader of stdout went away
         if (reached_max) break;
       }
       if (!o.checkpoint.empty() && Clock::now() - last_save >= save_every) {

@@ -87,6 +87,11 @@ class Consumer {
   // a partition that failed for good (its topic deleted, access refused, retries given up).
   boost::asio::awaitable<std::optional<RecordBatch>> poll(std::chrono::milliseconds wait);
 
+  // Optional: hands back a polled batch the application is done with. Its records' memory is
+  // reused for records of later responses, so a steady stream allocates nothing per record. Call
+  // it on the consumer's executor, as poll().
+  void recycle(RecordBatch&& batch);
+
   std::vector<PartitionPosition> positions() const;
   // Stops fetching; records fetched but not polled are dropped.
   void close();

@@ -3,9 +3,12 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include <charconv>
+#include <cstring>
 #include <limits>
 
 #include "api/json_text.hpp"
+#include "api/utf8.hpp"
 
 namespace krest::api {
 
@@ -271,9 +274,132 @@ class ConsumeHandler : public SaxHandlerBase {
   bool partial_ = false;
 };
 
+// krest-proxy's own answer, in ConsumeBodyWriter's layout byte for byte, read without a JSON
+// parser: a consumer reads one per request, and this is several times quicker than the SAX path.
+// False at the first byte that is not that layout (another server's field order or spacing, a
+// string with an escape, a number JSON would refuse): the caller parses the body again, properly.
+class ExactConsumeReader {
+ public:
+  ExactConsumeReader(std::string_view body, std::vector<ConsumedRecord>& out)
+      : p_(body.data()), end_(body.data() + body.size()), out_(out) {}
+
+  bool read() {
+    if (!expect("{\"records\":[")) return false;
+    if (expect("]}")) return finish();
+    for (;;) {
+      ConsumedRecord& r = next_record();
+      if (expect("{\"key\":null,\"value\":\"")) {
+        r.key.reset();
+      } else if (!expect("{\"key\":\"") || !string(r.key.emplace()) || !expect(",\"value\":\"")) {
+        return false;
+      }
+      std::int64_t partition = 0;
+      if (!string(r.value) || !expect(",\"partition\":") || !integer(partition) || partition > std::numeric_limits<std::int32_t>::max() ||
+          partition < 0 || !expect(",\"offset\":") || !integer(r.offset) || !expect(",\"timestamp\":") ||
+          !timestamp(r.timestamp_ms))
+        return false;
+      r.partition = static_cast<std::int32_t>(partition);
+      if (expect(",\"timestampType\":\"CreateTime\"}"))
+        r.timestamp_type = "CreateTime";
+      else if (expect(",\"timestampType\":\"LogAppendTime\"}"))
+        r.timestamp_type = "LogAppendTime";
+      else
+        return false;
+      if (expect("]}")) return finish();
+      if (!expect(",")) return false;
+    }
+  }
+
+ private:
+  // Records already in `out` (recycled ones) are written over, every field, so their strings'
+  // memory is reused; what is left over at the end goes.
+  ConsumedRecord& next_record() {
+    return used_ < out_.size() ? out_[used_++] : (++used_, out_.emplace_back());
+  }
+  bool finish() {
+    out_.resize(used_);
+    return p_ == end_;
+  }
+
+  bool expect(std::string_view s) {
+    if (static_cast<std::size_t>(end_ - p_) < s.size() || std::memcmp(p_, s.data(), s.size()) != 0) return false;
+    p_ += s.size();
+    return true;
+  }
+  // The rest of a string whose opening quote was read, when it holds no escape.
+  bool string(std::string& target) {
+    const std::string_view rest(p_, static_cast<std::size_t>(end_ - p_));
+    std::size_t n = plain_ascii_json_prefix(rest);
+    if (n < rest.size() && static_cast<unsigned char>(rest[n]) >= 0x80) {
+      const std::size_t ascii = n;
+      n += plain_json_prefix(rest.substr(n));
+      if (!valid_utf8(rest.substr(ascii, n - ascii))) return false;
+    }
+    if (n == rest.size() || rest[n] != '"') return false;
+    target.assign(p_, n);
+    p_ += n + 1;
+    return true;
+  }
+  // The records of one produce request share a timestamp, written alike: the same text as the
+  // previous record's is the same value, without reading 13 digits again.
+  bool timestamp(std::int64_t& v) {
+    const std::size_t n = last_timestamp_text_.size();
+    if (n > 0 && static_cast<std::size_t>(end_ - p_) > n && std::memcmp(p_, last_timestamp_text_.data(), n) == 0 &&
+        static_cast<unsigned>(p_[n] - '0') >= 10) {
+      p_ += n;
+      v = last_timestamp_;
+      return true;
+    }
+    const char* const begin = p_;
+    if (!integer(v)) return false;
+    last_timestamp_text_ = std::string_view(begin, static_cast<std::size_t>(p_ - begin));
+    last_timestamp_ = v;
+    return true;
+  }
+
+  // An integer as JSON writes it (no '+', no leading zeros, no fraction or exponent). Up to 18
+  // digits by hand (they cannot overflow); longer ones through from_chars, which checks range.
+  bool integer(std::int64_t& v) {
+    const bool negative = p_ < end_ && *p_ == '-';
+    const char* const digits = negative ? p_ + 1 : p_;
+    const char* q = digits;
+    std::uint64_t magnitude = 0;
+    while (q < end_ && q - digits < 18 && static_cast<unsigned>(*q - '0') < 10)
+      magnitude = magnitude * 10 + static_cast<unsigned>(*q++ - '0');
+    if (q == digits || (*digits == '0' && q - digits > 1)) return false;
+    if (q < end_ && static_cast<unsigned>(*q - '0') < 10) {
+      const auto [ptr, ec] = std::from_chars(p_, end_, v);
+      if (ec != std::errc()) return false;
+      q = ptr;
+    } else {
+      v = negative ? -static_cast<std::int64_t>(magnitude) : static_cast<std::int64_t>(magnitude);
+    }
+    if (q < end_ && (*q == '.' || *q == 'e' || *q == 'E')) return false;
+    p_ = q;
+    return true;
+  }
+
+  const char* p_;
+  const char* const end_;
+  std::vector<ConsumedRecord>& out_;
+  std::size_t used_ = 0;
+  std::string_view last_timestamp_text_;
+  std::int64_t last_timestamp_ = 0;
+};
+
 }  // namespace
 
 std::optional<std::string> parse_consume_body(std::string_view body, std::vector<ConsumedRecord>& out) {
+  out.reserve(body.size() / 128);
+  if (ExactConsumeReader(body, out).read()) return std::nullopt;
+  return parse_consume_body_generic(body, out);
+}
+
+bool parse_consume_body_exact(std::string_view body, std::vector<ConsumedRecord>& out) {
+  return ExactConsumeReader(body, out).read();
+}
+
+std::optional<std::string> parse_consume_body_generic(std::string_view body, std::vector<ConsumedRecord>& out) {
   namespace json = boost::json;
   out.clear();
   // A guess that avoids regrowing the vector for typical records (about 130 bytes of JSON each).

@@ -48,6 +48,14 @@ using ConsumedRecord = krest::ConsumedRecord;
 
 // Client side: accepts the {"records":[...]} object krest-proxy and HDInsight send, and the bare
 // array the reference page shows. Returns an error message naming what was wrong, or nothing.
+// `out` ends up holding exactly the body's records; records it held before may be written over
+// (every field) to reuse their strings' memory.
 std::optional<std::string> parse_consume_body(std::string_view body, std::vector<ConsumedRecord>& out);
+
+// The two ways parse_consume_body() reads, apart, for tests that hold them to the same results:
+// the JSON parser alone, and the fast path for ConsumeBodyWriter's exact layout (false, with `out`
+// partly filled, where the body leaves that layout).
+std::optional<std::string> parse_consume_body_generic(std::string_view body, std::vector<ConsumedRecord>& out);
+bool parse_consume_body_exact(std::string_view body, std::vector<ConsumedRecord>& out);
 
 }  // namespace krest::api

@@ -3,6 +3,8 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include <charconv>
+#include <cstring>
 #include <limits>
 
 #include "api/json_text.hpp"
@@ -335,8 +337,64 @@ std::optional<ProduceParseError> parse_produce_body(std::string_view body, std::
   return std::nullopt;
 }
 
+namespace {
+
+char* put(char* out, std::string_view s) {
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+
+// The whole record in one pass over a buffer grown once, when no string needs an escape (the
+// usual case): several appends, each checking capacity, cost more than the copying. False, with
+// `out` as it was, when one does.
+bool append_plain_record(std::string& out, std::optional<std::string_view> key, bool key_json, std::string_view value,
+                         bool value_json, std::optional<std::int32_t> partition) {
+  const std::size_t before = out.size();
+  out.resize(before + 64 + value.size() + (key ? key->size() : 0));
+  char* d = out.data() + before;
+  d = put(d, "{");
+  if (partition) {
+    d = put(d, "\"partition\":");
+    d = std::to_chars(d, d + 11, *partition).ptr;  // an int32 takes at most 11 characters
+    *d++ = ',';
+  }
+  if (key) {
+    d = put(d, "\"key\":");
+    if (key_json) {
+      d = put(d, *key);
+    } else {
+      *d++ = '"';
+      d = copy_json_plain(d, *key);
+      if (!d) {
+        out.resize(before);
+        return false;
+      }
+      *d++ = '"';
+    }
+    *d++ = ',';
+  }
+  d = put(d, "\"value\":");
+  if (value_json) {
+    d = put(d, value);
+  } else {
+    *d++ = '"';
+    d = copy_json_plain(d, value);
+    if (!d) {
+      out.resize(before);
+      return false;
+    }
+    *d++ = '"';
+  }
+  *d++ = '}';
+  out.resize(static_cast<std::size_t>(d - out.data()));
+  return true;
+}
+
+}  // namespace
+
 void append_produce_record(std::string& out, std::optional<std::string_view> key, bool key_json,
                            std::string_view value, bool value_json, std::optional<std::int32_t> partition) {
+  if (append_plain_record(out, key, key_json, value, value_json, partition)) return;
   out += '{';
   if (partition) {
     out += "\"partition\":";

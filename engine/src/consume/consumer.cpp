@@ -89,6 +89,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Partition>> partitions;
   std::deque<Chunk> queue;
   std::size_t queued_records = 0;
+  std::vector<std::vector<ConsumedRecord>> spare_records;  // recycled by the application
   std::optional<Error> failure;
   std::map<std::string, bool> subscriptions;
   bool discovering = false;
@@ -167,13 +168,20 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       error = Error(Error::Kind::protocol, e.what());
     }
     if (closed || p->stopped) co_return;
-    const std::string what = "consume " + p->topic + "/" + std::to_string(p->partition) + " at " + std::to_string(start);
+    // Named only when something went wrong: a success should not pay for the text.
+    const auto what = [&] {
+      return "consume " + p->topic + "/" + std::to_string(p->partition) + " at " + std::to_string(start);
+    };
     if (!error && !x.ec && x.response.result_int() == 200) {
       std::vector<ConsumedRecord> records;
+      if (!spare_records.empty()) {
+        records = std::move(spare_records.back());
+        spare_records.pop_back();
+      }
       auto problem = api::parse_consume_body(x.response.body(), records);
       client.bodies.give(std::move(x.response.body()));
       if (auto e = problem) {
-        error = Error(Error::Kind::protocol, what + ": " + *e, 200, {}, false);
+        error = Error(Error::Kind::protocol, what() + ": " + *e, 200, {}, false);
       } else {
         // Without NextOffset (a proxy that does not send it) the records say how far they reach.
         auto next = next_offset_header(x.response.base());
@@ -182,7 +190,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
         co_return;
       }
     }
-    if (!error) error = exchange_error(x, what);
+    if (!error) error = exchange_error(x, what());
     failed(*p, start, std::move(*error));
   }
 
@@ -193,14 +201,16 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     p.retry_backoff = milliseconds(0);
     p.failing_since.reset();
     p.window.completed(start, std::move(records), next);
-    auto ready = p.window.take_ready();
-    // A chunk without records still moves the partition's position (past offsets the proxy no
-    // longer has), which a checkpoint should see.
-    if (!ready.empty() || p.window.position() != p.queued_upto) {
+    // One chunk per answer, as it was parsed: merging answers would move records one by one into
+    // a larger vector, which recycling then cannot reuse whole.
+    while (auto ready = p.window.take_next()) {
+      // A chunk without records still moves the partition's position (past offsets the proxy no
+      // longer has), which a checkpoint should see.
+      if (ready->empty() && p.window.position() == p.queued_upto) continue;
       p.queued_upto = p.window.position();
-      queued_records += ready.size();
+      queued_records += ready->size();
       ++p.queued_chunks;
-      queue.push_back({partition, std::move(ready), p.window.position()});
+      queue.push_back({partition, std::move(*ready), p.window.position()});
       changed.notify_all();
     }
     p.wake.notify_all();
@@ -333,6 +343,13 @@ asio::awaitable<std::optional<RecordBatch>> Consumer::poll(std::chrono::millisec
     if (Clock::now() >= deadline) co_return RecordBatch{};
     co_await m.changed.wait(deadline);
   }
+}
+
+void Consumer::recycle(RecordBatch&& batch) {
+  // Enough for every request in flight to parse into recycled records; more would only hold memory.
+  constexpr std::size_t kMaxSpare = 64;
+  if (batch.records.capacity() > 0 && impl_->spare_records.size() < kMaxSpare)
+    impl_->spare_records.push_back(std::move(batch.records));
 }
 
 std::vector<PartitionPosition> Consumer::positions() const {

@@ -1,6 +1,7 @@
 #include "consume/fetch_window.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace krest::consume {
 
@@ -47,30 +48,43 @@ void FetchWindow::completed(std::int64_t start, std::vector<ConsumedRecord> reco
 
 void FetchWindow::failed(std::int64_t start) { entries_.erase(start); }
 
+std::optional<std::vector<ConsumedRecord>> FetchWindow::take_next() {
+  const std::int64_t before = position_;
+  for (auto it = entries_.begin(); it != entries_.end() && it->first <= position_; ++it) {
+    Entry& e = it->second;
+    if (!e.done || *e.next <= position_) continue;
+    std::vector<ConsumedRecord> out;
+    // Usually the whole answer is new: take its records as they are, without copying each.
+    if (e.records.empty() || e.records.front().offset >= position_) {
+      out = std::move(e.records);
+      while (!out.empty() && out.back().offset >= *e.next) out.pop_back();
+    } else {
+      for (auto& r : e.records)
+        if (r.offset >= position_ && r.offset < *e.next) out.push_back(std::move(r));
+    }
+    e.records.clear();
+    position_ = *e.next;
+    forget_behind(before);
+    return out;
+  }
+  forget_behind(before);  // a late answer wholly behind the position goes too
+  return std::nullopt;
+}
+
 std::vector<ConsumedRecord> FetchWindow::take_ready() {
   std::vector<ConsumedRecord> out;
-  const std::int64_t before = position_;
-  for (bool progress = true; progress;) {
-    progress = false;
-    for (auto it = entries_.begin(); it != entries_.end() && it->first <= position_; ++it) {
-      Entry& e = it->second;
-      if (!e.done || *e.next <= position_) continue;
-      // Usually the whole answer is new: take its records as they are, without copying each.
-      if (out.empty() && (e.records.empty() || e.records.front().offset >= position_)) {
-        out = std::move(e.records);
-        while (!out.empty() && out.back().offset >= *e.next) out.pop_back();
-      } else {
-        for (auto& r : e.records)
-          if (r.offset >= position_ && r.offset < *e.next) out.push_back(std::move(r));
-      }
-      e.records.clear();
-      position_ = *e.next;
-      progress = true;
-      break;
-    }
+  while (auto next = take_next()) {
+    if (out.empty())
+      out = std::move(*next);
+    else
+      std::move(next->begin(), next->end(), std::back_inserter(out));
   }
-  // Drop what lies wholly behind the position: delivered ranges, answers no longer needed, and
-  // "nothing here" answers the position has moved past.
+  return out;
+}
+
+// Drops what lies wholly behind the position: delivered ranges, answers no longer needed, and
+// "nothing here" answers the position has moved past.
+void FetchWindow::forget_behind(std::int64_t before) {
   for (auto it = entries_.begin(); it != entries_.end() && it->first < position_;) {
     if (it->second.next && *it->second.next <= position_)
       it = entries_.erase(it);
@@ -83,7 +97,6 @@ std::vector<ConsumedRecord> FetchWindow::take_ready() {
     for (const auto& [start, e] : entries_)
       if (e.next && *e.next == start) end_seen_ = end_seen_ ? std::min(*end_seen_, start) : start;
   }
-  return out;
 }
 
 bool FetchWindow::caught_up() const {

@@ -34,6 +34,10 @@ class FetchWindow {
   // The records now deliverable in offset order, moving position past them (and past any range
   // the proxy answered without records, such as offsets removed by retention or compaction).
   std::vector<ConsumedRecord> take_ready();
+  // The same one answer at a time: the records of the next answer that moves the position (its
+  // own vector, as it was parsed, when nothing of it was delivered before), or nothing when the
+  // position cannot move yet.
+  std::optional<std::vector<ConsumedRecord>> take_next();
 
   // The proxy said there is nothing at `position` yet: nothing more to do until poll_again().
   bool caught_up() const;
@@ -53,6 +57,7 @@ class FetchWindow {
   };
   static std::int64_t covered_end(const Entry& e) { return e.next ? *e.next : e.expected_end; }
   bool position_covered() const;
+  void forget_behind(std::int64_t before);
 
   std::int64_t position_;
   std::int32_t count_;

@@ -4,7 +4,9 @@
 #include <poll.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -14,6 +16,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <optional>
 
 namespace krest::http {
@@ -161,19 +164,42 @@ asio::awaitable<Exchange> HttpConnection::exchange(Request& req, const HeaderCal
     }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options_.max_response_bytes);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, s.buffer, parser, kTuple);
+    if (hec) {
+      out.ec = hec;
+      co_return;
+    }
+    if (on_header) on_header(parser.get().base());
+    // A body of known length (what krest-proxy and HDInsight send) is read straight into its
+    // string: what the header read buffered past the header, then the rest from the stream.
+    // Through the parser it would be copied once more from the read buffer, into a string
+    // zero-filled as it grows; a recycled string of the right size is written over instead.
+    const auto length = parser.content_length();
+    if (length && *length > 0 && *length <= options_.max_response_bytes && !parser.chunked()) {
+      std::string body = bodies_ ? bodies_->take_sized(static_cast<std::size_t>(*length))
+                                 : std::string(static_cast<std::size_t>(*length), '\0');
+      const std::size_t buffered = std::min<std::size_t>(s.buffer.size(), body.size());
+      asio::buffer_copy(asio::buffer(body.data(), buffered), s.buffer.data());
+      s.buffer.consume(buffered);
+      if (buffered < body.size()) {
+        auto rest = asio::buffer(body.data() + buffered, body.size() - buffered);
+        auto [rec, read] = co_await asio::async_read(stream, rest, kTuple);
+        if (rec) {
+          out.ec = rec;
+          co_return;
+        }
+      }
+      out.response = parser.release();
+      out.response.body() = std::move(body);
+      co_return;
+    }
     if (bodies_) parser.get().body() = bodies_->take();
-    if (on_header) {
-      auto [hec, hn] = co_await bhttp::async_read_header(stream, s.buffer, parser, kTuple);
-      if (hec) {
-        out.ec = hec;
+    if (!parser.is_done()) {
+      auto [rec, read] = co_await bhttp::async_read(stream, s.buffer, parser, kTuple);
+      if (rec) {
+        out.ec = rec;
         co_return;
       }
-      on_header(parser.get().base());
-    }
-    auto [rec, read] = co_await bhttp::async_read(stream, s.buffer, parser, kTuple);
-    if (rec) {
-      out.ec = rec;
-      co_return;
     }
     out.response = parser.release();
   };

@@ -36,6 +36,19 @@ struct Batch {
 
   std::size_t records() const { return ends.size(); }
 
+  // Empties a delivered batch for reuse with a body from the pool: its vectors keep their capacity,
+  // so a steady stream of batches allocates nothing per batch.
+  void reuse(std::string storage) {
+    body = std::move(storage);
+    body.clear();
+    body += api::kProduceBodyBegin;
+    ends.clear();
+    partitions.clear();
+    callbacks.clear();
+    accounted_bytes = 0;
+    finished = false;
+  }
+
   void reserve(std::size_t bytes, std::size_t records) {
     body.reserve(bytes);
     ends.reserve(records);

@@ -84,6 +84,8 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   std::string current_topic;  // see select_topic()
   Lane* last_lane = nullptr;   // lanes are never erased, so this stays valid
   std::int32_t last_lane_id = 0;
+  std::vector<std::unique_ptr<Batch>> spare_batches;  // delivered, kept for reuse
+  std::vector<api::RecordPosition> positions;         // report_stored()'s scratch
 
   asio::awaitable<std::int32_t> partition_count(const std::string& topic) {
     if (auto it = partition_counts.find(topic); it != partition_counts.end()) co_return it->second;
@@ -96,21 +98,35 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
 
   // Which lane a record joins, and the partition to write into its JSON.
   struct Placement {
-    std::int32_t lane;
+    std::int32_t lane = -1;
     std::optional<std::int32_t> partition;
   };
-  // Without waiting: nothing when ordered mode needs a partition count not read yet.
-  std::optional<Placement> place_now(const std::string& topic, const Record& r) {
-    if (!options.ordered) return Placement{-1, r.partition};
-    if (r.partition) return Placement{*r.partition, r.partition};
+  // Without waiting: false when ordered mode needs a partition count not read yet. (An out
+  // parameter, not an optional<Placement>: built in memory and returned in registers, that cost
+  // a store-forwarding stall on every record.)
+  bool place_now(const std::string& topic, const Record& r, Placement& out) {
+    out.partition = r.partition;
+    if (!options.ordered) {
+      out.lane = -1;
+      return true;
+    }
+    if (r.partition) {
+      out.lane = *r.partition;
+      return true;
+    }
     auto known = partition_counts.find(topic);
-    if (known == partition_counts.end()) return std::nullopt;
+    if (known == partition_counts.end()) return false;
     const std::int32_t n = known->second;
     // A keyed record is left for the proxy to place (the same murmur2); its lane is where the
     // key hashes, so one key's records always share a lane whatever the proxy decides.
-    if (r.key) return Placement{api::partition_for_key(stored_key(r), n), std::nullopt};
+    if (r.key) {
+      out.lane = api::partition_for_key(stored_key(r), n);
+      return true;
+    }
     auto it = sticky.try_emplace(topic, static_cast<std::int32_t>(rng() % static_cast<unsigned>(n))).first;
-    return Placement{it->second, it->second};
+    out.lane = it->second;
+    out.partition = it->second;
+    return true;
   }
 
   void check(const Record& r) const {
@@ -136,9 +152,9 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   bool try_send(std::string_view topic, Record& r, const DeliveryCallback& cb) {
     check(r);
     select_topic(topic);
-    auto placed = place_now(current_topic, r);
-    if (!placed || !has_room(estimate(r))) return false;
-    append(r, cb, *placed);
+    Placement placed;
+    if (!place_now(current_topic, r, placed) || !has_room(estimate(r))) return false;
+    append(r, cb, placed);
     return true;
   }
 
@@ -153,7 +169,9 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     }
     // Other senders may have switched topics while this one waited.
     select_topic(topic);
-    append(r, cb, *place_now(current_topic, r));
+    Placement placed;
+    place_now(current_topic, r, placed);  // the count was read above
+    append(r, cb, placed);
   }
 
   Lane& lane_for(std::int32_t lane_id) {
@@ -179,10 +197,16 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   }
 
   void open_batch(Lane& lane, const std::string& topic, std::int32_t lane_id) {
-    lane.open = std::make_unique<Batch>(client.bodies.take());
     // Sized for a full batch (up to a point) so that appending records never reallocates.
-    lane.open->reserve(std::min<std::size_t>(options.batch_bytes, 256 * 1024),
-                       std::min<std::size_t>(options.batch_records, 4096));
+    const std::size_t body_bytes = std::min<std::size_t>(options.batch_bytes, 256 * 1024);
+    if (spare_batches.empty()) {
+      lane.open = std::make_unique<Batch>(client.bodies.take(body_bytes));
+    } else {
+      lane.open = std::move(spare_batches.back());
+      spare_batches.pop_back();
+      lane.open->reuse(client.bodies.take(body_bytes));
+    }
+    lane.open->reserve(body_bytes, std::min<std::size_t>(options.batch_records, 4096));
     lane.open->topic = topic;
     lane.open->lane = lane_id;
     lane.open->id = next_id++;
@@ -236,6 +260,10 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     buffered -= b->accounted_bytes;
     pending -= records;
     if (options.ordered) lane_of(*b).busy = false;
+    if (spare_batches.size() < options.max_in_flight) {
+      b->callbacks.clear();  // the application's callbacks are not held past delivery
+      spare_batches.push_back(std::move(b));
+    }
     changed.notify_all();
     pump();
   }
@@ -289,7 +317,6 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   }
 
   void report_stored(Batch& b, const std::string& response_body) {
-    std::vector<api::RecordPosition> positions;
     const bool known = api::parse_produce_response(response_body, b.records(), positions);
     ClientCounters::add(client.counters.records_produced, b.records());
     for (std::size_t i = 0; i < b.records(); ++i) {

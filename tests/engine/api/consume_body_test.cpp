@@ -127,6 +127,7 @@ TEST_CASE("json text: the word-at-a-time escaper matches a byte-at-a-time refere
     append_json_escaped(out, s);
     INFO("case " << i);
     REQUIRE(out == reference(s));
+    REQUIRE(needs_json_escape(s) == (out != s));
   }
 }
 
@@ -162,4 +163,104 @@ TEST_CASE("consume body: unknown fields are skipped, wrong shapes named", "[unit
   const std::string big(100000, 'q');
   REQUIRE_FALSE(parse_consume_body(R"({"records":[{"value":")" + big + R"(","partition":0,"offset":0}]})", records));
   CHECK(records[0].value == big);
+}
+
+TEST_CASE("consume body: the fast path for krest-proxy's layout reads exactly what the JSON parser reads",
+          "[unit][api]") {
+  std::mt19937_64 rng(11);
+  const std::string alphabet = std::string("ab \"\\\x01\n", 8) + "\xc3\xa9";
+  auto text = [&](bool with_escapes) {
+    std::string s(rng() % 30, 'x');
+    for (auto& c : s) c = with_escapes ? alphabet[rng() % alphabet.size()] : static_cast<char>('a' + rng() % 26);
+    return s;
+  };
+  const std::string mutations = std::string("0123456789\"\\,:{}[] -+.eE\x01\xc3n", 27);
+  int exact_taken = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const bool escapes = rng() % 4 == 0;
+    std::string body;
+    ConsumeBodyWriter w(body, static_cast<std::int32_t>(rng() % 3 == 0 ? 2147483647 : rng() % 8));
+    const int n = static_cast<int>(rng() % 6);
+    for (int k = 0; k < n; ++k) {
+      const std::string key = text(escapes), value = text(escapes);
+      ConsumedRecordView v;
+      v.offset = static_cast<std::int64_t>(rng() % 3 == 0 ? rng() >> 1 : rng() % 1000);
+      v.timestamp_ms = static_cast<std::int64_t>(rng() % 2 ? 1700000000000 + rng() % 1000 : 0);
+      if (rng() % 2) v.key = key;
+      v.value = value;
+      v.log_append_time = rng() % 5 == 0;
+      w.add(v);
+    }
+    w.finish();
+    const bool mutated = rng() % 2 == 0;
+    if (mutated && !body.empty()) body[rng() % body.size()] = mutations[rng() % mutations.size()];
+    INFO("case " << i << ": " << body);
+    std::vector<ConsumedRecord> fast, generic;
+    const auto fast_error = parse_consume_body(body, fast);
+    const auto generic_error = parse_consume_body_generic(body, generic);
+    REQUIRE(fast_error == generic_error);
+    REQUIRE(fast.size() == generic.size());
+    for (std::size_t k = 0; k < fast.size(); ++k) {
+      REQUIRE(fast[k].partition == generic[k].partition);
+      REQUIRE(fast[k].offset == generic[k].offset);
+      REQUIRE(fast[k].timestamp_ms == generic[k].timestamp_ms);
+      REQUIRE(fast[k].timestamp_type == generic[k].timestamp_type);
+      REQUIRE(fast[k].key == generic[k].key);
+      REQUIRE(fast[k].value == generic[k].value);
+    }
+    // What the writer writes without escapes is what the fast path is for: it must take it.
+    std::vector<ConsumedRecord> exact;
+    if (!mutated && !escapes) {
+      REQUIRE(parse_consume_body_exact(body, exact));
+      ++exact_taken;
+    }
+  }
+  CHECK(exact_taken > 1000);
+  // Numbers at the edges of what JSON and int64 allow.
+  for (const char* offset : {"-0", "0", "00", "01", "-", "9223372036854775807", "9223372036854775808",
+                             "-9223372036854775808", "123456789012345678", "1234567890123456789", "1.5", "1e3",
+                             "+1", "12345678901234567890"}) {
+    const std::string body = std::string(R"({"records":[{"key":null,"value":"v","partition":0,"offset":)") + offset +
+                              R"(,"timestamp":1,"timestampType":"CreateTime"}]})";
+    INFO(body);
+    std::vector<ConsumedRecord> fast, generic;
+    const auto fast_error = parse_consume_body(body, fast);
+    REQUIRE(fast_error == parse_consume_body_generic(body, generic));
+    if (!fast_error) CHECK(fast[0].offset == generic[0].offset);
+  }
+}
+
+TEST_CASE("consume body: records parsed over earlier ones keep nothing of them", "[unit][api]") {
+  auto body_of = [](std::int32_t partition, int n, bool keys, std::int64_t first) {
+    std::string body;
+    ConsumeBodyWriter w(body, partition);
+    const std::string key = "key-held-by-an-earlier-record", value = "an earlier value, long enough to be on the heap";
+    for (int i = 0; i < n; ++i) {
+      ConsumedRecordView v;
+      v.offset = first + i;
+      v.timestamp_ms = keys ? 111 : 222;
+      if (keys) v.key = key;
+      v.value = keys ? std::string_view(value) : std::string_view("v");
+      v.log_append_time = keys;
+      w.add(v);
+    }
+    w.finish();
+    return body;
+  };
+  std::vector<ConsumedRecord> reused, fresh;
+  REQUIRE_FALSE(parse_consume_body(body_of(3, 8, true, 100), reused));
+  const std::string later = body_of(1, 5, false, 7);
+  REQUIRE_FALSE(parse_consume_body(later, reused));
+  REQUIRE_FALSE(parse_consume_body(later, fresh));
+  REQUIRE(reused.size() == 5);
+  for (std::size_t i = 0; i < reused.size(); ++i) {
+    CHECK(reused[i].partition == fresh[i].partition);
+    CHECK(reused[i].offset == fresh[i].offset);
+    CHECK(reused[i].timestamp_ms == fresh[i].timestamp_ms);
+    CHECK(reused[i].timestamp_type == fresh[i].timestamp_type);
+    CHECK(reused[i].key == fresh[i].key);
+    CHECK(reused[i].value == fresh[i].value);
+  }
+  CHECK_FALSE(reused[0].key);
+  CHECK(reused[0].timestamp_type == "CreateTime");
 }

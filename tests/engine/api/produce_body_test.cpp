@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "api/produce_body.hpp"
 #include "api/produce_response.hpp"
 
@@ -135,6 +137,44 @@ TEST_CASE("produce body: the writer's output parses back to the same records", "
   CHECK_FALSE(b.record(1).has_key);
   CHECK(b.key(b.record(2)) == R"({"id":1})");
   CHECK(b.value(b.record(2)) == "[1,2]");
+}
+
+TEST_CASE("produce body: records with and without escapes, keys and partitions round-trip", "[unit][api]") {
+  std::mt19937 rng(5);
+  // Whole characters, so that every string is valid UTF-8 as the writer requires.
+  const std::vector<std::string> pieces = {"a", "b", "c", " ", "\"", "\\", std::string(1, '\x01'), "\n", "\xc3\xa9"};
+  auto text = [&](bool escapes) {
+    std::string s;
+    for (std::size_t n = rng() % 40; n > 0; --n)
+      s += escapes ? pieces[rng() % pieces.size()] : std::string(1, static_cast<char>('a' + rng() % 26));
+    return s;
+  };
+  for (int i = 0; i < 2000; ++i) {
+    struct Want {
+      std::optional<std::string> key;
+      std::string value;
+      std::optional<std::int32_t> partition;
+    };
+    std::vector<Want> want(rng() % 5 + 1);
+    std::string body;
+    krest::api::ProduceBodyWriter w(body);
+    for (auto& r : want) {
+      if (rng() % 2) r.key = text(rng() % 3 == 0);
+      r.value = text(rng() % 3 == 0);
+      if (rng() % 2) r.partition = static_cast<std::int32_t>(rng() % 2 ? rng() % 10 : 2147483647);
+      w.add_string_record(r.key, r.value, r.partition);
+    }
+    w.finish();
+    INFO("case " << i << ": " << body);
+    auto b = parse_ok(body);
+    REQUIRE(b.size() == want.size());
+    for (std::size_t k = 0; k < want.size(); ++k) {
+      REQUIRE(b.record(k).has_key == want[k].key.has_value());
+      if (want[k].key) REQUIRE(b.key(b.record(k)) == *want[k].key);
+      REQUIRE(b.value(b.record(k)) == want[k].value);
+      REQUIRE(b.record(k).partition == want[k].partition);
+    }
+  }
 }
 
 TEST_CASE("produce response: positions read back, other shapes refused", "[unit][api]") {

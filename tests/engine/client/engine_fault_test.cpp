@@ -197,3 +197,120 @@ TEST_CASE("a proxy killed and restarted in the middle of a produce stream loses 
   client.close();
   h.drain();
 }
+
+namespace {
+
+// Every offset of `topic` partition 0 from the start, read through `client` with a window of 4.
+std::vector<std::int64_t> read_offsets(Client& client, EngineHarness& h, const std::string& topic) {
+  return h.run([&]() -> asio::awaitable<std::vector<std::int64_t>> {
+    ConsumerOptions co;
+    co.fetch_records = 100;
+    co.window = 4;
+    Consumer c(client, co);
+    co_await c.assign(topic, 0, StartAt::earliest());
+    std::vector<std::int64_t> offsets;
+    while (auto b = co_await c.poll(milliseconds(10000)))
+      for (auto& r : b->records) offsets.push_back(r.offset);
+    co_return offsets;
+  }());
+}
+
+void check_each_once_in_order(const std::vector<std::int64_t>& offsets, std::int64_t count) {
+  REQUIRE(offsets.size() == static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i) REQUIRE(offsets[static_cast<std::size_t>(i)] == i);
+}
+
+}  // namespace
+
+TEST_CASE("responses cut short by a clean close are retried: every record reported, duplicates only from the "
+          "cut batches, and the consumer sees each offset once",
+          "[integration][engine][fault]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data");
+  FaultRelay relay(proxy.port());
+  EngineHarness h;
+  Client client(h.ioc.get_executor(), client_options(proxy, "https://127.0.0.1:" + std::to_string(relay.port())));
+  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("truncated"); }());
+  // Past the TLS handshake, into the responses: the proxy wrote the batch, its answer is lost.
+  relay.truncate_responses(7000, 5);
+  Tally t;
+  ProducerOptions o;
+  o.batch_records = 50;
+  h.run(produce_n(client, "truncated", 2000, t, o));
+  const auto truncations = relay.injected();
+  CHECK(truncations >= 1);
+  CHECK(t.ok() == 2000);
+  CHECK(client.metrics().request_errors >= truncations);
+  check_accounted(client, h, "truncated", t);
+  // At least once: a batch whose answer was lost is written again, so the log holds at most one
+  // extra copy of each cut batch.
+  const auto offsets = read_offsets(client, h, "truncated");
+  CHECK(offsets.size() >= 2000);
+  CHECK(offsets.size() <= 2000 + truncations * 50);
+
+  // Consuming through truncated answers: each offset once, in order.
+  const auto log_size = static_cast<std::int64_t>(offsets.size());
+  relay.truncate_responses(9000, 5);
+  relay.reset_all();  // the faults apply to new connections
+  const auto before = relay.injected();
+  check_each_once_in_order(read_offsets(client, h, "truncated"), log_size);
+  CHECK(relay.injected() > before);
+  client.close();
+  h.drain();
+}
+
+TEST_CASE("a long link (60 ms each way on every byte) costs no timeouts and no retries",
+          "[integration][engine][fault]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data");
+  FaultRelay relay(proxy.port());
+  EngineHarness h;
+  auto options = client_options(proxy, "https://127.0.0.1:" + std::to_string(relay.port()));
+  options.pool.request_timeout = milliseconds(1500);
+  options.pool.connect_timeout = milliseconds(2000);
+  Client client(h.ioc.get_executor(), options);
+  relay.delay(milliseconds(60));
+  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("far"); }());
+  Tally t;
+  ProducerOptions o;
+  o.batch_records = 100;
+  o.ordered = true;
+  h.run(produce_n(client, "far", 3000, t, o));
+  CHECK(t.ok() == 3000);
+  for (std::size_t i = 1; i < t.results.size(); ++i) REQUIRE(t.results[i].offset == t.results[i - 1].offset + 1);
+  check_each_once_in_order(read_offsets(client, h, "far"), 3000);
+  CHECK(client.metrics().request_errors == 0);
+  CHECK(client.metrics().retries == 0);
+  client.close();
+  h.drain();
+}
+
+TEST_CASE("a server trickling its answers a few bytes at a time is timed out by the whole exchange's deadline",
+          "[integration][engine][fault]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data", {"--tls", "false", "--auth", "none"});
+  FaultRelay relay(proxy.port());
+  EngineHarness h;
+  auto options = client_options(proxy, "http://127.0.0.1:" + std::to_string(relay.port()));
+  options.pool.request_timeout = milliseconds(500);
+  Client client(h.ioc.get_executor(), options);
+  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("trickle"); }());
+  // 8 bytes every 40 ms: every read gets something well within the timeout, but an answer takes
+  // seconds. A timeout that restarted on each read would wait it out; the exchange's must not.
+  relay.trickle_responses(8, milliseconds(40));
+  Tally t;
+  ProducerOptions o;
+  o.retry_initial = milliseconds(50);
+  const auto started = std::chrono::steady_clock::now();
+  h.run([&]() -> asio::awaitable<void> {
+    asio::steady_timer later(h.ioc, milliseconds(2000));
+    later.async_wait([&](auto) { relay.trickle_responses(0, milliseconds(0)); });
+    co_await produce_n(client, "trickle", 200, t, o);
+  }());
+  CHECK(t.ok() == 200);
+  CHECK(client.metrics().request_errors >= 2);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(8));
+  check_accounted(client, h, "trickle", t);
+  client.close();
+  h.drain();
+}

@@ -120,3 +120,30 @@ TEST_CASE("a failed request is asked for again", "[unit][engine]") {
   w.failed(0);
   CHECK(w.next_request() == 0);
 }
+
+TEST_CASE("take_next hands each answer on as its own vector, in offset order", "[unit][consume]") {
+  FakeLog log;
+  log.end = 300;
+  FetchWindow w(0, 100, 3);
+  std::vector<std::int64_t> starts;
+  while (auto s = w.next_request()) starts.push_back(*s);
+  REQUIRE(starts == std::vector<std::int64_t>{0, 100, 200});
+  // The later answers first: nothing can move until the one at the position comes.
+  for (std::int64_t start : {200, 100}) {
+    auto [records, next] = log.answer(start, 100);
+    w.completed(start, std::move(records), next);
+    CHECK_FALSE(w.take_next());
+  }
+  auto [records, next] = log.answer(0, 100);
+  const auto* storage = records.data();
+  w.completed(0, std::move(records), next);
+  for (std::int64_t start : {0, 100, 200}) {
+    auto chunk = w.take_next();
+    REQUIRE(chunk);
+    REQUIRE(chunk->size() == 100);
+    CHECK(chunk->front().offset == start);
+    if (start == 0) CHECK(chunk->data() == storage);  // the parsed vector itself, not a copy
+  }
+  CHECK_FALSE(w.take_next());
+  CHECK(w.position() == 300);
+}

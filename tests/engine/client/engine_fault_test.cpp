@@ -59,85 +59,89 @@ void check_accounted(Client& client, EngineHarness& h, const std::string& topic,
   }
 }
 
+// A krest-proxy behind a fault relay, and a harness to drive a client through the relay.
+struct RelayedProxy {
+  explicit RelayedProxy(std::vector<std::string> proxy_args = {})
+      : proxy(dir / "data", std::move(proxy_args)), relay(proxy.port()) {}
+  ClientOptions options() const {
+    return client_options(proxy, (proxy.tls() ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(relay.port()));
+  }
+  TempDir dir;
+  ProxyProcess proxy;
+  FaultRelay relay;
+  EngineHarness h;
+};
+
 }  // namespace
 
 TEST_CASE("connections cut in the middle of requests are retried and every record is accounted for",
           "[integration][engine][fault]") {
-  TempDir dir;
-  ProxyProcess proxy(dir / "data");
-  FaultRelay relay(proxy.port());
-  EngineHarness h;
-  Client client(h.ioc.get_executor(), client_options(proxy, "https://127.0.0.1:" + std::to_string(relay.port())));
-  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("cut"); }());
-  relay.cut_after(6000, 6);  // six connections die a few KB into their requests
+  RelayedProxy f;
+  Client client(f.h.ioc.get_executor(), f.options());
+  f.h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("cut"); }());
+  f.relay.cut_after(6000, 6);  // six connections die a few KB into their requests
   Tally t;
   ProducerOptions o;
   o.batch_records = 50;
-  h.run(produce_n(client, "cut", 2000, t, o));
-  CHECK(relay.injected() >= 6);
+  f.h.run(produce_n(client, "cut", 2000, t, o));
+  CHECK(f.relay.injected() >= 6);
   CHECK(t.ok() == 2000);  // the cuts cost retries, not records
   CHECK(client.metrics().retries >= 1);
   CHECK(client.metrics().reconnects >= 1);
   CHECK(client.metrics().tls_resumed >= 1);  // reconnects resume the TLS session
-  check_accounted(client, h, "cut", t);
+  check_accounted(client, f.h, "cut", t);
   client.close();
-  h.drain();
+  f.h.drain();
 }
 
 TEST_CASE("503s for a while are waited out with backoff", "[integration][engine][fault]") {
-  TempDir dir;
-  ProxyProcess proxy(dir / "data", {"--tls", "false", "--auth", "none"});
-  FaultRelay relay(proxy.port());
-  EngineHarness h;
-  Client client(h.ioc.get_executor(), client_options(proxy, "http://127.0.0.1:" + std::to_string(relay.port())));
-  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("busy"); }());
-  relay.reply_503(8);
+  RelayedProxy f({"--tls", "false", "--auth", "none"});
+  Client client(f.h.ioc.get_executor(), f.options());
+  f.h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("busy"); }());
+  f.relay.reply_503(8);
   Tally t;
   ProducerOptions o;
   o.retry_initial = milliseconds(20);
-  h.run(produce_n(client, "busy", 300, t, o));
-  CHECK(relay.injected() == 8);
+  f.h.run(produce_n(client, "busy", 300, t, o));
+  CHECK(f.relay.injected() == 8);
   CHECK(t.ok() == 300);
   CHECK(client.metrics().http_errors >= 8);
-  relay.reply_503(1000000);  // now for longer than the delivery timeout: reported, not lost
+  f.relay.reply_503(1000000);  // now for longer than the delivery timeout: reported, not lost
   Tally late;
   o.delivery_timeout = milliseconds(800);
-  h.run(produce_n(client, "busy", 20, late, o));
+  f.h.run(produce_n(client, "busy", 20, late, o));
   CHECK(late.ok() == 0);
   for (const auto& d : late.results) {
     REQUIRE(d.error);
     CHECK(d.error->status() == 503);
     CHECK(d.error->retriable());
   }
-  relay.reply_503(0);
-  check_accounted(client, h, "busy", t);
+  f.relay.reply_503(0);
+  check_accounted(client, f.h, "busy", t);
   client.close();
-  h.drain();
+  f.h.drain();
 }
 
 TEST_CASE("a server that stops answering times requests out, and they are retried when it answers again",
           "[integration][engine][fault]") {
-  TempDir dir;
-  ProxyProcess proxy(dir / "data");
-  FaultRelay relay(proxy.port());
-  EngineHarness h;
-  auto options = client_options(proxy, "https://127.0.0.1:" + std::to_string(relay.port()));
+  RelayedProxy f;
+  auto options = f.options();
   options.pool.request_timeout = milliseconds(500);
-  Client client(h.ioc.get_executor(), options);
-  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("slow"); }());
+  Client client(f.h.ioc.get_executor(), options);
+  f.h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("slow"); }());
   Tally t;
-  h.run([&]() -> asio::awaitable<void> {
-    relay.stall(true);
+  f.h.run([&]() -> asio::awaitable<void> {
+    f.relay.stall(true);
     // Unstalled after two request timeouts, from a timer on the same executor.
-    asio::steady_timer later(h.ioc, milliseconds(1200));
-    later.async_wait([&](auto) { relay.stall(false); });
+    asio::steady_timer later(f.h.ioc, milliseconds(1200));
+    later.async_wait([&](auto) { f.relay.stall(false); });
     co_await produce_n(client, "slow", 200, t);
   }());
   CHECK(t.ok() == 200);
   CHECK(client.metrics().request_errors >= 1);
-  check_accounted(client, h, "slow", t);
+  check_accounted(client, f.h, "slow", t);
   client.close();
-  h.drain();
+  f.h.drain();
 }
 
 TEST_CASE("a proxy killed and restarted in the middle of a produce stream loses no delivered record, and the "
@@ -225,92 +229,83 @@ void check_each_once_in_order(const std::vector<std::int64_t>& offsets, std::int
 TEST_CASE("responses cut short by a clean close are retried: every record reported, duplicates only from the "
           "cut batches, and the consumer sees each offset once",
           "[integration][engine][fault]") {
-  TempDir dir;
-  ProxyProcess proxy(dir / "data");
-  FaultRelay relay(proxy.port());
-  EngineHarness h;
-  Client client(h.ioc.get_executor(), client_options(proxy, "https://127.0.0.1:" + std::to_string(relay.port())));
-  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("truncated"); }());
+  RelayedProxy f;
+  Client client(f.h.ioc.get_executor(), f.options());
+  f.h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("truncated"); }());
   // Past the TLS handshake, into the responses: the proxy wrote the batch, its answer is lost.
-  relay.truncate_responses(7000, 5);
+  f.relay.truncate_responses(7000, 5);
   Tally t;
   ProducerOptions o;
   o.batch_records = 50;
-  h.run(produce_n(client, "truncated", 2000, t, o));
-  const auto truncations = relay.injected();
+  f.h.run(produce_n(client, "truncated", 2000, t, o));
+  const auto truncations = f.relay.injected();
   CHECK(truncations >= 1);
   CHECK(t.ok() == 2000);
   CHECK(client.metrics().request_errors >= truncations);
-  check_accounted(client, h, "truncated", t);
+  check_accounted(client, f.h, "truncated", t);
   // At least once: a batch whose answer was lost is written again, so the log holds at most one
   // extra copy of each cut batch.
-  const auto offsets = read_offsets(client, h, "truncated");
+  const auto offsets = read_offsets(client, f.h, "truncated");
   CHECK(offsets.size() >= 2000);
   CHECK(offsets.size() <= 2000 + truncations * 50);
 
   // Consuming through truncated answers: each offset once, in order.
   const auto log_size = static_cast<std::int64_t>(offsets.size());
-  relay.truncate_responses(9000, 5);
-  relay.reset_all();  // the faults apply to new connections
-  const auto before = relay.injected();
-  check_each_once_in_order(read_offsets(client, h, "truncated"), log_size);
-  CHECK(relay.injected() > before);
+  f.relay.truncate_responses(9000, 5);
+  f.relay.reset_all();  // the faults apply to new connections
+  const auto before = f.relay.injected();
+  check_each_once_in_order(read_offsets(client, f.h, "truncated"), log_size);
+  CHECK(f.relay.injected() > before);
   client.close();
-  h.drain();
+  f.h.drain();
 }
 
 TEST_CASE("a long link (60 ms each way on every byte) costs no timeouts and no retries",
           "[integration][engine][fault]") {
-  TempDir dir;
-  ProxyProcess proxy(dir / "data");
-  FaultRelay relay(proxy.port());
-  EngineHarness h;
-  auto options = client_options(proxy, "https://127.0.0.1:" + std::to_string(relay.port()));
+  RelayedProxy f;
+  auto options = f.options();
   options.pool.request_timeout = milliseconds(1500);
   options.pool.connect_timeout = milliseconds(2000);
-  Client client(h.ioc.get_executor(), options);
-  relay.delay(milliseconds(60));
-  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("far"); }());
+  Client client(f.h.ioc.get_executor(), options);
+  f.relay.delay(milliseconds(60));
+  f.h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("far"); }());
   Tally t;
   ProducerOptions o;
   o.batch_records = 100;
   o.ordered = true;
-  h.run(produce_n(client, "far", 3000, t, o));
+  f.h.run(produce_n(client, "far", 3000, t, o));
   CHECK(t.ok() == 3000);
   for (std::size_t i = 1; i < t.results.size(); ++i) REQUIRE(t.results[i].offset == t.results[i - 1].offset + 1);
-  check_each_once_in_order(read_offsets(client, h, "far"), 3000);
+  check_each_once_in_order(read_offsets(client, f.h, "far"), 3000);
   CHECK(client.metrics().request_errors == 0);
   CHECK(client.metrics().retries == 0);
   client.close();
-  h.drain();
+  f.h.drain();
 }
 
 TEST_CASE("a server trickling its answers a few bytes at a time is timed out by the whole exchange's deadline",
           "[integration][engine][fault]") {
-  TempDir dir;
-  ProxyProcess proxy(dir / "data", {"--tls", "false", "--auth", "none"});
-  FaultRelay relay(proxy.port());
-  EngineHarness h;
-  auto options = client_options(proxy, "http://127.0.0.1:" + std::to_string(relay.port()));
+  RelayedProxy f({"--tls", "false", "--auth", "none"});
+  auto options = f.options();
   options.pool.request_timeout = milliseconds(500);
-  Client client(h.ioc.get_executor(), options);
-  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("trickle"); }());
+  Client client(f.h.ioc.get_executor(), options);
+  f.h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("trickle"); }());
   // 8 bytes every 40 ms: every read gets something well within the timeout, but an answer takes
   // seconds. A timeout that restarted on each read would wait it out; the exchange's must not.
-  relay.trickle_responses(8, milliseconds(40));
+  f.relay.trickle_responses(8, milliseconds(40));
   Tally t;
   ProducerOptions o;
   o.retry_initial = milliseconds(50);
   const auto started = std::chrono::steady_clock::now();
-  h.run([&]() -> asio::awaitable<void> {
-    asio::steady_timer later(h.ioc, milliseconds(2000));
-    later.async_wait([&](auto) { relay.trickle_responses(0, milliseconds(0)); });
+  f.h.run([&]() -> asio::awaitable<void> {
+    asio::steady_timer later(f.h.ioc, milliseconds(2000));
+    later.async_wait([&](auto) { f.relay.trickle_responses(0, milliseconds(0)); });
     co_await produce_n(client, "trickle", 200, t, o);
   }());
   CHECK(t.ok() == 200);
   CHECK(client.metrics().request_errors >= 2);
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(8));
-  check_accounted(client, h, "trickle", t);
+  check_accounted(client, f.h, "trickle", t);
   client.close();
-  h.drain();
+  f.h.drain();
 }

@@ -43,6 +43,8 @@ metrics_url=$(sed -n 's/.*metrics at //p' long.err)
 for i in $(seq 1 12); do "$krest" produce -t f "late-$i" > /dev/null 2>&1; sleep 0.5; done
 # A caught-up tail polls with a backoff of up to 2 s: wait for the last record, not a fixed time.
 for _ in $(seq 100); do [ "$(grep -c '^late-' long.txt 2>/dev/null)" = 12 ] && break; sleep 0.1; done
+# Caught up and idle, a stats line must show no lag (within a few stats intervals).
+for _ in $(seq 50); do grep -q "lag 0 over 3 partition(s)" long.err && break; sleep 0.1; done
 curl -sS "$metrics_url" > metrics.txt
 kill -INT $t; wait $t || fail "tail exited non-zero"
 [ "$(grep -c '^late-' long.txt)" = 12 ] || fail "tail across token expiry: $(cat long.txt) $(cat long.err)"

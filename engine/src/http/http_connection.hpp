@@ -82,9 +82,12 @@ class HttpConnection {
   std::uint64_t connects() const { return connects_; }
   std::uint64_t resumed() const { return resumed_; }  // connections that resumed a TLS session
 
- private:
   struct Streams;
+
+ private:
   boost::asio::awaitable<boost::system::error_code> connect();
+  boost::asio::awaitable<boost::system::error_code> read_response(Streams& s, Exchange& out,
+                                                                  const HeaderCallback& on_header);
 
   boost::asio::any_io_executor ex_;
   net::BaseUrl server_;
@@ -92,10 +95,9 @@ class HttpConnection {
   ConnectionOptions options_;
   TlsSessionCache* sessions_;
   BodyPool* bodies_;
-  std::unique_ptr<Streams> streams_;
+  std::shared_ptr<Streams> streams_;
   std::uint64_t connects_ = 0;
   std::uint64_t resumed_ = 0;
-  bool exchanging_ = false;  // an exchange holds the streams: close() only shuts the socket then
   std::chrono::steady_clock::time_point last_used_{};
 };
 

@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -468,4 +469,51 @@ TEST_CASE("a client and its io_context torn down with requests in flight leave n
   CHECK(client->metrics().requests > 3);
   client.reset();  // closes its connections; requests in flight are abandoned
   h.reset();       // destroys every pending coroutine frame
+}
+
+namespace {
+
+// The error an admin call through `options` ends with, or "" when it succeeds.
+std::string status_error(EngineHarness& h, const ClientOptions& options) {
+  Client client(h.ioc.get_executor(), options);
+  std::string error;
+  h.run([&]() -> asio::awaitable<void> {
+    try {
+      co_await Admin(client).list_topics();
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }());
+  client.close();
+  h.drain();
+  return error;
+}
+
+}  // namespace
+
+TEST_CASE("TLS: a server certificate from an untrusted issuer or for another name is refused, unless insecure",
+          "[integration][engine]") {
+  TempDir dir;
+  EngineHarness h;
+  {
+    ProxyProcess proxy(dir / "data", {"--auth", "none"});
+    auto options = client_options(proxy);
+    options.tls.ca_file.clear();  // the system's store, which does not hold the proxy's own certificate
+    CHECK_THAT(status_error(h, options), Catch::Contains("certificate verify failed"));
+    CHECK(status_error(h, client_options(proxy)).empty());
+  }
+  // A certificate for other.example, trusted, on a server dialled as 127.0.0.1 and as localhost.
+  const auto cert = (dir / "other.pem").string(), key = (dir / "other.key").string();
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other.example"
+                           " -addext subjectAltName=DNS:other.example -keyout '" + key + "' -out '" + cert +
+                           "' > /dev/null 2>&1";
+  REQUIRE(std::system(make.c_str()) == 0);
+  ProxyProcess proxy(dir / "other", {"--auth", "none", "--tls-cert", cert, "--tls-key", key});
+  auto options = client_options(proxy);
+  options.tls.ca_file = cert;
+  CHECK_THAT(status_error(h, options), Catch::Contains("certificate verify failed"));
+  options.endpoint = "https://localhost:" + std::to_string(proxy.port());
+  CHECK_THAT(status_error(h, options), Catch::Contains("certificate verify failed"));
+  options.tls.insecure = true;
+  CHECK(status_error(h, options).empty());
 }

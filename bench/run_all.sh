@@ -54,12 +54,11 @@ $engine_table
 Why the engine is short of 90 %: the client shares the two cores with the server, so the ratio is
 (S + C_wrk) / (S + C_engine), where S is the server's CPU per request (about 110 to 140 µs here) and
 C the client's. Measured on 2026-11-26 with \`time\` around each client at the same settings: wrk
-spends about 40 µs per produce request and 55 µs per consume request; the engine's transport alone
-60 and 70 µs, the whole producer about 90 µs and the whole consumer about 92 µs. 90 % needs
-C_engine near 60 µs for both. What is left is the TLS layer (asio::ssl::stream copies every byte
-through a 17 KB memory BIO pair, so a 57 KB body is four write rounds through the io_context, and
-beast::tcp_stream arms a timer per operation) and, above it, one string per consumed record and one
-\`std::function\` per produced record. [ENGINE.md](ENGINE.md) keeps the plan.
+spends about 36 µs per produce request and 55 µs per consume request; the engine's transport alone
+46 and 58 µs, the whole producer 82 to 91 µs and the whole consumer about 79 µs. 90 % needs C_engine
+near 60 µs. With TLS on the socket (no more memory BIO pair) the transport is close to wrk's; what
+is left is above it: one \`std::function\` per produced record, copied into the batch and destroyed
+after delivery, and one string per consumed record. [ENGINE.md](ENGINE.md) keeps the plan.
 
 ## Storage: segment log vs LMDB
 

@@ -55,6 +55,9 @@ ok "krest with its clock 3 hours ahead or behind refreshes its 3-second tokens i
 # 2. The authority on its own, with its clock moved; the API proxy checks its tokens.
 authority_dir=$dir/authority
 mkdir -p "$authority_dir"
+authority_pid=""
+# Whatever happens, the authority goes with the test, as the API proxy does.
+trap 'kill $authority_pid $pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 start_authority() {  # OFFSET: starts the authority-only krest-proxy, sets authority_url
   "$proxy_bin" --listen 127.0.0.1:0 --data-dir "$authority_dir" --authority-file "$dir/authority.json" \
     --serve-api false > "$authority_dir/out" 2> "$authority_dir/err" &
@@ -66,7 +69,11 @@ wait_listening() {
   for _ in $(seq 100); do grep -q 'listening on' "$1" && return 0; sleep 0.1; done
   fail "a proxy did not start: $(cat "${1%out}err")"
 }
-stop_authority() { kill "$authority_pid"; wait "$authority_pid" 2>/dev/null || true; }
+stop_authority() {
+  kill "$authority_pid"
+  wait "$authority_pid" 2>/dev/null || true
+  authority_pid=""
+}
 # Its certificate made once with the real clock, so that TLS itself is not what the skew breaks.
 start_authority
 stop_authority

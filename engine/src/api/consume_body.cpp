@@ -290,7 +290,8 @@ class ExactConsumeReader {
       ConsumedRecord& r = next_record();
       if (expect("{\"key\":null,\"value\":\"")) {
         r.key.reset();
-      } else if (!expect("{\"key\":\"") || !string(r.key.emplace()) || !expect(",\"value\":\"")) {
+      } else if (!expect("{\"key\":\"") || !string(r.key ? *r.key : r.key.emplace()) ||
+                 !expect(",\"value\":\"")) {  // (a recycled key keeps its memory)
         return false;
       }
       std::int64_t partition = 0;
@@ -299,12 +300,16 @@ class ExactConsumeReader {
           !timestamp(r.timestamp_ms))
         return false;
       r.partition = static_cast<std::int32_t>(partition);
+      // Set only when it differs: a recycled record usually holds the same type already.
+      static constexpr std::string_view kCreateTime = "CreateTime", kLogAppendTime = "LogAppendTime";
+      std::string_view type;
       if (expect(",\"timestampType\":\"CreateTime\"}"))
-        r.timestamp_type = "CreateTime";
+        type = kCreateTime;
       else if (expect(",\"timestampType\":\"LogAppendTime\"}"))
-        r.timestamp_type = "LogAppendTime";
+        type = kLogAppendTime;
       else
         return false;
+      if (r.timestamp_type != type) r.timestamp_type.assign(type);
       if (expect("]}")) return finish();
       if (!expect(",")) return false;
     }

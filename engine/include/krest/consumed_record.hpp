@@ -13,6 +13,8 @@ struct ConsumedRecord {
   std::string timestamp_type;  // "CreateTime" or "LogAppendTime"
   std::optional<std::string> key;
   std::string value;
+
+  bool operator==(const ConsumedRecord&) const = default;
 };
 
 }  // namespace krest

@@ -76,16 +76,6 @@ inline bool block_not_plain_ascii(const char* p) {
 
 }  // namespace
 
-bool needs_json_escape(std::string_view s) {
-  const char* p = s.data();
-  const char* const end = p + s.size();
-  for (; end - p >= kBlock; p += kBlock)
-    if (block_needs_escape(p)) return true;
-  for (; p < end; ++p)
-    if (kNeedsEscape.v[static_cast<unsigned char>(*p)]) return true;
-  return false;
-}
-
 std::size_t plain_json_prefix(std::string_view s) {
   const char* const begin = s.data();
   const char* p = begin;
@@ -95,18 +85,12 @@ std::size_t plain_json_prefix(std::string_view s) {
   return static_cast<std::size_t>(p - begin);
 }
 
+bool needs_json_escape(std::string_view s) { return plain_json_prefix(s) != s.size(); }
+
 char* copy_json_plain(char* out, std::string_view s) {
-  const char* p = s.data();
-  const char* const end = p + s.size();
-  for (; end - p >= kBlock; p += kBlock, out += kBlock) {
-    if (block_needs_escape(p)) return nullptr;
-    std::memcpy(out, p, kBlock);
-  }
-  for (; p < end; ++p) {
-    if (kNeedsEscape.v[static_cast<unsigned char>(*p)]) return nullptr;
-    *out++ = *p;
-  }
-  return out;
+  if (needs_json_escape(s)) return nullptr;
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
 }
 
 std::size_t plain_ascii_json_prefix(std::string_view s) {

@@ -25,7 +25,7 @@ std::size_t plain_json_prefix(std::string_view s);
 std::size_t plain_ascii_json_prefix(std::string_view s);
 
 // Copies `s` to `out` when none of it needs escaping, and returns the end of the copy; nullptr
-// (with `out` partly written) at the first byte that does.
+// (nothing written) when some of it does.
 char* copy_json_plain(char* out, std::string_view s);
 
 void append_int(std::string& out, std::int64_t v);

@@ -1,7 +1,6 @@
 #include "consume/fetch_window.hpp"
 
 #include <algorithm>
-#include <iterator>
 
 namespace krest::consume {
 
@@ -69,17 +68,6 @@ std::optional<std::vector<ConsumedRecord>> FetchWindow::take_next() {
   }
   forget_behind(before);  // a late answer wholly behind the position goes too
   return std::nullopt;
-}
-
-std::vector<ConsumedRecord> FetchWindow::take_ready() {
-  std::vector<ConsumedRecord> out;
-  while (auto next = take_next()) {
-    if (out.empty())
-      out = std::move(*next);
-    else
-      std::move(next->begin(), next->end(), std::back_inserter(out));
-  }
-  return out;
 }
 
 // Drops what lies wholly behind the position: delivered ranges, answers no longer needed, and

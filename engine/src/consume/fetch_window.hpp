@@ -31,12 +31,10 @@ class FetchWindow {
   // The request at `start` failed; its range will be asked for again.
   void failed(std::int64_t start);
 
-  // The records now deliverable in offset order, moving position past them (and past any range
-  // the proxy answered without records, such as offsets removed by retention or compaction).
-  std::vector<ConsumedRecord> take_ready();
-  // The same one answer at a time: the records of the next answer that moves the position (its
-  // own vector, as it was parsed, when nothing of it was delivered before), or nothing when the
-  // position cannot move yet.
+  // The records of the next answer now deliverable in offset order (its own vector, as it was
+  // parsed, when nothing of it was delivered before), moving position past them and past any range
+  // the proxy answered without records (offsets removed by retention or compaction); nothing when
+  // the position cannot move yet. Called until it gives nothing.
   std::optional<std::vector<ConsumedRecord>> take_next();
 
   // The proxy said there is nothing at `position` yet: nothing more to do until poll_again().

@@ -22,11 +22,7 @@ struct Batch {
   std::string body{api::kProduceBodyBegin};
 
   Batch() = default;
-  // With a recycled string for the body (its capacity is what matters).
-  explicit Batch(std::string storage) : body(std::move(storage)) {
-    body.clear();
-    body += api::kProduceBodyBegin;
-  }
+  explicit Batch(std::string storage) { reuse(std::move(storage)); }
   std::vector<std::uint32_t> ends;                      // end of each record's JSON object in body
   std::vector<std::optional<std::int32_t>> partitions;  // each record's explicit partition
   std::vector<DeliveryCallback> callbacks;
@@ -36,8 +32,8 @@ struct Batch {
 
   std::size_t records() const { return ends.size(); }
 
-  // Empties a delivered batch for reuse with a body from the pool: its vectors keep their capacity,
-  // so a steady stream of batches allocates nothing per batch.
+  // Empties a delivered batch for reuse with a body from the pool (a recycled string: its capacity is
+  // what matters); the vectors keep their capacity, so a steady stream of batches allocates nothing.
   void reuse(std::string storage) {
     body = std::move(storage);
     body.clear();

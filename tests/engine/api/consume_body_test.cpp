@@ -199,15 +199,7 @@ TEST_CASE("consume body: the fast path for krest-proxy's layout reads exactly wh
     const auto fast_error = parse_consume_body(body, fast);
     const auto generic_error = parse_consume_body_generic(body, generic);
     REQUIRE(fast_error == generic_error);
-    REQUIRE(fast.size() == generic.size());
-    for (std::size_t k = 0; k < fast.size(); ++k) {
-      REQUIRE(fast[k].partition == generic[k].partition);
-      REQUIRE(fast[k].offset == generic[k].offset);
-      REQUIRE(fast[k].timestamp_ms == generic[k].timestamp_ms);
-      REQUIRE(fast[k].timestamp_type == generic[k].timestamp_type);
-      REQUIRE(fast[k].key == generic[k].key);
-      REQUIRE(fast[k].value == generic[k].value);
-    }
+    REQUIRE(fast == generic);
     // What the writer writes without escapes is what the fast path is for: it must take it.
     std::vector<ConsumedRecord> exact;
     if (!mutated && !escapes) {
@@ -253,14 +245,7 @@ TEST_CASE("consume body: records parsed over earlier ones keep nothing of them",
   REQUIRE_FALSE(parse_consume_body(later, reused));
   REQUIRE_FALSE(parse_consume_body(later, fresh));
   REQUIRE(reused.size() == 5);
-  for (std::size_t i = 0; i < reused.size(); ++i) {
-    CHECK(reused[i].partition == fresh[i].partition);
-    CHECK(reused[i].offset == fresh[i].offset);
-    CHECK(reused[i].timestamp_ms == fresh[i].timestamp_ms);
-    CHECK(reused[i].timestamp_type == fresh[i].timestamp_type);
-    CHECK(reused[i].key == fresh[i].key);
-    CHECK(reused[i].value == fresh[i].value);
-  }
+  CHECK(reused == fresh);
   CHECK_FALSE(reused[0].key);
   CHECK(reused[0].timestamp_type == "CreateTime");
 }

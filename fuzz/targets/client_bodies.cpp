@@ -13,8 +13,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<krest::ConsumedRecord> records, generic;
   const auto error = krest::api::parse_consume_body(text, records);
   if (error != krest::api::parse_consume_body_generic(text, generic) || records != generic) abort();
-  std::vector<krest::api::RecordPosition> positions;
-  (void)krest::api::parse_produce_response(text, size % 7, positions);
+  std::vector<krest::api::RecordPosition> positions, generic_positions;
+  const bool read = krest::api::parse_produce_response(text, size % 7, positions);
+  if (read != krest::api::parse_produce_response_generic(text, size % 7, generic_positions) ||
+      (read && positions != generic_positions))
+    abort();
   (void)krest::api::parse_brokers(text);
   (void)krest::api::parse_topic_list(text);
   (void)krest::api::parse_partition(text);

@@ -154,7 +154,9 @@ asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& 
   stop.on_request = [run] { run->stopping = true; };
   if (stop.requested) run->stopping = true;  // interrupted while the topic was being looked up
 
-  Producer producer(client, producer_options(o));
+  ProducerOptions producer_settings = producer_options(o);
+  producer_settings.on_delivery = [r = run.get()](const Delivery& d) { r->delivered(d.tag, d); };
+  Producer producer(client, producer_settings);
   asio::co_spawn(ex, tick(run), asio::detached);
   asio::steady_timer pace(ex);
   std::exception_ptr failure;
@@ -207,10 +209,8 @@ asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& 
             co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
           }
         }
-        const std::uint64_t seq = run->window.add(before, std::string(line));
-        DeliveryCallback on_delivery = [r = run.get(), seq](const Delivery& d) { r->delivered(seq, d); };
-        if (!producer.try_send(o.topic, record, on_delivery))
-          co_await producer.send(o.topic, std::move(record), on_delivery);
+        record.tag = run->window.add(before, std::string(line));
+        if (!producer.try_send(o.topic, record)) co_await producer.send(o.topic, std::move(record));
         ++sent;
         while (run->window.size() > kMaxUnresolved && !run->stopping) {
           pace.expires_after(5ms);

@@ -32,16 +32,20 @@ struct Record {
   // and any other JSON value's text. Otherwise it is a plain string.
   bool value_json = false;
   bool key_json = false;
+  // Not sent: handed back in the record's Delivery, to tell records apart in a producer-wide
+  // ProducerOptions::on_delivery (a sequence number, an index, a pointer's bits).
+  std::uint64_t tag = 0;
 };
 
 struct Delivery {
   std::int32_t partition = -1;  // -1 when the proxy's answer does not say (HDInsight's does not)
   std::int64_t offset = -1;
   std::shared_ptr<const Error> error;  // null when the record was stored
+  std::uint64_t tag = 0;               // the record's Record::tag
   bool ok() const { return !error; }
 };
 
-// Called once per record, on the client's executor. Must not block.
+// Called on the client's executor. Must not block.
 using DeliveryCallback = std::function<void(const Delivery&)>;
 
 struct ProducerOptions {
@@ -49,7 +53,9 @@ struct ProducerOptions {
   std::size_t batch_bytes = 1 << 20;        // bytes of one POST body, at most (a larger record goes alone)
   std::chrono::milliseconds linger{5};      // how long a batch waits for more records
   std::size_t max_in_flight = 8;            // POSTs at once (beyond the pool's connections they queue)
-  std::size_t buffer_bytes = 64ULL << 20;   // records accepted but not yet acknowledged; send() waits beyond
+  // Records accepted but not yet acknowledged; send() waits beyond, and also while max_in_flight
+  // full batches already wait for a connection.
+  std::size_t buffer_bytes = 64ULL << 20;
   std::chrono::milliseconds delivery_timeout{120000};  // from a record's send() to its last retry
   std::chrono::milliseconds retry_initial{100};        // backoff after a retriable failure, doubling...
   std::chrono::milliseconds retry_max{5000};           // ...up to this, with jitter
@@ -57,6 +63,11 @@ struct ProducerOptions {
   // partition (keyed records go where their key hashes; keyless ones stick to one partition per
   // batch). Needs the topic's partition count, read once per topic.
   bool ordered = false;
+  // The result of every record sent without a callback of its own, in send order within each
+  // batch; Delivery::tag says which record. One callback for the producer costs less than one
+  // per record (a std::function copied into the batch and destroyed after): what loops that send
+  // millions of records should use.
+  DeliveryCallback on_delivery;
 };
 
 std::vector<std::string> validate(const ProducerOptions& options);
@@ -77,11 +88,13 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Accepts a record, waiting only while the buffer is full; `on_delivery` later gets its result.
+  // Accepts a record, waiting only while the buffer is full; `on_delivery` later gets its result
+  // (when empty, ProducerOptions::on_delivery does).
   // Throws Error(invalid) for an invalid topic name, Error(closed) after close(), and, in ordered
   // mode, the Error of reading an unknown topic's partition count.
   boost::asio::awaitable<void> send(std::string_view topic, Record&& record, const DeliveryCallback& on_delivery);
-  // The same when only flush()/close() and the metrics are to tell the outcome.
+  // The same with the result going to ProducerOptions::on_delivery, if set (else only flush(),
+  // close() and the metrics tell the outcome).
   boost::asio::awaitable<void> send(std::string_view topic, Record&& record);
   // Name a Record before co_await-ing send() with it: GCC 12 mishandles a brace-initialized
   // Record{...} temporary inside a co_await expression (see ENGINE.md).

@@ -25,7 +25,7 @@ std::size_t plain_json_prefix(std::string_view s);
 std::size_t plain_ascii_json_prefix(std::string_view s);
 
 // Copies `s` to `out` when none of it needs escaping, and returns the end of the copy; nullptr
-// (nothing written) when some of it does.
+// when some of it does (having written up to s.size() bytes, which the caller drops).
 char* copy_json_plain(char* out, std::string_view s);
 
 void append_int(std::string& out, std::int64_t v);

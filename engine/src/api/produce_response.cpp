@@ -3,7 +3,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
-#include <charconv>
+#include <cstring>
 #include <limits>
 
 #include "api/json_text.hpp"
@@ -107,42 +107,55 @@ class PositionsHandler : public SaxHandlerBase {
   bool in_offsets_ = false;
 };
 
+// A non-negative JSON integer of at most 18 digits (no overflow possible) at p; advances p. False
+// for anything else, or a leading zero before more digits.
+bool read_count(const char*& p, const char* end, std::int64_t& out) {
+  const char* const start = p;
+  std::int64_t v = 0;
+  while (p < end && static_cast<unsigned>(*p - '0') < 10 && p - start < 18) v = v * 10 + (*p++ - '0');
+  if (p == start || (*start == '0' && p - start > 1) || (p < end && static_cast<unsigned>(*p - '0') < 10))
+    return false;
+  out = v;
+  return true;
+}
+
+// Whether `literal` comes next at p (then p moves past it). The literal's length is known where
+// this is inlined, so the comparison is a few word compares, not a call to memcmp.
+template <std::size_t N>
+bool expect(const char*& p, const char* end, const char (&literal)[N]) {
+  constexpr std::size_t n = N - 1;
+  if (static_cast<std::size_t>(end - p) < n || std::memcmp(p, literal, n) != 0) return false;
+  p += n;
+  return true;
+}
+
 // krest-proxy's own answer, byte for byte as write_produce_response() writes it, read without a
 // JSON parser: the producer reads one per request. Anything else falls back to the SAX reader.
 bool parse_exact(std::string_view body, std::size_t records, std::vector<RecordPosition>& out) {
-  constexpr std::string_view kBegin = "{\"offsets\":[", kPartition = "{\"partition\":", kOffset = ",\"offset\":";
-  if (!body.starts_with(kBegin)) return false;
-  const char* p = body.data() + kBegin.size();
-  const char* const end = body.data() + body.size();
-  auto expect = [&](std::string_view s) {
-    if (static_cast<std::size_t>(end - p) < s.size() || std::string_view(p, s.size()) != s) return false;
-    p += s.size();
-    return true;
-  };
+  const char* p = body.data();
+  const char* const end = p + body.size();
+  if (!expect(p, end, "{\"offsets\":[")) return false;
+  out.resize(records);
   for (std::size_t i = 0; i < records; ++i) {
-    if (i && !expect(",")) return false;
-    RecordPosition pos;
-    if (!expect(kPartition)) return false;
-    auto r = std::from_chars(p, end, pos.partition);
-    if (r.ec != std::errc{} || pos.partition < 0) return false;
-    p = r.ptr;
-    if (!expect(kOffset)) return false;
-    r = std::from_chars(p, end, pos.offset);
-    if (r.ec != std::errc{} || pos.offset < 0) return false;
-    p = r.ptr;
-    if (!expect("}")) return false;
-    out.push_back(pos);
+    std::int64_t partition = 0;
+    if (i && !expect(p, end, ",")) return false;
+    if (!expect(p, end, "{\"partition\":") || !read_count(p, end, partition) || partition > INT32_MAX) return false;
+    if (!expect(p, end, ",\"offset\":") || !read_count(p, end, out[i].offset) || !expect(p, end, "}")) return false;
+    out[i].partition = static_cast<std::int32_t>(partition);
   }
-  return expect("]}") && p == end;
+  return expect(p, end, "]}") && p == end;
 }
 
 }  // namespace
 
 bool parse_produce_response(std::string_view body, std::size_t records, std::vector<RecordPosition>& out) {
+  if (parse_exact(body, records, out)) return true;
+  return parse_produce_response_generic(body, records, out);
+}
+
+bool parse_produce_response_generic(std::string_view body, std::size_t records, std::vector<RecordPosition>& out) {
   out.clear();
   out.reserve(records);
-  if (parse_exact(body, records, out)) return true;
-  out.clear();
   json::basic_parser<PositionsHandler> parser(json::parse_options{}, out);
   json::error_code ec;
   const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);

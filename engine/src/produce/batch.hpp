@@ -25,7 +25,10 @@ struct Batch {
   explicit Batch(std::string storage) { reuse(std::move(storage)); }
   std::vector<std::uint32_t> ends;                      // end of each record's JSON object in body
   std::vector<std::optional<std::int32_t>> partitions;  // each record's explicit partition
-  std::vector<DeliveryCallback> callbacks;
+  std::vector<std::uint64_t> tags;                      // each record's Record::tag
+  // The records sent with a callback of their own, by index in the batch, in index order; the
+  // others report to the producer-wide one.
+  std::vector<std::pair<std::uint32_t, DeliveryCallback>> callbacks;
   std::chrono::steady_clock::time_point deadline;  // the earliest record's delivery deadline
   std::size_t accounted_bytes = 0;  // what the producer's buffer counts for this batch
   bool finished = false;
@@ -40,6 +43,7 @@ struct Batch {
     body += api::kProduceBodyBegin;
     ends.clear();
     partitions.clear();
+    tags.clear();
     callbacks.clear();
     accounted_bytes = 0;
     finished = false;
@@ -49,15 +53,16 @@ struct Batch {
     body.reserve(bytes);
     ends.reserve(records);
     partitions.reserve(records);
-    callbacks.reserve(records);
+    tags.reserve(records);
   }
 
   void add(const Record& r, std::optional<std::int32_t> partition, const DeliveryCallback& cb) {
     if (!ends.empty()) body += ',';
     api::append_produce_record(body, r.key, r.key_json, r.value, r.value_json, partition);
+    if (cb) callbacks.emplace_back(static_cast<std::uint32_t>(ends.size()), cb);
     ends.push_back(static_cast<std::uint32_t>(body.size()));
     partitions.push_back(partition);
-    callbacks.push_back(cb);
+    tags.push_back(r.tag);
   }
 
   void finish() {
@@ -77,8 +82,10 @@ struct Batch {
     for (std::size_t i = from; i < to; ++i) {
       b.ends.push_back(static_cast<std::uint32_t>(ends[i] - start + api::kProduceBodyBegin.size()));
       b.partitions.push_back(partitions[i]);
-      b.callbacks.push_back(callbacks[i]);
+      b.tags.push_back(tags[i]);
     }
+    for (const auto& [index, cb] : callbacks)
+      if (index >= from && index < to) b.callbacks.emplace_back(static_cast<std::uint32_t>(index - from), cb);
     b.finish();
     return b;
   }

@@ -51,14 +51,6 @@ std::string stored_key(const Record& r) {
   return *r.key;
 }
 
-void deliver_all(Batch& b, const std::shared_ptr<const Error>& error, ClientCounters& counters) {
-  ClientCounters::add(counters.records_failed, b.records());
-  Delivery d;
-  d.error = error;
-  for (auto& cb : b.callbacks)
-    if (cb) cb(d);
-}
-
 }  // namespace
 
 struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
@@ -145,8 +137,13 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   }
 
   static std::size_t estimate(const Record& r) { return r.value.size() + (r.key ? r.key->size() : 0) + 48; }
-  // A record larger than the whole buffer may still go, alone.
-  bool has_room(std::size_t bytes) const { return buffered == 0 || buffered + bytes <= options.buffer_bytes; }
+  // A record larger than the whole buffer may still go, alone. Besides the buffer's bytes, the
+  // batches closed and waiting for a connection are held to max_in_flight: more would add latency
+  // and memory, not speed (a 64 MiB buffer of waiting batches is a thousand bodies allocated and
+  // first touched, then sent after their bytes have left the cache).
+  bool has_room(std::size_t bytes) const {
+    return buffered == 0 || (buffered + bytes <= options.buffer_bytes && ready.size() < options.max_in_flight);
+  }
 
   // The fast path: no coroutine, no wait. False (the record untouched) when it would have to wait.
   bool try_send(std::string_view topic, Record& r, const DeliveryCallback& cb) {
@@ -311,25 +308,47 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
         backoff = std::min(backoff * 2, options.retry_max);
         continue;
       }
-      deliver_all(b, failure, client.counters);
+      report_failed(b, failure);
       co_return;
     }
   }
 
-  void report_stored(Batch& b, const std::string& response_body) {
-    const bool known = api::parse_produce_response(response_body, b.records(), positions);
-    ClientCounters::add(client.counters.records_produced, b.records());
+  // Hands each record of `b` its result, `fill(i, d)` writing record i's into d: to the record's
+  // own callback, else to the producer-wide one.
+  template <class Fill>
+  void report(const Batch& b, Fill fill) {
+    if (b.callbacks.empty() && !options.on_delivery) return;
+    auto own = b.callbacks.begin();
+    Delivery d;
     for (std::size_t i = 0; i < b.records(); ++i) {
-      if (!b.callbacks[i]) continue;
-      Delivery d;
-      if (known) {
+      fill(i, d);
+      d.tag = b.tags[i];
+      if (own != b.callbacks.end() && own->first == i) {
+        own->second(d);
+        ++own;
+      } else if (options.on_delivery) {
+        options.on_delivery(d);
+      }
+    }
+  }
+
+  void report_stored(const Batch& b, const std::string& response_body) {
+    ClientCounters::add(client.counters.records_produced, b.records());
+    if (b.callbacks.empty() && !options.on_delivery) return;
+    if (api::parse_produce_response(response_body, b.records(), positions)) {
+      report(b, [&](std::size_t i, Delivery& d) {
         d.partition = positions[i].partition;
         d.offset = positions[i].offset;
-      } else if (b.partitions[i]) {
-        d.partition = *b.partitions[i];
-      }
-      b.callbacks[i](d);
+      });
+    } else {
+      // A 200 without positions (HDInsight's answer has none): only what the record asked for.
+      report(b, [&](std::size_t i, Delivery& d) { d.partition = b.partitions[i].value_or(-1); });
     }
+  }
+
+  void report_failed(const Batch& b, const std::shared_ptr<const Error>& error) {
+    ClientCounters::add(client.counters.records_failed, b.records());
+    report(b, [&](std::size_t, Delivery& d) { d.error = error; });
   }
 
   void close_all_open() {

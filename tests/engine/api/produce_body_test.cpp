@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "api/json_text.hpp"
 #include "api/produce_body.hpp"
 #include "api/produce_response.hpp"
 
@@ -177,6 +178,27 @@ TEST_CASE("produce body: records with and without escapes, keys and partitions r
   }
 }
 
+TEST_CASE("copy_json_plain: every length, and a byte to escape at every place, block edges included", "[unit][api]") {
+  const std::string escapes[] = {"\"", "\\", std::string(1, '\0'), "\x1f"};
+  for (std::size_t n = 0; n <= 70; ++n) {
+    std::string plain;
+    for (std::size_t i = 0; i < n; ++i) plain += static_cast<char>(i % 3 == 0 ? '\xc3' : 'a' + i % 26);
+    std::string out(n + 16, '#');
+    char* end = krest::api::copy_json_plain(out.data(), plain);
+    INFO("length " << n);
+    REQUIRE(end == out.data() + n);
+    CHECK(out.substr(0, n) == plain);
+    CHECK(out.substr(n) == std::string(16, '#'));  // nothing written past the copy
+    for (std::size_t at = 0; at < n; ++at)
+      for (const auto& e : escapes) {
+        std::string bad = plain;
+        bad[at] = e[0];
+        INFO("escape " << static_cast<int>(e[0]) << " at " << at);
+        CHECK(krest::api::copy_json_plain(out.data(), bad) == nullptr);
+      }
+  }
+}
+
 TEST_CASE("produce response: positions read back, other shapes refused", "[unit][api]") {
   std::vector<krest::api::RecordPosition> in{{0, 5}, {3, 1234567890123}}, out;
   REQUIRE(krest::api::parse_produce_response(krest::api::write_produce_response(in), 2, out));
@@ -192,6 +214,29 @@ TEST_CASE("produce response: positions read back, other shapes refused", "[unit]
 }
 
 TEST_CASE("produce response: the exact fast path and the general reader agree", "[unit][api]") {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<krest::api::RecordPosition> in(rng() % 6), fast, generic;
+    for (auto& p : in) {
+      p.partition = static_cast<std::int32_t>(rng() % 3 == 0 ? rng() % 2147483648ULL : rng() % 4);
+      p.offset = static_cast<std::int64_t>(rng() % 3 == 0 ? rng() >> 1 : rng() % 1000);  // up to 19 digits
+    }
+    std::string body = krest::api::write_produce_response(in);
+    if (i % 2) {  // a byte changed, inserted or removed
+      const std::size_t at = rng() % body.size();
+      const char c = "0123456789-,:{}[]\" x9"[rng() % 19];
+      switch (rng() % 3) {
+        case 0: body[at] = c; break;
+        case 1: body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        default: body.erase(at, 1);
+      }
+    }
+    INFO(body);
+    const bool read = krest::api::parse_produce_response(body, in.size(), fast);
+    REQUIRE(read == krest::api::parse_produce_response_generic(body, in.size(), generic));
+    if (read) REQUIRE(fast == generic);
+    if (i % 2 == 0) REQUIRE((read && fast == in));
+  }
   std::vector<krest::api::RecordPosition> out;
   // Same content, other spacing and order: only the general reader can take it.
   REQUIRE(krest::api::parse_produce_response(R"({ "offsets" : [ {"offset":2, "partition":1} ] })", 1, out));

@@ -263,6 +263,64 @@ TEST_CASE("a record the proxy refuses fails alone: its batch is split and the re
   CHECK(read[0][0].value == "{\"n\":0}");
 }
 
+TEST_CASE("the producer-wide delivery callback gets each record without its own, once, with its tag", "[integration][engine]") {
+  EngineFixture f;
+  std::map<std::uint64_t, std::vector<Delivery>> shared, own;
+  f.h.run([&]() -> asio::awaitable<void> {
+    TopicSettings settings;
+    settings.partitions = 2;
+    co_await f.admin.create_topic("tagged", settings);
+    ProducerOptions o;
+    o.linger = milliseconds(50);  // one batch, which the bad record then splits
+    o.on_delivery = [&](const Delivery& d) { shared[d.tag].push_back(d); };
+    Producer producer(f.client, o);
+    for (int i = 0; i < 60; ++i) {
+      Record r;
+      r.value_json = true;
+      r.value = i == 31 ? "{\"unterminated\": " : "{\"n\":" + std::to_string(i) + "}";
+      r.tag = 1000 + static_cast<std::uint64_t>(i);
+      if (i % 10 == 3) {
+        DeliveryCallback mine = [&own](const Delivery& d) { own[d.tag].push_back(d); };
+        co_await producer.send("tagged", std::move(r), mine);
+      } else if (i % 2) {
+        REQUIRE(producer.try_send("tagged", r));
+      } else {
+        co_await producer.send("tagged", std::move(r));
+      }
+    }
+    Record lost;
+    lost.value = "x";
+    lost.tag = 7;
+    REQUIRE(producer.try_send("no-such-topic", lost));
+    co_await producer.close();
+  }());
+  REQUIRE(own.size() == 6);
+  for (int i = 3; i < 60; i += 10) {
+    REQUIRE(own[1000 + i].size() == 1);
+    CHECK(own[1000 + i][0].ok());
+    CHECK(shared.count(1000 + i) == 0);
+  }
+  REQUIRE(shared.size() == 55);
+  std::set<std::pair<std::int32_t, std::int64_t>> places;
+  for (int i = 0; i < 60; ++i) {
+    if (i % 10 == 3) continue;
+    const auto& ds = shared[1000 + i];
+    REQUIRE(ds.size() == 1);
+    if (i == 31) {
+      REQUIRE_FALSE(ds[0].ok());
+      CHECK(ds[0].error->status() == 400);
+    } else {
+      REQUIRE(ds[0].ok());
+      CHECK(places.emplace(ds[0].partition, ds[0].offset).second);
+    }
+  }
+  REQUIRE(shared[7].size() == 1);
+  REQUIRE_FALSE(shared[7][0].ok());
+  CHECK(shared[7][0].error->status() == 404);
+  auto read = read_all(f, "tagged");
+  CHECK(read[0].size() + read[1].size() == 59);
+}
+
 TEST_CASE("a queue smaller than one answer holds fetching back without stalling any partition", "[integration][engine]") {
   EngineFixture f;
   f.h.run([&]() -> asio::awaitable<void> {

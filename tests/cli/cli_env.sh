@@ -26,6 +26,18 @@ restart_proxy() {
   fail "the proxy did not come back: $(tail -5 "$dir/err")"
 }
 
+# SIGINT to a background process, then waits for it at most `seconds`: a hang fails the test with
+# the end of what it printed, instead of running into ctest's timeout. Returns its exit status.
+interrupt_and_wait() {  # pid seconds stderr-file
+  kill -INT "$1"
+  for _ in $(seq $(($2 * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$1" 2>/dev/null; then
+    kill -9 "$1"
+    fail "pid $1 did not stop within $2 s of SIGINT: $(tail -5 "$3")"
+  fi
+  wait "$1"
+}
+
 # Runs a command that must fail with `code` and exactly one line on stderr containing `text`.
 expect_usage() {
   local code=$1 text=$2; shift 2

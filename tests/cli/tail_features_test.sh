@@ -45,8 +45,8 @@ for i in $(seq 1 12); do "$krest" produce -t f "late-$i" > /dev/null 2>&1; sleep
 for _ in $(seq 100); do [ "$(grep -c '^late-' long.txt 2>/dev/null)" = 12 ] && break; sleep 0.1; done
 # Caught up and idle, a stats line must show no lag (within a few stats intervals).
 for _ in $(seq 50); do grep -q "lag 0 over 3 partition(s)" long.err && break; sleep 0.1; done
-curl -sS "$metrics_url" > metrics.txt
-kill -INT $t; wait $t || fail "tail exited non-zero"
+curl -sS -m 20 "$metrics_url" > metrics.txt || fail "metrics at '$metrics_url': $(tail -5 long.err)"
+interrupt_and_wait $t 30 long.err || fail "tail exited non-zero"
 [ "$(grep -c '^late-' long.txt)" = 12 ] || fail "tail across token expiry: $(cat long.txt) $(cat long.err)"
 refreshes=$(awk '$1 == "krest_token_refreshes_total" {print $2}' metrics.txt)
 [ "${refreshes:-0}" -ge 3 ] || fail "expected several token refreshes: $(grep token metrics.txt)"

@@ -9,10 +9,14 @@ cleanup() {
 }
 
 auth_flags=(--auth none)
+# CPU placement: empty runs anywhere; `taskset -c LIST` keeps the server (or the clients) on those
+# CPUs. taskset execs the program, so $! stays the program's pid.
+server_pin=()
+client_pin=()
 url=""
 start_proxy() {  # $1: name, rest: flags; sets $url (no subshell, so the pid is kept)
   local name=$1; shift
-  "$proxy" --listen 127.0.0.1:0 --data-dir "$work/$name" --threads 2 "${auth_flags[@]}" "$@" > "$work/$name.out" 2> "$work/$name.log" &
+  "${server_pin[@]}" "$proxy" --listen 127.0.0.1:0 --data-dir "$work/$name" --threads 2 "${auth_flags[@]}" "$@" > "$work/$name.out" 2> "$work/$name.log" &
   pids+=($!)
   for _ in $(seq 100); do grep -q 'listening on' "$work/$name.out" 2> /dev/null && break; sleep 0.1; done
   url=$(sed -n 's/^krest-proxy listening on //p' "$work/$name.out")
@@ -59,7 +63,7 @@ run_wrk() {  # $1 url, $2 script, [$3 extra header] -> "rps p50"
     pid=${pids[-1]}
     before=$(cpu_ticks "$pid")
   fi
-  out=$(wrk -t "$threads" -c "$conns" -d "${secs}s" --latency -s "$2" ${3:+-H "$3"} "$1")
+  out=$("${client_pin[@]}" wrk -t "$threads" -c "$conns" -d "${secs}s" --latency -s "$2" ${3:+-H "$3"} "$1")
   if [[ -n $pid ]]; then
     local requests
     requests=$(awk '/requests in/ {print $1}' <<< "$out")

@@ -12,7 +12,7 @@ packages=(
   python3 python3-requests python3-msal curl kcat tmux chromium clang libclang-rt-14-dev faketime
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light bc)
+  packages+=(wrk nginx-light bc time)
 fi
 
 missing=()

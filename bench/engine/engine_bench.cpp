@@ -60,12 +60,12 @@ asio::awaitable<Outcome> produce(krest::Client& client, std::string topic, doubl
   po.batch_bytes = 4 << 20;
   po.max_in_flight = in_flight;
   po.linger = std::chrono::milliseconds(2);
-  krest::Producer producer(client, po);
   Outcome out;
   std::uint64_t failed = 0;
+  po.on_delivery = [&](const krest::Delivery& d) { d.ok() ? ++out.records : ++failed; };
+  krest::Producer producer(client, po);
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration<double>(seconds);
-  krest::DeliveryCallback counted = [&](const krest::Delivery& d) { d.ok() ? ++out.records : ++failed; };
   // One record reused: try_send copies it into the batch, so only the sequence digits change.
   // They are counted up in a register and stored as one 8-byte word: a division per digit, or
   // byte stores that the escaper's 8-byte loads then cannot forward from, would be the bench's
@@ -88,9 +88,9 @@ asio::awaitable<Outcome> produce(krest::Client& client, std::string topic, doubl
   while (Clock::now() < end) {
     for (int j = 0; j < 500; ++j) {
       next_sequence();
-      if (!producer.try_send(topic, r, counted)) {
+      if (!producer.try_send(topic, r)) {
         krest::Record copy = r;
-        co_await producer.send(topic, std::move(copy), counted);
+        co_await producer.send(topic, std::move(copy));
       }
     }
   }

@@ -134,7 +134,6 @@ row() {  # name, key
 }
 ratio() { echo "scale=2; $(median 1 <<< "${results[$1]}") / $(median 1 <<< "${results[$2]}")" | bc -l; }
 
-echo
 echo "$secs s per run, medians of $repeats interleaved runs; krest-proxy with 2 threads, --auth none, durability=none."
 echo "wrk -t $threads -c $conns; the engine as $KREST_BENCH_ENGINE_THREADS instances side by side (one thread and one Client each,"
 echo "$conns pooled connections in all; the 2 ms RTT rows: one instance). HTTP/1.1 carries one request per connection at"

@@ -37,6 +37,11 @@ struct ClientOptions {
   TlsOptions tls;
   AuthOptions auth;
   PoolOptions pool;
+  // A metadata read (topics, partitions, brokers) answered 429 or 503 — the proxy saying "not
+  // now": its token signing keys not fetched yet, a Kafka cluster electing a leader — is asked
+  // again with doubling backoff for up to this long; 0: not at all. Connection failures are
+  // reported at once, and writes are the producer's to retry.
+  std::chrono::milliseconds metadata_retry{15000};
 };
 
 // Every problem with the options, each naming the field; empty when they are usable.

@@ -28,7 +28,8 @@ void check_topic(const std::string& topic) {
   if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic: " + *problem);
 }
 
-// One request that must answer 200: the body of the answer, or the Error.
+// One request that must answer 200: the body of the answer, or the Error. A read is asked again
+// while the proxy answers "not now" (ClientOptions::metadata_retry).
 // Callers pass named strings: GCC 12 mishandles temporaries with destructors in a co_await
 // expression (docs/ENGINE.md).
 asio::awaitable<std::string> call(Client::Impl& c, bhttp::verb verb, const std::string& path, const std::string& what,
@@ -38,7 +39,11 @@ asio::awaitable<std::string> call(Client::Impl& c, bhttp::verb verb, const std::
     req.set(bhttp::field::content_type, "application/json");
     req.body() = body;
   }
-  auto x = co_await c.send(req);
+  http::Exchange x;
+  if (verb == bhttp::verb::get)
+    x = co_await c.read_metadata(req);
+  else
+    x = co_await c.send(req);
   if (x.ec || x.response.result_int() != 200) throw exchange_error(x, what);
   co_return std::move(x.response.body());
 }

@@ -1,6 +1,9 @@
 #include "krest/client.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -41,6 +44,7 @@ std::vector<std::string> validate(const ClientOptions& o) {
   if (p.reconnect_backoff_max < p.reconnect_backoff_initial)
     problems.push_back("pool.reconnect_backoff_max: must be at least reconnect_backoff_initial");
   if (p.max_response_bytes < 1024) problems.push_back("pool.max_response_bytes: must be at least 1024");
+  if (o.metadata_retry.count() < 0) problems.push_back("metadata_retry: must not be negative");
   for (auto& a : validate(o.auth)) problems.push_back("auth." + a);
   return problems;
 }
@@ -97,11 +101,26 @@ Error exchange_error(const http::Exchange& x, std::string_view what) {
                message, retriable_status(status));
 }
 
+asio::awaitable<http::Exchange> Client::Impl::read_metadata(http::Request& req) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + options.metadata_retry;
+  std::chrono::milliseconds backoff{100};
+  for (;;) {
+    auto x = co_await send(req);
+    const int status = x.ec ? 0 : x.response.result_int();
+    if ((status != 429 && status != 503) || Clock::now() + backoff > deadline) co_return x;
+    ClientCounters::add(counters.retries);
+    asio::steady_timer pause(ex, backoff);
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+}
+
 asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(Client::Impl& client, const std::string& topic) {
   const std::string what = "partitions of " + topic;
   http::Request req{boost::beast::http::verb::get,
                     client.target("/v1/metadata/topics/" + path_segment(topic) + "/partitions"), 11};
-  auto x = co_await client.send(req);
+  auto x = co_await client.read_metadata(req);
   if (x.ec || x.response.result_int() != 200) throw exchange_error(x, what);
   auto parsed = api::parse_partitions(x.response.body());
   if (auto* e = std::get_if<std::string>(&parsed)) throw Error(Error::Kind::protocol, what + ": " + *e);

@@ -37,6 +37,8 @@ struct Client::Impl {
   // what GCC 12 gets wrong.)
   boost::asio::awaitable<http::Exchange> send(http::Request& req) { return send(req, no_header_callback); }
   static const http::HeaderCallback no_header_callback;
+  // send() for a metadata read: a 429 or 503 is asked again for up to options.metadata_retry.
+  boost::asio::awaitable<http::Exchange> read_metadata(http::Request& req);
 
   // The request target for an API path such as "/v1/metadata/topics".
   std::string target(std::string_view api_path) const { return base.path + std::string(api_path); }

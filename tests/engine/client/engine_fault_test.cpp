@@ -122,6 +122,56 @@ TEST_CASE("503s for a while are waited out with backoff", "[integration][engine]
   f.h.drain();
 }
 
+TEST_CASE("metadata reads answered 503 are asked again, for up to metadata_retry", "[integration][engine][fault]") {
+  RelayedProxy f({"--tls", "false", "--auth", "none"});
+  ClientOptions options = f.options();
+  options.metadata_retry = milliseconds(10000);
+  Client client(f.h.ioc.get_executor(), options);
+  f.h.run([&]() -> asio::awaitable<void> {
+    TopicSettings settings;
+    settings.partitions = 3;
+    co_await Admin(client).create_topic("later", settings);
+  }());
+  f.relay.reply_503(4);  // as a proxy does while its signing keys are still being fetched
+  const auto partitions = f.h.run(Admin(client).describe_topic("later"));
+  CHECK(partitions.size() == 3);
+  CHECK(f.relay.injected() == 4);
+  CHECK(client.metrics().retries == 4);
+
+  // For longer than metadata_retry: the 503 is reported, after about that long.
+  client.close();
+  f.relay.reply_503(1000000);
+  options.metadata_retry = milliseconds(700);
+  Client impatient(f.h.ioc.get_executor(), options);
+  const auto started = std::chrono::steady_clock::now();
+  int status = 0;
+  f.h.run([&]() -> asio::awaitable<void> {
+    try {
+      co_await Admin(impatient).list_topics();
+    } catch (const Error& e) {
+      status = e.status();
+    }
+  }());
+  const auto waited = std::chrono::steady_clock::now() - started;
+  CHECK(status == 503);
+  CHECK(waited >= milliseconds(300));
+  CHECK(waited < milliseconds(5000));
+  CHECK(impatient.metrics().retries >= 2);
+  // A write is not asked again: creating a topic fails at the first 503.
+  const auto before = f.relay.injected();
+  f.h.run([&]() -> asio::awaitable<void> {
+    try {
+      co_await Admin(impatient).create_topic("refused");
+    } catch (const Error& e) {
+      status = e.status();
+    }
+  }());
+  CHECK(f.relay.injected() == before + 1);
+  f.relay.reply_503(0);
+  impatient.close();
+  f.h.drain();
+}
+
 TEST_CASE("a server that stops answering times requests out, and they are retried when it answers again",
           "[integration][engine][fault]") {
   RelayedProxy f;

@@ -3,6 +3,9 @@
 
 #include <map>
 #include <set>
+#include <thread>
+
+#include <boost/json/serialize.hpp>
 
 #include "api/partitioner.hpp"
 #include "support/proxy_fixture.hpp"
@@ -297,6 +300,50 @@ TEST_CASE("consume: at or past the end is 200 with no records and NextOffset = t
     CHECK(json_of(r).at("records").as_array().empty());
     CHECK(r["NextOffset"] == offset);
   }
+}
+
+TEST_CASE("consume: pages asked for at once and out of order each come back whole, as a windowed client reads",
+          "[integration][api]") {
+  ProxyFixture f;
+  create_topic(f, "w", 1);
+  constexpr int kPages = 12, kPage = 200;
+  for (int page = 0; page < kPages; ++page) {
+    std::string body = R"({"records":[)";
+    for (int i = 0; i < kPage; ++i)
+      body += (i ? "," : "") + std::string(R"({"value":"v)") + std::to_string(page * kPage + i) + "\"}";
+    REQUIRE(f.client->post("/v1/producer/topics/w", body + "]}").result_int() == 200);
+  }
+  // Four clients, each with its own connection, ask for the pages of a window of four at once, the
+  // later pages first; then the next window. Twice over, so that the second pass starts behind.
+  std::vector<HttpsClient> clients;
+  for (int c = 0; c < 4; ++c) clients.push_back(f.connect());
+  for (int pass = 0; pass < 2; ++pass)
+    for (int window = 0; window < kPages; window += 4) {
+      std::vector<std::string> problems(4);
+      std::vector<std::thread> threads;
+      for (int c = 0; c < 4; ++c)
+        threads.emplace_back([&, c] {
+          const int page = window + 3 - c;
+          const int start = page * kPage;
+          auto r = clients[c].get("/v1/consumer/topics/w/partitions/0/offsets/" + std::to_string(start) +
+                                  "?count=" + std::to_string(kPage));
+          if (r.result_int() != 200) return void(problems[c] = "status " + std::to_string(r.result_int()));
+          auto records = json_of(r).at("records").as_array();
+          if (records.size() != kPage || r["NextOffset"] != std::to_string(start + kPage))
+            return void(problems[c] = std::to_string(records.size()) + " records, NextOffset " +
+                                      std::string(r["NextOffset"]));
+          for (int i = 0; i < kPage; ++i)
+            if (records[i].at("offset").as_int64() != start + i ||
+                records[i].at("value").as_string() != "v" + std::to_string(start + i))
+              return void(problems[c] = "record " + std::to_string(i) + ": " + json::serialize(records[i]));
+        });
+      for (auto& t : threads) t.join();
+      for (int c = 0; c < 4; ++c) {
+        INFO("pass " << pass << ", page " << window + 3 - c);
+        CHECK(problems[c].empty());
+        if (!problems[c].empty()) WARN(problems[c]);
+      }
+    }
 }
 
 TEST_CASE("consume: errors", "[integration][api]") {

@@ -173,9 +173,8 @@ asio::awaitable<FetchResult> KafkaBackend::fetch(const std::string& topic, const
   if (request.partition < 0 || static_cast<std::size_t>(request.partition) >= count)
     throw no_such_partition(topic, request.partition, count);
   auto session = readers_.session(topic, request.partition);
-  const auto since = std::chrono::steady_clock::now();
   asio::steady_timer again(co_await asio::this_coro::executor);
-  while (!readers_.try_begin(*session, request.offset, since)) {
+  while (!readers_.try_begin(*session)) {
     again.expires_after(std::chrono::milliseconds(1));
     co_await again.async_wait(asio::as_tuple(asio::use_awaitable));
   }

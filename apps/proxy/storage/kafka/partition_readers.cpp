@@ -15,13 +15,19 @@ using Clock = std::chrono::steady_clock;
 
 // How long records may still come after librdkafka reported an end beyond them.
 constexpr auto kEndGrace = std::chrono::milliseconds(300);
-// How long a request ahead of its partition's position waits for the request at that position.
-constexpr auto kTurnPatience = std::chrono::milliseconds(100);
+// How far ahead of its partition's position a request may be and still read on to its offset,
+// keeping what it passes for the requests that want it (a windowed client's pages arrive out of
+// order); farther, the fetch restarts at the request's offset.
+// What it keeps is bounded per open partition (a window of 16 pages of 500 small records).
+constexpr std::int64_t kAheadRecords = 8000;
+constexpr std::size_t kAheadBytes = 4 << 20;
 
 int stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
   static_cast<KafkaStats*>(opaque)->update(std::string_view(json, len));
   return 0;
 }
+
+std::size_t message_bytes(const rd_kafka_message_t& m) { return m.len + m.key_len; }
 
 // Appends `s` to the fetch buffer as the API can carry it (UTF-8), returning where it starts.
 std::pair<std::uint32_t, std::uint32_t> append_text(FetchResult& out, std::string_view s, bool& plain) {
@@ -39,6 +45,28 @@ std::pair<std::uint32_t, std::uint32_t> append_text(FetchResult& out, std::strin
   std::memcpy(out.data.data() + pos, fixed.data(), fixed.size());
   plain = plain && !api::needs_json_escape(fixed);
   return {pos, static_cast<std::uint32_t>(fixed.size())};
+}
+
+void append_record(FetchResult& out, const rd_kafka_message_t& m) {
+  FetchResult::Record r{};
+  r.offset = m.offset;
+  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  r.timestamp_ms = rd_kafka_message_timestamp(&m, &type);
+  r.log_append_time = type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME;
+  bool plain = true;
+  if (m.key) {
+    auto [pos, len] = append_text(out, {static_cast<const char*>(m.key), m.key_len}, plain);
+    r.key_pos = pos;
+    r.key_len = static_cast<std::int32_t>(len);
+  } else {
+    r.key_len = -1;
+  }
+  auto [pos, len] = append_text(out, {static_cast<const char*>(m.payload), m.len}, plain);
+  r.value_pos = pos;
+  r.value_len = len;
+  r.plain_json = plain;
+  out.records.push_back(r);
+  out.bytes += message_bytes(m);
 }
 
 }  // namespace
@@ -71,14 +99,34 @@ struct PartitionReaders::Session {
   bool busy = false;        // guarded by mu
   std::int64_t high = -1;  // the partition's end when last read; guarded by mu
   bool started = false;
-  std::int64_t next = -1;  // the offset of the next message it hands out
+  std::int64_t next = -1;  // the offset of the next message the fetch hands out
   RdKafkaMessage held;     // polled but not returned (it did not fit the last response)
+  // Messages a request read past on its way to its own offset, by offset, for the requests still
+  // to come; at most kAheadRecords of them and kAheadBytes of keys and values.
+  std::map<std::int64_t, RdKafkaMessage> ahead;
+  std::size_t ahead_bytes = 0;
   std::list<std::shared_ptr<Session>>::iterator recent;
 
   ~Session() { stop(); }
 
+  void keep_ahead(RdKafkaMessage m) {
+    const std::size_t bytes = message_bytes(*m);
+    if (static_cast<std::int64_t>(ahead.size()) >= kAheadRecords || ahead_bytes + bytes > kAheadBytes) return;
+    if (ahead.try_emplace(m->offset, std::move(m)).second) ahead_bytes += bytes;
+  }
+  RdKafkaMessage take_ahead(std::int64_t offset) {
+    auto it = ahead.find(offset);
+    if (it == ahead.end()) return nullptr;
+    RdKafkaMessage m = std::move(it->second);
+    ahead.erase(it);
+    ahead_bytes -= message_bytes(*m);
+    return m;
+  }
+
   void stop() {
     held.reset();
+    ahead.clear();
+    ahead_bytes = 0;
     if (started) rd_kafka_consume_stop(rkt, partition);
     started = false;
     next = -1;
@@ -153,12 +201,9 @@ std::shared_ptr<PartitionReaders::Session> PartitionReaders::session(const std::
   return s;
 }
 
-bool PartitionReaders::try_begin(Session& s, std::int64_t offset, Clock::time_point waiting_since) {
+bool PartitionReaders::try_begin(Session& s) {
   std::lock_guard lock(s.mu);
   if (s.busy) return false;
-  // Ahead, but not past the end: a request past the end is answered at once, with nothing.
-  const bool ahead = s.started && offset > s.next && (s.high < 0 || offset < s.high);
-  if (ahead && Clock::now() - waiting_since < kTurnPatience) return false;
   s.busy = true;
   return true;
 }
@@ -187,10 +232,18 @@ FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& re
     auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), request.partition, &low, &high, timeout_ms);
     if (err) throw kafka_error(err, "offsets of " + where);
   };
-  const bool positioned = reader->started && reader->next == request.offset;
-  // A reader already fetching this partition knows its end from its own fetches.
-  if (!positioned || rd_kafka_get_watermark_offsets(rk, topic.c_str(), request.partition, &low, &high) != 0 ||
-      high < 0)
+  // The fetch carries on from where it stands for a request at that place, for one a little ahead
+  // (reading on to it, keeping what it passes), and for one whose first record was kept so;
+  // anything else restarts it.
+  const bool in_stream = reader->started && request.offset >= reader->next &&
+                         request.offset - reader->next <= kAheadRecords;
+  const bool kept = reader->started && reader->ahead.count(request.offset) > 0;
+  // A reader already fetching this partition knows its end from its own fetches; but a request
+  // ahead of the fetch, at or past that end, asks the broker, as another client may just have
+  // written there.
+  if (!(in_stream || kept) ||
+      rd_kafka_get_watermark_offsets(rk, topic.c_str(), request.partition, &low, &high) != 0 || high < 0 ||
+      (request.offset > reader->next && request.offset >= high))
     query();
 
   {
@@ -201,8 +254,30 @@ FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& re
   out.next_offset = request.offset;
   if (request.offset >= high) return out;
   std::int64_t next = std::max(request.offset, low);
-  if (!positioned || next != request.offset) reader->start(next);
+  if (kept && next == request.offset) {
+    // Records kept for this request by one that read past them: as many as follow in a row.
+    bool full = false;
+    while (out.records.size() < request.max_records) {
+      RdKafkaMessage m = reader->take_ahead(next);
+      if (!m) break;
+      if (!out.records.empty() && out.bytes + message_bytes(*m) > request.max_bytes) {
+        reader->keep_ahead(std::move(m));  // room: it was just taken out
+        full = true;
+        break;
+      }
+      append_record(out, *m);
+      next = m->offset + 1;
+    }
+    // Done unless the kept records end where the fetch stands and there is room for more.
+    if (full || out.records.size() == request.max_records || next != reader->next) {
+      out.next_offset = next;
+      return out;
+    }
+  } else if (!in_stream || next != request.offset) {
+    reader->start(next);
+  }
 
+  std::int64_t stream = reader->next;  // the offset of the next message the fetch hands out
   const auto deadline = Clock::now() + options_.fetch_timeout;
   int resets = 0;
   std::optional<std::pair<std::int64_t, Clock::time_point>> eof_past;  // an end reported past `next`
@@ -213,6 +288,7 @@ FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& re
     } else {
       if (eof_past && Clock::now() >= eof_past->second) {
         next = std::max(next, eof_past->first);
+        stream = std::max(stream, eof_past->first);
         break;
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -221,7 +297,13 @@ FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& re
       if (!m) continue;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (m->offset <= next) break;  // the end: nothing more now
+      // An end below `high` is old news: it was reached before the records up to `high` were written
+      // (a fetch that ran ahead of this request met it), and they are on their way.
+      if (m->offset < high) continue;
+      if (m->offset <= next) {  // the end: nothing more now
+        stream = std::max(stream, m->offset);
+        break;
+      }
       // An end past `next`: the last offsets were compacted away, or records are still on their
       // way (librdkafka can report the end of one fetch before the records of the next). Records
       // arriving within a short grace win; otherwise the gap is real and is skipped.
@@ -235,6 +317,7 @@ FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& re
       if (next >= high) break;
       next = std::max(next, low);
       reader->start(next);
+      stream = next;
       continue;
     }
     if (m->err) {
@@ -244,33 +327,23 @@ FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& re
       }
       break;
     }
-    if (m->offset < next) continue;  // already handed out
+    if (m->offset < next) {
+      // Read past on the way to this request's offset: kept for the request that wants it.
+      if (m->offset >= stream) {
+        stream = m->offset + 1;
+        reader->keep_ahead(std::move(m));
+      }
+      continue;
+    }
     eof_past.reset();
-    const auto size = m->len + m->key_len;
-    if (!out.records.empty() && out.bytes + size > request.max_bytes) {
+    if (!out.records.empty() && out.bytes + message_bytes(*m) > request.max_bytes) {
+      stream = m->offset;
       reader->held = std::move(m);
       break;
     }
-    FetchResult::Record r{};
-    r.offset = m->offset;
-    rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
-    r.timestamp_ms = rd_kafka_message_timestamp(m.get(), &type);
-    r.log_append_time = type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME;
-    bool plain = true;
-    if (m->key) {
-      auto [pos, len] = append_text(out, {static_cast<const char*>(m->key), m->key_len}, plain);
-      r.key_pos = pos;
-      r.key_len = static_cast<std::int32_t>(len);
-    } else {
-      r.key_len = -1;
-    }
-    auto [pos, len] = append_text(out, {static_cast<const char*>(m->payload), m->len}, plain);
-    r.value_pos = pos;
-    r.value_len = len;
-    r.plain_json = plain;
-    out.records.push_back(r);
-    out.bytes += size;
+    append_record(out, *m);
     next = m->offset + 1;
+    stream = next;
   }
   if (out.records.empty() && next < high && Clock::now() >= deadline) {
     reader->stop();
@@ -279,7 +352,7 @@ FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& re
                                                  " ms): is its leader down?");
   }
   out.next_offset = next;
-  reader->next = next;
+  reader->next = stream;
   return out;
 }
 

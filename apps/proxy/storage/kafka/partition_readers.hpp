@@ -29,14 +29,14 @@ class PartitionReaders {
   // The partition's session, opened (and the least recently read beyond the limit closed) if need be.
   std::shared_ptr<Session> session(const std::string& topic, std::int32_t partition);
 
-  // Takes the session's turn for a request at `offset`, or says to try again shortly: while another
-  // request reads it, and, for a while after `waiting_since`, while the request is ahead of where
-  // the session stands. A windowed client asks for its next pages at once and they may arrive out
-  // of order; letting the page at the session's position go first keeps its fetch going instead of
-  // restarting it at each page's offset in turn. Never blocks: callers wait on their own timers.
-  bool try_begin(Session& s, std::int64_t offset, std::chrono::steady_clock::time_point waiting_since);
+  // Takes the session's turn, or says to try again shortly while another request reads it. Never
+  // blocks: callers wait on their own timers.
+  bool try_begin(Session& s);
 
-  // Blocking (run it on a thread pool), after try_begin(); ends the turn. Up to
+  // Blocking (run it on a thread pool), after try_begin(); ends the turn. A windowed client asks for
+  // its next pages at once and they may arrive out of order: a request a little ahead of where the
+  // session's fetch stands reads on to its offset and keeps the records it passes for the requests
+  // that want them, so the fetch goes on instead of restarting at each page's offset in turn. Up to
   // request.max_records records from request.offset, at most request.max_bytes of keys and values
   // but at least one record; an offset below the earliest retained starts there, one at or past
   // the end gives none. Throws ProxyError.

@@ -51,13 +51,13 @@ for f in "${faults[@]}"; do
   fi
   fault_rows+="| $name | $injects | $load | $survived | $lost |"$'\n'
 done
-# ThreadSanitizer: the unit and proxy tests, every krest-proxy they start instrumented too.
+# ThreadSanitizer: the unit, proxy, client and CLI tests, every krest-proxy and krest they start instrumented too.
 tsan_build=${KREST_TSAN_BUILD:-build-tsan}
 cmake -S . -B "$tsan_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKREST_TSAN=ON -DKREST_WERROR=ON \
   -DKREST_BUILD_BENCH=OFF > /dev/null
 cmake --build "$tsan_build" -j "$(nproc)" > /dev/null
 tsan_summary="**FAILED**"
-if TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$tsan_build" -j 2 -R '^(unit|proxy):' > /tmp/krest-reliability.log 2>&1; then
+if TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$tsan_build" -j 2 -R '^(unit|proxy|clients|cli):' > /tmp/krest-reliability.log 2>&1; then
   tsan_summary="all $(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' /tmp/krest-reliability.log) passed, no race reported"
 else
   failed=1
@@ -83,9 +83,9 @@ test ran and found nothing lost.
 $fault_rows
 ## Threads
 
-The unit and krest-proxy integration tests under ThreadSanitizer (\`-DKREST_TSAN=ON\`; each
-krest-proxy they start is instrumented and aborts at the first race): $tsan_summary.
-The Kafka backend's tests stay with ASan: librdkafka is not instrumented.
+The unit, krest-proxy integration, client and CLI tests under ThreadSanitizer (\`-DKREST_TSAN=ON\`;
+each krest-proxy and krest they start is instrumented and aborts at the first race): $tsan_summary.
+The Kafka backend's tests and the soak stay with ASan: librdkafka is not instrumented.
 
 ## Fuzzing
 

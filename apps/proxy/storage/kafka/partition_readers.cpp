@@ -97,7 +97,6 @@ struct PartitionReaders::Session {
   std::int32_t partition = 0;
   std::mutex mu;
   bool busy = false;        // guarded by mu
-  std::int64_t high = -1;  // the partition's end when last read; guarded by mu
   bool started = false;
   std::int64_t next = -1;  // the offset of the next message the fetch hands out
   RdKafkaMessage held;     // polled but not returned (it did not fit the last response)
@@ -246,10 +245,6 @@ FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& re
       (request.offset > reader->next && request.offset >= high))
     query();
 
-  {
-    std::lock_guard lock(reader->mu);
-    reader->high = high;
-  }
   FetchResult out;
   out.next_offset = request.offset;
   if (request.offset >= high) return out;

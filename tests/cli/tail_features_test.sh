@@ -22,7 +22,11 @@ ok "--partitions, --from OFFSET and a format string"
 "$krest" tail -t f --from earliest -e -f value | sort | head -3 > /dev/null
 rc=0; "$krest" tail -t f --from earliest 2> pipe.err | head -2 > /dev/null || rc=$?
 [ $rc = 0 ] && [ ! -s pipe.err ] || fail "tail into a closed pipe: $rc $(cat pipe.err)"
-ok "--max, --from latest, a closed pipe ends quietly"
+# The reader goes away after the tail has written everything and waits for more: nothing is left
+# to write, and it must end all the same.
+rc=0; timeout 20 "$krest" tail -t f --from earliest 2> idle.err | { sleep 1; head -2 > /dev/null; } || rc=$?
+[ $rc = 0 ] && [ ! -s idle.err ] || fail "idle tail into a closed pipe: $rc $(cat idle.err)"
+ok "--max, --from latest, a closed pipe ends quietly, also for an idle tail"
 
 "$krest" consume -t f -p 1 -o 3 -c 2 -f value > c.out 2> c.err
 [ "$(tr "\n" " " < c.out)" = "4 5 " ] && grep -q "next offset 5" c.err || fail "consume: $(cat c.out c.err)"

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,6 +44,13 @@ bool OutputSink::write(const std::string& data) {
   }
   bytes_ += data.size();
   return true;
+}
+
+bool OutputSink::reader_gone() const {
+  if (is_file()) return false;
+  // The write end of a pipe whose readers have all closed polls as POLLERR; a hung-up terminal as POLLHUP.
+  pollfd p{fd_, 0, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
 }
 
 void OutputSink::sync() {

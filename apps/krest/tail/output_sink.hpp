@@ -18,6 +18,10 @@ class OutputSink {
   // Writes all of `data`. False when the reader went away (EPIPE: `krest tail | head`); throws
   // std::runtime_error on other errors.
   bool write(const std::string& data);
+  // True when stdout is a pipe whose reader went away, found without writing: a tail that has
+  // written everything and waits for new records would otherwise wait on (`krest tail | head`
+  // after head took what it wanted from the pipe's buffer).
+  bool reader_gone() const;
   void sync();  // to disk, before a checkpoint names this length
   bool is_file() const { return fd_ != 1; }
   const std::string& path() const { return path_; }

@@ -186,6 +186,8 @@ asio::awaitable<int> tail(Client& client, StopRequest& stop, const TailOptions& 
         consumer.recycle(std::move(*batch));  // written out: its memory serves the next records
         if (!sink.write(buffer)) break;       // the reader of stdout went away
         if (reached_max) break;
+      } else if (sink.reader_gone()) {
+        break;  // idle, and no one reads what would come
       }
       if (!o.checkpoint.empty() && Clock::now() - last_save >= save_every) {
         save_checkpoint(o, consumer, sink, *progress);

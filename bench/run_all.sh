@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh --bench > /dev/null
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKREST_BUILD_TESTS=OFF -DKREST_BUILD_BENCH=ON > /dev/null
-cmake --build build-release -j "$(nproc)" --target krest-proxy krest krest_kafka_mock log_store_bench engine_bench delay_relay > /dev/null
+cmake --build build-release -j "$(nproc)" --target krest-proxy krest krest_kafka_mock log_store_bench engine_bench krest-netem > /dev/null
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -43,12 +43,12 @@ $proxy_table
 
 ## The engine beside wrk
 
-\`bench/run_engine_bench.sh\` (bench/engine/engine_bench.cpp, bench/engine/delay_relay.cpp): the engine's
+\`bench/run_engine_bench.sh\` (bench/engine/engine_bench.cpp, tools/netem, the network emulator): the engine's
 producer sends 100-byte string records through \`Producer::try_send\` in 500-record batches (the body
 wrk replays, but built record by record, each result reported to \`ProducerOptions::on_delivery\`
 with the position parsed from the answer); its consumer reads a 500,000-record partition through
 with \`count=500\`, parsing every record. wrk replays the pre-built body or fetches random windows;
-it neither builds nor parses JSON. The delay relay adds 1 ms each way between the engine and the
+it neither builds nor parses JSON. The network emulator (krest-netem) adds 1 ms each way between the engine and the
 proxy. Every comparison runs in two CPU arrangements in each round:
 
 - **split**: krest-proxy on half the CPUs, the client (wrk or the engine) on the other half, as

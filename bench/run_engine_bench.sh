@@ -25,7 +25,7 @@ export KREST_BENCH_ENGINE_THREADS=${KREST_BENCH_ENGINE_THREADS:-$threads}
 
 scripts/setup.sh --bench > /dev/null
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKREST_BUILD_TESTS=OFF -DKREST_BUILD_BENCH=ON > /dev/null
-cmake --build build-release -j "$(nproc)" --target krest-proxy engine_bench delay_relay > /dev/null
+cmake --build build-release -j "$(nproc)" --target krest-proxy engine_bench krest-netem > /dev/null
 proxy=build-release/apps/krest-proxy
 engine=build-release/bench/engine_bench
 
@@ -115,7 +115,7 @@ for round in $(seq "$repeats"); do
     if [[ $a == shared ]]; then
       # 2 ms round trip (1 ms each way) between the engine and the proxy: a window of requests vs one.
       relay_out="$work/relay-$round.out"
-      build-release/bench/delay_relay "${url##*:}" 1 > "$relay_out" &
+      build-release/tools/krest-netem --upstream "127.0.0.1:${url##*:}" --rtt-ms 2 > "$relay_out" &
       pids=($! "${pids[@]}")  # the proxy's pid stays last, for timed()
       for _ in $(seq 50); do grep -q listening "$relay_out" && break; sleep 0.1; done
       relayed="https://localhost:$(awk '{print $3}' "$relay_out")"

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev zlib1g-dev openssl
+  libssl-dev zlib1g-dev libzstd-dev openssl
   libspdlog-dev libfmt-dev libcli11-dev
   librdkafka-dev liblmdb-dev catch2
   python3 python3-requests python3-msal curl kcat tmux chromium clang libclang-rt-14-dev faketime

@@ -47,6 +47,11 @@ struct ProxyConfig {
   std::int64_t max_connections = 10000;
   std::int64_t max_partitions_per_topic = 1000;  // each partition keeps its active segment open
 
+  // Content codings (gzip, zstd): of request bodies accepted, of responses when the client asks.
+  std::string compression = "auto";  // auto (both) | gzip | zstd | none
+  std::int64_t compression_level = 1;
+  std::int64_t compression_min_bytes = 1024;
+
   // Timeouts, milliseconds.
   std::int64_t idle_timeout_ms = 60000;       // keep-alive connection with no request in progress
   std::int64_t header_timeout_ms = 10000;     // from a request's first byte to the end of its header

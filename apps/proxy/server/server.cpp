@@ -26,7 +26,7 @@ Server::Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& me
       }()),
       acceptor_(workers_[0]->ioc),
       signals_(workers_[0]->ioc, SIGINT, SIGTERM),
-      env_{routes, config, metrics, stopping_} {}
+      env_{routes, config, metrics, stopping_, body_codings(config)} {}
 
 Server::~Server() = default;
 

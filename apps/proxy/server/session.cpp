@@ -83,6 +83,19 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       co_await reply_and_close(stream, env, 400, "malformed HTTP request: " + hec.message());
       co_return;
     }
+    if (auto refusal = refuse_coding(parser.get(), env.codings)) {
+      // A body in a coding not accepted here: refused before it is read (and left unread, which
+      // ends the connection, unless it had all come with the header).
+      const bool keep_alive = parser.is_done() && parser.get().keep_alive();
+      refusal->keep_alive(keep_alive);
+      refusal->set(http::field::server, "krest-proxy");
+      socket.expires_after(milliseconds(config.write_timeout_ms));
+      auto [wec, wn] = co_await http::async_write(stream, *refusal, kTuple);
+      env.metrics.record_request(Route::unknown, 415, 0);
+      if (wec || !keep_alive) co_return;
+      continue;
+    }
+    std::optional<BodyTransfer> transfer;
     if (!parser.is_done()) {
       // A large body (or one of unknown size) that would be refused anyway (no token, unknown path)
       // is not read: the refusal goes out at once and the connection closes, the unread body still
@@ -106,7 +119,9 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
         if (cec) co_return;
       }
       socket.expires_after(milliseconds(config.body_timeout_ms));
+      const auto body_started = std::chrono::steady_clock::now();
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+      transfer = BodyTransfer{std::chrono::steady_clock::now() - body_started, parser.get().body().size()};
       if (bec == http::error::body_limit) {
         co_await reply_and_close(
             stream, env, 413, "request body is larger than max_body_bytes = " + std::to_string(config.max_body_bytes));
@@ -118,7 +133,14 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
     Request req = parser.release();
     // The handler may wait for the disk; the connection's deadline must not cut that short.
     socket.expires_never();
-    Response res = co_await handle_request(env.routes, req);
+    // (Named, not a conditional around co_await: GCC 12 destroys its temporary too early.)
+    std::optional<Response> undecodable = decode_body(req, env.codings);
+    Response res;
+    if (undecodable)
+      res = std::move(*undecodable);
+    else
+      res = co_await handle_request(env.routes, req);
+    finish_response(req, res, env.codings, transfer);
     const bool keep_alive = req.keep_alive() && !env.stopping.load();
     res.keep_alive(keep_alive);
     res.set(http::field::server, "krest-proxy");

@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "routes/route_context.hpp"
+#include "server/body_codings.hpp"
 #include "server/worker.hpp"
 
 namespace krest::proxy {
@@ -18,6 +19,7 @@ struct SessionEnv {
   const ProxyConfig& config;
   ProxyMetrics& metrics;
   const std::atomic<bool>& stopping;
+  BodyCodings codings;
 };
 
 boost::asio::awaitable<void> serve_tls(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,

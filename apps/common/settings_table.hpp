@@ -31,6 +31,7 @@ struct Setting {
   std::int64_t max = kMaxInt;
   std::vector<std::string> choices = {};
   const char* env = nullptr;  // environment variable read when the flag is absent
+  bool number_as_text = false;  // a text setting whose JSON value may also be a number ("auto" or 8)
 };
 
 template <class Config>
@@ -147,7 +148,8 @@ std::string set_from_json(Config& config, const Setting<Config>& s, const boost:
           if (!v.is_bool()) return std::string(s.name) + " must be true or false";
           config.*member = v.get_bool();
         } else {
-          if (!v.is_string()) return std::string(s.name) + " must be a string";
+          if (s.number_as_text && v.is_int64()) return set_from_text(config, s, std::to_string(v.get_int64()));
+          if (!v.is_string()) return std::string(s.name) + (s.number_as_text ? " must be a string or a number" : " must be a string");
           std::string text(v.get_string());
           if (auto e = check_string(s, text); !e.empty()) return e;
           config.*member = text;

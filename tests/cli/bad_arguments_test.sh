@@ -34,7 +34,7 @@ expect_usage 2 "needs --tenant" env -u KREST_TENANT -u KREST_AUTHORITY "${k[@]}"
 expect_usage 2 "token file" "${k[@]}" topics list --auth token --token-file nonexistent
 expect_usage 2 "cannot read config file 'none.json'" "${k[@]}" topics list --config none.json
 expect_usage 2 "unknown setting 'colour'" "${k[@]}" topics list --config typo.json
-expect_usage 2 "connections = 0 is out of range" "${k[@]}" topics list --connections 0
+expect_usage 2 "connections: '0' is not auto, auto:N or N with N in 1..1024" "${k[@]}" topics list --connections 0
 expect_usage 2 "is not one of: auto, none, token, client-credentials" "${k[@]}" topics list --auth magic
 expect_usage 2 "--from 'yesterday'" "${k[@]}" tail -t t --from yesterday
 expect_usage 2 "not a list of partition numbers" "${k[@]}" tail -t t --partitions 0,x

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "cli/concurrency_option.hpp"
 #include "cli/usage_error.hpp"
 #include "settings_table.hpp"
 
@@ -24,7 +25,8 @@ const settings::Table<P>& table() {
       {"authority_ca_file", "PEM CAs trusted for the authority; empty: ca_file", &P::authority_ca_file, 0, 0, {}, "KREST_AUTHORITY_CA_FILE"},
       {"scope", "scope of the token requested", &P::scope, 0, 0, {}, "KREST_SCOPE"},
       {"token_file", "file holding a bearer token (else the KREST_TOKEN variable)", &P::token_file, 0, 0, {}, "KREST_TOKEN_FILE"},
-      {"connections", "keep-alive connections to the proxy, at most", &P::connections, 1, 1024},
+      {"connections", "keep-alive connections to the proxy: auto (one more whenever all are busy), auto:N (so, up to N) or N (at most N)", &P::connections, 0, 0, {}, nullptr, true},
+      {"compression", "gzip or zstd bodies: auto (where the link is slower than compressing; requests only to a proxy that accepts them), none, gzip, zstd (always)", &P::compression, 0, 0, {"auto", "none", "gzip", "zstd"}, "KREST_COMPRESSION"},
       {"connect_timeout_ms", "time to connect and complete the TLS handshake", &P::connect_timeout_ms, 100, 600000},
       {"request_timeout_ms", "time to send a request and read its response", &P::request_timeout_ms, 100, 3600000},
   };
@@ -75,8 +77,13 @@ ClientOptions client_options(const ConnectionProfile& profile) {
   options.endpoint = profile.endpoint;
   options.tls.ca_file = profile.ca_file;
   options.tls.insecure = profile.insecure;
-  options.pool.connections = static_cast<std::size_t>(profile.connections);
+  options.pool.connections =
+      parse_concurrency(profile.connections, "connections", PoolOptions{}.connections.max, 1024);
   options.pool.connect_timeout = std::chrono::milliseconds(profile.connect_timeout_ms);
+  options.compression = profile.compression == "none"   ? Compression::none
+                        : profile.compression == "gzip" ? Compression::gzip
+                        : profile.compression == "zstd" ? Compression::zstd
+                                                        : Compression::automatic;
   options.pool.request_timeout = std::chrono::milliseconds(profile.request_timeout_ms);
 
   std::string mode = profile.auth;

@@ -25,7 +25,8 @@ struct ConnectionProfile {
   std::string authority_ca_file;  // empty: ca_file
   std::string scope = "https://hib.azurehdinsight.net/.default";
   std::string token_file;  // a static bearer token; else KREST_TOKEN
-  std::int64_t connections = 8;
+  std::string connections = "auto";  // auto | auto:N | N
+  std::string compression = "auto";  // auto | none | gzip | zstd
   std::int64_t connect_timeout_ms = 10000;
   std::int64_t request_timeout_ms = 30000;
 };

@@ -22,6 +22,7 @@
 #include <filesystem>
 
 #include "cli/atomic_file.hpp"
+#include "cli/concurrency_option.hpp"
 #include "cli/run_command.hpp"
 #include "cli/terminal_status.hpp"
 #include "cli/usage_error.hpp"
@@ -72,7 +73,7 @@ ProducerOptions producer_options(const LoadOptions& o) {
   p.batch_records = static_cast<std::size_t>(o.batch_records);
   p.batch_bytes = static_cast<std::size_t>(o.batch_bytes);
   p.linger = std::chrono::milliseconds(o.linger_ms);
-  p.max_in_flight = static_cast<std::size_t>(o.in_flight);
+  p.max_in_flight = parse_concurrency(o.in_flight, "--in-flight", ProducerOptions{}.max_in_flight.max, 1024);
   p.buffer_bytes = static_cast<std::size_t>(o.buffer_mb) << 20;
   return p;
 }
@@ -92,6 +93,12 @@ void print_summary(LoadRun& run, const Client& client, bool interrupted) {
                static_cast<double>(run.acknowledged_bytes) / 1e6 * per_second,
                static_cast<unsigned long long>(retries), static_cast<unsigned long long>(rejected),
                interrupted ? " (interrupted)" : "");
+  const auto m = client.metrics();
+  if (m.compressed_requests > 0 && m.bytes_sent > 0)
+    std::fprintf(stderr, "krest load: %llu of %llu requests compressed; %s sent for %s of records (%.1fx)\n",
+                 static_cast<unsigned long long>(m.compressed_requests), static_cast<unsigned long long>(m.requests),
+                 megabytes(m.bytes_sent).c_str(), megabytes(m.bytes_sent_plain).c_str(),
+                 static_cast<double>(m.bytes_sent_plain) / static_cast<double>(m.bytes_sent));
   if (rejected > 0)
     std::fprintf(stderr, "krest load: %llu invalid lines and %llu records refused by the proxy are in '%s'\n",
                  static_cast<unsigned long long>(run.invalid), static_cast<unsigned long long>(run.refused),
@@ -294,7 +301,7 @@ CLI::App* add_load_command(CLI::App& root, LoadOptions& o, ConnectionProfile& pr
   tuning->add_option("--linger-ms", o.linger_ms, "how long a batch waits to fill")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str();
-  tuning->add_option("--in-flight", o.in_flight, "produce requests at once")->check(CLI::Range(1, 1024))->capture_default_str();
+  add_concurrency_option(*tuning, "--in-flight", o.in_flight, "produce requests at once", 1024);
   tuning->add_option("--buffer-mb", o.buffer_mb, "records read ahead of their acknowledgements, MB")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();

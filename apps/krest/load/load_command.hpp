@@ -27,7 +27,7 @@ struct LoadOptions {
   std::int64_t batch_records = 500;
   std::int64_t batch_bytes = 1 << 20;
   std::int64_t linger_ms = 5;
-  std::int64_t in_flight = 8;
+  std::string in_flight = "auto";  // auto | auto:N | N
   std::int64_t buffer_mb = 16;
 };
 

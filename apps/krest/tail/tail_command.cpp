@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "cli/atomic_file.hpp"
+#include "cli/concurrency_option.hpp"
 #include "cli/run_command.hpp"
 #include "cli/start_offset.hpp"
 #include "cli/terminal_status.hpp"
@@ -117,7 +118,8 @@ asio::awaitable<int> tail(Client& client, StopRequest& stop, const TailOptions& 
 
   ConsumerOptions options;
   options.follow = !o.exit_at_end;
-  options.window = static_cast<std::size_t>(o.window);
+  options.window = parse_concurrency(o.window, "--window", ConsumerOptions{}.window.max, 256);
+  options.max_in_flight = parse_concurrency(o.in_flight, "--in-flight", ConsumerOptions{}.max_in_flight.max, 1024);
   options.fetch_records = static_cast<std::int32_t>(o.fetch_records);
   Consumer consumer(client, options);
   try {
@@ -261,7 +263,8 @@ CLI::App* add_tail_command(CLI::App& root, TailOptions& o, ConnectionProfile& pr
       ->check(CLI::Range(0, 65535));
   app->add_option("--metrics-address", o.metrics_address, "address the metrics port listens on")->capture_default_str();
   auto* tuning = app->add_option_group("Tuning");
-  tuning->add_option("--window", o.window, "fetches in flight per partition")->check(CLI::Range(1, 64))->capture_default_str();
+  add_concurrency_option(*tuning, "--window", o.window, "fetches in flight per partition", 256);
+  add_concurrency_option(*tuning, "--in-flight", o.in_flight, "fetches in flight over all partitions", 1024);
   tuning->add_option("--fetch-records", o.fetch_records, "records asked for per fetch")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();

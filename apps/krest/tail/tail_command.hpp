@@ -24,7 +24,8 @@ struct TailOptions {
   double stats_interval_s = 0;
   std::int64_t metrics_port = -1;  // -1: none; 0: any free port
   std::string metrics_address = "127.0.0.1";
-  std::int64_t window = 4;
+  std::string window = "auto";     // per partition: auto | auto:N | N
+  std::string in_flight = "auto";  // over all partitions
   std::int64_t fetch_records = 500;
 };
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "krest/concurrency.hpp"
 #include "krest/metrics.hpp"
 #include "krest/tls_options.hpp"
 #include "krest/token_source.hpp"
@@ -20,8 +21,12 @@
 namespace krest {
 
 struct PoolOptions {
-  std::size_t connections = 8;  // keep-alive connections to the proxy, at most
-  bool eager = false;           // open them all at start instead of on first need
+  // Keep-alive connections to the proxy. Adapted (the default): one more is opened whenever a
+  // request finds every connection busy, up to the bound, so the pool follows the requests in
+  // flight that the producer's and consumer's own limits allow; idle ones close after
+  // idle_timeout. Pinned: at most that many, and requests beyond them wait for one.
+  Concurrency connections = Concurrency::automatic(256);
+  bool eager = false;  // open connections at start (pinned: all of them; adapted: 8) instead of on first need
   std::chrono::milliseconds connect_timeout{10000};  // resolve + TCP + TLS handshake
   std::chrono::milliseconds request_timeout{30000};  // send a request and read its whole response
   // A connection unused this long is closed before it would be used again (set it below the
@@ -30,6 +35,17 @@ struct PoolOptions {
   std::chrono::milliseconds reconnect_backoff_initial{100};  // after a failed connect, doubling...
   std::chrono::milliseconds reconnect_backoff_max{5000};     // ...up to this
   std::uint64_t max_response_bytes = 64ULL << 20;
+};
+
+// Content coding of bodies (gzip, zstd; docs/ENGINE.md, "Across a network").
+enum class Compression {
+  // Only where it pays: a direction is compressed once its bodies are seen to cross the network
+  // slower than a compressor works (under 32 MB/s per connection); request bodies only toward a
+  // proxy that lists a coding in its Accept-Encoding (RFC 7694), as krest-proxy does.
+  automatic,
+  none,
+  gzip,  // always, both ways (a 415 answer turns request bodies back to uncompressed)
+  zstd,
 };
 
 struct ClientOptions {
@@ -42,6 +58,7 @@ struct ClientOptions {
   // again with doubling backoff for up to this long; 0: not at all. Connection failures are
   // reported at once, and writes are the producer's to retry.
   std::chrono::milliseconds metadata_retry{15000};
+  Compression compression = Compression::automatic;
 };
 
 // Every problem with the options, each naming the field; empty when they are usable.

@@ -22,7 +22,13 @@ namespace krest {
 
 struct ConsumerOptions {
   std::int32_t fetch_records = 500;  // `count` of each request
-  std::size_t window = 4;            // requests per partition in flight at once (1: one at a time)
+  // Requests per partition in flight at once, at consecutive offset ranges (1: one at a time).
+  // Adapted (the default): as many as the consumer-wide max_in_flight allows, up to the bound.
+  Concurrency window = Concurrency::automatic(64);
+  // Requests in flight at once over all partitions. Adapted (the default) to the round trip and
+  // throughput measured, up to the bound, starting at 8; a number pins it. Never more than a
+  // pinned pool has connections.
+  Concurrency max_in_flight = Concurrency::automatic(128);
   std::size_t queue_records = 20000; // fetched but not yet polled, at most (about)
   // Follow: at the end of a partition, keep asking with a backoff from poll_initial up to
   // poll_max, and find partitions added to subscribed topics later. Otherwise a partition ends
@@ -67,6 +73,12 @@ struct PartitionPosition {
   bool caught_up = false;        // the last answer for it said there is nothing more yet
 };
 
+struct ConsumerStats {
+  std::size_t requests_in_flight = 0;
+  std::size_t in_flight_limit = 0;  // what max_in_flight allows now (adapted or pinned)
+  std::size_t queued_records = 0;   // fetched and not yet polled
+};
+
 class Consumer {
  public:
   // Throws std::invalid_argument listing validate()'s problems. `client` must outlive it.
@@ -93,6 +105,7 @@ class Consumer {
   void recycle(RecordBatch&& batch);
 
   std::vector<PartitionPosition> positions() const;
+  ConsumerStats stats() const;
   // Stops fetching; records fetched but not polled are dropped.
   void close();
 

@@ -24,8 +24,12 @@ struct ClientMetrics {
   std::uint64_t connects = 0;          // connections established
   std::uint64_t reconnects = 0;        // of which replaced an earlier connection
   std::uint64_t tls_resumed = 0;       // of which resumed a TLS session (no full handshake)
-  std::uint64_t bytes_sent = 0;        // request bodies
-  std::uint64_t bytes_received = 0;    // response bodies
+  std::uint64_t bytes_sent = 0;        // request bodies, as sent (compressed or not)
+  std::uint64_t bytes_received = 0;    // response bodies, as received
+  std::uint64_t bytes_sent_plain = 0;      // request bodies before compression
+  std::uint64_t bytes_received_plain = 0;  // response bodies after decompression
+  std::uint64_t compressed_requests = 0;
+  std::uint64_t compressed_responses = 0;
   std::uint64_t records_produced = 0;  // acknowledged by the proxy
   std::uint64_t records_failed = 0;    // reported failed to the application
   std::uint64_t records_consumed = 0;  // handed to the application

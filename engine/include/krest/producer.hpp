@@ -52,7 +52,9 @@ struct ProducerOptions {
   std::size_t batch_records = 500;          // records in one POST, at most
   std::size_t batch_bytes = 1 << 20;        // bytes of one POST body, at most (a larger record goes alone)
   std::chrono::milliseconds linger{5};      // how long a batch waits for more records
-  std::size_t max_in_flight = 8;            // POSTs at once (beyond the pool's connections they queue)
+  // POSTs at once. Adapted (the default) to the round trip and throughput measured, up to the
+  // bound, starting at 8; a number pins it. Never more than a pinned pool has connections.
+  Concurrency max_in_flight = Concurrency::automatic(128);
   // Records accepted but not yet acknowledged; send() waits beyond, and also while max_in_flight
   // full batches already wait for a connection.
   std::size_t buffer_bytes = 64ULL << 20;
@@ -76,6 +78,7 @@ struct ProducerStats {
   std::size_t buffered_bytes = 0;    // accepted and not yet acknowledged
   std::size_t pending_records = 0;   // accepted and without a result yet
   std::size_t requests_in_flight = 0;
+  std::size_t in_flight_limit = 0;   // what max_in_flight allows now (adapted or pinned)
 };
 
 class Producer {

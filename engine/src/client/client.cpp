@@ -8,6 +8,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <stdexcept>
 
@@ -20,6 +21,7 @@
 
 namespace krest {
 namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
 
 std::vector<std::string> validate(const ClientOptions& o) {
   std::vector<std::string> problems;
@@ -33,7 +35,7 @@ std::vector<std::string> validate(const ClientOptions& o) {
     }
   }
   const auto& p = o.pool;
-  if (p.connections < 1 || p.connections > 1024) problems.push_back("pool.connections: must be 1..1024");
+  if (p.connections.max < 1 || p.connections.max > 1024) problems.push_back("pool.connections: must be 1..1024");
   auto positive = [&](std::chrono::milliseconds v, const char* name) {
     if (v.count() <= 0) problems.push_back(std::string("pool.") + name + ": must be positive");
   };
@@ -55,14 +57,93 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientOptions o)
       base(net::parse_base_url(options.endpoint)),
       tls(net::make_client_tls(options.tls)),
       tokens(ex, options.auth),
-      pool(ex, base, tls, options.pool, bodies) {
+      pool(ex, base, tls, options.pool, bodies),
+      compression(options.compression) {
   if (options.pool.eager) pool.open_all();
 }
 
 const http::HeaderCallback Client::Impl::no_header_callback;
 
+namespace {
+
+// The "body" metric of a Server-Timing value ("body;dur=12.5, app;dur=3"), in seconds.
+std::optional<double> server_timing_body(std::string_view value) {
+  const auto at = value.find("body;dur=");
+  if (at == std::string_view::npos || (at > 0 && value[at - 1] != ' ' && value[at - 1] != ',')) return std::nullopt;
+  const auto number = value.substr(at + 9);
+  double ms = 0;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), ms);
+  if (ec != std::errc{} || ms < 0) return std::nullopt;
+  return ms / 1000;
+}
+
+}  // namespace
+
 asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const http::HeaderCallback& on_header) {
   auto lease = co_await pool.acquire();
+  const auto now = std::chrono::steady_clock::now();
+  if (auto accept = compression.accept_encoding(now); accept.empty())
+    req.erase(bhttp::field::accept_encoding);
+  else
+    req.set(bhttp::field::accept_encoding, accept);
+
+  // A compressed body goes out in the caller's place, and the caller gets its own back after.
+  const std::size_t plain_bytes = req.body().size();
+  std::string plain;
+  auto sent_coding = compression.request_coding(plain_bytes, now);
+  if (sent_coding != coding::Coding::identity) {
+    std::string packed = bodies.take(plain_bytes / 2);
+    coding::encode(sent_coding, req.body(), 1, packed);
+    if (packed.size() < plain_bytes) {
+      plain = std::move(req.body());
+      req.body() = std::move(packed);
+      req.set(bhttp::field::content_encoding, coding::name(sent_coding));
+    } else {
+      bodies.give(std::move(packed));
+      sent_coding = coding::Coding::identity;
+    }
+  }
+  http::Exchange x = co_await exchange_once(lease, req, on_header);
+  const std::size_t wire_bytes = req.body().size();
+  if (sent_coding != coding::Coding::identity) {
+    bodies.give(std::move(req.body()));
+    req.body() = std::move(plain);
+    req.erase(bhttp::field::content_encoding);
+    ClientCounters::add(counters.compressed_requests);
+    if (!x.ec && x.response.result_int() == 415) {
+      // The proxy takes no compressed bodies (RFC 7694): this one again as it is, and no more.
+      compression.refused();
+      bodies.give(std::move(x.response.body()));
+      x = co_await exchange_once(lease, req, on_header);
+      sent_coding = coding::Coding::identity;
+    }
+  }
+  ClientCounters::add(counters.bytes_sent, sent_coding == coding::Coding::identity ? plain_bytes : wire_bytes);
+  ClientCounters::add(counters.bytes_sent_plain, plain_bytes);
+  if (x.ec) co_return x;
+
+  flow::CompressionPolicy::Answer seen;
+  if (auto it = x.response.find(bhttp::field::accept_encoding); it != x.response.end())
+    seen.server_accepts = coding::parse_accept_encoding(it->value());
+  seen.request_coding = sent_coding;
+  seen.request_plain = plain_bytes;
+  seen.request_wire = sent_coding == coding::Coding::identity ? plain_bytes : wire_bytes;
+  if (auto it = x.response.find("Server-Timing"); it != x.response.end())
+    seen.request_transfer_seconds = server_timing_body(it->value());
+  seen.response_wire = x.response.body().size();
+  seen.response_transfer_seconds = std::chrono::duration<double>(x.body_time).count();
+  if (auto it = x.response.find(bhttp::field::content_encoding); it != x.response.end())
+    seen.response_coding = coding::parse_coding(it->value()).value_or(coding::Coding::identity);
+  decode_response(x);
+  seen.response_plain = x.response.body().size();
+  compression.observe(seen, std::chrono::steady_clock::now());
+  ClientCounters::add(counters.bytes_received, seen.response_wire);
+  ClientCounters::add(counters.bytes_received_plain, seen.response_plain);
+  co_return x;
+}
+
+asio::awaitable<http::Exchange> Client::Impl::exchange_once(pool::ConnectionPool::Lease& lease, http::Request& req,
+                                                            const http::HeaderCallback& on_header) {
   const auto started = std::chrono::steady_clock::now();
   http::Exchange x;
   std::optional<TokenError> token_failure;
@@ -76,15 +157,37 @@ asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const htt
                 !token_failure->permanent());
   lease.report(x);
   ClientCounters::add(counters.requests);
-  ClientCounters::add(counters.bytes_sent, req.body().size());
   if (x.ec) {
     ClientCounters::add(counters.request_errors);
   } else {
-    ClientCounters::add(counters.bytes_received, x.response.body().size());
     if (x.response.result_int() >= 400) ClientCounters::add(counters.http_errors);
     counters.latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   co_return x;
+}
+
+void Client::Impl::decode_response(http::Exchange& x) {
+  const auto it = x.response.find(bhttp::field::content_encoding);
+  if (it == x.response.end()) return;
+  const auto c = coding::parse_coding(it->value());
+  if (!c)
+    throw Error(Error::Kind::protocol, "the proxy answered in Content-Encoding '" + std::string(it->value()) +
+                                           "', which was not asked for");
+  if (*c != coding::Coding::identity) {
+    std::string plain = bodies.take(x.response.body().size() * 4);
+    const auto result = coding::decode(*c, x.response.body(), options.pool.max_response_bytes, plain);
+    if (result.status == coding::DecodeStatus::too_large)
+      throw Error(Error::Kind::protocol, "the proxy's " + std::string(coding::name(*c)) +
+                                             " answer decodes to more than pool.max_response_bytes = " +
+                                             std::to_string(options.pool.max_response_bytes));
+    if (result.status == coding::DecodeStatus::corrupt)
+      throw Error(Error::Kind::protocol, "the proxy's answer is not valid " + std::string(coding::name(*c)) + ": " +
+                                             result.message);
+    bodies.give(std::move(x.response.body()));
+    x.response.body() = std::move(plain);
+    ClientCounters::add(counters.compressed_responses);
+  }
+  x.response.erase(bhttp::field::content_encoding);
 }
 
 Error exchange_error(const http::Exchange& x, std::string_view what) {
@@ -156,6 +259,10 @@ ClientMetrics Client::metrics() const {
   m.tls_resumed = impl_->pool.resumed();
   m.bytes_sent = load(c.bytes_sent);
   m.bytes_received = load(c.bytes_received);
+  m.bytes_sent_plain = load(c.bytes_sent_plain);
+  m.bytes_received_plain = load(c.bytes_received_plain);
+  m.compressed_requests = load(c.compressed_requests);
+  m.compressed_responses = load(c.compressed_responses);
   m.records_produced = load(c.records_produced);
   m.records_failed = load(c.records_failed);
   m.records_consumed = load(c.records_consumed);
@@ -185,8 +292,12 @@ std::string Client::metrics_text(const std::string& prefix) const {
   counter("connects_total", "connections established", m.connects);
   counter("reconnects_total", "connections that replaced an earlier one", m.reconnects);
   counter("tls_resumed_total", "connections that resumed a TLS session", m.tls_resumed);
-  counter("request_body_bytes_total", "bytes of request bodies sent", m.bytes_sent);
-  counter("response_body_bytes_total", "bytes of response bodies received", m.bytes_received);
+  counter("request_body_bytes_total", "bytes of request bodies sent, as sent", m.bytes_sent);
+  counter("response_body_bytes_total", "bytes of response bodies received, as received", m.bytes_received);
+  counter("request_body_plain_bytes_total", "bytes of request bodies before compression", m.bytes_sent_plain);
+  counter("response_body_plain_bytes_total", "bytes of response bodies after decompression", m.bytes_received_plain);
+  counter("compressed_requests_total", "requests sent with a compressed body", m.compressed_requests);
+  counter("compressed_responses_total", "responses received compressed", m.compressed_responses);
   counter("records_produced_total", "records acknowledged by the proxy", m.records_produced);
   counter("records_failed_total", "records reported failed to the application", m.records_failed);
   counter("records_consumed_total", "records handed to the application", m.records_consumed);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/metadata_body.hpp"
+#include "flow/compression_policy.hpp"
 #include "http/http_connection.hpp"
 #include "krest/client.hpp"
 #include "krest/error.hpp"
@@ -20,7 +21,8 @@ namespace krest {
 
 struct ClientCounters {
   std::atomic<std::uint64_t> requests{0}, request_errors{0}, http_errors{0}, retries{0}, bytes_sent{0},
-      bytes_received{0}, records_produced{0}, records_failed{0}, records_consumed{0};
+      bytes_received{0}, bytes_sent_plain{0}, bytes_received_plain{0}, compressed_requests{0},
+      compressed_responses{0}, records_produced{0}, records_failed{0}, records_consumed{0};
   metrics::LatencyHistogram latency;
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
@@ -29,9 +31,11 @@ struct ClientCounters {
 struct Client::Impl {
   Impl(boost::asio::any_io_executor ex, ClientOptions o);
 
-  // One API request on a pooled connection with the current token (one resend after a 401).
-  // Transport failures come back in Exchange::ec; throws Error(token) when no token can be had
-  // and Error(closed) after close().
+  // One API request on a pooled connection with the current token (one resend after a 401),
+  // its body compressed and its answer decoded as the compression policy says (one resend,
+  // uncompressed, after a 415). Transport failures come back in Exchange::ec; throws
+  // Error(token) when no token can be had, Error(closed) after close(), and Error(protocol) for an
+  // answer that cannot be decoded (or decodes to more than max_response_bytes).
   boost::asio::awaitable<http::Exchange> send(http::Request& req, const http::HeaderCallback& on_header);
   // (An overload, not a default argument: a temporary std::function in a co_await expression is
   // what GCC 12 gets wrong.)
@@ -50,7 +54,14 @@ struct Client::Impl {
   TokenSource tokens;
   http::BodyPool bodies;  // request and response bodies for reuse (before the pool: it lends them)
   pool::ConnectionPool pool;
+  flow::CompressionPolicy compression;
   ClientCounters counters;
+
+ private:
+  boost::asio::awaitable<http::Exchange> exchange_once(pool::ConnectionPool::Lease& lease, http::Request& req,
+                                                       const http::HeaderCallback& on_header);
+  // Decodes a compressed answer in place; throws Error(protocol) when it cannot.
+  void decode_response(http::Exchange& x);
 };
 
 // The Error for an exchange that failed: no response (transport or timeout, retriable), or an

@@ -10,10 +10,12 @@
 #include <charconv>
 #include <deque>
 #include <map>
+#include <utility>
 
 #include "api/consume_body.hpp"
 #include "api/metadata_body.hpp"
 #include "client/client_impl.hpp"
+#include "flow/in_flight_limit.hpp"
 #include "util/checked_options.hpp"
 #include "consume/fetch_window.hpp"
 #include "util/signal.hpp"
@@ -27,7 +29,8 @@ using std::chrono::milliseconds;
 std::vector<std::string> validate(const ConsumerOptions& o) {
   std::vector<std::string> problems;
   if (o.fetch_records < 1) problems.push_back("fetch_records: must be at least 1");
-  if (o.window < 1 || o.window > 256) problems.push_back("window: must be 1..256");
+  if (o.window.max < 1 || o.window.max > 256) problems.push_back("window: must be 1..256");
+  if (o.max_in_flight.max < 1 || o.max_in_flight.max > 1024) problems.push_back("max_in_flight: must be 1..1024");
   if (o.queue_records < 1) problems.push_back("queue_records: must be at least 1");
   if (o.poll_initial.count() <= 0) problems.push_back("poll_initial: must be positive");
   if (o.poll_max < o.poll_initial) problems.push_back("poll_max: must be at least poll_initial");
@@ -39,6 +42,9 @@ std::vector<std::string> validate(const ConsumerOptions& o) {
 }
 
 namespace {
+
+// Smaller consume answers hold no record ({"records":[]} and the like).
+constexpr std::size_t kEmptyPageBytes = 32;
 
 std::optional<std::int64_t> next_offset_header(const http::ResponseHeader& h) {
   auto it = h.find(api::kNextOffsetHeader);
@@ -57,7 +63,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     Partition(asio::any_io_executor ex, std::string t, std::int32_t id, std::int64_t start, const ConsumerOptions& o)
         : topic(std::move(t)),
           partition(id),
-          window(start, o.fetch_records, o.window),
+          window(start, o.fetch_records, o.window.max),
           delivered(start),
           queued_upto(start),
           poll_backoff(o.poll_initial),
@@ -81,10 +87,17 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     std::int64_t next_offset;
   };
 
-  Impl(Client& c, ConsumerOptions o) : client(c.impl()), options(util::checked(std::move(o), "consumer")), changed(client.ex) {}
+  Impl(Client& c, ConsumerOptions o)
+      : client(c.impl()),
+        options(util::checked(std::move(o), "consumer")),
+        limit(options.max_in_flight, client.options.pool.connections),
+        changed(client.ex) {}
 
   Client::Impl& client;
   ConsumerOptions options;
+  flow::InFlightLimit limit;  // fetches at once over all partitions
+  std::size_t fetching = 0;    // fetches in flight
+  bool waiting_for_room = false;  // a partition found the limit reached
   util::Signal changed;  // records queued, a partition ended or failed
   std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Partition>> partitions;
   std::deque<Chunk> queue;
@@ -120,8 +133,13 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       const auto now = Clock::now();
       if (now >= p->retry_at) {
         while (queued_records < options.queue_records) {
+          if (fetching >= limit.value()) {
+            waiting_for_room = true;  // woken when a fetch ends
+            break;
+          }
           auto start = p->window.next_request();
           if (!start) break;
+          ++fetching;
           asio::co_spawn(client.ex, fetch(p, *start), asio::detached);
         }
       }
@@ -142,8 +160,20 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     }
   }
 
+  // One fetch's slot under the consumer-wide limit, given back however the fetch ends.
+  struct FetchSlot {
+    Impl& m;
+    ~FetchSlot() {
+      --m.fetching;
+      // Partitions held back by the limit get their turn (only they: waking every partition on
+      // every answer would cost as much as the answers once there are hundreds).
+      if (std::exchange(m.waiting_for_room, false)) m.wake_all_partitions();
+    }
+  };
+
   asio::awaitable<void> fetch(std::shared_ptr<Partition> p, std::int64_t start) {
     auto self = shared_from_this();
+    FetchSlot slot{*this};
     http::Request req{bhttp::verb::get,
                       client.target("/v1/consumer/topics/" + path_segment(p->topic) + "/partitions/" +
                                     std::to_string(p->partition) + "/offsets/" + std::to_string(start) +
@@ -159,6 +189,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     };
     http::Exchange x;
     std::optional<Error> error;
+    const auto ticket = limit.sent(fetching);
     try {
       x = co_await client.send(req, on_header);
     } catch (const Error& e) {
@@ -167,6 +198,11 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       // Anything else would vanish in the detached coroutine and stall the partition.
       error = Error(Error::Kind::protocol, e.what());
     }
+    // Only a page with records is a round trip under load: an empty one at the end of the log
+    // says nothing about the link.
+    const bool with_records = !error && !x.ec && x.response.result_int() == 200 &&
+                              x.response.body().size() > kEmptyPageBytes;
+    limit.answered(ticket, x, with_records);
     if (closed || p->stopped) co_return;
     // Named only when something went wrong: a success should not pay for the text.
     const auto what = [&] {
@@ -191,7 +227,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       }
     }
     if (!error) error = exchange_error(x, what());
-    failed(*p, start, std::move(*error));
+    failed(*p, start, std::move(*error), x.ec ? milliseconds(0) : http::retry_after(x.response));
   }
 
   void completed(const std::shared_ptr<Partition>& partition, std::int64_t start, std::vector<ConsumedRecord> records,
@@ -216,7 +252,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     p.wake.notify_all();
   }
 
-  void failed(Partition& p, std::int64_t start, Error e) {
+  void failed(Partition& p, std::int64_t start, Error e, milliseconds retry_after) {
     p.window.failed(start);
     const auto now = Clock::now();
     if (!p.failing_since) p.failing_since = now;
@@ -224,7 +260,8 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     if (e.retriable() && !give_up) {
       ClientCounters::add(client.counters.retries);
       p.retry_backoff = p.retry_backoff.count() ? std::min(p.retry_backoff * 2, options.retry_max) : options.retry_initial;
-      p.retry_at = now + p.retry_backoff;
+      // A proxy that says when to come back (429, 503 with Retry-After) is taken at its word.
+      p.retry_at = now + std::max(p.retry_backoff, retry_after);
     } else {
       p.stopped = true;
       if (!failure) failure = std::move(e);
@@ -350,6 +387,10 @@ void Consumer::recycle(RecordBatch&& batch) {
   constexpr std::size_t kMaxSpare = 64;
   if (batch.records.capacity() > 0 && impl_->spare_records.size() < kMaxSpare)
     impl_->spare_records.push_back(std::move(batch.records));
+}
+
+ConsumerStats Consumer::stats() const {
+  return {impl_->fetching, impl_->limit.value(), impl_->queued_records};
 }
 
 std::vector<PartitionPosition> Consumer::positions() const {

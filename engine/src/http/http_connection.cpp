@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -343,9 +344,21 @@ asio::awaitable<error_code> HttpConnection::open() {
   co_return co_await connect();
 }
 
+std::chrono::milliseconds retry_after(const Response& response) {
+  const auto it = response.find(bhttp::field::retry_after);
+  if (it == response.end()) return std::chrono::milliseconds(0);
+  const auto text = it->value();
+  std::uint32_t seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  // An HTTP-date (rare from an API) is not worth a date parser: the caller's backoff stands.
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::chrono::milliseconds(0);
+  return std::chrono::seconds(std::min<std::uint32_t>(seconds, 3600));
+}
+
 asio::awaitable<Exchange> HttpConnection::exchange(Request& req, const HeaderCallback& on_header) {
   Exchange out;
   last_used_ = std::chrono::steady_clock::now();
+  const auto started = last_used_;
   if (!streams_) {
     out.connected = true;
     out.ec = co_await connect();
@@ -372,6 +385,7 @@ asio::awaitable<Exchange> HttpConnection::exchange(Request& req, const HeaderCal
   if (!out.ec) out.ec = co_await read_response(*s, out, on_header);
   disarm_deadline(*s);
   last_used_ = std::chrono::steady_clock::now();
+  out.elapsed = last_used_ - started;
   if (!out.ec && s->ssl && sessions_ && !s->session_stored) {
     // TLS 1.3 tickets arrive after the handshake, so the session is worth keeping only now.
     sessions_->store(s->ssl);
@@ -385,6 +399,7 @@ asio::awaitable<error_code> HttpConnection::read_response(Streams& s, Exchange& 
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(options_.max_response_bytes);
   if (auto ec = co_await parse_until(s, parser, [&] { return parser.is_header_done(); })) co_return ec;
+  const auto header_at = std::chrono::steady_clock::now();
   if (on_header) on_header(parser.get().base());
   // A body of known length (what krest-proxy and HDInsight send) is read straight into its string:
   // what came with the header, then the rest decrypted into place. Through the parser it would be
@@ -405,12 +420,14 @@ asio::awaitable<error_code> HttpConnection::read_response(Streams& s, Exchange& 
     }
     out.response = parser.release();
     out.response.body() = std::move(body);
+    out.body_time = std::chrono::steady_clock::now() - header_at;
     co_return error_code{};
   }
   if (bodies_) parser.get().body() = bodies_->take();
   if (!parser.is_done())
     if (auto ec = co_await parse_until(s, parser, [&] { return parser.is_done(); })) co_return ec;
   out.response = parser.release();
+  out.body_time = std::chrono::steady_clock::now() - header_at;
   co_return error_code{};
 }
 

@@ -35,7 +35,14 @@ struct Exchange {
   // so resending it could do it twice.
   bool request_sent = false;
   bool connected = false;  // this exchange had to open the connection first
+  // From the start of the exchange (its connect included) to the end of the response.
+  std::chrono::steady_clock::duration elapsed{};
+  // From the response's header to its body's last byte: how fast the body crossed.
+  std::chrono::steady_clock::duration body_time{};
 };
+
+// How long a response's Retry-After (delta-seconds) asks to wait; zero when it has none.
+std::chrono::milliseconds retry_after(const Response& response);
 
 // The last TLS session a server gave, so that the next connection to it resumes the session
 // instead of paying for a full handshake. Shared by the connections of one pool.

@@ -29,12 +29,21 @@ http::ConnectionOptions connection_options(const PoolOptions& o) {
 }
 }  // namespace
 
+// Adapted pools start with this many slots; eager ones open them at start.
+constexpr std::size_t kInitialAdaptiveSlots = 8;
+
 ConnectionPool::ConnectionPool(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls,
                                const PoolOptions& options, http::BodyPool& bodies)
-    : ex_(std::move(ex)), options_(options), available_(ex_) {
-  slots_.reserve(options.connections);
-  for (std::size_t i = 0; i < options.connections; ++i)
-    slots_.push_back(std::make_unique<Slot>(ex_, server, tls, connection_options(options), &sessions_, &bodies));
+    : ex_(std::move(ex)), server_(std::move(server)), tls_(tls), bodies_(bodies), options_(options), available_(ex_) {
+  const std::size_t initial =
+      options.connections.adaptive ? std::min(kInitialAdaptiveSlots, options.connections.max) : options.connections.max;
+  slots_.reserve(initial);
+  for (std::size_t i = 0; i < initial; ++i) add_slot();
+}
+
+ConnectionPool::Slot* ConnectionPool::add_slot() {
+  slots_.push_back(std::make_unique<Slot>(ex_, server_, tls_, connection_options(options_), &sessions_, &bodies_));
+  return slots_.back().get();
 }
 
 ConnectionPool::~ConnectionPool() {
@@ -75,11 +84,15 @@ ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_po
       s->conn.drop_if_closed_by_peer();
     if (s->conn.is_open()) return s.get();
   }
+  bool backing_off = false;
   for (auto& s : slots_) {
     if (s->busy) continue;
     if (s->next_connect_at <= now) return s.get();
     retry_at = std::min(retry_at, s->next_connect_at);
+    backing_off = true;
   }
+  // Every connection is busy: an adapted pool opens one more (not while connects are failing).
+  if (options_.connections.adaptive && !backing_off && slots_.size() < options_.connections.max) return add_slot();
   return nullptr;
 }
 
@@ -127,6 +140,12 @@ void ConnectionPool::close() {
   closed_ = true;
   for (auto& s : slots_) s->conn.close();
   available_.notify_all();
+}
+
+std::size_t ConnectionPool::open_connections() const {
+  std::size_t n = 0;
+  for (const auto& s : slots_) n += s->conn.is_open() ? 1 : 0;
+  return n;
 }
 
 std::uint64_t ConnectionPool::connects() const {

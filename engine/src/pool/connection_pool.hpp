@@ -1,5 +1,6 @@
 #pragma once
-// N keep-alive connections to one proxy, each lent to one request at a time. A free connection
+// Keep-alive connections to one proxy, each lent to one request at a time: a pinned number, or
+// (adapted) one more whenever a request finds all of them busy, up to a bound. A free connection
 // that is open and healthy is preferred; one idle too long, or closed by the server while idle,
 // is dropped before use; one whose last connect failed waits out a backoff before the next try.
 #include <boost/asio/any_io_executor.hpp>
@@ -57,13 +58,18 @@ class ConnectionPool {
   std::uint64_t connects() const;
   std::uint64_t reconnects() const;  // connects that replaced an earlier connection of the same slot
   std::uint64_t resumed() const;
-  std::size_t size() const { return slots_.size(); }
+  std::size_t size() const { return slots_.size(); }  // connections the pool has had room for so far
+  std::size_t open_connections() const;
 
  private:
   void release(Slot* slot);
   Slot* pick(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point& retry_at);
+  Slot* add_slot();
 
   boost::asio::any_io_executor ex_;
+  net::BaseUrl server_;
+  boost::asio::ssl::context& tls_;
+  http::BodyPool& bodies_;
   PoolOptions options_;
   http::TlsSessionCache sessions_;
   std::vector<std::unique_ptr<Slot>> slots_;

@@ -17,6 +17,7 @@
 #include "api/produce_response.hpp"
 #include "api/topic_name.hpp"
 #include "client/client_impl.hpp"
+#include "flow/in_flight_limit.hpp"
 #include "util/checked_options.hpp"
 #include "produce/batch.hpp"
 #include "util/signal.hpp"
@@ -32,7 +33,7 @@ std::vector<std::string> validate(const ProducerOptions& o) {
   if (o.batch_records < 1) problems.push_back("batch_records: must be at least 1");
   if (o.batch_bytes < 1024) problems.push_back("batch_bytes: must be at least 1024");
   if (o.linger.count() < 0) problems.push_back("linger: must not be negative");
-  if (o.max_in_flight < 1) problems.push_back("max_in_flight: must be at least 1");
+  if (o.max_in_flight.max < 1 || o.max_in_flight.max > 1024) problems.push_back("max_in_flight: must be 1..1024");
   if (o.buffer_bytes < o.batch_bytes) problems.push_back("buffer_bytes: must be at least batch_bytes");
   if (o.delivery_timeout.count() <= 0) problems.push_back("delivery_timeout: must be positive");
   if (o.retry_initial.count() <= 0) problems.push_back("retry_initial: must be positive");
@@ -54,7 +55,11 @@ std::string stored_key(const Record& r) {
 }  // namespace
 
 struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
-  Impl(Client& c, ProducerOptions o) : client(c.impl()), options(util::checked(std::move(o), "producer")), changed(client.ex) {}
+  Impl(Client& c, ProducerOptions o)
+      : client(c.impl()),
+        options(util::checked(std::move(o), "producer")),
+        limit(options.max_in_flight, client.options.pool.connections),
+        changed(client.ex) {}
 
   struct Lane {
     std::unique_ptr<Batch> open;
@@ -64,6 +69,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
 
   Client::Impl& client;
   ProducerOptions options;
+  flow::InFlightLimit limit;  // POSTs at once: max_in_flight, adapted or pinned
   util::Signal changed;  // buffer space freed, records reported, batches finished
   std::map<LaneKey, Lane> lanes;
   std::deque<std::unique_ptr<Batch>> ready;
@@ -142,7 +148,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   // and memory, not speed (a 64 MiB buffer of waiting batches is a thousand bodies allocated and
   // first touched, then sent after their bytes have left the cache).
   bool has_room(std::size_t bytes) const {
-    return buffered == 0 || (buffered + bytes <= options.buffer_bytes && ready.size() < options.max_in_flight);
+    return buffered == 0 || (buffered + bytes <= options.buffer_bytes && ready.size() < limit.value());
   }
 
   // The fast path: no coroutine, no wait. False (the record untouched) when it would have to wait.
@@ -235,7 +241,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   Lane& lane_of(const Batch& b) { return lanes[LaneKey{b.topic, b.lane}]; }
 
   void pump() {
-    while (in_flight < options.max_in_flight) {
+    while (in_flight < limit.value()) {
       auto it = ready.begin();
       if (options.ordered)
         while (it != ready.end() && lane_of(**it).busy) ++it;
@@ -257,7 +263,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     buffered -= b->accounted_bytes;
     pending -= records;
     if (options.ordered) lane_of(*b).busy = false;
-    if (spare_batches.size() < options.max_in_flight) {
+    if (spare_batches.size() < limit.value()) {
       b->callbacks.clear();  // the application's callbacks are not held past delivery
       spare_batches.push_back(std::move(b));
     }
@@ -274,12 +280,16 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       req.body() = std::move(b.body);
       http::Exchange x;
       std::shared_ptr<const Error> failure;
+      const auto ticket = limit.sent(in_flight);
       try {
         x = co_await client.send(req);
+        limit.answered(ticket, x);
       } catch (const Error& e) {
+        limit.unmeasured(ticket);
         failure = std::make_shared<Error>(e);
       } catch (const std::exception& e) {
         // Anything else would vanish in the detached coroutine and leave the batch unreported.
+        limit.unmeasured(ticket);
         failure = std::make_shared<Error>(Error::Kind::protocol, "produce to " + b.topic + ": " + e.what());
       }
       b.body = std::move(req.body());
@@ -299,8 +309,10 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
         co_await send_batch(second);
         co_return;
       }
-      const auto jittered =
+      auto jittered =
           backoff - std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, backoff.count() / 4)(rng));
+      // A proxy that says when to come back (429, 503 with Retry-After) is taken at its word.
+      if (!x.ec) jittered = std::max(jittered, http::retry_after(x.response));
       if (failure->retriable() && Clock::now() + jittered < b.deadline) {
         ClientCounters::add(client.counters.retries);
         asio::steady_timer t(client.ex, jittered);
@@ -419,6 +431,8 @@ asio::awaitable<void> Producer::close() {
   impl_->changed.notify_all();
 }
 
-ProducerStats Producer::stats() const { return {impl_->buffered, impl_->pending, impl_->in_flight}; }
+ProducerStats Producer::stats() const {
+  return {impl_->buffered, impl_->pending, impl_->in_flight, impl_->limit.value()};
+}
 
 }  // namespace krest

@@ -83,7 +83,9 @@ TEST_CASE("connections cut in the middle of requests are retried and every recor
   Tally t;
   ProducerOptions o;
   o.batch_records = 50;
+  o.max_in_flight = 8;  // more than the 4 connections: every connection is kept busy, so each is cut
   f.h.run(produce_n(client, "cut", 2000, t, o));
+  CAPTURE(f.relay.connections(), client.metrics().requests, client.metrics().retries, client.metrics().connects);
   CHECK(f.relay.injected() >= 6);
   CHECK(t.ok() == 2000);  // the cuts cost retries, not records
   CHECK(client.metrics().retries >= 1);

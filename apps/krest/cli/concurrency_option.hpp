@@ -1,0 +1,29 @@
+#pragma once
+// Flags that set how many requests go at once (--in-flight, --window, --connections): "auto"
+// (adapted to the link, up to the engine's bound), "auto:N" (adapted, never above N) or "N"
+// (pinned to N).
+#include <cstddef>
+#include <string>
+
+#include "krest/concurrency.hpp"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
+namespace krest::cli {
+
+// Adds the flag `name` (e.g. "--in-flight") to `app`, checked as it is parsed.
+CLI::Option* add_concurrency_option(CLI::App& app, const std::string& name, std::string& target,
+                                    const std::string& help, std::size_t max);
+
+// Throws UsageError naming `what` (a flag or setting) when `text` is none of the three forms or
+// N is outside 1..max.
+Concurrency parse_concurrency(const std::string& text, const std::string& what, std::size_t auto_bound,
+                              std::size_t max);
+
+// The problem with `text`, or empty: for validating a flag as it is parsed.
+std::string concurrency_problem(const std::string& text, std::size_t max);
+
+}  // namespace krest::cli

@@ -1,0 +1,139 @@
+#include "flow/adaptive_limit.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace krest::flow {
+
+AdaptiveLimit::AdaptiveLimit(LimitSettings settings)
+    : settings_(settings),
+      limit_(static_cast<double>(std::clamp(settings.initial, settings.min, std::max(settings.min, settings.max)))) {}
+
+Ticket AdaptiveLimit::sent(std::size_t in_flight, Clock::time_point now) {
+  const Ticket ticket{next_ticket_++, delivered_, now};
+  if (!round_open_) {
+    round_open_ = true;
+    round_ends_at_ = ticket.sequence;
+  }
+  if (in_flight >= limit()) limited_ = true;
+  return ticket;
+}
+
+void AdaptiveLimit::sample_rate(const Ticket& ticket, Clock::time_point now) {
+  ++delivered_;
+  const double seconds = std::chrono::duration<double>(now - ticket.sent).count();
+  if (seconds > 0) round_rate_ = std::max(round_rate_, static_cast<double>(delivered_ - ticket.delivered) / seconds);
+}
+
+void AdaptiveLimit::completed(const Ticket& ticket, Clock::time_point now) {
+  rtt_sum_ += std::chrono::duration<double>(now - ticket.sent).count();
+  ++samples_;
+  sample_rate(ticket, now);
+  if (round_open_ && ticket.sequence >= round_ends_at_) end_round(now);
+}
+
+void AdaptiveLimit::unmeasured(const Ticket& ticket, Clock::time_point now, bool delivered) {
+  if (delivered) sample_rate(ticket, now);
+  if (round_open_ && ticket.sequence >= round_ends_at_) end_round(now);
+}
+
+void AdaptiveLimit::overloaded(Clock::time_point) {
+  startup_ = false;
+  cooldown_ = settings_.cooldown_rounds;
+  const double lowest = static_cast<double>(settings_.min);
+  if (probe_rounds_ > 0) probe_saved_ = std::max(lowest, probe_saved_ / 2);
+  if (backed_off_) return;  // once per round trip, as TCP halves once per loss event
+  backed_off_ = true;
+  limit_ = std::max(lowest, limit_ / 2);
+}
+
+Clock::duration AdaptiveLimit::base_rtt() const {
+  if (means_.empty()) return Clock::duration::zero();
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(means_.front().second));
+}
+
+double AdaptiveLimit::max_rate() const { return rates_.empty() ? 0 : rates_.front().second; }
+
+double AdaptiveLimit::product() const { return max_rate() * std::chrono::duration<double>(base_rtt()).count(); }
+
+void AdaptiveLimit::follow_target(double target) {
+  const double lowest = static_cast<double>(settings_.min);
+  const double highest = static_cast<double>(std::max(settings_.min, settings_.max));
+  if (target < limit_)
+    limit_ = std::max(lowest, target);
+  else if (cooldown_ == 0)
+    limit_ = std::min({highest, target, limit_ * 1.5});
+}
+
+void AdaptiveLimit::end_round(Clock::time_point now) {
+  round_open_ = false;
+  const bool limited = std::exchange(limited_, false);
+  const bool backed_off = std::exchange(backed_off_, false);
+  const auto samples = std::exchange(samples_, 0);
+  const double rate = std::exchange(round_rate_, 0.0);
+  const double rtt_sum = std::exchange(rtt_sum_, 0.0);
+  if (samples == 0 && rate == 0) return;  // nothing but failures
+  ++rounds_;
+  if (cooldown_ > 0 && !backed_off) --cooldown_;
+  // A round of answers on new connections only has a rate but no round trip to go by.
+  const double mean = samples > 0 ? rtt_sum / static_cast<double>(samples) : 0;
+
+  // The lowest round mean of the last base_window, and the highest rate of the last rate_rounds.
+  if (samples > 0) {
+    while (!means_.empty() && means_.back().second >= mean) means_.pop_back();
+    means_.emplace_back(now, mean);
+  }
+  if (means_.empty()) return;
+  while (means_.size() > 1 && means_.front().first < now - settings_.base_window) means_.pop_front();
+  const bool probed = probe_rounds_ > 0;
+  if (!probed) {  // a probe's low rate is by design, not the link's
+    while (!rates_.empty() && rates_.back().second <= rate) rates_.pop_back();
+    rates_.emplace_back(rounds_, rate);
+    while (rates_.front().first + settings_.rate_rounds <= rounds_) rates_.pop_front();
+  }
+  if (probed) {
+    if (--probe_rounds_ > 0) return;
+    limit_ = probe_saved_;  // and on to the target, with the base measured afresh
+  }
+  if (backed_off) return;  // the halving stands for this round
+
+  const double lowest = static_cast<double>(settings_.min);
+  const double highest = static_cast<double>(std::max(settings_.min, settings_.max));
+  if (startup_) {
+    // Full pipe: three rounds without the rate growing by a quarter (while the limit was the
+    // bound), or a round trip already twice its base (a queue is building: CUBIC's HyStart).
+    if (rate > startup_best_ * 1.25) {
+      startup_best_ = rate;
+      startup_flat_ = 0;
+    } else if (limited && ++startup_flat_ >= 3) {
+      startup_ = false;
+    }
+    // (Twice in a row: one slow round is more often a busy CPU than a queue.)
+    if (samples > 0 && mean > settings_.gain * means_.front().second) {
+      if (++startup_slow_ >= 2) startup_ = false;
+    } else {
+      startup_slow_ = 0;
+    }
+    if (startup_) {
+      if (limited) limit_ = std::min(highest, limit_ * 2);
+      return;
+    }
+    // What was in flight a doubling ago showed no queue: the target is not taken below it.
+    limit_ = std::clamp(std::max(limit_ / 2, settings_.gain * product() + settings_.queue_floor), lowest, highest);
+    return;
+  }
+  if (!probed && now - means_.front().first > settings_.base_window / 2 &&
+      now - probed_at_ > settings_.base_window / 2) {
+    probe_rounds_ = 2;
+    probe_saved_ = limit_;
+    probed_at_ = now;
+    // A little below the product the limit stands for: the queue drains whatever the gain.
+    limit_ = std::max(lowest, 0.9 * (limit_ - settings_.queue_floor) / settings_.gain);
+    return;
+  }
+  const double target = settings_.gain * product() + settings_.queue_floor;
+  // Growing is only worth it while the limit is what holds the sender back.
+  if (target < limit_ || limited) follow_target(target);
+}
+
+}  // namespace krest::flow

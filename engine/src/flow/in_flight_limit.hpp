@@ -1,0 +1,36 @@
+#pragma once
+// A producer's or consumer's requests-in-flight setting at work: pinned, or adapted by an
+// AdaptiveLimit that is fed each request's round trip (never above a pinned pool's connections,
+// which would only make requests wait for one).
+#include <chrono>
+#include <cstdint>
+
+#include "flow/adaptive_limit.hpp"
+#include "http/http_connection.hpp"
+#include "krest/concurrency.hpp"
+
+namespace krest::flow {
+
+class InFlightLimit {
+ public:
+  InFlightLimit(const Concurrency& setting, const Concurrency& pool);
+
+  std::size_t value() const { return adaptive_ ? adaptive_limit_.limit() : pinned_; }
+
+  // A request goes out; `in_flight` are out with it.
+  Ticket sent(std::size_t in_flight) { return adaptive_ ? adaptive_limit_.sent(in_flight, Clock::now()) : Ticket{}; }
+  // Its exchange ended: a round trip to learn from, a 429/503 to back off for, or neither (a
+  // failure, a connection that had to be opened first, or `measure` false: an answer that says
+  // nothing about load, such as an empty page at the end of a log).
+  void answered(const Ticket& ticket, const http::Exchange& x, bool measure = true);
+  void unmeasured(const Ticket& ticket);
+
+  const AdaptiveLimit* adaptive() const { return adaptive_ ? &adaptive_limit_ : nullptr; }
+
+ private:
+  bool adaptive_;
+  std::size_t pinned_;
+  AdaptiveLimit adaptive_limit_;
+};
+
+}  // namespace krest::flow

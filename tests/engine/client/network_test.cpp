@@ -1,0 +1,222 @@
+// The engine across an emulated network (tools/netem: a real TCP relay with delay and bandwidth)
+// to a real krest-proxy: its defaults adapt to the link, and bodies are compressed where it pays,
+// both ways, with nothing lost or doubled on the way.
+#include <boost/asio/use_awaitable.hpp>
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+#include "krest/admin.hpp"
+#include "krest/consumer.hpp"
+#include "krest/producer.hpp"
+#include "relay.hpp"
+#include "support/engine_harness.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace krest;
+using namespace krest::test;
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+namespace {
+
+netem::RelaySettings link(unsigned short upstream, milliseconds rtt, double bytes_per_second = 0) {
+  netem::RelaySettings s;
+  s.upstream_port = upstream;
+  s.up.delay = s.down.delay = rtt / 2;
+  s.up.bytes_per_second = s.down.bytes_per_second = bytes_per_second;
+  return s;
+}
+
+// The test's options with the engine's own defaults for what the harness pins (its pool).
+ClientOptions defaults(const ProxyProcess& proxy, unsigned short port) {
+  ClientOptions o = client_options(proxy, "https://localhost:" + std::to_string(port));
+  o.pool = PoolOptions{};
+  return o;
+}
+
+std::string event(int i) {
+  return R"({"id":)" + std::to_string(i) + R"(,"user":"user-)" + std::to_string(i % 1000) +
+         R"(","action":"view","amount":)" + std::to_string(i * 7 % 10000) + "}";
+}
+
+struct Produced {
+  std::size_t delivered = 0, failed = 0;
+  std::size_t most_in_flight = 0, limit = 0;
+};
+
+asio::awaitable<Produced> produce_events(Client& client, const std::string& topic, int n, ProducerOptions o = {}) {
+  Produced out;
+  o.on_delivery = [&out](const Delivery& d) { ++(d.ok() ? out.delivered : out.failed); };
+  Producer producer(client, o);
+  for (int i = 0; i < n; ++i) {
+    Record r;
+    r.key = std::to_string(i);
+    r.value = event(i);
+    r.value_json = true;
+    if (!producer.try_send(topic, r)) co_await producer.send(topic, std::move(r));
+    out.most_in_flight = std::max(out.most_in_flight, producer.stats().requests_in_flight);
+  }
+  out.limit = producer.stats().in_flight_limit;
+  co_await producer.close();
+  co_return out;
+}
+
+struct Consumed {
+  std::map<std::int32_t, std::vector<std::int64_t>> offsets;
+  std::set<std::string> values;
+  std::size_t records = 0, most_in_flight = 0;
+};
+
+asio::awaitable<Consumed> consume_all(Client& client, const std::string& topic, ConsumerOptions o = {}) {
+  Consumed out;
+  Consumer consumer(client, o);
+  co_await consumer.subscribe(topic);
+  while (auto batch = co_await consumer.poll(milliseconds(10000))) {
+    out.most_in_flight = std::max(out.most_in_flight, consumer.stats().requests_in_flight);
+    for (auto& r : batch->records) {
+      out.offsets[batch->partition].push_back(r.offset);
+      out.values.insert(r.value);
+      ++out.records;
+    }
+  }
+  co_return out;
+}
+
+// Every partition's offsets 0..n-1 once, in order.
+void check_each_once(const Consumed& c, std::size_t total) {
+  std::size_t sum = 0;
+  for (const auto& [partition, offsets] : c.offsets) {
+    for (std::size_t i = 0; i < offsets.size(); ++i) REQUIRE(offsets[i] == static_cast<std::int64_t>(i));
+    sum += offsets.size();
+  }
+  CHECK(sum == total);
+  CHECK(c.values.size() == total);
+}
+
+}  // namespace
+
+TEST_CASE("across 40 ms of round trip the engine's defaults grow past the old fixed eight in flight",
+          "[integration][engine][network]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data");
+  netem::Relay relay(link(proxy.port(), milliseconds(40)));
+  EngineHarness h;
+  Client client(h.ioc.get_executor(), defaults(proxy, relay.port()));
+  h.run([&]() -> asio::awaitable<void> {
+    TopicSettings s;
+    s.partitions = 6;
+    co_await Admin(client).create_topic("far", s);
+  }());
+  constexpr int kRecords = 150000;
+  const auto produced = h.run(produce_events(client, "far", kRecords));
+  CHECK(produced.delivered == kRecords);
+  CHECK(produced.failed == 0);
+  CAPTURE(produced.most_in_flight, produced.limit);
+  CHECK(produced.most_in_flight > 8);    // the producer's old fixed max_in_flight
+  CHECK(client.metrics().connects > 8);  // ...and the pool's old fixed size
+
+  const auto consumed = h.run(consume_all(client, "far"));
+  CAPTURE(consumed.most_in_flight);
+  CHECK(consumed.most_in_flight > 8);  // eight connections held the old window of 4 per partition
+  check_each_once(consumed, kRecords);
+  client.close();
+  h.drain();
+}
+
+TEST_CASE("the engine compresses both ways with krest-proxy, gzip or zstd as asked", "[integration][engine][network]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data");
+  for (auto coding : {Compression::gzip, Compression::zstd}) {
+    EngineHarness h;
+    ClientOptions o = client_options(proxy);
+    o.compression = coding;
+    Client client(h.ioc.get_executor(), o);
+    const std::string topic = coding == Compression::gzip ? "gz" : "zs";
+    h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic(topic); }());
+    const auto produced = h.run(produce_events(client, topic, 20000));
+    CHECK(produced.delivered == 20000);
+    const auto consumed = h.run(consume_all(client, topic));
+    check_each_once(consumed, 20000);
+    const auto m = client.metrics();
+    CHECK(m.compressed_requests > 0);
+    CHECK(m.compressed_responses > 0);
+    CHECK(m.bytes_sent * 3 < m.bytes_sent_plain);
+    CHECK(m.bytes_received * 3 < m.bytes_received_plain);
+    client.close();
+    h.drain();
+  }
+}
+
+TEST_CASE("compression set to auto compresses across a slow link and not on loopback",
+          "[integration][engine][network]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data");
+  netem::Relay slow(link(proxy.port(), milliseconds(10), 12.5e6));  // 100 Mbit/s
+  for (const bool across_slow_link : {false, true}) {
+    CAPTURE(across_slow_link);
+    EngineHarness h;
+    ClientOptions o = across_slow_link ? defaults(proxy, slow.port()) : client_options(proxy);
+    Client client(h.ioc.get_executor(), o);
+    const std::string topic = across_slow_link ? "slow" : "local";
+    h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic(topic); }());
+    CHECK(h.run(produce_events(client, topic, 60000)).delivered == 60000);
+    check_each_once(h.run(consume_all(client, topic)), 60000);
+    const auto m = client.metrics();
+    if (across_slow_link) {
+      CHECK(m.compressed_requests > 80);  // of about 120 produce requests
+      CHECK(m.compressed_responses > 0);
+    } else {
+      CHECK(m.compressed_requests == 0);
+      CHECK(m.compressed_responses == 0);
+    }
+    client.close();
+    h.drain();
+  }
+}
+
+TEST_CASE("a proxy that takes no compressed bodies gets each batch again as it is, once",
+          "[integration][engine][network]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data", {"--compression", "none"});
+  EngineHarness h;
+  ClientOptions o = client_options(proxy);
+  o.compression = Compression::zstd;  // forced: sent compressed before the proxy has said anything
+  Client client(h.ioc.get_executor(), o);
+  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("plain"); }());
+  const auto produced = h.run(produce_events(client, "plain", 20000));
+  CHECK(produced.delivered == 20000);
+  CHECK(produced.failed == 0);
+  const auto m = client.metrics();
+  CHECK(m.compressed_requests >= 1);                            // the first ones went compressed and got 415
+  CHECK(m.compressed_requests <= 4);                            // then no more (at most those already on the way)
+  CHECK(m.http_errors == m.compressed_requests);                // each 415, and nothing else
+  check_each_once(h.run(consume_all(client, "plain")), 20000);  // none lost, none twice
+  client.close();
+  h.drain();
+}
+
+TEST_CASE("a compressed answer that decodes past max_response_bytes is refused", "[integration][engine][network]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data");
+  EngineHarness h;
+  ClientOptions o = client_options(proxy);
+  o.compression = Compression::zstd;
+  o.pool.max_response_bytes = 4096;  // 500 records are ~40 KB decoded, ~3 KB compressed
+  Client client(h.ioc.get_executor(), o);
+  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("bomb"); }());
+  ProducerOptions small;
+  small.batch_records = 20;  // produce answers stay under the limit
+  CHECK(h.run(produce_events(client, "bomb", 500, small)).delivered == 500);
+  std::string error;
+  try {
+    h.run(consume_all(client, "bomb"));
+  } catch (const Error& e) {
+    error = e.what();
+    CHECK(e.kind() == Error::Kind::protocol);
+  }
+  CHECK_THAT(error, Catch::Contains("decodes to more than pool.max_response_bytes = 4096"));
+  client.close();
+  h.drain();
+}

@@ -1,0 +1,215 @@
+// The adaptive concurrency controller driven by a simulated link: a server that answers X requests
+// a second, one at a time in arrival order, behind a round trip R (with optional jitter). The
+// throughput with L requests in flight is min(X, L / (R + 1/X)): what the controller must find is
+// L at least that product P (the server never idles) and at most its stated band, 2 P + 2 (the
+// round trip at most doubled by the queue), steady once found.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <queue>
+#include <random>
+
+#include "flow/adaptive_limit.hpp"
+
+namespace {
+
+using krest::flow::AdaptiveLimit;
+using krest::flow::Clock;
+using krest::flow::LimitSettings;
+using namespace std::chrono_literals;
+
+struct SimulatedLink {
+  double rate = 1000;                // requests per second the server answers
+  double rtt = 0.040;                // seconds, without queueing
+  double jitter = 0;                 // each way, uniform within +-jitter seconds
+  std::size_t app_limit = 1 << 20;   // the sender never has more than this many to send at once
+  std::uint64_t overload_every = 0;  // every Nth answer is a 503 (0: none)
+};
+
+struct Run {
+  std::vector<std::size_t> limits;                     // per completed request, but for the rounds that probe the base
+  double throughput = 0;                               // over the second half of the run, requests per second
+  std::size_t min_limit_late = 0, max_limit_late = 0;  // over the last quarter
+};
+
+Clock::duration seconds_(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+Run simulate(AdaptiveLimit& limit, const SimulatedLink& link, double seconds) {
+  struct Pending {
+    double done;
+    krest::flow::Ticket ticket;
+    bool operator>(const Pending& o) const { return done > o.done; }
+  };
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending;
+  std::minstd_rand rng(7);
+  std::uniform_real_distribution<double> spread(-link.jitter, link.jitter);
+  const auto epoch = Clock::time_point{} + 1h;
+  double now = 0, server_free = 0;
+  std::uint64_t answers = 0, late_answers = 0;
+  Run run;
+  while (now < seconds) {
+    while (pending.size() < std::min(limit.limit(), link.app_limit)) {
+      const auto ticket = limit.sent(pending.size() + 1, epoch + seconds_(now));
+      const double arrive = now + std::max(0.0, link.rtt / 2 + spread(rng));
+      const double start = std::max(arrive, server_free);
+      server_free = start + 1 / link.rate;
+      pending.push({server_free + std::max(0.0, link.rtt / 2 + spread(rng)), ticket});
+    }
+    const Pending p = pending.top();
+    pending.pop();
+    now = p.done;
+    const auto at = epoch + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(now));
+    ++answers;
+    if (link.overload_every && answers % link.overload_every == 0) {
+      limit.overloaded(at);
+      limit.unmeasured(p.ticket, at);
+    } else {
+      limit.completed(p.ticket, at);
+    }
+    if (now > seconds / 2) ++late_answers;
+    if (!limit.probing()) run.limits.push_back(limit.limit());
+  }
+  run.throughput = static_cast<double>(late_answers) / (seconds / 2);
+  const auto quarter = run.limits.begin() + static_cast<std::ptrdiff_t>(run.limits.size() * 3 / 4);
+  run.min_limit_late = *std::min_element(quarter, run.limits.end());
+  run.max_limit_late = *std::max_element(quarter, run.limits.end());
+  return run;
+}
+
+LimitSettings settings(std::size_t initial, std::size_t max) {
+  LimitSettings s;
+  s.initial = initial;
+  s.max = max;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("adaptive limit grows to its bound on a long fat link", "[unit][flow]") {
+  AdaptiveLimit limit(settings(8, 128));
+  SimulatedLink link;
+  link.rate = 20000;  // the server could take 1600 requests at 80 ms: the bound decides
+  link.rtt = 0.080;
+  const auto run = simulate(limit, link, 5);
+  CHECK(run.limits.back() == 128);
+  // Slow start: from 8 to 128 is four doublings, a round trip each (and one more to see it).
+  const auto first_at_max = std::find(run.limits.begin(), run.limits.end(), 128u) - run.limits.begin();
+  CHECK(first_at_max < 8 * 128);
+  CHECK(run.throughput > 0.95 * 128 / 0.080);
+}
+
+TEST_CASE("adaptive limit settles within twice the link's bandwidth delay product", "[unit][flow]") {
+  for (double rtt : {0.0005, 0.002, 0.020, 0.080}) {
+    CAPTURE(rtt);
+    AdaptiveLimit limit(settings(8, 256));
+    SimulatedLink link;
+    link.rate = 1000;
+    link.rtt = rtt;
+    const auto run = simulate(limit, link, 60);
+    const double bdp = link.rate * rtt + 1;  // the one being answered, and those on the way
+    CAPTURE(bdp, run.min_limit_late, run.max_limit_late, run.throughput);
+    // The server is kept busy...
+    CHECK(run.throughput > 0.95 * link.rate);
+    // ...with no more queued than the band allows (measured with no fewer than the min bound of 4
+    // in flight, a product below 4 looks like 4)...
+    CHECK(static_cast<double>(run.max_limit_late) <= 2.2 * std::max(bdp, 4.0) + 2);
+    CHECK(static_cast<double>(run.min_limit_late) >= bdp);
+    // ...and no oscillation once settled.
+    CHECK(static_cast<double>(run.max_limit_late - run.min_limit_late) <= std::max(0.1 * bdp, 2.0));
+  }
+}
+
+TEST_CASE("adaptive limit shrinks when the link slows down", "[unit][flow]") {
+  AdaptiveLimit limit(settings(8, 256));
+  SimulatedLink link;
+  link.rate = 2000;
+  link.rtt = 0.040;  // 80 in flight fill it
+  auto fast = simulate(limit, link, 20);
+  CHECK(fast.min_limit_late >= 80);
+  link.rate = 250;  // now 11 do
+  auto slow = simulate(limit, link, 20);
+  CAPTURE(slow.min_limit_late, slow.max_limit_late);
+  CHECK(slow.max_limit_late <= 26);
+  CHECK(slow.throughput > 0.95 * link.rate);
+}
+
+TEST_CASE("adaptive limit stays within its bounds", "[unit][flow]") {
+  LimitSettings s = settings(8, 32);
+  s.min = 4;
+  AdaptiveLimit limit(s);
+  SimulatedLink link;
+  link.rate = 100000;
+  link.rtt = 0.1;
+  auto run = simulate(limit, link, 5);
+  CHECK(*std::max_element(run.limits.begin(), run.limits.end()) == 32);
+  link.rate = 10;  // one request every 100 ms: two in flight would do
+  run = simulate(limit, link, 120);
+  CHECK(*std::min_element(run.limits.begin(), run.limits.end()) >= 4);
+  CHECK(run.limits.back() <= 12);  // twice the product seen with the min bound of 4 out, and the floor
+}
+
+TEST_CASE("adaptive limit does not grow for a sender that does not use it", "[unit][flow]") {
+  AdaptiveLimit limit(settings(8, 256));
+  SimulatedLink link;
+  link.rate = 10000;
+  link.rtt = 0.040;
+  link.app_limit = 5;
+  const auto run = simulate(limit, link, 10);
+  CHECK(run.limits.back() == 8);
+}
+
+TEST_CASE("adaptive limit halves on 503 once per round trip", "[unit][flow]") {
+  AdaptiveLimit limit(settings(64, 256));
+  const auto t0 = Clock::time_point{} + 1h;
+  const auto a = limit.sent(1, t0), b = limit.sent(2, t0);
+  limit.overloaded(t0);
+  limit.overloaded(t0);  // a second answer of the same round trip
+  CHECK(limit.limit() == 32);
+  CHECK_FALSE(limit.startup());
+  limit.unmeasured(a, t0 + 40ms);  // ends the round
+  limit.unmeasured(b, t0 + 40ms);
+  (void)limit.sent(1, t0 + 40ms);
+  limit.overloaded(t0 + 40ms);
+  CHECK(limit.limit() == 16);
+
+  // Under a proxy that refuses every tenth answer, the limit stays low instead of growing.
+  AdaptiveLimit busy(settings(8, 256));
+  SimulatedLink link;
+  link.rate = 10000;
+  link.rtt = 0.040;
+  link.overload_every = 10;
+  const auto run = simulate(busy, link, 10);
+  CHECK(run.max_limit_late <= 16);
+}
+
+TEST_CASE("adaptive limit keeps a jittery link full", "[unit][flow]") {
+  AdaptiveLimit limit(settings(8, 256));
+  SimulatedLink link;
+  link.rate = 1000;
+  link.rtt = 0.040;
+  link.jitter = 0.005;
+  const auto run = simulate(limit, link, 60);
+  CAPTURE(run.min_limit_late, run.max_limit_late);
+  CHECK(run.throughput > 0.9 * link.rate);
+  CHECK(run.max_limit_late <= 2.4 * 41 + 2);  // the base is the lowest of jittery round means
+}
+
+TEST_CASE("adaptive limit takes the lowest round trip of recent rounds as its base", "[unit][flow]") {
+  AdaptiveLimit limit(settings(8, 256));
+  auto t = Clock::time_point{} + 1h;
+  for (int i = 0; i < 3; ++i) {
+    const auto ticket = limit.sent(1, t);
+    t += 50ms;
+    limit.completed(ticket, t);
+  }
+  CHECK(limit.base_rtt() == 50ms);
+  // The path got longer for good (a route change): after base_window the new round trip is the base.
+  for (int i = 0; i < 400; ++i) {
+    const auto ticket = limit.sent(1, t);
+    t += 90ms;
+    limit.completed(ticket, t);
+  }
+  CHECK(limit.base_rtt() == 90ms);
+}

@@ -26,7 +26,7 @@ struct ConsumerOptions {
   // Adapted (the default): as many as the consumer-wide max_in_flight allows, up to the bound.
   Concurrency window = Concurrency::automatic(64);
   // Requests in flight at once over all partitions. Adapted (the default) to the round trip and
-  // throughput measured, up to the bound, starting at 8; a number pins it. Never more than a
+  // throughput measured, up to the bound, starting at 16; a number pins it. Never more than a
   // pinned pool has connections.
   Concurrency max_in_flight = Concurrency::automatic(128);
   std::size_t queue_records = 20000; // fetched but not yet polled, at most (about)

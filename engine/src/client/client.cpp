@@ -136,7 +136,10 @@ asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const htt
     seen.response_coding = coding::parse_coding(it->value()).value_or(coding::Coding::identity);
   decode_response(x);
   seen.response_plain = x.response.body().size();
-  compression.observe(seen, std::chrono::steady_clock::now());
+  const auto done = std::chrono::steady_clock::now();
+  compression.observe(seen, done);
+  if (options.compression == Compression::automatic)
+    if (auto idle = machine_load.idle_share(done)) compression.machine_idle(*idle);
   ClientCounters::add(counters.bytes_received, seen.response_wire);
   ClientCounters::add(counters.bytes_received_plain, seen.response_plain);
   co_return x;

@@ -10,6 +10,7 @@
 
 #include "api/metadata_body.hpp"
 #include "flow/compression_policy.hpp"
+#include "util/machine_load.hpp"
 #include "http/http_connection.hpp"
 #include "krest/client.hpp"
 #include "krest/error.hpp"
@@ -55,6 +56,7 @@ struct Client::Impl {
   http::BodyPool bodies;  // request and response bodies for reuse (before the pool: it lends them)
   pool::ConnectionPool pool;
   flow::CompressionPolicy compression;
+  util::MachineLoad machine_load;  // read for compression = automatic only
   ClientCounters counters;
 
  private:

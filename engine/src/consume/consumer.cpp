@@ -134,6 +134,8 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       if (now >= p->retry_at) {
         while (queued_records < options.queue_records) {
           if (fetching >= limit.value()) {
+            // The limit holds the partitions back, and is about to grow: connections for it.
+            client.pool.warm(limit.wanted_connections());
             waiting_for_room = true;  // woken when a fetch ends
             break;
           }

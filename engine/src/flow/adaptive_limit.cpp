@@ -4,6 +4,10 @@
 #include <utility>
 
 namespace krest::flow {
+namespace {
+// Startup ends once round trips run this far over their base, two rounds in a row.
+constexpr double kStartupQueue = 1.5;
+}  // namespace
 
 AdaptiveLimit::AdaptiveLimit(LimitSettings settings)
     : settings_(settings),
@@ -109,7 +113,7 @@ void AdaptiveLimit::end_round(Clock::time_point now) {
       startup_ = false;
     }
     // (Twice in a row: one slow round is more often a busy CPU than a queue.)
-    if (samples > 0 && mean > settings_.gain * means_.front().second) {
+    if (samples > 0 && mean > kStartupQueue * means_.front().second) {
       if (++startup_slow_ >= 2) startup_ = false;
     } else {
       startup_slow_ = 0;

@@ -10,7 +10,7 @@
 // lowest round mean of the last `base_window`; the limit is `gain` times that, plus `queue_floor`:
 //  - startup: the limit doubles every round (while it is what holds the sender back) until the
 //    rate stops growing by a quarter over three rounds, as TCP's slow start, or two round trips
-//    in a row are `gain` times their base (a queue is building, as CUBIC's HyStart sees it); it
+//    in a row are half again their base (a queue is building, as CUBIC's HyStart sees it); it
 //    then leaves startup at the target, not below what was in flight a doubling before;
 //  - then it follows the target: down at once, up by at most half per round, so that whatever
 //    bandwidth frees up is found (more in flight than the product shows as a higher rate);
@@ -31,7 +31,7 @@ namespace krest::flow {
 using Clock = std::chrono::steady_clock;
 
 struct LimitSettings {
-  std::size_t initial = 8;
+  std::size_t initial = 16;
   std::size_t min = 4;
   std::size_t max = 128;
   double gain = 2;

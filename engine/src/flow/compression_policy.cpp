@@ -9,7 +9,9 @@ constexpr std::size_t kMinCompressBytes = 1024;
 constexpr std::size_t kTimedBytes = 16 * 1024;
 constexpr double kWorthRatio = 1.25;  // plain / wire: a fifth smaller
 constexpr auto kPause = std::chrono::seconds(60);
-constexpr auto kProbeEvery = std::chrono::seconds(30);
+constexpr auto kCheckEvery = std::chrono::seconds(10);
+constexpr auto kTryFor = std::chrono::milliseconds(500);
+constexpr double kKeepWithout = 0.9;  // uncompressed goodput at least this share of compressed: off
 
 double ewma(double old, double sample) { return old == 0 ? sample : 0.75 * old + 0.25 * sample; }
 
@@ -17,25 +19,54 @@ double ewma(double old, double sample) { return old == 0 ? sample : 0.75 * old +
 
 CompressionPolicy::CompressionPolicy(Compression setting) : setting_(setting) {}
 
-bool CompressionPolicy::Direction::wants(Clock::time_point now) {
-  if (now < paused_until || rate == 0 || rate >= kSlowLink) return compressing = false;
-  // Compressed bodies may be too small to time: one uncompressed now and then measures the link.
-  if (compressing && now - timed_at > kProbeEvery && !probe_due) probe_due = true;
-  if (probe_due) {
-    probe_due = false;
-    timed_at = now;  // one probe per period, whatever comes of it
-    return false;
-  }
-  return compressing = true;
+void CompressionPolicy::Direction::start(bool compress, Clock::time_point now) {
+  compressing = compress;
+  since = now;
+  bytes_since = plain_bytes;
 }
 
-void CompressionPolicy::Direction::timed(std::size_t wire, double seconds, Clock::time_point now) {
+double CompressionPolicy::Direction::goodput(Clock::time_point now) const {
+  const double seconds = std::chrono::duration<double>(now - since).count();
+  return seconds > 0 ? static_cast<double>(plain_bytes - bytes_since) / seconds : 0;
+}
+
+bool CompressionPolicy::Direction::wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy) {
+  if (trying_without) {
+    if (now - since < kTryFor) return false;
+    // Half a second without: did it carry (nearly) as much as compressed?
+    trying_without = false;
+    if (goodput(now) >= kKeepWithout * goodput_on) {
+      paused_until = now + kPause;
+      start(false, now);
+      return false;
+    }
+    start(true, now);
+    return true;
+  }
+  if (now < paused_until) return false;
+  if (compressing) {
+    const auto on_for = now - since;
+    if (on_for >= kTryFor && (cpu_busy || on_for > kCheckEvery)) {
+      goodput_on = goodput(now);
+      trying_without = true;
+      start(false, now);
+      return false;
+    }
+    return true;
+  }
+  if (rate == 0 || rate >= kSlowLink || !cpu_to_spare) return false;
+  start(true, now);
+  return true;
+}
+
+void CompressionPolicy::Direction::timed(std::size_t wire, double seconds) {
   if (wire < kTimedBytes) return;
-  // Averaged as time per byte, not bytes per second: what compression saves is time, and one
-  // body that crawled behind others weighs as much as it cost.
-  seconds_per_byte = ewma(seconds_per_byte, std::max(seconds, 1e-7) / static_cast<double>(wire));
-  rate = 1 / seconds_per_byte;
-  timed_at = now;
+  seconds_per_byte[samples++ % kSamples] = std::max(seconds, 1e-7) / static_cast<double>(wire);
+  std::array<double, kSamples> sorted = seconds_per_byte;
+  const std::size_t n = std::min(samples, kSamples);
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n / 2),
+                   sorted.begin() + static_cast<std::ptrdiff_t>(n));
+  rate = 1 / sorted[n / 2];
 }
 
 void CompressionPolicy::Direction::shrank(std::size_t plain, std::size_t wire, Clock::time_point now) {
@@ -43,6 +74,8 @@ void CompressionPolicy::Direction::shrank(std::size_t plain, std::size_t wire, C
   ratio = ewma(ratio, static_cast<double>(plain) / static_cast<double>(wire));
   if (ratio < kWorthRatio) {
     paused_until = now + kPause;
+    trying_without = false;
+    start(false, now);
     ratio = 0;
   }
 }
@@ -54,7 +87,7 @@ std::string CompressionPolicy::accept_encoding(Clock::time_point now) {
     case Compression::zstd: return "zstd";
     case Compression::automatic: break;
   }
-  return down_.wants(now) ? "zstd, gzip" : std::string();
+  return down_.wants(now, spare_cpu(), busy_cpu()) ? "zstd, gzip" : std::string();
 }
 
 coding::Coding CompressionPolicy::request_coding(std::size_t bytes, Clock::time_point now) {
@@ -65,16 +98,24 @@ coding::Coding CompressionPolicy::request_coding(std::size_t bytes, Clock::time_
     case Compression::zstd: return coding::Coding::zstd;
     case Compression::automatic: break;
   }
-  if (!server_accepts_ || server_accepts_->empty() || !up_.wants(now)) return coding::Coding::identity;
+  if (!server_accepts_ || server_accepts_->empty() || !up_.wants(now, spare_cpu(), busy_cpu()))
+    return coding::Coding::identity;
   return server_accepts_->zstd ? coding::Coding::zstd : coding::Coding::gzip;
 }
 
 void CompressionPolicy::observe(const Answer& a, Clock::time_point now) {
   if (a.server_accepts) server_accepts_ = a.server_accepts;
-  if (a.request_transfer_seconds) up_.timed(a.request_wire, *a.request_transfer_seconds, now);
+  up_.plain_bytes += a.request_plain;
+  down_.plain_bytes += a.response_plain;
+  if (a.request_transfer_seconds) up_.timed(a.request_wire, *a.request_transfer_seconds);
   if (a.request_coding != coding::Coding::identity) up_.shrank(a.request_plain, a.request_wire, now);
-  down_.timed(a.response_wire, a.response_transfer_seconds, now);
+  down_.timed(a.response_wire, a.response_transfer_seconds);
   if (a.response_coding != coding::Coding::identity) down_.shrank(a.response_plain, a.response_wire, now);
+}
+
+void CompressionPolicy::machine_idle(double share) {
+  idle_last_ = share;
+  idle_ = idle_ < 0 ? share : 0.5 * idle_ + 0.5 * share;
 }
 
 void CompressionPolicy::refused() { refused_ = true; }

@@ -16,6 +16,11 @@ class InFlightLimit {
   InFlightLimit(const Concurrency& setting, const Concurrency& pool);
 
   std::size_t value() const { return adaptive_ ? adaptive_limit_.limit() : pinned_; }
+  // Connections worth having open: the limit, and in startup (where it doubles each round trip)
+  // the next round's too, so that its requests find them handshaken.
+  std::size_t wanted_connections() const {
+    return adaptive_ && adaptive_limit_.startup() ? 2 * adaptive_limit_.limit() : value();
+  }
 
   // A request goes out; `in_flight` are out with it.
   Ticket sent(std::size_t in_flight) { return adaptive_ ? adaptive_limit_.sent(in_flight, Clock::now()) : Ticket{}; }

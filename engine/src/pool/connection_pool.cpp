@@ -117,22 +117,44 @@ void ConnectionPool::release(Slot* slot) {
   available_.notify_all();
 }
 
+void ConnectionPool::open_in_background(Slot* slot) {
+  slot->busy = true;
+  asio::co_spawn(
+      ex_,
+      [this, slot, alive = alive_]() -> asio::awaitable<void> {
+        auto ec = co_await slot->conn.open();
+        if (!*alive) co_return;
+        http::Exchange x;
+        x.ec = ec;
+        x.connected = true;
+        Lease lease(this, slot);
+        lease.report(x);
+      },
+      asio::detached);
+}
+
 void ConnectionPool::open_all() {
+  for (auto& s : slots_)
+    if (!s->busy && !s->conn.is_open()) open_in_background(s.get());
+}
+
+void ConnectionPool::warm(std::size_t wanted) {
+  if (!options_.connections.adaptive || closed_) return;
+  wanted = std::min(wanted, options_.connections.max);
+  if (wanted <= warmed_) return;
+  warmed_ = wanted;
+  std::size_t ready = 0;  // open, or busy (carrying a request or connecting)
+  for (auto& s : slots_) ready += s->busy || s->conn.is_open() ? 1 : 0;
+  const auto now = Clock::now();
   for (auto& s : slots_) {
-    if (s->busy || s->conn.is_open()) continue;
-    s->busy = true;
-    asio::co_spawn(
-        ex_,
-        [this, slot = s.get(), alive = alive_]() -> asio::awaitable<void> {
-          auto ec = co_await slot->conn.open();
-          if (!*alive) co_return;
-          http::Exchange x;
-          x.ec = ec;
-          x.connected = true;
-          Lease lease(this, slot);
-          lease.report(x);
-        },
-        asio::detached);
+    if (ready >= wanted) return;
+    if (s->busy || s->conn.is_open() || s->next_connect_at > now) continue;
+    open_in_background(s.get());
+    ++ready;
+  }
+  while (ready < wanted && slots_.size() < options_.connections.max) {
+    open_in_background(add_slot());
+    ++ready;
   }
 }
 

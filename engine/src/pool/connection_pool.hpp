@@ -53,6 +53,10 @@ class ConnectionPool {
   boost::asio::awaitable<Lease> acquire();
   // Opens every connection now (PoolOptions::eager), in the background.
   void open_all();
+  // Adapted pools: opens connections in the background until `wanted` are open or opening (within
+  // the bound), so that requests the limits are about to allow do not wait for TCP and TLS
+  // handshakes. Cheap when called again with no more than before.
+  void warm(std::size_t wanted);
   void close();
 
   std::uint64_t connects() const;
@@ -65,6 +69,7 @@ class ConnectionPool {
   void release(Slot* slot);
   Slot* pick(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point& retry_at);
   Slot* add_slot();
+  void open_in_background(Slot* slot);
 
   boost::asio::any_io_executor ex_;
   net::BaseUrl server_;
@@ -75,6 +80,7 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Slot>> slots_;
   util::Signal available_;  // a connection was given back, or the pool closed
   bool closed_ = false;
+  std::size_t warmed_ = 0;  // the most warm() was asked for
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -241,6 +241,8 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   Lane& lane_of(const Batch& b) { return lanes[LaneKey{b.topic, b.lane}]; }
 
   void pump() {
+    // Batches waiting for a free slot: the limit holds the sender back, and is about to grow.
+    if (!ready.empty() && in_flight >= limit.value()) client.pool.warm(limit.wanted_connections());
     while (in_flight < limit.value()) {
       auto it = ready.begin();
       if (options.ordered)

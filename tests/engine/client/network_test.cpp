@@ -153,7 +153,10 @@ TEST_CASE("compression set to auto compresses across a slow link and not on loop
           "[integration][engine][network]") {
   TempDir dir;
   ProxyProcess proxy(dir / "data");
-  netem::Relay slow(link(proxy.port(), milliseconds(10), 12.5e6));  // 100 Mbit/s
+  // 8 Mbit/s: slow enough that this machine's CPUs are mostly idle while the link is full, even
+  // under a sanitizer, as a client's are across a real link (auto compresses only with CPU to
+  // spare; ctest runs these tests alone for that reason).
+  netem::Relay slow(link(proxy.port(), milliseconds(10), 1e6));
   for (const bool across_slow_link : {false, true}) {
     CAPTURE(across_slow_link);
     EngineHarness h;
@@ -161,12 +164,14 @@ TEST_CASE("compression set to auto compresses across a slow link and not on loop
     Client client(h.ioc.get_executor(), o);
     const std::string topic = across_slow_link ? "slow" : "local";
     h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic(topic); }());
-    CHECK(h.run(produce_events(client, topic, 60000)).delivered == 60000);
-    check_each_once(h.run(consume_all(client, topic)), 60000);
+    CHECK(h.run(produce_events(client, topic, 30000)).delivered == 30000);
+    check_each_once(h.run(consume_all(client, topic)), 30000);
     const auto m = client.metrics();
     if (across_slow_link) {
-      CHECK(m.compressed_requests > 80);  // of about 120 produce requests
+      // Of about 60 produce requests, those sent before the first were timed go as they are.
+      CHECK(m.compressed_requests >= 20);
       CHECK(m.compressed_responses > 0);
+      CHECK(m.bytes_received * 2 < m.bytes_received_plain);
     } else {
       CHECK(m.compressed_requests == 0);
       CHECK(m.compressed_responses == 0);

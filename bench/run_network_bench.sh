@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# krest load and krest tail across emulated networks (krest-netem between krest and krest-proxy):
+# their defaults beside the best of a sweep of hand-picked settings, at each round trip and
+# bandwidth; then compression off and auto on a 100 Mbit/s link, on the demo's NDJSON and on
+# incompressible values. Prints Markdown tables.
+# Usage: bench/run_network_bench.sh [records] [repeats]   (defaults 500000, 3)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+records=${1:-500000}
+repeats=${2:-3}
+proxy=build-release/apps/krest-proxy
+krest=build-release/apps/krest
+netem=build-release/tools/krest-netem
+work=$(mktemp -d)
+source bench/lib.sh
+trap cleanup EXIT
+
+# The demo's events (scripts/demo.sh), and values that do not compress (random base64: what an
+# encrypted or already compressed payload looks like in the API's JSON text).
+python3 - "$records" "$work" << 'PY'
+import base64, json, random, sys
+n, work = int(sys.argv[1]), sys.argv[2]
+random.seed(7)
+with open(work + "/events.ndjson", "w") as out:
+    for i in range(n):
+        out.write(json.dumps({"id": i, "user": "user-%d" % random.randrange(1000),
+                              "action": random.choice(["view", "click", "buy"]), "amount": random.randrange(10000)}) + "\n")
+with open(work + "/random.ndjson", "w") as out:
+    for i in range(n):
+        out.write(json.dumps({"id": i, "blob": base64.b64encode(random.randbytes(48)).decode()}) + "\n")
+PY
+bytes_per_record() { echo "$(stat -c %s "$1") / $records" | bc -l; }
+events_bytes=$(bytes_per_record "$work/events.ndjson")
+
+start_proxy net --durability none
+ca=$work/net/tls/cert.pem
+upstream=${url##*:}
+relay_pid=""
+relayed=""
+start_relay() {  # rtt_ms, rate
+  "$netem" --upstream "127.0.0.1:$upstream" --rtt-ms "$1" --rate "$2" > "$work/relay.out" 2> /dev/null &
+  relay_pid=$!
+  for _ in $(seq 50); do grep -q listening "$work/relay.out" 2> /dev/null && break; sleep 0.1; done
+  relayed="https://localhost:$(awk '{print $3}' "$work/relay.out")"
+}
+stop_relay() { kill "$relay_pid" 2> /dev/null || true; wait "$relay_pid" 2> /dev/null || true; }
+
+topic_n=0
+# One load of FILE and one tail of what it loaded, with the given flags for each; echoes
+# "load_records_per_s tail_records_per_s".
+load_and_tail() {  # file, load flags, tail flags
+  local file=$1 t0 t1 t2 n
+  topic_n=$((topic_n + 1))
+  local topic=t$topic_n
+  "$krest" topics create "$topic" --partitions 6 --endpoint "$url" --ca-file "$ca" > /dev/null 2>&1
+  t0=$(date +%s%N)
+  # shellcheck disable=SC2086
+  "$krest" load "$file" --topic "$topic" --format ndjson --progress never --endpoint "$relayed" --ca-file "$ca" $2 \
+    > /dev/null 2> "$work/load.err" || { cat "$work/load.err" >&2; exit 1; }
+  t1=$(date +%s%N)
+  # shellcheck disable=SC2086
+  n=$("$krest" tail --topic "$topic" --from earliest --exit-at-end --format '%o\n' --endpoint "$relayed" \
+    --ca-file "$ca" $3 2> "$work/tail.err" | wc -l)
+  t2=$(date +%s%N)
+  [[ $n -eq $records ]] || { echo "tail read $n of $records records: $(cat "$work/tail.err")" >&2; exit 1; }
+  "$krest" topics delete "$topic" --endpoint "$url" --ca-file "$ca" > /dev/null 2>&1 || true
+  echo "$((records * 1000000000 / (t1 - t0))) $((records * 1000000000 / (t2 - t1)))"
+}
+
+# Hand-picked settings a user would try: requests in flight (and as many connections) for load;
+# a window per partition (6 partitions: six times as many in flight and connections) for tail.
+sweep_load=("--in-flight 8 --connections 8" "--in-flight 32 --connections 32" "--in-flight 128 --connections 128")
+sweep_tail=("--window 2 --in-flight 12 --connections 12" "--window 8 --in-flight 48 --connections 48"
+            "--window 32 --in-flight 192 --connections 192")
+rtts=(0.2 2 20 80)
+rates=(unlimited 1gbit 100mbit)
+link_bytes() { case $1 in 1gbit) echo 125000000 ;; 100mbit) echo 12500000 ;; *) echo 0 ;; esac; }
+
+declare -A r
+echo "| RTT | bandwidth | relay ceiling | krest load default, records/s | best hand-picked load | default / best | share of the link | krest tail default, records/s | best hand-picked tail | default / best | share of the link |"
+echo "|---:|---|---:|---:|---|---:|---:|---:|---|---:|---:|"
+for rtt in "${rtts[@]}"; do
+  for rate in "${rates[@]}"; do
+    ceiling=$("$netem" --measure 1 --rtt-ms "$rtt" --rate "$rate" --streams 8 | sed -n 's/relay ceiling: \([0-9]*\) MB.*/\1/p')
+    start_relay "$rtt" "$rate"
+    for key in $(printf '%s\n' "${!r[@]}"); do unset "r[$key]"; done
+    # Interleaved: each round runs the default and every hand-picked setting once.
+    for round in $(seq "$repeats"); do
+      read -r l t <<< "$(load_and_tail "$work/events.ndjson" "" "")"
+      r[load_d]+="$l;"
+      r[tail_d]+="$t;"
+      for i in "${!sweep_load[@]}"; do
+        read -r l t <<< "$(load_and_tail "$work/events.ndjson" "${sweep_load[$i]}" "${sweep_tail[$i]}")"
+        r[load_$i]+="$l;"
+        r[tail_$i]+="$t;"
+      done
+    done
+    stop_relay
+    best() {  # load|tail -> "median index"
+      local kind=$1 best_m=0 best_i=0 m
+      for i in "${!sweep_load[@]}"; do
+        m=$(median 1 <<< "${r[${kind}_$i]}")
+        if ((m > best_m)); then best_m=$m; best_i=$i; fi
+      done
+      echo "$best_m $best_i"
+    }
+    ld=$(median 1 <<< "${r[load_d]}")
+    td=$(median 1 <<< "${r[tail_d]}")
+    read -r lb li <<< "$(best load)"
+    read -r tb ti <<< "$(best tail)"
+    share() {  # records/s -> share of the link's bytes/s the records' payload takes
+      local capacity
+      capacity=$(link_bytes "$rate")
+      ((capacity > 0)) || { echo "n/a"; return; }
+      printf '%.0f %%' "$(echo "$1 * $events_bytes * 100 / $capacity" | bc -l)"
+    }
+    printf '| %s ms | %s | %s MB/s | %s | %s (%s) | %.2f | %s | %s | %s (%s) | %.2f | %s |\n' "$rtt" "$rate" "$ceiling" \
+      "$ld" "$lb" "${sweep_load[$li]}" "$(echo "$ld / $lb" | bc -l)" "$(share "$ld")" \
+      "$td" "$tb" "${sweep_tail[$ti]}" "$(echo "$td / $tb" | bc -l)" "$(share "$td")"
+  done
+done
+
+echo
+# Compression on a 100 Mbit/s link at 20 ms: off, and auto (the default).
+start_relay 20 100mbit
+for key in $(printf '%s\n' "${!r[@]}"); do unset "r[$key]"; done
+for round in $(seq "$repeats"); do
+  for data in events random; do
+    for c in none auto; do
+      read -r l t <<< "$(load_and_tail "$work/$data.ndjson" "--compression $c" "--compression $c")"
+      r[${data}_${c}_load]+="$l;"
+      r[${data}_${c}_tail]+="$t;"
+    done
+  done
+done
+stop_relay
+echo "| values (bytes per record) | krest load, compression none | auto | auto / none | krest tail, compression none | auto | auto / none |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for data in events random; do
+  name="the demo's NDJSON events"
+  [[ $data == random ]] && name="random base64 blobs"
+  ln=$(median 1 <<< "${r[${data}_none_load]}")
+  la=$(median 1 <<< "${r[${data}_auto_load]}")
+  tn=$(median 1 <<< "${r[${data}_none_tail]}")
+  ta=$(median 1 <<< "${r[${data}_auto_tail]}")
+  printf '| %s (%.0f) | %s | %s | %.2f | %s | %s | %.2f |\n' "$name" "$(bytes_per_record "$work/$data.ndjson")" \
+    "$ln" "$la" "$(echo "$la / $ln" | bc -l)" "$tn" "$ta" "$(echo "$ta / $tn" | bc -l)"
+done

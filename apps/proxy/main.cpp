@@ -1,6 +1,7 @@
 // krest-proxy: the HDInsight Kafka REST Proxy API v1 on one machine.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <CLI/CLI.hpp>
 
 #include <boost/asio/ip/address.hpp>
@@ -14,6 +15,7 @@
 
 #include "access/authenticator.hpp"
 #include "authority/authority.hpp"
+#include "authority/secret_checks.hpp"
 #include "authority/secret_hash.hpp"
 #include "config/proxy_config.hpp"
 #include "server/server.hpp"
@@ -104,8 +106,23 @@ int print_secret_hash() {
   return 0;
 }
 
+// Records, keys and certificates are the proxy's alone (or its group's, when asked): everything it
+// creates gets no permission for others, and the data directory itself none either, which also
+// closes files an earlier version left readable.
+void keep_data_private(const ProxyConfig& config) {
+  ::umask(config.data_group_readable ? 027 : 077);
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  const auto mode = config.data_group_readable ? std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                                     std::filesystem::perms::group_exec
+                                               : std::filesystem::perms::owner_all;
+  std::filesystem::permissions(config.data_dir, mode, ec);
+  if (ec) spdlog::warn("cannot restrict the permissions of {}: {}", config.data_dir, ec.message());
+}
+
 int run(const ProxyConfig& config) {
   raise_open_file_limit();
+  keep_data_private(config);
   std::unique_ptr<Storage> backend;
   EmbeddedLog* embedded = nullptr;
   if (config.backend == "kafka") {
@@ -137,9 +154,17 @@ int run(const ProxyConfig& config) {
                                             std::filesystem::path(config.data_dir) / "authority" / "keys");
   }
   auto authenticator = make_authenticator(config, authority.get());
+  std::unique_ptr<SecretChecks> secret_checks;
+  if (authority) {
+    secret_checks = std::make_unique<SecretChecks>(*authority);
+    // Tokens are this authority's own (no other key source configured): each is checked against
+    // its registrations.
+    if (authenticator && config.auth_jwks_file.empty() && config.auth_authority.empty())
+      authenticator->require_registered([a = authority.get()](std::string_view principal) { return a->is_registered(principal); });
+  }
 
   ProxyMetrics metrics;
-  RouteContext routes{storage, metrics, config, authenticator.get(), authority.get()};
+  RouteContext routes{storage, metrics, config, authenticator.get(), authority.get(), secret_checks.get()};
   Server server(config, routes, metrics, tls ? &*tls : nullptr);
   auto endpoint = server.bind();
   if (embedded) embedded->set_advertised_port(endpoint.port());

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,9 @@ namespace krest::test {
 std::string proxy_binary() { return KREST_PROXY_BIN; }
 
 ProxyProcess::ProxyProcess(std::filesystem::path data_dir, std::vector<std::string> args)
+    : ProxyProcess(std::move(data_dir), std::move(args), 0) {}
+
+ProxyProcess::ProxyProcess(std::filesystem::path data_dir, std::vector<std::string> args, long open_file_limit)
     : data_dir_(std::move(data_dir)) {
   static int counter = 0;
   log_path_ =
@@ -47,6 +51,10 @@ ProxyProcess::ProxyProcess(std::filesystem::path data_dir, std::vector<std::stri
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
     ::dup2(out[1], 1);
+    if (open_file_limit > 0) {
+      const rlimit limit{static_cast<rlim_t>(open_file_limit), static_cast<rlim_t>(open_file_limit)};
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
     int err = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (err >= 0) ::dup2(err, 2);
     std::vector<char*> cargv;

@@ -18,6 +18,8 @@ class ProxyProcess {
   // its development authority with the test application (support/test_authority.hpp) and requires its tokens, as a
   // user's proxy would.
   explicit ProxyProcess(std::filesystem::path data_dir, std::vector<std::string> args = {});
+  // The same with the process's open-file limit (soft and hard) set to `open_file_limit`.
+  ProxyProcess(std::filesystem::path data_dir, std::vector<std::string> args, long open_file_limit);
   ~ProxyProcess();
   ProxyProcess(const ProxyProcess&) = delete;
   ProxyProcess& operator=(const ProxyProcess&) = delete;

@@ -52,6 +52,15 @@ void Authenticator::remember(std::string_view token, const TokenCheck& check, st
   shard.entries.insert_or_assign(std::string(token), check);
 }
 
+TokenCheck Authenticator::unless_unregistered(TokenCheck check) const {
+  const bool valid = check.verdict == TokenVerdict::accepted || check.verdict == TokenVerdict::forbidden;
+  if (valid && still_registered_ && !still_registered_(check.principal)) {
+    check.verdict = TokenVerdict::invalid;
+    check.reason = "application '" + check.principal + "' is no longer registered with this authority";
+  }
+  return check;
+}
+
 AuthOutcome Authenticator::verdict_outcome(const TokenCheck& check) const {
   AuthOutcome out;
   out.principal = check.principal;
@@ -96,7 +105,7 @@ boost::asio::awaitable<AuthOutcome> Authenticator::authenticate(std::string_view
       TokenCheck cached = it->second;
       lock.unlock();
       cache_hits_.fetch_add(1, std::memory_order_relaxed);
-      auto outcome = verdict_outcome(check_time(cached, policy_, now));
+      auto outcome = verdict_outcome(unless_unregistered(check_time(cached, policy_, now)));
       if (outcome.status == 401) rejected_401_.fetch_add(1, std::memory_order_relaxed);
       if (outcome.status == 403) rejected_403_.fetch_add(1, std::memory_order_relaxed);
       co_return outcome;
@@ -122,7 +131,7 @@ boost::asio::awaitable<AuthOutcome> Authenticator::authenticate(std::string_view
     }
   }
   if (check.verdict == TokenVerdict::accepted || check.verdict == TokenVerdict::forbidden) remember(token, check, now);
-  auto outcome = verdict_outcome(check);
+  auto outcome = verdict_outcome(unless_unregistered(check));
   if (outcome.status == 401) rejected_401_.fetch_add(1, std::memory_order_relaxed);
   if (outcome.status == 403) rejected_403_.fetch_add(1, std::memory_order_relaxed);
   co_return outcome;

@@ -32,6 +32,13 @@ class Authenticator {
 
   boost::asio::awaitable<AuthOutcome> authenticate(std::string_view authorization);
 
+  // Tokens of a principal this says is no longer registered are refused, cached or not: what the
+  // development authority in this process sets, so that an application removed from its file loses
+  // access at once, not when its tokens expire. (An external authority cannot be asked.)
+  void require_registered(std::function<bool(std::string_view principal)> still_registered) {
+    still_registered_ = std::move(still_registered);
+  }
+
   const KeySource& keys() const { return *keys_; }
   // Prometheus text for /metrics.
   void append_metrics(std::string& out) const;
@@ -49,12 +56,14 @@ class Authenticator {
   };
 
   AuthOutcome verdict_outcome(const TokenCheck& check) const;
+  TokenCheck unless_unregistered(TokenCheck check) const;
   Shard& shard_for(std::string_view token);
   void remember(std::string_view token, const TokenCheck& check, std::int64_t now);
 
   TokenPolicy policy_;
   std::unique_ptr<KeySource> keys_;
   std::size_t shard_capacity_;
+  std::function<bool(std::string_view)> still_registered_;
   std::array<Shard, kShards> shards_;
   std::atomic<std::uint64_t> verifications_{0}, cache_hits_{0}, rejected_401_{0}, rejected_403_{0}, unavailable_{0};
 };

@@ -59,7 +59,8 @@ bool in_allowed_group(const json::object& claims, const std::vector<std::string>
 TokenCheck check_time(const TokenCheck& cached, const TokenPolicy& policy, std::int64_t now) {
   // The distance and the tolerance are in the message: a steady stream of these with the same
   // distance is a clock out of step (here or at the authority), not a client holding old tokens.
-  if (now > cached.expires_at + policy.clock_skew_s)
+  // now - skew, not exp + skew: an exp of 2^63-1 must not overflow into the past.
+  if (now - policy.clock_skew_s > cached.expires_at)
     return invalid("the token has expired (" + std::to_string(now - cached.expires_at) +
                    " s ago by this server's clock, tolerance " + std::to_string(policy.clock_skew_s) + " s)");
   if (cached.not_before != 0 && now + policy.clock_skew_s < cached.not_before)

@@ -18,6 +18,7 @@
 #include "auth/jwt.hpp"
 #include "authority/secret_hash.hpp"
 #include "http/form.hpp"
+#include "log_text.hpp"
 
 namespace krest::proxy {
 namespace json = boost::json;
@@ -39,6 +40,9 @@ std::string random_id() {
   RAND_bytes(bytes, sizeof bytes);
   return auth::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
+
+// A token request is a handful of fields; a form of thousands is an attack on the parser.
+constexpr std::size_t kMaxFormFields = 32;
 
 OAuthReply oauth_error(unsigned status, std::string_view code, std::string_view description) {
   json::object body{{"error", code}, {"error_description", description}};
@@ -147,7 +151,11 @@ Authority::Authority(AuthorityConfig config, std::filesystem::path key_dir)
       keys_(KeyRingOptions{std::move(key_dir), std::chrono::seconds(config_.key_rotation_s),
                            // A retired key stays published while any token it signed is valid,
                            // with a margin for validators' clock skew.
-                           std::chrono::seconds(config_.token_lifetime_s + 300)}) {}
+                           std::chrono::seconds(config_.token_lifetime_s + 300)}),
+      // As costly as the registered applications' own (all are read with the same cost as the first).
+      stand_in_hash_(config_.applications.empty()
+                         ? hash_secret(random_id())
+                         : hash_secret_like(random_id(), config_.applications.front().secret_hash)) {}
 
 void Authority::set_public_url(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -157,21 +165,24 @@ void Authority::set_public_url(std::string url) {
 std::string Authority::authority_url() const { return public_url_ + "/" + config_.tenant; }
 std::string Authority::issuer() const { return authority_url() + "/v2.0"; }
 
-const RegisteredApp* Authority::authenticate_client(const std::string& id, const std::string& secret) {
-  const RegisteredApp* app = nullptr;
+const RegisteredApp* Authority::find_application(std::string_view client_id) const {
   for (const auto& a : config_.applications)
-    if (a.client_id == id) app = &a;
-  if (app == nullptr || secret.empty()) return nullptr;
+    if (a.client_id == client_id) return &a;
+  return nullptr;
+}
+
+bool Authority::verified_before(const std::string& client_id, std::string_view secret) {
+  if (secret.empty()) return false;
   const std::string digest = sha256(secret);
-  {
-    std::lock_guard lock(verified_mutex_);
-    auto it = verified_.find(id);
-    if (it != verified_.end() && CRYPTO_memcmp(it->second.data(), digest.data(), digest.size()) == 0) return app;
-  }
-  if (!secret_matches(secret, app->secret_hash)) return nullptr;
   std::lock_guard lock(verified_mutex_);
-  verified_[id] = digest;
-  return app;
+  auto it = verified_.find(client_id);
+  return it != verified_.end() && CRYPTO_memcmp(it->second.data(), digest.data(), digest.size()) == 0;
+}
+
+void Authority::remember_verified(const std::string& client_id, std::string_view secret) {
+  const std::string digest = sha256(secret);
+  std::lock_guard lock(verified_mutex_);
+  verified_[client_id] = digest;
 }
 
 std::string Authority::sign_token(const RegisteredApp& app) {
@@ -198,8 +209,9 @@ std::string Authority::sign_token(const RegisteredApp& app) {
   return auth::encode_rs256(claims, signer.key, signer.kid);
 }
 
-OAuthReply Authority::issue_token(std::string_view content_type, std::string_view authorization,
-                                  std::string_view body) {
+std::variant<ClientCredentials, OAuthReply> Authority::read_token_request(std::string_view content_type,
+                                                                            std::string_view authorization,
+                                                                            std::string_view body) const {
   const auto semicolon = content_type.find(';');
   auto media = content_type.substr(0, semicolon);
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
@@ -207,41 +219,57 @@ OAuthReply Authority::issue_token(std::string_view content_type, std::string_vie
     return oauth_error(400, "invalid_request", "the token request must be application/x-www-form-urlencoded");
   std::map<std::string, std::string> form;
   try {
-    form = http::form_decode(body);
+    form = http::form_decode(body, kMaxFormFields);
   } catch (const std::invalid_argument& e) {
     return oauth_error(400, "invalid_request", e.what());
   }
   if (form["grant_type"].empty()) return oauth_error(400, "invalid_request", "grant_type is required");
   if (form["grant_type"] != "client_credentials")
-    return oauth_error(
-        400, "unsupported_grant_type",
-        "grant_type '" + form["grant_type"] + "' is not supported: this authority serves client_credentials");
-
-  std::string id, secret;
-  const bool basic = basic_credentials(authorization, id, secret);
-  if (!basic) {
-    id = form["client_id"];
-    secret = form["client_secret"];
+    return oauth_error(400, "unsupported_grant_type",
+                       "grant_type '" + printable(form["grant_type"]) +
+                           "' is not supported: this authority serves client_credentials");
+  ClientCredentials c;
+  c.basic = basic_credentials(authorization, c.client_id, c.secret);
+  if (!c.basic) {
+    c.client_id = form["client_id"];
+    c.secret = form["client_secret"];
   } else if (!form["client_secret"].empty()) {
     return oauth_error(400, "invalid_request", "client credentials were given twice (Basic and the body)");
   }
-  if (id.empty()) return oauth_error(400, "invalid_request", "client_id is required");
-  const RegisteredApp* app = authenticate_client(id, secret);
-  if (app == nullptr) {
-    spdlog::warn("authority: client authentication failed for client_id '{}'", id);
-    auto reply = oauth_error(401, "invalid_client", "client authentication failed: unknown client_id or wrong secret");
-    if (basic) reply.www_authenticate = "Basic realm=\"krest-authority\"";
-    return reply;
-  }
-  const std::string wanted = config_.audience + "/.default";
-  if (form["scope"] != wanted)
-    return oauth_error(400, "invalid_scope", "scope must be '" + wanted + "' (given: '" + form["scope"] + "')");
+  if (c.client_id.empty()) return oauth_error(400, "invalid_request", "client_id is required");
+  c.scope = form["scope"];
+  return c;
+}
 
+OAuthReply Authority::refuse_client(const ClientCredentials& asked) const {
+  spdlog::warn("authority: client authentication failed for client_id '{}'", printable(asked.client_id));
+  auto reply = oauth_error(401, "invalid_client", "client authentication failed: unknown client_id or wrong secret");
+  if (asked.basic) reply.www_authenticate = "Basic realm=\"krest-authority\"";
+  return reply;
+}
+
+OAuthReply Authority::grant(const RegisteredApp& app, const ClientCredentials& asked) {
+  const std::string wanted = config_.audience + "/.default";
+  if (asked.scope != wanted)
+    return oauth_error(400, "invalid_scope", "scope must be '" + wanted + "' (given: '" + printable(asked.scope) + "')");
   json::object reply{{"token_type", "Bearer"},
                      {"expires_in", config_.token_lifetime_s},
                      {"ext_expires_in", config_.token_lifetime_s},
-                     {"access_token", sign_token(*app)}};
+                     {"access_token", sign_token(app)}};
   return {200, json::serialize(reply), {}};
+}
+
+OAuthReply Authority::issue_token(std::string_view content_type, std::string_view authorization,
+                                  std::string_view body) {
+  auto read = read_token_request(content_type, authorization, body);
+  if (auto* refusal = std::get_if<OAuthReply>(&read)) return *refusal;
+  const auto& asked = std::get<ClientCredentials>(read);
+  const RegisteredApp* app = find_application(asked.client_id);
+  const bool passed = app && !asked.secret.empty() &&
+                      (verified_before(asked.client_id, asked.secret) || secret_matches(asked.secret, app->secret_hash));
+  if (!passed) return refuse_client(asked);
+  remember_verified(asked.client_id, asked.secret);
+  return grant(*app, asked);
 }
 
 std::string Authority::discovery_document() const {

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "access/key_source.hpp"
@@ -43,6 +44,14 @@ struct OAuthReply {
   std::string www_authenticate;  // set for invalid_client after HTTP Basic client authentication
 };
 
+// What a token request asks, once its form is read and checked.
+struct ClientCredentials {
+  std::string client_id;
+  std::string secret;
+  std::string scope;
+  bool basic = false;  // the credentials came in HTTP Basic
+};
+
 class Authority {
  public:
   // Signing keys live in `key_dir`. Throws std::runtime_error on unreadable keys.
@@ -55,7 +64,29 @@ class Authority {
   const AuthorityConfig& config() const { return config_; }
 
   bool knows_tenant(std::string_view tenant) const { return tenant == config_.tenant; }
+
+  // The token endpoint in three steps, so that the costly middle one (the secret) can run where
+  // the caller decides (authority/secret_checks.hpp): the request read and checked — its
+  // credentials, or the reply refusing it (400) —, then the reply for credentials that passed or
+  // failed.
+  std::variant<ClientCredentials, OAuthReply> read_token_request(std::string_view content_type,
+                                                                 std::string_view authorization,
+                                                                 std::string_view body) const;
+  OAuthReply grant(const RegisteredApp& app, const ClientCredentials& asked);
+  OAuthReply refuse_client(const ClientCredentials& asked) const;
+  // All three on this thread, the secret checked here (for tests and tools).
   OAuthReply issue_token(std::string_view content_type, std::string_view authorization, std::string_view body);
+
+  const RegisteredApp* find_application(std::string_view client_id) const;
+  // Whether this client's application is still registered (a token it holds stops working once it
+  // is not).
+  bool is_registered(std::string_view client_id) const { return find_application(client_id) != nullptr; }
+  // The secret passed scrypt before (only its SHA-256 is kept), so it need not pay again.
+  bool verified_before(const std::string& client_id, std::string_view secret);
+  void remember_verified(const std::string& client_id, std::string_view secret);
+  // A hash of the registered apps' cost that no secret matches: what an unknown client id is
+  // checked against, so that timing does not tell which ids exist.
+  const std::string& stand_in_hash() const { return stand_in_hash_; }
   std::string discovery_document() const;
   std::string jwks_document() const;
 
@@ -64,7 +95,6 @@ class Authority {
   KeyRing& keys() { return keys_; }
 
  private:
-  const RegisteredApp* authenticate_client(const std::string& id, const std::string& secret);
   std::string sign_token(const RegisteredApp& app);
 
   AuthorityConfig config_;
@@ -74,6 +104,7 @@ class Authority {
   // client_id -> SHA-256 of the last secret that passed scrypt, so a client asking again is not
   // charged scrypt every time; a wrong secret always is.
   std::unordered_map<std::string, std::string> verified_;
+  std::string stand_in_hash_;
 };
 
 }  // namespace krest::proxy

@@ -70,6 +70,17 @@ std::string hash_secret(std::string_view secret, int log2_n) {
          auth::base64url_encode(salt) + "$" + auth::base64url_encode(derive(secret, salt, log2_n, r, p));
 }
 
+std::string hash_secret_like(std::string_view secret, std::string_view like) {
+  auto parsed = parse(like);
+  if (!parsed) return hash_secret(secret);
+  std::string salt(16, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) != 1)
+    throw std::runtime_error("no random bytes for a salt");
+  return "scrypt$" + std::to_string(parsed->log2_n) + "$" + std::to_string(parsed->r) + "$" + std::to_string(parsed->p) +
+         "$" + auth::base64url_encode(salt) + "$" +
+         auth::base64url_encode(derive(secret, salt, parsed->log2_n, parsed->r, parsed->p));
+}
+
 bool secret_matches(std::string_view secret, std::string_view stored) {
   auto parsed = parse(stored);
   if (!parsed) return false;

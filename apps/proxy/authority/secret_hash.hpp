@@ -9,6 +9,9 @@ namespace krest::proxy {
 // log2_n 14, r 8, p 1: about 16 MiB and tens of milliseconds per check.
 std::string hash_secret(std::string_view secret, int log2_n = 14);
 
+// A hash of `secret` with the same cost parameters as `like` (a stored hash), a fresh salt.
+std::string hash_secret_like(std::string_view secret, std::string_view like);
+
 // Constant-time in the secret. False for a malformed stored hash too.
 bool secret_matches(std::string_view secret, std::string_view stored);
 

@@ -15,6 +15,7 @@ const settings::Table<ProxyConfig>& fields() {
   static const settings::Table<ProxyConfig> table = {
       {"listen", "HOST:PORT to listen on (port 0 picks a free port)", &ProxyConfig::listen},
       {"data_dir", "directory of the embedded log", &ProxyConfig::data_dir},
+      {"data_group_readable", "let the data directory's group read it (directories 0750, files 0640); otherwise only the proxy's user can (0700, 0600)", &ProxyConfig::data_group_readable},
       {"tls", "serve HTTPS (false: plain HTTP behind a TLS load balancer)", &ProxyConfig::tls},
       {"tls_cert", "PEM certificate chain; empty: a self-signed one in <data_dir>/tls/", &ProxyConfig::tls_cert},
       {"tls_key", "PEM private key for tls_cert", &ProxyConfig::tls_key},
@@ -38,7 +39,8 @@ const settings::Table<ProxyConfig>& fields() {
       {"max_body_bytes", "largest request body accepted (413 beyond)", &ProxyConfig::max_body_bytes, 1024, 1LL << 31},
       {"max_records_per_request", "most records in one produce request (413 beyond)", &ProxyConfig::max_records_per_request, 1, 10000000},
       {"max_consume_count", "largest consume count accepted (400 beyond)", &ProxyConfig::max_consume_count, 1, 10000000},
-      {"max_connections", "open connections at most; more are closed at once", &ProxyConfig::max_connections, 1, 1000000},
+      {"max_connections", "open connections at most (and never more than the open-file limit leaves beside the storage's own); more are closed at once", &ProxyConfig::max_connections, 1, 1000000},
+      {"max_connections_per_source", "open connections from one address at most, so that one client cannot take every slot", &ProxyConfig::max_connections_per_source, 1, 1000000},
       {"max_partitions_per_topic", "most partitions a topic may be created with (400 beyond)", &ProxyConfig::max_partitions_per_topic, 1, 100000},
       {"compression", "content codings: of request bodies accepted (415 for others), of responses when the client's Accept-Encoding asks: auto (zstd and gzip), gzip, zstd, none", &ProxyConfig::compression, 0, 0, {"auto", "gzip", "zstd", "none"}},
       {"compression_level", "level responses are compressed at: zstd 1..19, gzip 1..9 (higher is clamped to 9)", &ProxyConfig::compression_level, 1, 19},

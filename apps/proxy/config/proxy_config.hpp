@@ -14,6 +14,7 @@ namespace krest::proxy {
 struct ProxyConfig {
   std::string listen = "127.0.0.1:8443";
   std::string data_dir = "krest-data";
+  bool data_group_readable = false;  // data 0750/0640 (the group may read) instead of 0700/0600
   bool tls = true;       // false: plain HTTP, for use behind a TLS-terminating load balancer
   std::string tls_cert;  // PEM chain; with tls_key. Empty: a self-signed pair in <data_dir>/tls/
   std::string tls_key;
@@ -45,6 +46,7 @@ struct ProxyConfig {
   std::int64_t max_records_per_request = 100000;
   std::int64_t max_consume_count = 100000;
   std::int64_t max_connections = 10000;
+  std::int64_t max_connections_per_source = 1024;  // from one address
   std::int64_t max_partitions_per_topic = 1000;  // each partition keeps its active segment open
 
   // Content codings (gzip, zstd): of request bodies accepted, of responses when the client asks.

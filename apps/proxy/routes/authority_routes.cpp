@@ -1,35 +1,62 @@
 #include <boost/beast/http/field.hpp>
 
+#include "log_text.hpp"
 #include "proxy_error.hpp"
 #include "routes/route_context.hpp"
 
 namespace krest::proxy {
 namespace http = boost::beast::http;
 
-Response authority_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
-  Authority& authority = *ctx.authority;
-  const std::string& tenant = m.params.at(0);
-  if (!authority.knows_tenant(tenant))
-    throw ProxyError(ErrorKind::not_found, "tenant '" + tenant + "' is not known to this authority");
-  switch (m.route) {
-    case Route::openid_config: return json_reply(req, authority.discovery_document());
-    case Route::jwks: return json_reply(req, authority.jwks_document());
-    case Route::oauth_authorize: {
-      Response res = json_reply(req,
-                                R"({"error":"unsupported_response_type","error_description":"this development )"
-                                R"(authority serves only the client_credentials grant at the token endpoint"})",
-                                400);
-      return res;
-    }
-    default: break;
-  }
-  auto reply = authority.issue_token(req[http::field::content_type], req[http::field::authorization], req.body());
+namespace {
+
+Response oauth_response(const Request& req, OAuthReply reply) {
   Response res = json_reply(req, std::move(reply.body), reply.status);
   // RFC 6749 §5.1: token responses must not be cached.
   res.set(http::field::cache_control, "no-store");
   res.set(http::field::pragma, "no-cache");
   if (!reply.www_authenticate.empty()) res.set(http::field::www_authenticate, reply.www_authenticate);
   return res;
+}
+
+}  // namespace
+
+boost::asio::awaitable<Response> authority_route(RouteContext& ctx, const RouteMatch& m, const Request& req,
+                                                const std::string& peer) {
+  Authority& authority = *ctx.authority;
+  const std::string& tenant = m.params.at(0);
+  if (!authority.knows_tenant(tenant))
+    throw ProxyError(ErrorKind::not_found, "tenant '" + printable(tenant) + "' is not known to this authority");
+  switch (m.route) {
+    case Route::openid_config: co_return json_reply(req, authority.discovery_document());
+    case Route::jwks: co_return json_reply(req, authority.jwks_document());
+    case Route::oauth_authorize:
+      co_return json_reply(req,
+                           R"({"error":"unsupported_response_type","error_description":"this development )"
+                           R"(authority serves only the client_credentials grant at the token endpoint"})",
+                           400);
+    default: break;
+  }
+  auto asked = authority.read_token_request(req[http::field::content_type], req[http::field::authorization], req.body());
+  if (auto* refusal = std::get_if<OAuthReply>(&asked)) co_return oauth_response(req, std::move(*refusal));
+  const auto& credentials = std::get<ClientCredentials>(asked);
+  const auto verdict = co_await ctx.secret_checks->verify(credentials.client_id, credentials.secret, peer);
+  using Kind = SecretChecks::Verdict::Kind;
+  switch (verdict.kind) {
+    case Kind::accepted: co_return oauth_response(req, authority.grant(*verdict.app, credentials));
+    case Kind::refused: co_return oauth_response(req, authority.refuse_client(credentials));
+    case Kind::throttled:
+    case Kind::busy: break;
+  }
+  const bool throttled = verdict.kind == Kind::throttled;
+  Response res = oauth_response(
+      req, OAuthReply{throttled ? 429u : 503u,
+                      throttled ? R"({"error":"invalid_client","error_description":"too many failed attempts for this )"
+                                  R"(client or from this address: try again after Retry-After seconds"})"
+                                : R"({"error":"temporarily_unavailable","error_description":"too many secrets are being )"
+                                  R"(checked: try again after Retry-After seconds"})",
+                      {}});
+  res.set(http::field::retry_after, std::to_string(verdict.retry_after.count()));
+  co_return res;
 }
 
 }  // namespace krest::proxy

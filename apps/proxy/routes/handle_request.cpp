@@ -1,8 +1,12 @@
 #include <spdlog/spdlog.h>
 #include <boost/beast/http/field.hpp>
 
-#include <chrono>
+#include <openssl/rand.h>
 
+#include <chrono>
+#include <cstdio>
+
+#include "log_text.hpp"
 #include "proxy_error.hpp"
 #include "routes/route_context.hpp"
 
@@ -10,7 +14,8 @@ namespace krest::proxy {
 
 namespace {
 
-boost::asio::awaitable<Response> dispatch(RouteContext& ctx, const RouteMatch& m, const Request& req) {
+boost::asio::awaitable<Response> dispatch(RouteContext& ctx, const RouteMatch& m, const Request& req,
+                                          const std::string& peer) {
   switch (m.route) {
     case Route::produce: co_return co_await produce_route(ctx, m, req);
     case Route::consume: co_return co_await consume_route(ctx, m, req);
@@ -22,7 +27,7 @@ boost::asio::awaitable<Response> dispatch(RouteContext& ctx, const RouteMatch& m
     case Route::oauth_token:
     case Route::oauth_authorize:
     case Route::openid_config:
-    case Route::jwks: co_return authority_route(ctx, m, req);
+    case Route::jwks: co_return co_await authority_route(ctx, m, req, peer);
     default: co_return status_route(ctx, m, req);
   }
 }
@@ -68,6 +73,15 @@ Response failure_reply(const Request& req, const RouteMatch& m, const Failure& f
   return res;
 }
 
+// A short random name for one failure, to find it in the log.
+std::string incident_id() {
+  unsigned char bytes[6];
+  RAND_bytes(bytes, sizeof bytes);
+  char text[13];
+  for (std::size_t i = 0; i < sizeof bytes; ++i) std::snprintf(text + 2 * i, 3, "%02x", bytes[i]);
+  return text;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point started) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
@@ -89,7 +103,7 @@ boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx
   co_return res;
 }
 
-boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req) {
+boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req, const std::string& peer) {
   const auto started = std::chrono::steady_clock::now();
   RouteMatch m;
   Response res;
@@ -97,12 +111,14 @@ boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request
   std::optional<Failure> failure;
   try {
     failure = co_await admit(ctx, req, m);
-    if (!failure) res = co_await dispatch(ctx, m, req);
+    if (!failure) res = co_await dispatch(ctx, m, req, peer);
   } catch (const ProxyError& e) {
     failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}};
   } catch (const std::exception& e) {
-    spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target()), e.what());
-    failure = Failure{500, std::string("internal error: ") + e.what(), {}};
+    // The details (a path in the data directory, an errno) go to the log, not to the client.
+    const std::string id = incident_id();
+    spdlog::error("incident {}: {} {}: {}", id, std::string(req.method_string()), printable(req.target()), e.what());
+    failure = Failure{500, "internal error, incident " + id + " (the proxy's log has the details)", {}};
   }
   if (failure) res = failure_reply(req, m, *failure);
   ctx.metrics.record_request(m.route, res.result_int(), seconds_since(started));

@@ -5,6 +5,7 @@
 
 #include "access/authenticator.hpp"
 #include "authority/authority.hpp"
+#include "authority/secret_checks.hpp"
 #include "config/proxy_config.hpp"
 #include "routes/reply.hpp"
 #include "routes/router.hpp"
@@ -20,9 +21,11 @@ struct RouteContext {
   const ProxyConfig& config;
   Authenticator* authenticator = nullptr;  // null: auth = none
   Authority* authority = nullptr;          // null: no development authority here
+  SecretChecks* secret_checks = nullptr;   // with the authority: where client secrets are checked
 };
 
-boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req);
+// `peer`: the address the request came from.
+boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req, const std::string& peer);
 // From a request's header alone, before its body is read: the refusal (unknown path, wrong method,
 // missing or invalid token) to send instead of reading the body, or nullopt to go on.
 boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx, const Request& header);
@@ -33,7 +36,8 @@ boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMat
 boost::asio::awaitable<Response> topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 boost::asio::awaitable<Response> metadata_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 Response status_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
-Response authority_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+boost::asio::awaitable<Response> authority_route(RouteContext& ctx, const RouteMatch& m, const Request& req,
+                                                const std::string& peer);
 
 // Path and query parameters, checked; errors name the parameter and the value.
 std::string topic_param(const std::string& raw);

@@ -8,12 +8,33 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 #include <thread>
 
 namespace krest::proxy {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// max_connections, but never so many that connections would take the descriptors the storage
+// needs (segment files, an index each) or leave none to accept with: an eighth of the open-file
+// limit, and at least 256, stay for the storage.
+std::int64_t connection_limit(const ProxyConfig& config) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return config.max_connections;
+  const auto files = static_cast<std::int64_t>(limit.rlim_cur);
+  const std::int64_t left = files - std::max<std::int64_t>(256, files / 8);
+  if (left < config.max_connections)
+    spdlog::warn("connections: at most {} at once (the open-file limit is {}; max_connections is {})",
+                 std::max<std::int64_t>(left, 16), files, config.max_connections);
+  return std::max<std::int64_t>(16, std::min(config.max_connections, left));
+}
+
+}  // namespace
 
 Server::Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& metrics, asio::ssl::context* tls)
     : config_(config),
@@ -26,7 +47,8 @@ Server::Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& me
       }()),
       acceptor_(workers_[0]->ioc),
       signals_(workers_[0]->ioc, SIGINT, SIGTERM),
-      env_{routes, config, metrics, stopping_, body_codings(config)} {}
+      env_{routes, config, metrics, stopping_, body_codings(config)},
+      connection_limit_(connection_limit(config)) {}
 
 Server::~Server() = default;
 
@@ -74,20 +96,23 @@ asio::awaitable<void> Server::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(w.ioc, asio::as_tuple(asio::use_awaitable));
     if (stopping_.load()) co_return;
     if (ec) {
-      // Out of file descriptors and the like: wait a moment rather than spin.
-      spdlog::warn("accept failed: {}", ec.message());
+      // Out of file descriptors and the like: wait a moment rather than spin, and say so once.
+      warn_now_and_then("accept failed: " + ec.message());
       asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(50));
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    if (env_.metrics.open_connections() >= config_.max_connections) {
+    boost::system::error_code peer_ec;
+    std::string source = socket.remote_endpoint(peer_ec).address().to_string();
+    if (!admit(source)) {
       env_.metrics.connection_rejected();
       continue;  // the socket closes as it goes out of scope
     }
     socket.set_option(tcp::no_delay(true), ec);
     ++sessions_;
     auto session = tls_ ? serve_tls(std::move(socket), *tls_, env_, w) : serve_plain(std::move(socket), env_, w);
-    asio::co_spawn(w.ioc, std::move(session), [this](std::exception_ptr e) {
+    asio::co_spawn(w.ioc, std::move(session), [this, source = std::move(source)](std::exception_ptr e) {
+      release(source);
       --sessions_;
       if (!e) return;
       try {
@@ -97,6 +122,36 @@ asio::awaitable<void> Server::accept_loop() {
       }
     });
   }
+}
+
+bool Server::admit(const std::string& source) {
+  if (env_.metrics.open_connections() >= connection_limit_) {
+    warn_now_and_then("connection refused: " + std::to_string(connection_limit_) +
+                      " open already (max_connections, or the open-file limit)");
+    return false;
+  }
+  std::lock_guard lock(sources_mutex_);
+  auto& open = per_source_[source];
+  if (open >= config_.max_connections_per_source) {
+    warn_now_and_then("connection from " + source + " refused: " + std::to_string(open) +
+                      " open from there already (max_connections_per_source)");
+    return false;
+  }
+  ++open;
+  return true;
+}
+
+void Server::release(const std::string& source) {
+  std::lock_guard lock(sources_mutex_);
+  auto it = per_source_.find(source);
+  if (it != per_source_.end() && --it->second <= 0) per_source_.erase(it);
+}
+
+void Server::warn_now_and_then(const std::string& message) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - warned_at_ < std::chrono::seconds(10)) return;
+  warned_at_ = now;
+  spdlog::warn("{} (this warning waits 10 s before it repeats)", message);
 }
 
 void Server::begin_stop() {

@@ -6,7 +6,11 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "server/session.hpp"
@@ -34,6 +38,11 @@ class Server {
   boost::asio::awaitable<void> drain();
   void begin_stop();
 
+  // Whether a connection from `source` may be taken now (and, if so, counts it).
+  bool admit(const std::string& source);
+  void release(const std::string& source);
+  void warn_now_and_then(const std::string& message);  // on the accepting thread only
+
   const ProxyConfig& config_;
   boost::asio::ssl::context* tls_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -42,6 +51,10 @@ class Server {
   std::atomic<bool> stopping_{false};
   std::atomic<int> sessions_{0};
   SessionEnv env_;
+  std::int64_t connection_limit_;  // max_connections, and what the open-file limit leaves for them
+  std::mutex sources_mutex_;       // guards per_source_
+  std::unordered_map<std::string, std::int64_t> per_source_;
+  std::chrono::steady_clock::time_point warned_at_{};
 };
 
 }  // namespace krest::proxy

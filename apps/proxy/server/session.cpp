@@ -1,5 +1,7 @@
 #include "server/session.hpp"
 
+#include "server/request_checks.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -44,6 +46,9 @@ template <class Stream>
 asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionControl& ctl) {
   const ProxyConfig& config = env.config;
   auto& socket = beast::get_lowest_layer(stream);
+  // Who is asking, for the throttles that count per source.
+  boost::system::error_code peer_ec;
+  const std::string peer = socket.socket().remote_endpoint(peer_ec).address().to_string();
   beast::flat_buffer buffer;
   for (;;) {
     if (env.stopping.load()) co_return;
@@ -64,8 +69,14 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
     socket.expires_after(milliseconds(config.header_timeout_ms));
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     if (hec == http::error::header_limit) {
-      co_await reply_and_close(
-          stream, env, 431, "request header larger than max_header_bytes = " + std::to_string(config.max_header_bytes));
+      // No line end in all of it: the request line alone is too long, a URI too long (RFC 9110).
+      const std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
+      if (seen.find("\r\n") == std::string_view::npos)
+        co_await reply_and_close(stream, env, 414,
+                                 "request line longer than max_header_bytes = " + std::to_string(config.max_header_bytes));
+      else
+        co_await reply_and_close(
+            stream, env, 431, "request header larger than max_header_bytes = " + std::to_string(config.max_header_bytes));
       co_return;
     }
     if (hec == http::error::body_limit) {
@@ -83,24 +94,27 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       co_await reply_and_close(stream, env, 400, "malformed HTTP request: " + hec.message());
       co_return;
     }
-    if (auto refusal = refuse_coding(parser.get(), env.codings)) {
-      // A body in a coding not accepted here: refused before it is read (and left unread, which
-      // ends the connection, unless it had all come with the header).
-      const bool keep_alive = parser.is_done() && parser.get().keep_alive();
-      refusal->keep_alive(keep_alive);
-      refusal->set(http::field::server, "krest-proxy");
+    BodyAllowance body_limit;
+    const auto declared = parser.content_length();
+    const std::optional<std::uint64_t> declared_length =
+        declared ? std::optional<std::uint64_t>(*declared) : std::nullopt;  // Beast's is boost::optional
+    if (auto refused = check_request_header(parser.get(), declared_length, parser.is_done(), config, env.codings,
+                                            body_limit)) {
+      const bool keep_alive = !refused->close && parser.get().keep_alive();
+      refused->response.keep_alive(keep_alive);
+      refused->response.set(http::field::server, "krest-proxy");
       socket.expires_after(milliseconds(config.write_timeout_ms));
-      auto [wec, wn] = co_await http::async_write(stream, *refusal, kTuple);
-      env.metrics.record_request(Route::unknown, 415, 0);
+      auto [wec, wn] = co_await http::async_write(stream, refused->response, kTuple);
+      env.metrics.record_request(refused->route, refused->response.result_int(), 0);
       if (wec || !keep_alive) co_return;
       continue;
     }
+    parser.body_limit(body_limit.bytes);
     std::optional<BodyTransfer> transfer;
     if (!parser.is_done()) {
       // A large body (or one of unknown size) that would be refused anyway (no token, unknown path)
       // is not read: the refusal goes out at once and the connection closes, the unread body still
       // on it. A small body is read as usual, so its refusal keeps the connection open.
-      const auto declared = parser.content_length();
       const bool large = !declared || *declared > kScreenBodiesAbove;
       // (Not a conditional expression around co_await: GCC 12 destroys its temporary too early.)
       std::optional<Response> refusal;
@@ -123,8 +137,7 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
       transfer = BodyTransfer{std::chrono::steady_clock::now() - body_started, parser.get().body().size()};
       if (bec == http::error::body_limit) {
-        co_await reply_and_close(
-            stream, env, 413, "request body is larger than max_body_bytes = " + std::to_string(config.max_body_bytes));
+        co_await reply_and_close(stream, env, 413, "request body is larger than " + body_limit.described);
         co_return;
       }
       if (bec) co_return;  // timeout or disconnect in the middle of a body: nothing to answer
@@ -139,7 +152,7 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
     if (undecodable)
       res = std::move(*undecodable);
     else
-      res = co_await handle_request(env.routes, req);
+      res = co_await handle_request(env.routes, req, peer);
     finish_response(req, res, env.codings, transfer);
     const bool keep_alive = req.keep_alive() && !env.stopping.load();
     res.keep_alive(keep_alive);

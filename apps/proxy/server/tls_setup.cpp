@@ -1,5 +1,11 @@
 #include "server/tls_setup.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -35,8 +41,16 @@ void add_extension(X509* cert, int nid, const char* value) {
 void write_pem(const fs::path& path, mode_t mode, const std::function<bool(std::FILE*)>& write) {
   fs::path tmp = path;
   tmp += ".tmp";
-  Owned<std::FILE> f(std::fopen(tmp.c_str(), "w"));
-  if (!f || ::chmod(tmp.c_str(), mode) != 0 || !write(f.get()))
+  // Created with its final mode, and only created (not an existing file or a link someone put
+  // there): a private key is never readable by others, not even while it is being written.
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  Owned<std::FILE> f(fd >= 0 ? ::fdopen(fd, "w") : nullptr);
+  if (!f) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot create " + tmp.string() + ": " + std::strerror(errno));
+  }
+  if (::fchmod(fd, mode) != 0 || !write(f.get()) || std::fflush(f.get()) != 0 || ::fsync(fd) != 0)
     throw std::runtime_error("cannot write " + tmp.string());
   f.reset();
   fs::rename(tmp, path);
@@ -92,6 +106,10 @@ boost::asio::ssl::context make_server_tls(const TlsFiles& files) {
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  // TLS 1.2 with forward-secret AEAD suites only (no CBC: Lucky13 and its kin); TLS 1.3's are all
+  // AEAD already.
+  if (SSL_CTX_set_cipher_list(ctx.native_handle(), "ECDHE+AESGCM:ECDHE+CHACHA20") != 1)
+    throw std::runtime_error("cannot set the TLS 1.2 cipher suites");
   boost::system::error_code ec;
   ctx.use_certificate_chain_file(files.cert, ec);
   if (ec) throw std::runtime_error("cannot use TLS certificate '" + files.cert + "': " + ec.message());

@@ -1,5 +1,10 @@
 #include "storage/embedded_log.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/resource.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -70,6 +75,20 @@ void write_file_durably(const fs::path& path, const std::string& content) {
   if (!ok) throw ProxyError(ErrorKind::insufficient_storage, "cannot write " + path.string());
 }
 
+// Descriptors kept free beside a create: connections and segment rolls need some.
+constexpr std::int64_t kDescriptorMargin = 256;
+
+// Descriptors this process may still open (the soft limit minus those open), where it can tell.
+std::optional<std::int64_t> free_descriptors() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return std::nullopt;
+  std::error_code ec;
+  std::int64_t open = 0;
+  for (fs::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) ++open;
+  if (ec) return std::nullopt;
+  return static_cast<std::int64_t>(limit.rlim_cur) - open;
+}
+
 void sync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
@@ -96,19 +115,37 @@ EmbeddedLog::EmbeddedLog(EmbeddedLogOptions options)
       durability_(
           options_.durability, options_.fsync_interval, [this] { sync_all(); }, metrics_.durable_waits) {
   fs::create_directories(topics_dir_);
-  for (const auto& entry : fs::directory_iterator(topics_dir_)) {
-    std::string name = entry.path().filename().string();
-    if (name.starts_with(".")) {
-      // A create or delete that a crash interrupted: never visible, safe to finish removing.
-      fs::remove_all(entry.path());
-      continue;
-    }
-    if (entry.is_directory()) topics_[name] = open_topic(name);
+  // Creates are built in staging/ and deletes moved to trash/ before they are removed, both
+  // beside topics/, so that topics/ holds topics and nothing else: any name a topic may have
+  // (".keep", ".creating-v2") is a topic's, and none is taken for a leftover. A crash leaves
+  // staging/ and trash/ for the next start to empty.
+  for (const auto& leftovers : {staging_dir(), trash_dir()}) {
+    fs::remove_all(leftovers);
+    fs::create_directories(leftovers);
   }
+  // Data directories written before this layout kept those leftovers in topics/ itself, as
+  // ".creating-NAME" and ".deleted-NAME-MS": removed once, then the layout is marked.
+  const fs::path layout = options_.data_dir / "LAYOUT";
+  if (!fs::exists(layout)) {
+    for (const auto& entry : fs::directory_iterator(topics_dir_)) {
+      const std::string name = entry.path().filename().string();
+      if (name.starts_with(".creating-") || name.starts_with(".deleted-")) fs::remove_all(entry.path());
+    }
+    write_file_durably(layout, "2\n");
+  }
+  for (const auto& entry : fs::directory_iterator(topics_dir_))
+    if (entry.is_directory()) topics_[entry.path().filename().string()] = open_topic(entry.path().filename().string());
   spdlog::info("embedded log: {} topic(s) in {}", topics_.size(), options_.data_dir.string());
 }
 
 EmbeddedLog::~EmbeddedLog() { stop(); }
+
+std::filesystem::path EmbeddedLog::staging_dir() const { return options_.data_dir / "staging"; }
+std::filesystem::path EmbeddedLog::trash_dir() const { return options_.data_dir / "trash"; }
+
+std::string EmbeddedLog::unique_name() {
+  return std::to_string(now_ms()) + "-" + std::to_string(next_unique_.fetch_add(1));
+}
 
 std::shared_ptr<EmbeddedLog::Topic> EmbeddedLog::open_topic(const std::string& name) {
   fs::path dir = topics_dir_ / name;
@@ -192,16 +229,36 @@ void EmbeddedLog::create_topic_now(const std::string& name, const api::TopicSpec
 
   std::unique_lock lock(mu_);
   if (topics_.contains(name)) throw ProxyError(ErrorKind::conflict, "topic '" + name + "' already exists");
-  // Build the topic under a hidden name and rename it into place: a crash leaves either no topic or
-  // a complete topic.json, never a half-written one.
-  fs::path staging = topics_dir_ / (".creating-" + name);
-  fs::remove_all(staging);
+  // Each partition holds its segment file open: a create that would take the descriptors that
+  // connections and existing partitions need is refused before anything is written.
+  const auto partitions = static_cast<std::int64_t>(*spec.partition_count);
+  if (const auto free = free_descriptors(); free && partitions + kDescriptorMargin > *free)
+    throw ProxyError(ErrorKind::insufficient_storage,
+                     "topic '" + name + "' needs " + std::to_string(partitions) + " open files and only " +
+                         std::to_string(*free) + " are free under the open-file limit (raise it: LimitNOFILE, ulimit -n)");
+  // Build the topic in staging/ and rename it into place: a crash leaves either no topic or a
+  // complete topic.json, never a half-written one.
+  const fs::path staging = staging_dir() / unique_name();
   fs::create_directories(staging);
   write_file_durably(staging / "topic.json", api::write_topic_spec(spec));
   sync_dir(staging);
   fs::rename(staging, topics_dir_ / name);
   sync_dir(topics_dir_);
-  topics_[name] = open_topic(name);
+  try {
+    topics_[name] = open_topic(name);
+  } catch (const std::exception& e) {
+    // Its partitions cannot all be opened (out of descriptors, a full disk): the create is undone
+    // whole, so that the name can be created again and no half topic is left on disk.
+    std::error_code ignored;
+    const fs::path doomed = trash_dir() / unique_name();
+    fs::rename(topics_dir_ / name, doomed, ignored);
+    fs::remove_all(doomed, ignored);
+    sync_dir(topics_dir_);
+    spdlog::error("embedded log: creating topic '{}' failed and was undone: {}", name, e.what());
+    throw ProxyError(ErrorKind::insufficient_storage,
+                     "topic '" + name + "' could not be created: its " + std::to_string(*spec.partition_count) +
+                         " partitions could not all be opened (the proxy's log says why); nothing was created");
+  }
 }
 
 void EmbeddedLog::delete_topic_now(const std::string& name) {
@@ -210,7 +267,7 @@ void EmbeddedLog::delete_topic_now(const std::string& name) {
     std::unique_lock lock(mu_);
     auto it = topics_.find(name);
     if (it == topics_.end()) throw ProxyError(ErrorKind::not_found, "topic '" + name + "' not found");
-    doomed = topics_dir_ / (".deleted-" + name + "-" + std::to_string(now_ms()));
+    doomed = trash_dir() / unique_name();
     fs::rename(topics_dir_ / name, doomed);
     sync_dir(topics_dir_);
     topics_.erase(it);
@@ -279,15 +336,27 @@ api::PartitionMetadata EmbeddedLog::partition_now(const std::string& topic, std:
   return describe(*t, p);
 }
 
-// The embedded log's metadata work is a page-cache read or a small file write: done in place.
+// Reads of metadata are page-cache reads: done in place. Creates and deletes write and sync files,
+// a thousand partitions' worth at times, and run on a thread of their own so that no I/O thread
+// (and none of the requests it serves) waits for them.
 asio::awaitable<void> EmbeddedLog::create_topic(const std::string& name, const api::TopicSpec& spec) {
-  create_topic_now(name, spec);
-  co_return;
+  co_await asio::co_spawn(
+      admin_,
+      [this, &name, &spec]() -> asio::awaitable<void> {
+        create_topic_now(name, spec);
+        co_return;
+      },
+      asio::use_awaitable);
 }
 
 asio::awaitable<void> EmbeddedLog::delete_topic(const std::string& name) {
-  delete_topic_now(name);
-  co_return;
+  co_await asio::co_spawn(
+      admin_,
+      [this, &name]() -> asio::awaitable<void> {
+        delete_topic_now(name);
+        co_return;
+      },
+      asio::use_awaitable);
 }
 
 asio::awaitable<std::vector<api::PartitionMetadata>> EmbeddedLog::partitions(const std::string& topic) {

@@ -4,6 +4,9 @@
 //   <data_dir>/topics/<topic>/<partition>/*.log segments (partition_log.hpp)
 // Topic names follow Kafka's rules ([a-zA-Z0-9._-], not "." or ".."), so they are safe folder names.
 #include <condition_variable>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <shared_mutex>
@@ -66,6 +69,11 @@ class EmbeddedLog final : public Storage {
 
   EmbeddedLogOptions options_;
   std::filesystem::path topics_dir_;
+  std::filesystem::path staging_dir() const;  // creates in progress
+  std::filesystem::path trash_dir() const;    // deletes in progress
+  std::string unique_name();
+  std::atomic<std::uint64_t> next_unique_{0};
+  boost::asio::thread_pool admin_{1};  // creates and deletes
   std::int32_t advertised_port_ = 0;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Topic>> topics_;  // guarded by mu_

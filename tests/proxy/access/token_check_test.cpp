@@ -1,6 +1,7 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <random>
 
 #include "access/token_check.hpp"
@@ -137,4 +138,14 @@ TEST_CASE("no mutation of a valid token is accepted, and no input crashes the ch
     REQUIRE(r.verdict != TokenVerdict::accepted);
   }
   CHECK(tried > 2900);
+}
+
+TEST_CASE("an exp at the end of time does not overflow into the past", "[unit][access]") {
+  auto& s = setup();
+  // exp + skew overflowed (undefined behaviour, caught by UBSan; in practice a wrap to "expired").
+  TokenCheck cached{TokenVerdict::accepted, {}, "app", std::numeric_limits<std::int64_t>::max(), 0};
+  CHECK(check_time(cached, s.policy, unix_now()).verdict == TokenVerdict::accepted);
+  auto c = s.claims;
+  c["exp"] = std::numeric_limits<std::int64_t>::max();
+  CHECK(s.check(c).verdict == TokenVerdict::accepted);
 }

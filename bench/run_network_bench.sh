@@ -46,13 +46,13 @@ start_relay() {  # rtt_ms, rate
 }
 stop_relay() { kill "$relay_pid" 2> /dev/null || true; wait "$relay_pid" 2> /dev/null || true; }
 
-topic_n=0
-# One load of FILE and one tail of what it loaded, with the given flags for each; echoes
-# "load_records_per_s tail_records_per_s".
+# One load of FILE into a fresh topic and one tail of what it loaded, with the given flags for
+# each; echoes "load_records_per_s tail_records_per_s". (Run in a command substitution: the topic
+# is made from a counter file, as a variable set there would not outlive it.)
 load_and_tail() {  # file, load flags, tail flags
-  local file=$1 t0 t1 t2 n
-  topic_n=$((topic_n + 1))
-  local topic=t$topic_n
+  local file=$1 t0 t1 t2 n topic
+  topic=t$(($(cat "$work/topics" 2> /dev/null || echo 0) + 1))
+  echo "${topic#t}" > "$work/topics"
   "$krest" topics create "$topic" --partitions 6 --endpoint "$url" --ca-file "$ca" > /dev/null 2>&1
   t0=$(date +%s%N)
   # shellcheck disable=SC2086

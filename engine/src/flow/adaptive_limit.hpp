@@ -21,6 +21,7 @@
 //    at half speed every base_window / 2, under 1% at 80 ms.
 // With `gain` 2 the limit settles where the round trip is at most twice its base: a proxy kept
 // busy, without an ever-growing queue in front of it.
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +54,7 @@ class AdaptiveLimit {
   explicit AdaptiveLimit(LimitSettings settings = {});
 
   std::size_t limit() const { return static_cast<std::size_t>(limit_); }
+  std::size_t most() const { return std::max(settings_.min, settings_.max); }
 
   // A request goes out with `in_flight` requests out, itself included.
   Ticket sent(std::size_t in_flight, Clock::time_point now);

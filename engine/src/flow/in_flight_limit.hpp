@@ -2,6 +2,7 @@
 // A producer's or consumer's requests-in-flight setting at work: pinned, or adapted by an
 // AdaptiveLimit that is fed each request's round trip (never above a pinned pool's connections,
 // which would only make requests wait for one).
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -19,7 +20,8 @@ class InFlightLimit {
   // Connections worth having open: the limit, and in startup (where it doubles each round trip)
   // the next round's too, so that its requests find them handshaken.
   std::size_t wanted_connections() const {
-    return adaptive_ && adaptive_limit_.startup() ? 2 * adaptive_limit_.limit() : value();
+    return adaptive_ && adaptive_limit_.startup() ? std::min(2 * adaptive_limit_.limit(), adaptive_limit_.most())
+                                                  : value();
   }
 
   // A request goes out; `in_flight` are out with it.

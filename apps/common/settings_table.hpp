@@ -7,6 +7,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstdlib>
+
 #include <cstdint>
 #include <fstream>
 #include <limits>
@@ -107,9 +109,9 @@ std::string set_from_text(Config& config, const Setting<Config>& s, const std::s
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           config.*member = split_list(text);
         } else if constexpr (std::is_same_v<T, bool>) {
-          if (text == "true" || text == "1")
+          if (text == "true" || text == "1" || text == "yes" || text == "on")
             config.*member = true;
-          else if (text == "false" || text == "0")
+          else if (text == "false" || text == "0" || text == "no" || text == "off")
             config.*member = false;
           else
             return std::string(s.name) + " = '" + text + "' is not true or false";
@@ -193,32 +195,53 @@ const char* type_name(const Setting<Config>& s) {
   return "TEXT";
 }
 
-// Adds --config FILE and one flag per setting to `app`. The file is applied first, then the
-// environment, then the flags, so the most specific source wins.
+// What a command line gave: the --config file and the setting flags, read once it is parsed.
+// Options of subcommands that were not run are never counted, so one CommandLine may serve all.
 template <class Config>
-void add_options(CLI::App& app, Config& config, const Table<Config>& table, const char* config_help) {
-  // CLI11 runs option callbacks in declaration order: --config is declared first.
-  app.add_option_function<std::string>(
-         "--config",
-         [&config, &table](const std::string& path) {
-           try {
-             apply_json(config, table, read_text_file(path, "config file"), path);
-           } catch (const std::invalid_argument& e) {
-             throw CLI::ValidationError("--config", e.what());
-           }
-         },
-         config_help)
-      ->type_name("FILE");
+struct CommandLine {
+  std::vector<CLI::Option*> config_files;  // every --config option added (one per (sub)command)
+  std::vector<std::pair<const Setting<Config>*, CLI::Option*>> flags;
+};
+
+// Adds --config FILE and one flag per setting to `app` (bool settings are switches: `--insecure`,
+// or `--insecure=false`). Nothing is applied here: compose() does, once parsing is over, in the
+// one order the sources have.
+template <class Config>
+void add_options(CLI::App& app, CommandLine<Config>& given, const Table<Config>& table, const char* config_help) {
+  given.config_files.push_back(app.add_option("--config")->description(config_help)->type_name("FILE"));
   for (const auto& s : table) {
-    auto flag = "--" + dashed(s.name);
-    auto* option = app.add_option_function<std::string>(
-        flag,
-        [&config, &s, flag](const std::string& text) {
-          if (auto e = set_from_text(config, s, text); !e.empty()) throw CLI::ValidationError(flag, e);
-        },
-        s.help);
-    option->type_name(type_name(s));
-    if (s.env) option->envname(s.env);
+    const auto flag = "--" + dashed(s.name);
+    const bool is_switch = std::holds_alternative<bool Config::*>(s.member);
+    CLI::Option* option = is_switch ? app.add_flag(flag) : app.add_option(flag);
+    option->description(s.help);
+    if (!is_switch) option->type_name(type_name(s));
+    if (s.env) option->description(std::string(s.help) + " [env: " + s.env + "]");
+    given.flags.emplace_back(&s, option);
+  }
+}
+
+// Fills `config` from every source, least specific first: what it holds already (the defaults),
+// the --config file, the environment variables, the flags. Each later source wins for the
+// settings it names. Throws std::invalid_argument naming the source and the setting.
+template <class Config>
+void compose(Config& config, const Table<Config>& table, const CommandLine<Config>& given,
+             const char* (*read_env)(const char*) = [](const char* name) -> const char* { return std::getenv(name); }) {
+  for (auto* option : given.config_files)
+    if (option->count() > 0) {
+      const auto path = option->results().back();
+      apply_json(config, table, read_text_file(path, "config file"), path);
+    }
+  for (const auto& s : table) {
+    if (!s.env) continue;
+    const char* value = read_env(s.env);
+    if (value == nullptr) continue;
+    if (auto e = set_from_text(config, s, value); !e.empty())
+      throw std::invalid_argument(std::string(s.env) + " (environment): " + e);
+  }
+  for (const auto& [s, option] : given.flags) {
+    if (option->count() == 0) continue;
+    if (auto e = set_from_text(config, *s, option->results().back()); !e.empty())
+      throw std::invalid_argument("--" + dashed(s->name) + ": " + e);
   }
 }
 

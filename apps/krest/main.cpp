@@ -5,13 +5,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "bench/bench_command.hpp"
 #include "cli/connection.hpp"
+#include "cli/subcommand.hpp"
 #include "cli/usage_error.hpp"
-#include "load/load_command.hpp"
-#include "quick/quick_commands.hpp"
-#include "tail/tail_command.hpp"
-#include "topics/topics_command.hpp"
 
 using namespace krest::cli;
 
@@ -20,35 +16,35 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   CLI::App app{"krest: move data in and out of Kafka through an HDInsight-compatible Kafka REST proxy"};
+  app.name("krest");  // "Usage: krest ...", whatever path it was run by
   app.set_version_flag("--version", "krest 0.1.0");
   app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();
   bool print_settings = false;
   app.add_flag("--print-connection-settings", print_settings,
                "print the connection settings as a Markdown table and exit");
+  app.footer("Connection settings: flag > KREST_* variable > --config profile (docs/CLI.md).\n"
+             "Exit codes: 0 done, 1 something failed, 2 a wrong command line, 130 interrupted.");
 
-  ConnectionProfile profile;
-  LoadOptions load;
-  TailOptions tail;
-  TopicsOptions topics;
-  ProduceOptions produce;
-  ConsumeOptions consume;
-  BenchOptions bench;
-  auto* load_cmd = add_load_command(app, load, profile);
-  auto* tail_cmd = add_tail_command(app, tail, profile);
-  auto* topics_cmd = add_topics_command(app, topics, profile);
-  auto* produce_cmd = add_produce_command(app, produce, profile);
-  auto* consume_cmd = add_consume_command(app, consume, profile);
-  auto* bench_cmd = add_bench_command(app, bench, profile);
+  ConnectionFlags flags;
+  const std::vector<Subcommand> table = subcommands();
+  std::vector<CLI::App*> apps;
+  std::string names;
+  for (const auto& s : table) {
+    auto* sub = app.add_subcommand(s.name, s.summary);
+    for (auto* takes_connection : s.define(*sub)) add_connection_options(*takes_connection, flags);
+    apps.push_back(sub);
+    names += (names.empty() ? "" : ", ") + std::string(s.name);
+  }
 
   if (argc == 2 && std::string(argv[1]) == "--print-connection-settings") {
     std::cout << describe_connection_settings();
     return kExitOk;
   }
   bool known = false;
-  for (const auto* sub : app.get_subcommands({})) known = known || (argc >= 2 && sub->get_name() == argv[1]);
+  for (const auto& s : table) known = known || (argc >= 2 && argv[1] == std::string(s.name));
   if (argc >= 2 && argv[1][0] != '-' && !known) {
-    std::fprintf(stderr, "krest: unknown command '%s' (commands: load, tail, topics, produce, consume, bench; see krest --help)\n",
-                 argv[1]);
+    std::fprintf(stderr, "krest: unknown command '%s' (commands: %s; see krest --help)\n", argv[1], names.c_str());
     return kExitUsage;
   }
   try {
@@ -62,15 +58,22 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // One line, and where to look: CLI11's own report adds the whole usage.
     std::string which = "krest";
-    for (auto* sub : app.get_subcommands()) which += " " + sub->get_name();
+    for (auto* sub = &app; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      which += " " + sub->get_name();
+    }
     std::fprintf(stderr, "%s: %s (see %s --help)\n", which.c_str(), e.what(), which.c_str());
     return kExitUsage;
   }
-  if (load_cmd->parsed()) return run_load(profile, load);
-  if (tail_cmd->parsed()) return run_tail(profile, tail);
-  if (topics_cmd->parsed()) return run_topics(profile, topics);
-  if (produce_cmd->parsed()) return run_produce(profile, produce);
-  if (consume_cmd->parsed()) return run_consume(profile, consume);
-  if (bench_cmd->parsed()) return run_bench_command(profile, bench);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (!apps[i]->parsed()) continue;
+    ConnectionProfile profile;
+    try {
+      profile = compose_profile(flags);
+    } catch (...) {
+      return report_failure(table[i].name, std::current_exception());
+    }
+    return run_subcommand(table[i], profile);
+  }
   return kExitUsage;
 }

@@ -208,11 +208,24 @@ int main(int argc, char** argv) {
   bool hash_secret_only = false;
   app.add_flag("--hash-secret", hash_secret_only,
                "read a client secret from stdin, print its hash for an authority file, and exit");
-  add_config_options(app, config);
+  ConfigFlags flags;
+  add_config_options(app, flags);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+    compose_config(config, flags);
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line and exit code 2, as for any other wrong setting (CLI11's own codes are 100 and up).
+    std::cerr << "krest-proxy: " << e.what() << " (see krest-proxy --help)\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "krest-proxy: " << e.what() << "\n";
+    return 2;
   }
   if (print_config_table) {
     std::cout << describe_fields();

@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 
-"$krest" topics create t -p 2 2>/dev/null
+"$krest" topics create t --partitions 2 2>/dev/null
 echo '{"a":1}' > f.ndjson
 echo 'not json' > garbage.json
 echo '{"endpoint":"https://x","colour":"blue"}' > typo.json
@@ -53,7 +53,7 @@ ok "36 bad command lines: one line each, exit 2"
   fail "a refused command sent records"
 ok "nothing was sent"
 
-for sub in load tail topics produce consume; do
+for sub in load tail "topics list" "topics create" "topics describe" "topics delete" produce consume bench; do
   "$krest" $sub --help > help.txt || fail "$sub --help exited non-zero"
   grep -q -- "--endpoint" help.txt || fail "$sub --help does not show the connection options"
 done

@@ -7,7 +7,7 @@ source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 json_get() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval('d' + sys.argv[1]))" "$2"; }
 
-"$krest" bench produce -t b -p 2 -n 20000 -b 500 --json > produce.json 2> produce.err
+"$krest" bench produce -t b --partitions 2 -n 20000 -b 500 --json > produce.json 2> produce.err
 [ "$(json_get produce.json '["records"]')" = 20000 ] && [ "$(json_get produce.json '["requests"]')" = 40 ] &&
   [ "$(json_get produce.json '["failed"]')" = 0 ] || fail "produce: $(cat produce.json produce.err)"
 grep -q "krest bench produce on 'b' (2 partition(s))" produce.err || fail "table: $(cat produce.err)"
@@ -27,7 +27,7 @@ ok "produce: 20000 records in 40 requests, counted, percentiles in order, stored
   fail "consume: $(cat consume.json)"
 "$krest" bench mixed -t b -n 20000 -b 500 --json > mixed.json 2> /dev/null
 [ "$(json_get mixed.json '["records"]')" = 20000 ] || fail "mixed: $(cat mixed.json)"
-rc=0; "$krest" bench consume -t empty -p 1 -n 10 2> empty.err || rc=$?
+rc=0; "$krest" bench consume -t empty --partitions 1 -n 10 2> empty.err || rc=$?
 [ $rc = 2 ] && grep -q "run krest bench produce first" empty.err || fail "consume of an empty topic: $rc $(cat empty.err)"
 ok "consume and mixed count what they read; an empty topic is a clear error"
 

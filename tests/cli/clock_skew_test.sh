@@ -32,7 +32,7 @@ import json, sys
 a = json.load(open(sys.argv[1])); a["token_lifetime_s"] = 3; json.dump(a, open(sys.argv[1], "w"))
 EOF
 restart_proxy
-"$krest" topics create skew -p 1 2>> cli.err
+"$krest" topics create skew --partitions 1 2>> cli.err
 seq 1 1200 > in.txt
 for offset in +3h -3h; do
   refused_before=$(rejected_401)
@@ -60,7 +60,7 @@ authority_pid=""
 trap 'kill $authority_pid $pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 start_authority() {  # OFFSET: starts the authority-only krest-proxy, sets authority_url
   "$proxy_bin" --listen 127.0.0.1:0 --data-dir "$authority_dir" --authority-file "$dir/authority.json" \
-    --serve-api false > "$authority_dir/out" 2> "$authority_dir/err" &
+    --serve-api=false > "$authority_dir/out" 2> "$authority_dir/err" &
   authority_pid=$!
   wait_listening "$authority_dir/out"
   authority_url=$(sed -n 's/^krest-proxy listening on //p' "$authority_dir/out")
@@ -100,7 +100,7 @@ start_api() {
 start_skewed_authority() {
   : > "$authority_dir/out"
   LD_PRELOAD=$libfaketime FAKETIME=$1 "$proxy_bin" --listen "127.0.0.1:$authority_port" --data-dir "$authority_dir" \
-    --authority-file "$dir/authority.json" --serve-api false > "$authority_dir/out" 2> "$authority_dir/err" &
+    --authority-file "$dir/authority.json" --serve-api=false > "$authority_dir/out" 2> "$authority_dir/err" &
   authority_pid=$!
   wait_listening "$authority_dir/out"
 }

@@ -19,7 +19,7 @@ restart_with_limit() {  # the proxy again, on the same port, under `ulimit -f $1
   fail "the proxy did not come back: $(tail -3 "$dir/err")"
 }
 
-"$krest" topics create full -p 1 2>/dev/null
+"$krest" topics create full --partitions 1 2>/dev/null
 restart_with_limit 4096
 python3 -c 'import sys; [print("r%06d-" % i + "x" * 113) for i in range(100000)]' > big.txt  # 12 MB
 rc=0
@@ -57,7 +57,7 @@ if mount -t tmpfs -o size=6m krest-disk-full-test "$small" 2> /dev/null; then
   trap 'kill -9 $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; umount "$small" 2>/dev/null || true; rm -rf "$dir"' EXIT
   for f in "$dir"/data/*; do [ "${f##*/}" = topics ] || cp -r "$f" "$small/"; done  # same certificate and keys
   restart_with_limit unlimited "$small"
-  "$krest" topics create tmpfs -p 1 2>/dev/null
+  "$krest" topics create tmpfs --partitions 1 2>/dev/null
   rm -f rejects.ndjson
   rc=0
   "$krest" load big.txt -t tmpfs --buffer-mb 2 --reject-file rejects.ndjson --json > summary.json 2> load.err || rc=$?

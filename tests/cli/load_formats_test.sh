@@ -6,7 +6,7 @@ source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 # Reads every record of a topic back as "partition key value" lines, sorted.
 read_back() { "$krest" tail -t "$1" --from earliest -e -f '%p %k %s\n' | sort; }
 
-"$krest" topics create lines -p 3 2>/dev/null
+"$krest" topics create lines --partitions 3 2>/dev/null
 seq 1 5000 | sed 's/^/line-/' > lines.txt
 "$krest" load lines.txt -t lines 2> summary.txt
 grep -q '5,000 records' summary.txt || fail "lines summary: $(cat summary.txt)"
@@ -14,7 +14,7 @@ grep -q '5,000 records' summary.txt || fail "lines summary: $(cat summary.txt)"
 ok "lines"
 
 # stdin, gzip (detected from the data), and keys split off with a delimiter.
-"$krest" topics create keyed -p 4 2>/dev/null
+"$krest" topics create keyed --partitions 4 2>/dev/null
 for i in $(seq 1 300); do echo "user$((i % 7))|event $i"; done > keyed.txt
 gzip -c keyed.txt > keyed.gz
 "$krest" load keyed.gz -t keyed -K '|' 2>/dev/null
@@ -27,7 +27,7 @@ grep -q '^[0-9] user3 event 3$' keyed.out || fail "keyed: key/value not split: $
 ok "gzip, stdin and --key-delimiter"
 
 # ndjson: each line a JSON value sent as it is; the key from a JSON pointer.
-"$krest" topics create nd -p 2 2>/dev/null
+"$krest" topics create nd --partitions 2 2>/dev/null
 cat > nd.ndjson <<'JSON'
 {"user":{"id":"u1"},"n":1}
 {"user":{"id":"u2"},"n":2}
@@ -42,7 +42,7 @@ grep -q ' 42 {"user":{"id":42},"n":3}$' nd.out || fail "ndjson numeric key: $(ca
 ok "ndjson with --key-field"
 
 # json records: key, value and partition per line; non-string values sent as JSON text.
-"$krest" topics create js -p 3 2>/dev/null
+"$krest" topics create js --partitions 3 2>/dev/null
 cat > js.json <<'JSON'
 {"key":"a","value":"plain","partition":2}
 {"value":{"x":[1,2]},"partition":1}
@@ -55,7 +55,7 @@ grep -qx '1  {"x":\[1,2\]}' js.out || fail "json value: $(cat js.out)"
 ok "json records"
 
 # csv: header row, key column by name or number, value as the row or as a JSON object.
-"$krest" topics create csv -p 2 2>/dev/null
+"$krest" topics create csv --partitions 2 2>/dev/null
 printf 'id,name,city\n1,"Smith, Jo",Oslo\n2,"say ""hi""",Rome\n' > people.csv
 "$krest" load people.csv -t csv -f csv -k name 2>/dev/null
 "$krest" load people.csv -t csv -f csv -k 1 --csv-value json 2>/dev/null
@@ -65,7 +65,7 @@ grep -q ' 2 {"id":"2","name":"say \\"hi\\"","city":"Rome"}$' csv.out || fail "cs
 ok "csv"
 
 # Partitioning: round-robin spreads evenly, --partition pins.
-"$krest" topics create rr -p 4 2>/dev/null
+"$krest" topics create rr --partitions 4 2>/dev/null
 seq 1 400 > rr.txt
 "$krest" load rr.txt -t rr --partitioner round-robin 2>/dev/null
 "$krest" load rr.txt -t rr --partition 3 2>/dev/null
@@ -74,7 +74,7 @@ counts=$("$krest" topics describe rr --json | python3 -c 'import json,sys; print
 ok "round-robin and --partition"
 
 # A malformed line in the middle: reported with its line number, the rest loaded, exit 1.
-"$krest" topics create bad -p 1 2>/dev/null
+"$krest" topics create bad --partitions 1 2>/dev/null
 { for i in $(seq 1 99); do echo "{\"n\":$i}"; done; echo '{"n": oops}'; for i in $(seq 101 200); do echo "{\"n\":$i}"; done; } > bad.ndjson
 rc=0
 "$krest" load bad.ndjson -t bad -f ndjson --reject-file rejects.ndjson 2> bad.err || rc=$?
@@ -93,7 +93,7 @@ PY
 ok "a malformed line is rejected with its line number and the rest loaded"
 
 # Records the proxy refuses (too large for the topic) go to the reject file too, with their line.
-"$krest" topics create small -p 1 --topic-config max.message.bytes=200 2>/dev/null
+"$krest" topics create small --partitions 1 --topic-config max.message.bytes=200 2>/dev/null
 { echo short; head -c 500 /dev/zero | tr '\0' x; echo; echo also-short; } > big.txt
 rc=0
 "$krest" load big.txt -t small --reject-file big.rejects 2> big.err || rc=$?
@@ -104,7 +104,7 @@ python3 -c 'import json,sys; r=[json.loads(l) for l in open("big.rejects")]; ass
 ok "a record the proxy refuses is rejected with its line number"
 
 # Not UTF-8 and overlong lines are rejected, not sent.
-"$krest" topics create raw -p 1 2>/dev/null
+"$krest" topics create raw --partitions 1 2>/dev/null
 { echo good; printf 'bad\xff\n'; head -c 100 /dev/zero | tr '\0' y; echo; echo fine; } > raw.txt
 rc=0
 "$krest" load raw.txt -t raw --max-line-bytes 50 --reject-file raw.rejects 2>/dev/null || rc=$?
@@ -119,7 +119,7 @@ PY
 ok "invalid UTF-8 and overlong lines are rejected"
 
 # --json prints a machine-readable summary; --rate holds the pace.
-"$krest" topics create paced -p 1 2>/dev/null
+"$krest" topics create paced --partitions 1 2>/dev/null
 seq 1 60 > paced.txt
 start=$(date +%s%N)
 "$krest" load paced.txt -t paced --rate 100 --json 2>/dev/null > paced.json
@@ -134,7 +134,7 @@ rc=0; err=$("$krest" load lines.txt -t nosuch 2>&1) || rc=$?
 ok "unknown topic"
 # The topic deleted mid-load: the load stops reading at the first refusal instead of rejecting the
 # rest of the file line by line; what was sent is acknowledged or in the reject file, nothing else.
-"$krest" topics create doomed -p 1 2>/dev/null
+"$krest" topics create doomed --partitions 1 2>/dev/null
 seq 1 100000 > doomed.txt
 rc=0
 "$krest" load doomed.txt -t doomed --rate 20000 --reject-file doomed.rejects 2> doomed.err &
@@ -149,7 +149,7 @@ rejected=$(wc -l < doomed.rejects)
 ok "a deleted topic stops the load ($loaded loaded, $rejected rejected of 100000)"
 
 # A corrupt gzip input: what was read before is loaded, the error names the file, exit 1.
-"$krest" topics create gz -p 1 2>/dev/null
+"$krest" topics create gz --partitions 1 2>/dev/null
 seq 1 200000 | gzip -c > good.gz
 head -c 100000 good.gz > cut.gz
 rc=0; "$krest" load cut.gz -t gz 2> cut.err || rc=$?

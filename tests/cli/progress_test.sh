@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 command -v tmux > /dev/null || fail "tmux is needed (scripts/setup.sh installs it)"
 
-"$krest" topics create p -p 2 2>/dev/null
+"$krest" topics create p --partitions 2 2>/dev/null
 seq 1 6000 > in.txt
 cat > run.sh <<SH
 export KREST_ENDPOINT='$KREST_ENDPOINT' KREST_CA_FILE='$KREST_CA_FILE' KREST_TENANT='$KREST_TENANT'

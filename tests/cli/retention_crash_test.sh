@@ -7,7 +7,7 @@ source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 
 restart_proxy --retention-check-interval-ms 10 --default-segment-bytes 65536
 # Small segments kept 1 s: retention deletes segments all the time.
-"$krest" topics create short -p 1 --topic-config retention.ms=1000 --topic-config segment.bytes=65536 2>/dev/null
+"$krest" topics create short --partitions 1 --topic-config retention.ms=1000 --topic-config segment.bytes=65536 2>/dev/null
 python3 -c 'import sys; [print("v%07d-" % i + "y" * 100) for i in range(60000)]' > in.txt
 "$krest" load in.txt -t short --rate 15000 --json > summary.json 2> load.err &
 loader=$!

@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 
 # Secrets: a load, a tail, a refused secret and a bad token, then look everywhere for them.
-"$krest" topics create s -p 1 2>> cli.err
+"$krest" topics create s --partitions 1 2>> cli.err
 seq 1 100 > in.txt
 "$krest" load in.txt -t s 2>> cli.err
 "$krest" tail -t s --from earliest -e --metrics-port 0 --stats-interval 0.2 > /dev/null 2>> cli.err

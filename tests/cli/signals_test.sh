@@ -4,13 +4,13 @@
 set -euo pipefail
 source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 
-"$krest" topics create s -p 2 2>/dev/null
+"$krest" topics create s --partitions 2 2>/dev/null
 seq 1 3000 | sed 's/^/r/' > in.txt
 "$krest" load in.txt -t s 2>/dev/null
 
 for sig in INT TERM; do
   rm -f cp.json out.txt
-  "$krest" tail -t s --from earliest -o out.txt -f value --checkpoint cp.json --checkpoint-interval-ms 60000 2> tail.err &
+  "$krest" tail -t s --from earliest --output out.txt -f value --checkpoint cp.json --checkpoint-interval-ms 60000 2> tail.err &
   t=$!
   for _ in $(seq 50); do [ "$( { wc -l < out.txt; } 2>/dev/null || echo 0)" = 3000 ] && break; sleep 0.1; done
   kill -$sig $t
@@ -24,12 +24,12 @@ done
 
 # A restarted tail continues from the checkpoint: only the new records come out.
 printf 'new1\nnew2\n' | "$krest" produce -t s -p 0 >/dev/null 2>&1
-"$krest" tail -t s --checkpoint cp.json -o out.txt -f value -e 2>/dev/null
+"$krest" tail -t s --checkpoint cp.json --output out.txt -f value -e 2>/dev/null
 [ "$(tail -2 out.txt | tr '\n' ' ')" = "new1 new2 " ] && [ "$(wc -l < out.txt)" = 3002 ] || fail "tail resume: $(wc -l < out.txt) lines"
 ok "tail continues from its checkpoint"
 
 # load: interrupted mid-way, then resumed to completion with nothing missing.
-"$krest" topics create l -p 3 2>/dev/null
+"$krest" topics create l --partitions 3 2>/dev/null
 seq 1 20000 | sed 's/^/v/' > big.txt
 "$krest" load big.txt -t l --rate 5000 --checkpoint load.cp 2> load1.err &
 l=$!

@@ -4,14 +4,14 @@
 set -euo pipefail
 source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 
-"$krest" topics create t -p 3 2>/dev/null
+"$krest" topics create t --partitions 3 2>/dev/null
 total=12000
 for i in $(seq 1 $total); do echo "{\"seq\":$i}"; done > in.ndjson
 # A paced load (about 6 s) that must itself survive the proxy's restart.
 "$krest" load in.ndjson -t t -f ndjson --rate 2000 --checkpoint load.cp 2> load.err &
 loader=$!
 
-tail_cmd=("$krest" tail -t t --from earliest --checkpoint tail.cp --checkpoint-interval-ms 50 -o out.ndjson)
+tail_cmd=("$krest" tail -t t --from earliest --checkpoint tail.cp --checkpoint-interval-ms 50 --output out.ndjson)
 "${tail_cmd[@]}" 2> tail1.err &
 t1=$!
 for _ in $(seq 100); do [ -s tail.cp ] && break; sleep 0.1; done

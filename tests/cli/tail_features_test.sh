@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 
-"$krest" topics create f -p 3 --topic-config retention.ms=3600000 2>/dev/null
+"$krest" topics create f --partitions 3 --topic-config retention.ms=3600000 2>/dev/null
 "$krest" topics create f --if-not-exists 2>/dev/null || fail "--if-not-exists"
 rc=0; "$krest" topics create f 2>/dev/null || rc=$?
 [ $rc = 1 ] || fail "creating an existing topic exited $rc"
@@ -40,7 +40,7 @@ import json, sys
 a = json.load(open(sys.argv[1])); a["token_lifetime_s"] = 2; json.dump(a, open(sys.argv[1], "w"))
 PY
 restart_proxy --auth-clock-skew-s 0
-"$krest" tail -t f --from latest --metrics-port 0 --stats-interval 1 -o long.txt -f value 2> long.err &
+"$krest" tail -t f --from latest --metrics-port 0 --stats-interval 1 --output long.txt -f value 2> long.err &
 t=$!
 for _ in $(seq 50); do grep -q "metrics at" long.err && break; sleep 0.1; done
 metrics_url=$(sed -n 's/.*metrics at //p' long.err)
@@ -54,7 +54,7 @@ interrupt_and_wait $t 30 long.err || fail "tail exited non-zero"
 [ "$(grep -c '^late-' long.txt)" = 12 ] || fail "tail across token expiry: $(cat long.txt) $(cat long.err)"
 refreshes=$(awk '$1 == "krest_token_refreshes_total" {print $2}' metrics.txt)
 [ "${refreshes:-0}" -ge 3 ] || fail "expected several token refreshes: $(grep token metrics.txt)"
-grep -q '^krest_tail_records_written 12' metrics.txt || fail "metrics: $(grep tail metrics.txt)"
+grep -q '^krest_tail_records_written_total 12' metrics.txt || fail "metrics: $(grep tail metrics.txt)"
 grep -q "krest tail: 'f' .* records written (.*/s), lag 0 over 3 partition(s)" long.err || fail "stats: $(cat long.err)"
 ok "tail across $refreshes token refreshes of 2-second tokens; stats lines and Prometheus metrics"
 

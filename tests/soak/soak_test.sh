@@ -12,12 +12,12 @@ import json, sys
 a = json.load(open(sys.argv[1])); a["token_lifetime_s"] = 2; json.dump(a, open(sys.argv[1], "w"))
 PY
 restart_proxy --auth-clock-skew-s 0
-"$krest" topics create soak -p 3 2>/dev/null
+"$krest" topics create soak --partitions 3 2>/dev/null
 
 # Under ASan, freed memory waits in a quarantine (256 MB by default) before reuse: a small one
 # keeps the tail's resident size a measure of what it really holds.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8" \
-  "$krest" tail -t soak --from earliest --checkpoint tail.cp -o out.ndjson -f value 2> tail.err &
+  "$krest" tail -t soak --from earliest --checkpoint tail.cp --output out.ndjson -f value 2> tail.err &
 tailer=$!
 fds() { ls /proc/$tailer/fd | wc -l; }
 rss_kb() { awk '/VmRSS/ {print $2}' /proc/$tailer/status; }

@@ -8,7 +8,5 @@ class App;
 
 namespace krest::cli {
 
-CLI::App* add_bench_command(CLI::App& root, BenchOptions& options, ConnectionProfile& profile);
-int run_bench_command(const ConnectionProfile& profile, BenchOptions options);
 
 }  // namespace krest::cli

@@ -179,9 +179,10 @@ asio::awaitable<BenchResult> run_bench(Client& client, const BenchOptions& o,
   try {
     partitions = co_await admin.describe_topic(o.topic);
   } catch (const Error& e) {
-    if (e.status() != 404) throw;
+    if (e.kind() != Error::Kind::http || e.status() != 404) throw;
     if (o.partitions <= 0)
-      throw UsageError("topic '" + o.topic + "' does not exist: create it, or give --partitions N to have it created");
+      throw std::runtime_error("topic '" + o.topic + "' does not exist (create it: krest topics create " + o.topic +
+                               ", or give --partitions N to have it created)");
   }
   if (partitions.empty()) {
     TopicSettings settings;

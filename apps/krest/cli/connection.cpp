@@ -1,6 +1,10 @@
 #include "cli/connection.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "cli/concurrency_option.hpp"
 #include "cli/usage_error.hpp"
@@ -25,6 +29,7 @@ const settings::Table<P>& table() {
       {"authority_ca_file", "PEM CAs trusted for the authority; empty: ca_file", &P::authority_ca_file, 0, 0, {}, "KREST_AUTHORITY_CA_FILE"},
       {"scope", "scope of the token requested", &P::scope, 0, 0, {}, "KREST_SCOPE"},
       {"token_file", "file holding a bearer token (else the KREST_TOKEN variable)", &P::token_file, 0, 0, {}, "KREST_TOKEN_FILE"},
+      {"token_wait_ms", "how long a request waits for an access token while the authority is slow or down (one that refuses connections, or whose certificate fails, ends it within 3 s)", &P::token_wait_ms, 100, 3600000},
       {"connections", "keep-alive connections to the proxy: auto (one more whenever all are busy), auto:N (so, up to N) or N (at most N)", &P::connections, 0, 0, {}, nullptr, true},
       {"compression", "gzip or zstd bodies: auto (where the link is slower than compressing; requests only to a proxy that accepts them), none, gzip, zstd (always)", &P::compression, 0, 0, {"auto", "none", "gzip", "zstd"}, "KREST_COMPRESSION"},
       {"connect_timeout_ms", "time to connect and complete the TLS handshake", &P::connect_timeout_ms, 100, 600000},
@@ -54,13 +59,27 @@ std::string read_secret_file(const std::string& path, const char* what) {
 
 }  // namespace
 
-void add_connection_options(CLI::App& app, ConnectionProfile& profile) {
+struct ConnectionFlags::Given : settings::CommandLine<ConnectionProfile> {};
+ConnectionFlags::ConnectionFlags() : given(std::make_unique<Given>()) {}
+ConnectionFlags::~ConnectionFlags() = default;
+
+void add_connection_options(CLI::App& app, ConnectionFlags& flags) {
   const auto before = app.get_options().size();
-  settings::add_options(app, profile, table(),
+  settings::add_options(app, *flags.given, table(),
                         "JSON profile with any of the connection settings (keys with underscores; see docs/CLI.md)");
   auto options = app.get_options();  // in the order they were added
   for (auto i = before; i < options.size(); ++i)
-    options[i]->group("Connection (also from --config and KREST_* variables)");
+    options[i]->group("Connection (flag > KREST_* variable > --config profile)");
+}
+
+ConnectionProfile compose_profile(const ConnectionFlags& flags) {
+  ConnectionProfile profile;
+  try {
+    settings::compose(profile, table(), *flags.given);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  return profile;
 }
 
 void apply_connection_json(ConnectionProfile& profile, const std::string& json_text, const std::string& origin) {
@@ -72,6 +91,12 @@ ClientOptions client_options(const ConnectionProfile& profile) {
   if (!problems.empty()) throw UsageError(problems.front());
   if (profile.endpoint.empty())
     throw UsageError("no proxy endpoint: give --endpoint URL, set KREST_ENDPOINT, or put \"endpoint\" in --config");
+
+  // Files named are readable now, or the command line is what is wrong (exit code 2).
+  for (const auto& [file, setting] : {std::pair{profile.ca_file, "--ca-file"},
+                                      std::pair{profile.authority_ca_file, "--authority-ca-file"}})
+    if (!file.empty() && ::access(file.c_str(), R_OK) != 0)
+      throw UsageError(std::string(setting) + " '" + file + "': " + std::strerror(errno));
 
   ClientOptions options;
   options.endpoint = profile.endpoint;
@@ -103,6 +128,7 @@ ClientOptions client_options(const ConnectionProfile& profile) {
     auth.client_id = profile.client_id;
     auth.authority = profile.authority;
     auth.scope = profile.scope;
+    auth.wait = std::chrono::milliseconds(profile.token_wait_ms);
     auth.tls.ca_file = profile.authority_ca_file.empty() ? profile.ca_file : profile.authority_ca_file;
     auth.tls.insecure = profile.insecure;
     auth.client_secret = !profile.client_secret_file.empty()
@@ -122,5 +148,35 @@ ClientOptions client_options(const ConnectionProfile& profile) {
 }
 
 std::string describe_connection_settings() { return settings::describe(table()); }
+
+std::vector<SettingName> connection_setting_names() {
+  std::vector<SettingName> out;
+  for (const auto& s : table()) {
+    const char kind = std::holds_alternative<bool P::*>(s.member)           ? 'b'
+                      : std::holds_alternative<std::int64_t P::*>(s.member) ? 'n'
+                                                                            : 't';
+    out.push_back({s.name, "--" + settings::dashed(s.name), s.env ? s.env : "", kind, s.choices, s.min, s.max});
+  }
+  return out;
+}
+
+std::string setting_text(const ConnectionProfile& profile, const std::string& key) {
+  for (const auto& s : table())
+    if (key == s.name)
+      return std::visit(
+          [&](auto member) -> std::string {
+            using T = std::remove_cvref_t<decltype(profile.*member)>;
+            if constexpr (std::is_same_v<T, std::int64_t>)
+              return std::to_string(profile.*member);
+            else if constexpr (std::is_same_v<T, bool>)
+              return profile.*member ? "true" : "false";
+            else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+              return settings::join_list(profile.*member);
+            else
+              return profile.*member;
+          },
+          s.member);
+  return {};
+}
 
 }  // namespace krest::cli

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -16,25 +17,29 @@ namespace asio = boost::asio;
 
 namespace krest::cli {
 
-int report_failure(const char* name, std::exception_ptr e) {
+int report_failure(const char* name, std::exception_ptr e, std::string* message) {
+  std::string text;
+  int code = kExitFailed;
   try {
     std::rethrow_exception(e);
   } catch (const UsageError& u) {
-    std::fprintf(stderr, "krest %s: %s\n", name, u.what());
-    return kExitUsage;
+    text = u.what();
+    code = kExitUsage;
   } catch (const std::invalid_argument& u) {
-    std::fprintf(stderr, "krest %s: %s\n", name, u.what());
-    return kExitUsage;
+    text = u.what();
+    code = kExitUsage;
   } catch (const Error& k) {
-    std::string text = k.what();
+    text = k.what();
     if (!k.proxy_message().empty() && text.find(k.proxy_message()) == std::string::npos)
       text += " (" + k.proxy_message() + ")";
-    std::fprintf(stderr, "krest %s: %s\n", name, text.c_str());
-    return kExitFailed;
+    // An argument the engine refused before sending anything (a topic name Kafka would refuse).
+    if (k.kind() == Error::Kind::invalid) code = kExitUsage;
   } catch (const std::exception& other) {
-    std::fprintf(stderr, "krest %s: %s\n", name, other.what());
-    return kExitFailed;
+    text = other.what();
   }
+  std::fprintf(stderr, "krest %s: %s\n", name, text.c_str());
+  if (message) *message = text;
+  return code;
 }
 
 int run_command(const char* name, const ClientOptions& options, const Command& command) {
@@ -60,11 +65,24 @@ int run_command(const char* name, const ClientOptions& options, const Command& c
       signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
+    // A token that does not come at once is said to be awaited, and from where, instead of a
+    // silence as long as the wait.
+    asio::steady_timer token_notice(ioc, std::chrono::seconds(1));
+    if (options.auth.mode == AuthOptions::Mode::client_credentials)
+      token_notice.async_wait([&](const boost::system::error_code& ec) {
+        if (ec || done || client.tokens().stats().acquired > 0) return;
+        const auto last = client.tokens().last_error();
+        std::fprintf(stderr, "krest %s: waiting for an access token from %s (up to %lld s)%s\n", name,
+                     client.tokens().token_url().c_str(),
+                     static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(options.auth.wait).count()),
+                     last.empty() ? "" : ("; last attempt: " + last).c_str());
+      });
     asio::co_spawn(ioc, command(client, stop), [&](std::exception_ptr e, int result) {
       failure = e;
       code = result;
       done = true;
       signals.cancel();
+      token_notice.cancel();
       client.close();
     });
     // The token source refreshes for ever: run until the command is done, not until out of work.
@@ -74,7 +92,7 @@ int run_command(const char* name, const ClientOptions& options, const Command& c
   } catch (...) {
     failure = std::current_exception();
   }
-  if (failure) return report_failure(name, failure);
+  if (failure) std::rethrow_exception(failure);
   return code;
 }
 

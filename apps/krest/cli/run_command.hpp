@@ -20,10 +20,11 @@ struct StopRequest {
 
 using Command = std::function<boost::asio::awaitable<int>(Client&, StopRequest&)>;
 
-// Returns the command's exit code; kExitUsage for a UsageError, kExitFailed for any other error.
+// Returns the command's exit code; kExitUsage for a UsageError (or an invalid argument), kExitFailed
+// for any other error. Rethrows what fails, for run_subcommand to report.
 int run_command(const char* name, const ClientOptions& options, const Command& command);
 
-// The same without a client (for commands that fail before one can exist): prints and maps `e`.
-int report_failure(const char* name, std::exception_ptr e);
+// Prints `e` as one line on stderr and returns its exit code; `message` gets the line's text.
+int report_failure(const char* name, std::exception_ptr e, std::string* message = nullptr);
 
 }  // namespace krest::cli

@@ -23,7 +23,9 @@
 
 #include "cli/atomic_file.hpp"
 #include "cli/concurrency_option.hpp"
+#include "api/topic_name.hpp"
 #include "cli/run_command.hpp"
+#include "cli/subcommand.hpp"
 #include "cli/terminal_status.hpp"
 #include "cli/usage_error.hpp"
 #include "krest/admin.hpp"
@@ -78,7 +80,8 @@ ProducerOptions producer_options(const LoadOptions& o) {
   return p;
 }
 
-void print_summary(LoadRun& run, const Client& client, bool interrupted) {
+// `error`: why the load stopped early, when it did (carried in --json's object too).
+void print_summary(LoadRun& run, const Client& client, bool interrupted, const std::string& error) {
   run.status.clear();
   const auto& o = run.options;
   double s = run.seconds();
@@ -116,11 +119,13 @@ void print_summary(LoadRun& run, const Client& client, bool interrupted) {
                             {"invalid", run.invalid},
                             {"refused", run.refused},
                             {"interrupted", interrupted}};
+    if (!error.empty()) doc["error"] = error;
     std::printf("%s\n", boost::json::serialize(doc).c_str());
   }
 }
 
-asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& o) {
+asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& o,
+                          std::shared_ptr<bool> summary_printed) {
   std::vector<std::uint64_t> sizes;
   for (const auto& input : o.inputs) sizes.push_back(file_size(input));
   LoadCheckpoint checkpoint;
@@ -138,7 +143,7 @@ asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& 
   try {
     partitions = static_cast<std::int32_t>((co_await admin.describe_topic(o.topic)).size());
   } catch (const Error& e) {
-    if (e.status() != 404) throw;
+    if (e.kind() != Error::Kind::http || e.status() != 404) throw;
     throw std::runtime_error("topic '" + o.topic + "' does not exist (create it: krest topics create " + o.topic + ")");
   }
   if (o.partition >= partitions)
@@ -239,7 +244,16 @@ asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& 
   const bool interrupted = stop.requested;
   const bool complete = !failure && !run->stopping && run->window.size() == 0;
   run->save_checkpoint(complete);
-  print_summary(*run, client, interrupted);
+  std::string error = run->fatal;
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  print_summary(*run, client, interrupted, error);
+  if (o.json_summary) *summary_printed = true;  // the failure is in it: no second object
   if (failure) std::rethrow_exception(failure);
   if (!run->fatal.empty()) throw std::runtime_error(run->fatal);
   if (interrupted) co_return kExitInterrupted;
@@ -248,87 +262,103 @@ asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& 
 
 }  // namespace
 
-CLI::App* add_load_command(CLI::App& root, LoadOptions& o, ConnectionProfile& profile) {
-  auto* app = root.add_subcommand("load", "Load records from files (or stdin) into a topic");
-  app->add_option("files", o.inputs, "input files, plain or gzip; - for stdin")->required()->type_name("FILE...");
-  app->add_option("-t,--topic", o.topic, "the topic to load into")->required();
-  app->add_option("-f,--format", o.format.format, "lines, ndjson, json ({key,value,partition} per line) or csv")
-      ->check(CLI::IsMember({"lines", "ndjson", "json", "csv"}))
-      ->capture_default_str();
-  app->add_option("-k,--key-field", o.format.key_field,
-                  "the key: a JSON pointer (ndjson, e.g. /user/id) or a CSV column name or number from 1");
-  app->add_option("-K,--key-delimiter", o.format.key_delimiter,
-                  "lines: the text before the first DELIM is the key, the rest the value");
-  app->add_option("--csv-header", o.format.csv_header, "csv: the first line of each file names the columns")
-      ->capture_default_str();
-  app->add_option_function<std::string>(
-         "--csv-delimiter",
-         [&o](const std::string& d) {
-           if (d.size() != 1 || d == "\"") throw CLI::ValidationError("--csv-delimiter", "one character, not a quote");
-           o.format.csv_delimiter = d[0];
-         },
-         "csv: the field delimiter (default ,)")
-      ->type_name("CHAR");
-  app->add_option("--csv-value", o.format.csv_value, "csv: send the row as it is (line) or as a JSON object (json)")
-      ->check(CLI::IsMember({"line", "json"}))
-      ->capture_default_str();
-  app->add_option("--partitioner", o.partitioner,
-                  "key: by key hash (keyless records spread by the proxy); round-robin over the partitions")
-      ->check(CLI::IsMember({"key", "round-robin"}))
-      ->capture_default_str();
-  app->add_option("-p,--partition", o.partition, "send every record to this partition")->check(CLI::Range(0, INT32_MAX));
-  app->add_option("--rate", o.rate, "records per second at most (0: no limit)")->check(CLI::Range(0.0, 1e9));
-  app->add_option("--checkpoint", o.checkpoint,
-                  "resumable load: progress is saved here, and a rerun skips what was acknowledged")
-      ->type_name("FILE");
-  app->add_option("--reject-file", o.reject_file, "where records that could not be loaded go, with file and line")
-      ->capture_default_str()
-      ->type_name("FILE");
-  app->add_option("--progress", o.progress, "status line on stderr: auto (on a terminal), always, never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->capture_default_str();
-  app->add_flag("--json", o.json_summary, "also print the summary as JSON on stdout");
-  auto* tuning = app->add_option_group("Tuning");
-  tuning->add_option("--max-line-bytes", o.max_line_bytes, "longer lines are rejected")
-      ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30))
-      ->capture_default_str();
-  tuning->add_option("--batch-records", o.batch_records, "records per produce request, at most")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  tuning->add_option("--batch-bytes", o.batch_bytes, "bytes per produce request, at most")
-      ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 30))
-      ->capture_default_str();
-  tuning->add_option("--linger-ms", o.linger_ms, "how long a batch waits to fill")
-      ->check(CLI::Range(0, 60000))
-      ->capture_default_str();
-  add_concurrency_option(*tuning, "--in-flight", o.in_flight, "produce requests at once", 1024);
-  tuning->add_option("--buffer-mb", o.buffer_mb, "records read ahead of their acknowledgements, MB")
-      ->check(CLI::Range(1, 65536))
-      ->capture_default_str();
-  add_connection_options(*app, profile);
-  return app;
-}
-
-int run_load(const ConnectionProfile& profile, const LoadOptions& o) {
-  int stdin_inputs = 0;
-  for (const auto& i : o.inputs) stdin_inputs += i == "-";
-  if (stdin_inputs > 1) return report_failure("load", std::make_exception_ptr(UsageError("stdin (-) given twice")));
-  if (stdin_inputs && !o.checkpoint.empty())
-    return report_failure("load", std::make_exception_ptr(
-                                      UsageError("--checkpoint cannot resume stdin (-): load from a file instead")));
-  if (o.partition >= 0 && o.partitioner != "key")
-    return report_failure("load", std::make_exception_ptr(UsageError("--partition and --partitioner go one at a time")));
-  try {
+Subcommand load_subcommand() {
+  auto o = std::make_shared<LoadOptions>();
+  Subcommand s{"load", "Load records from files (or stdin) into a topic"};
+  s.define = [o](CLI::App& app) -> std::vector<CLI::App*> {
+    app.add_option("files", o->inputs, "input files, plain or gzip; - for stdin")->required()->type_name("FILE...");
+    app.add_option("-t,--topic", o->topic, "the topic to load into")->required();
+    app.add_option("-f,--format", o->format.format, "lines, ndjson, json ({key,value,partition} per line) or csv")
+        ->check(CLI::IsMember({"lines", "ndjson", "json", "csv"}))
+;
+    app.add_option("-k,--key-field", o->format.key_field,
+                    "the key: a JSON pointer (ndjson, e.g. /user/id) or a CSV column name or number from 1");
+    app.add_option("-K,--key-delimiter", o->format.key_delimiter,
+                    "lines: the text before the first DELIM is the key, the rest the value");
+    app.add_option("--csv-header", o->format.csv_header, "csv: the first line of each file names the columns")
+;
+    app.add_option_function<std::string>(
+           "--csv-delimiter",
+           [o](const std::string& d) {
+             if (d.size() != 1 || d == "\"") throw CLI::ValidationError("--csv-delimiter", "one character, not a quote");
+             o->format.csv_delimiter = d[0];
+           },
+           "csv: the field delimiter (default ,)")
+        ->type_name("CHAR");
+    app.add_option("--csv-value", o->format.csv_value, "csv: send the row as it is (line) or as a JSON object (json)")
+        ->check(CLI::IsMember({"line", "json"}))
+;
+    app.add_option("--partitioner", o->partitioner,
+                    "key: by key hash (keyless records spread by the proxy); round-robin over the partitions")
+        ->check(CLI::IsMember({"key", "round-robin"}))
+;
+    app.add_option("-p,--partition", o->partition, "send every record to this partition")->check(CLI::Range(0, INT32_MAX));
+    app.add_option("--rate", o->rate, "records per second at most (0: no limit)")->check(CLI::Range(0.0, 1e9));
+    app.add_option("--checkpoint", o->checkpoint,
+                    "resumable load: progress is saved here, and a rerun skips what was acknowledged")
+        ->type_name("FILE");
+    app.add_option("--reject-file", o->reject_file, "where records that could not be loaded go, with file and line")
+        
+        ->type_name("FILE");
+    app.add_option("--progress", o->progress, "status line on stderr: auto (on a terminal), always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+;
+    app.add_flag("--json", o->json_summary, "also print the summary as JSON on stdout");
+    auto* tuning = app.add_option_group("Tuning");
+    tuning->add_option("--max-line-bytes", o->max_line_bytes, "longer lines are rejected")
+        ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30))
+;
+    tuning->add_option("--batch-records", o->batch_records, "records per produce request, at most")
+        ->check(CLI::Range(1, 1000000))
+;
+    tuning->add_option("--batch-bytes", o->batch_bytes, "bytes per produce request, at most")
+        ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 30))
+;
+    tuning->add_option("--linger-ms", o->linger_ms, "how long a batch waits to fill")
+        ->check(CLI::Range(0, 60000))
+;
+    add_concurrency_option(*tuning, "--in-flight", o->in_flight, "produce requests at once", 1024);
+    tuning->add_option("--buffer-mb", o->buffer_mb, "records read ahead of their acknowledgements, MB")
+        ->check(CLI::Range(1, 65536))
+;
+    app.footer("Examples:\n"
+               "  krest load events.ndjson.gz --topic events --format ndjson --key-field /user/id\n"
+               "  krest load orders.csv --topic orders --format csv --key-field order_id --checkpoint orders.cp\n"
+               "  tail -f app.log | krest load - --topic logs --rate 1000\n"
+               "A line is rejected (to --reject-file, with its file and line) when it cannot be a record: malformed\n"
+               "JSON or CSV, not UTF-8, longer than --max-line-bytes, a --key-field it does not have, a partition\n"
+               "the topic does not have; or when the proxy refuses it.");
+    return {&app};
+  };
+  s.check = [o] {
+    int stdin_inputs = 0;
+    for (const auto& i : o->inputs) stdin_inputs += i == "-";
+    if (stdin_inputs > 1) throw UsageError("stdin (-) given twice");
+    if (stdin_inputs && !o->checkpoint.empty())
+      throw UsageError("--checkpoint cannot resume stdin (-): load from a file instead");
+    if (o->partition >= 0 && o->partitioner != "key")
+      throw UsageError("--partition and --partitioner go one at a time");
+    if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
     // Everything that can be checked is, before anything is sent.
-    for (const auto& input : o.inputs)
-      if (input != "-" && ::access(input.c_str(), R_OK) != 0)
-        throw UsageError("cannot open '" + input + "': " + std::strerror(errno));
-    RecordFormat check(o.format);
-    auto options = client_options(profile);
-    return run_command("load", options, [&o](Client& client, StopRequest& stop) { return load(client, stop, o); });
-  } catch (...) {
-    return report_failure("load", std::current_exception());
-  }
+    for (const auto& input : o->inputs) {
+      if (input == "-") continue;
+      struct stat st {};
+      if (::stat(input.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw UsageError("'" + input + "' is a directory: give the files in it (" + input + "/*)");
+      if (::access(input.c_str(), R_OK) != 0) throw UsageError("cannot open '" + input + "': " + std::strerror(errno));
+    }
+    RecordFormat check(o->format);
+  };
+  auto summary_printed = std::make_shared<bool>(false);
+  s.failed = [o, summary_printed](const std::string& message, int code) {
+    // With --json the failure is a JSON object too, for the scripts that read stdout (unless the
+    // summary, which carries it, went out already).
+    if (!o->json_summary || *summary_printed) return;
+    boost::json::object doc{{"topic", o->topic}, {"error", message}, {"exit_code", code}};
+    std::printf("%s\n", boost::json::serialize(doc).c_str());
+  };
+  s.command = [o, summary_printed](Client& client, StopRequest& stop) { return load(client, stop, *o, summary_printed); };
+  return s;
 }
 
 }  // namespace krest::cli

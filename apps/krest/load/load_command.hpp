@@ -6,10 +6,6 @@
 #include "cli/connection.hpp"
 #include "load/record_format.hpp"
 
-namespace CLI {
-class App;
-}
-
 namespace krest::cli {
 
 struct LoadOptions {
@@ -31,7 +27,5 @@ struct LoadOptions {
   std::int64_t buffer_mb = 16;
 };
 
-CLI::App* add_load_command(CLI::App& root, LoadOptions& options, ConnectionProfile& profile);
-int run_load(const ConnectionProfile& profile, const LoadOptions& options);
 
 }  // namespace krest::cli

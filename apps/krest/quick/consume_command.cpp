@@ -6,7 +6,10 @@
 #include "cli/run_command.hpp"
 #include "cli/start_offset.hpp"
 #include "cli/usage_error.hpp"
+#include "krest/admin.hpp"
 #include "krest/consumer.hpp"
+#include "api/topic_name.hpp"
+#include "cli/subcommand.hpp"
 #include "quick/quick_commands.hpp"
 #include "tail/record_output.hpp"
 
@@ -22,11 +25,21 @@ asio::awaitable<int> consume(Client& client, const ConsumeOptions& o) {
   options.fetch_records = static_cast<std::int32_t>(std::min<std::int64_t>(o.count, 10000));
   options.window = 1;
   options.give_up_after = std::chrono::seconds(30);
+  const auto partition = static_cast<std::int32_t>(o.partition);
+  const StartSpec spec = parse_start(o.offset, "--offset");
+  // The partition's offsets first: an offset past its end is said to be, with where the end is.
+  const std::string what = o.topic + "/" + std::to_string(partition);
+  const auto info = co_await Admin(client).describe_partition(o.topic, partition);
+  const auto placed = place_start(spec, info.earliest_offset, info.latest_offset, what);
+  if (spec.kind == StartSpec::Kind::offset && spec.n > info.latest_offset) {
+    std::fprintf(stderr, "krest consume: %s: nothing to print\n", placed.note.c_str());
+    co_return kExitOk;
+  }
+  if (!placed.note.empty()) std::fprintf(stderr, "krest consume: %s; starting there\n", placed.note.c_str());
   Consumer consumer(client, options);
-  const StartAt start = parse_start(o.offset, "--offset");
-  co_await consumer.assign(o.topic, static_cast<std::int32_t>(o.partition), start);
+  co_await consumer.assign(o.topic, partition, StartAt::at(placed.offset));
   std::int64_t printed = 0;
-  std::int64_t next = start.kind == StartAt::Kind::offset ? start.offset : -1;
+  std::int64_t next = placed.offset;
   std::string text;
   while (printed < o.count) {
     std::optional<RecordBatch> batch;
@@ -39,8 +52,6 @@ asio::awaitable<int> consume(Client& client, const ConsumeOptions& o) {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
   std::fflush(stdout);
-  if (next < 0)
-    for (const auto& p : consumer.positions()) next = p.next_offset;
   std::fprintf(stderr, "krest consume: %lld record(s); next offset %lld\n", static_cast<long long>(printed),
                static_cast<long long>(next));
   co_return kExitOk;
@@ -48,27 +59,29 @@ asio::awaitable<int> consume(Client& client, const ConsumeOptions& o) {
 
 }  // namespace
 
-CLI::App* add_consume_command(CLI::App& root, ConsumeOptions& o, ConnectionProfile& profile) {
-  auto* app = root.add_subcommand("consume", "Print up to COUNT records of one partition from an offset");
-  app->add_option("-t,--topic", o.topic, "the topic")->required();
-  app->add_option("-p,--partition", o.partition, "the partition")->check(CLI::Range(0, INT32_MAX))->capture_default_str();
-  app->add_option("-o,--offset", o.offset, "earliest, latest, or an offset")->capture_default_str();
-  app->add_option("-c,--count", o.count, "records at most")->check(CLI::Range(std::int64_t{1}, INT64_MAX))->capture_default_str();
-  app->add_option("-f,--format", o.format, "ndjson, value, or a kcat-style format string (see krest tail --help)")
-      ->capture_default_str();
-  add_connection_options(*app, profile);
-  return app;
-}
-
-int run_consume(const ConnectionProfile& profile, const ConsumeOptions& o) {
-  try {
-    RecordOutput check(o.format);
-    parse_start(o.offset, "--offset");
-    auto options = client_options(profile);
-    return run_command("consume", options, [&o](Client& client, StopRequest&) { return consume(client, o); });
-  } catch (...) {
-    return report_failure("consume", std::current_exception());
-  }
+Subcommand consume_subcommand() {
+  auto o = std::make_shared<ConsumeOptions>();
+  Subcommand s{"consume", "Print up to COUNT records of one partition from an offset"};
+  s.define = [o](CLI::App& app) -> std::vector<CLI::App*> {
+    app.add_option("-t,--topic", o->topic, "the topic")->required();
+    app.add_option("-p,--partition", o->partition, "the partition")->check(CLI::Range(0, INT32_MAX));
+    app.add_option("-o,--offset", o->offset,
+                   "where to start: beginning|earliest, end|latest, an offset, or -N (N before the end)");
+    app.add_option("-c,--count", o->count, "records at most")->check(CLI::Range(std::int64_t{1}, INT64_MAX));
+    app.add_option("-f,--format", o->format, "ndjson, value, or a kcat-style format string (see krest tail --help)");
+    app.footer("Examples:\n"
+               "  krest consume -t events                      # the first 10 records of partition 0\n"
+               "  krest consume -t events -p 2 -o -5           # the last 5 records of partition 2\n"
+               "  krest consume -t events -o 1200 -c 100 -f '%o %s\\n'");
+    return {&app};
+  };
+  s.check = [o] {
+    if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
+    RecordOutput check(o->format);
+    parse_start(o->offset, "--offset");
+  };
+  s.command = [o](Client& client, StopRequest&) { return consume(client, *o); };
+  return s;
 }
 
 }  // namespace krest::cli

@@ -1,5 +1,6 @@
 // krest produce: records from arguments or stdin lines, each result printed in input order.
 #include <CLI/CLI.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -10,6 +11,8 @@
 #include "cli/usage_error.hpp"
 #include "krest/producer.hpp"
 #include "api/utf8.hpp"
+#include "api/topic_name.hpp"
+#include "cli/subcommand.hpp"
 #include "quick/quick_commands.hpp"
 
 namespace asio = boost::asio;
@@ -18,7 +21,11 @@ namespace krest::cli {
 namespace {
 
 asio::awaitable<int> produce(Client& client, const ProduceOptions& o, const std::vector<std::string>& values) {
-  Producer producer(client);
+  // A few records from a terminal or a script: a proxy that cannot be reached is reported within
+  // seconds, not after the engine's two minutes of retries.
+  ProducerOptions settings;
+  settings.delivery_timeout = std::chrono::seconds(15);
+  Producer producer(client, settings);
   std::vector<Delivery> results(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
     Record record;
@@ -53,51 +60,73 @@ asio::awaitable<int> produce(Client& client, const ProduceOptions& o, const std:
     }
     failed += !d.ok();
   }
-  if (failed) std::fprintf(stderr, "krest produce: %d of %zu records failed\n", failed, results.size());
+  if (failed) {
+    // The first reason in the summary too: the per-record lines went to stdout.
+    std::string first;
+    for (const auto& d : results)
+      if (!d.ok()) {
+        first = d.error->what();
+        break;
+      }
+    std::fprintf(stderr, "krest produce: %d of %zu records failed; the first: %s\n", failed, results.size(),
+                 first.c_str());
+  }
   co_return failed ? kExitFailed : kExitOk;
 }
 
 }  // namespace
 
-CLI::App* add_produce_command(CLI::App& root, ProduceOptions& o, ConnectionProfile& profile) {
-  auto* app = root.add_subcommand("produce", "Send records given as arguments, or one per stdin line");
-  app->add_option("values", o.values, "record values (none: read stdin)")->type_name("VALUE...");
-  app->add_option("-t,--topic", o.topic, "the topic")->required();
-  app->add_option_function<std::string>(
-         "-k,--key",
-         [&o](const std::string& k) {
-           o.key = k;
-           o.has_key = true;
-         },
-         "the key of every record")
-      ->type_name("KEY");
-  app->add_option("-K,--key-delimiter", o.key_delimiter, "each value is KEY<DELIM>VALUE")->excludes("--key");
-  app->add_option("-p,--partition", o.partition, "the partition (default: by key, or spread)")->check(CLI::Range(0, INT32_MAX));
-  app->add_flag("--json-values", o.json_values, "values are JSON text, sent as JSON");
-  app->add_flag("--json", o.json, "print each result as a JSON object");
-  add_connection_options(*app, profile);
-  return app;
-}
-
-int run_produce(const ConnectionProfile& profile, const ProduceOptions& o) {
-  try {
-    std::vector<std::string> values = o.values;
-    if (values.empty()) {
+Subcommand produce_subcommand() {
+  auto o = std::make_shared<ProduceOptions>();
+  auto values = std::make_shared<std::vector<std::string>>();
+  Subcommand s{"produce", "Send records given as arguments, or one per stdin line"};
+  s.define = [o](CLI::App& app) -> std::vector<CLI::App*> {
+    app.add_option("values", o->values, "record values (none: read stdin)")->type_name("VALUE...");
+    app.add_option("-t,--topic", o->topic, "the topic")->required();
+    app.add_option_function<std::string>(
+           "-k,--key",
+           [o](const std::string& k) {
+             o->key = k;
+             o->has_key = true;
+           },
+           "the key of every record")
+        ->type_name("KEY");
+    app.add_option("-K,--key-delimiter", o->key_delimiter, "each value is KEY<DELIM>VALUE")->excludes("--key");
+    app.add_option("-p,--partition", o->partition, "the partition (default: by key, or spread)")
+        ->check(CLI::Range(0, INT32_MAX));
+    app.add_flag("--json-values", o->json_values, "values are JSON text, sent as JSON");
+    app.add_flag("--json", o->json, "print each result as a JSON object");
+    app.footer("Examples:\n"
+               "  krest produce -t events 'first record' 'second record'\n"
+               "  printf 'user-1:{\"n\":1}\\n' | krest produce -t events -K : --json-values\n"
+               "  krest produce -t events -p 0 -k sensor-7 42 --json");
+    return {&app};
+  };
+  s.check = [o, values] {
+    if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
+    *values = o->values;
+    if (values->empty()) {
       std::string line;
       while (std::getline(std::cin, line)) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (!line.empty()) values.push_back(line);
+        if (!line.empty()) values->push_back(line);
       }
     }
-    if (values.empty()) throw UsageError("no records: give values as arguments or lines on stdin");
-    for (const auto& v : values)
-      if (!api::valid_utf8(v)) throw UsageError("a value is not valid UTF-8: records carry text");
-    auto options = client_options(profile);
-    return run_command("produce", options,
-                       [&o, &values](Client& client, StopRequest&) { return produce(client, o, values); });
-  } catch (...) {
-    return report_failure("produce", std::current_exception());
-  }
+    if (values->empty()) throw UsageError("no records: give values as arguments or lines on stdin");
+    for (std::size_t i = 0; i < values->size(); ++i) {
+      std::string_view v = (*values)[i];
+      if (!o->key_delimiter.empty() && !o->has_key)
+        if (auto at = v.find(o->key_delimiter); at != std::string_view::npos) v.remove_prefix(at + o->key_delimiter.size());
+      if (!api::valid_utf8(v)) throw UsageError("value " + std::to_string(i + 1) + " is not valid UTF-8: records carry text");
+      boost::json::error_code ec;
+      if (o->json_values && (boost::json::parse(boost::json::string_view(v.data(), v.size()), ec), ec))
+        throw UsageError("value " + std::to_string(i + 1) + " ('" + std::string(v.substr(0, 40)) +
+                         (v.size() > 40 ? "...'" : "'") + ") is not JSON (" + ec.message() +
+                         "): --json-values sends values as JSON text");
+    }
+  };
+  s.command = [o, values](Client& client, StopRequest&) { return produce(client, *o, *values); };
+  return s;
 }
 
 }  // namespace krest::cli

@@ -6,10 +6,6 @@
 
 #include "cli/connection.hpp"
 
-namespace CLI {
-class App;
-}
-
 namespace krest::cli {
 
 struct ProduceOptions {
@@ -31,10 +27,5 @@ struct ConsumeOptions {
   std::string format = "ndjson";
 };
 
-CLI::App* add_produce_command(CLI::App& root, ProduceOptions& options, ConnectionProfile& profile);
-int run_produce(const ConnectionProfile& profile, const ProduceOptions& options);
-
-CLI::App* add_consume_command(CLI::App& root, ConsumeOptions& options, ConnectionProfile& profile);
-int run_consume(const ConnectionProfile& profile, const ConsumeOptions& options);
 
 }  // namespace krest::cli

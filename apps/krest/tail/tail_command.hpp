@@ -5,16 +5,12 @@
 
 #include "cli/connection.hpp"
 
-namespace CLI {
-class App;
-}
-
 namespace krest::cli {
 
 struct TailOptions {
   std::string topic;
   std::vector<std::int32_t> partitions;  // empty: all, and those added later
-  std::string from = "latest";           // earliest | latest | OFFSET
+  std::string from = "latest";           // beginning|earliest, end|latest, OFFSET, -N
   std::string checkpoint;
   std::int64_t checkpoint_interval_ms = 1000;
   std::string output = "-";
@@ -29,7 +25,5 @@ struct TailOptions {
   std::int64_t fetch_records = 500;
 };
 
-CLI::App* add_tail_command(CLI::App& root, TailOptions& options, ConnectionProfile& profile);
-int run_tail(const ConnectionProfile& profile, const TailOptions& options);
 
 }  // namespace krest::cli

@@ -10,6 +10,8 @@
 
 #include "cli/run_command.hpp"
 #include "cli/usage_error.hpp"
+#include "api/topic_name.hpp"
+#include "cli/subcommand.hpp"
 #include "krest/admin.hpp"
 
 namespace asio = boost::asio;
@@ -107,48 +109,50 @@ asio::awaitable<int> topics(Client& client, const TopicsOptions& o) {
 
 }  // namespace
 
-CLI::App* add_topics_command(CLI::App& root, TopicsOptions& o, ConnectionProfile& profile) {
-  auto* app = root.add_subcommand("topics", "List, create, delete and describe topics");
-  app->require_subcommand(1);
-  app->fallthrough();  // connection flags may come after the action: krest topics list --endpoint URL
-  auto* list = app->add_subcommand("list", "List the topics, one per line");
-  list->add_flag("--json", o.json, "as a JSON array");
-  list->callback([&o] { o.action = "list"; });
+Subcommand topics_subcommand() {
+  auto o = std::make_shared<TopicsOptions>();
+  Subcommand s{"topics", "List, create, delete and describe topics"};
+  s.define = [o](CLI::App& app) -> std::vector<CLI::App*> {
+    app.require_subcommand(1);
+    app.footer("Examples:\n"
+               "  krest topics list\n"
+               "  krest topics create events --partitions 6 --topic-config retention.ms=86400000\n"
+               "  krest topics describe events --json\n"
+               "  krest topics delete events");
+    auto* list = app.add_subcommand("list", "List the topics, one per line");
+    list->add_flag("--json", o->json, "as a JSON array");
+    list->callback([o] { o->action = "list"; });
 
-  auto* create = app->add_subcommand("create", "Create a topic");
-  create->add_option("topic", o.topic, "its name")->required();
-  create->add_option("-p,--partitions", o.partitions, "partitions (default: the proxy's)")->check(CLI::Range(1, 100000));
-  create->add_option("-r,--replication-factor", o.replication_factor, "replicas (default: the proxy's)")
-      ->check(CLI::Range(1, 100));
-  create->add_option("--topic-config", o.properties, "a topic property, e.g. retention.ms=86400000 (repeatable)")
-      ->type_name("KEY=VALUE")
-      ->check([](const std::string& kv) {
-        auto eq = kv.find('=');
-        return eq == std::string::npos || eq == 0 ? "'" + kv + "' is not KEY=VALUE" : std::string();
-      });
-  create->add_flag("--if-not-exists", o.if_not_exists, "succeed when the topic exists already");
-  create->callback([&o] { o.action = "create"; });
+    auto* create = app.add_subcommand("create", "Create a topic");
+    create->add_option("topic", o->topic, "its name")->required();
+    create->add_option("--partitions", o->partitions, "partitions (default: the proxy's)")->check(CLI::Range(1, 100000));
+    create->add_option("-r,--replication-factor", o->replication_factor, "replicas (default: the proxy's)")
+        ->check(CLI::Range(1, 100));
+    create->add_option("--topic-config", o->properties, "a topic property, e.g. retention.ms=86400000 (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->check([](const std::string& kv) {
+          auto eq = kv.find('=');
+          return eq == std::string::npos || eq == 0 ? "'" + kv + "' is not KEY=VALUE" : std::string();
+        });
+    create->add_flag("--if-not-exists", o->if_not_exists, "succeed when the topic exists already");
+    create->callback([o] { o->action = "create"; });
 
-  auto* remove = app->add_subcommand("delete", "Delete a topic and its records (a krest-proxy extension)");
-  remove->add_option("topic", o.topic, "its name")->required();
-  remove->callback([&o] { o.action = "delete"; });
+    auto* remove = app.add_subcommand("delete", "Delete a topic and its records (a krest-proxy extension)");
+    remove->add_option("topic", o->topic, "its name")->required();
+    remove->callback([o] { o->action = "delete"; });
 
-  auto* describe = app->add_subcommand("describe", "Show a topic's partitions: offsets, leader, replicas");
-  describe->add_option("topic", o.topic, "its name")->required();
-  describe->add_flag("--json", o.json, "as a JSON object");
-  describe->callback([&o] { o.action = "describe"; });
-
-  add_connection_options(*app, profile);
-  return app;
-}
-
-int run_topics(const ConnectionProfile& profile, const TopicsOptions& o) {
-  try {
-    auto options = client_options(profile);
-    return run_command("topics", options, [&o](Client& client, StopRequest&) { return topics(client, o); });
-  } catch (...) {
-    return report_failure("topics", std::current_exception());
-  }
+    auto* describe = app.add_subcommand("describe", "Show a topic's partitions: offsets, leader, replicas");
+    describe->add_option("topic", o->topic, "its name")->required();
+    describe->add_flag("--json", o->json, "as a JSON object");
+    describe->callback([o] { o->action = "describe"; });
+    return {list, create, remove, describe};
+  };
+  s.check = [o] {
+    if (o->action != "list")
+      if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
+  };
+  s.command = [o](Client& client, StopRequest&) { return topics(client, *o); };
+  return s;
 }
 
 }  // namespace krest::cli

@@ -5,10 +5,6 @@
 
 #include "cli/connection.hpp"
 
-namespace CLI {
-class App;
-}
-
 namespace krest::cli {
 
 struct TopicsOptions {
@@ -21,7 +17,5 @@ struct TopicsOptions {
   bool json = false;
 };
 
-CLI::App* add_topics_command(CLI::App& root, TopicsOptions& options, ConnectionProfile& profile);
-int run_topics(const ConnectionProfile& profile, const TopicsOptions& options);
 
 }  // namespace krest::cli

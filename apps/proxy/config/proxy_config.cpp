@@ -82,8 +82,17 @@ void apply_json_config(ProxyConfig& config, const std::string& json_text, const 
   settings::apply_json(config, fields(), json_text, origin);
 }
 
-void add_config_options(CLI::App& app, ProxyConfig& config) {
-  settings::add_options(app, config, fields(), "JSON file with any of the settings below (keys with underscores)");
+struct ConfigFlags::Given : settings::CommandLine<ProxyConfig> {};
+ConfigFlags::ConfigFlags() : given(std::make_unique<Given>()) {}
+ConfigFlags::~ConfigFlags() = default;
+
+void add_config_options(CLI::App& app, ConfigFlags& flags) {
+  settings::add_options(app, *flags.given, fields(), "JSON file with any of the settings below (keys with underscores)");
+}
+
+void compose_config(ProxyConfig& config, const ConfigFlags& flags) {
+  // krest-proxy reads no environment: its settings come from the file and the command line.
+  settings::compose(config, fields(), *flags.given, [](const char*) -> const char* { return nullptr; });
 }
 
 std::vector<std::string> validate(const ProxyConfig& config) {
@@ -117,8 +126,14 @@ std::vector<std::string> validate(const ProxyConfig& config) {
       problems.push_back("kafka_properties: '" + p.substr(0, p.find('=')) + "...' is not key=value");
   if (!config.serve_api && config.authority_file.empty())
     problems.push_back("serve_api = false serves only the authority, and authority_file is not set");
-  if (config.listen.rfind(':') == std::string::npos)
+  if (const auto colon = config.listen.rfind(':'); colon == std::string::npos) {
     problems.push_back("listen = '" + config.listen + "' is not HOST:PORT");
+  } else {
+    const std::string port = config.listen.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stol(port) > 65535)
+      problems.push_back("listen = '" + config.listen + "': the port must be 0..65535 (0 picks a free one)");
+  }
   return problems;
 }
 

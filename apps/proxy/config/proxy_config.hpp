@@ -2,6 +2,7 @@
 // krest-proxy's configuration: a plain struct with its defaults here, filled from a JSON file
 // (--config) and then from flags, both through the one field table in proxy_config.cpp.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -87,8 +88,20 @@ struct ProxyConfig {
   std::string advertised_host = "localhost";  // reported as the broker's hostName
 };
 
-// Adds --config and one flag per field. Flags given on the command line override the file.
-void add_config_options(CLI::App& app, ProxyConfig& config);
+// What the command line gave: --config and the flags, applied by compose_config() once it is parsed.
+struct ConfigFlags {
+  ConfigFlags();
+  ~ConfigFlags();
+  ConfigFlags(const ConfigFlags&) = delete;
+  ConfigFlags& operator=(const ConfigFlags&) = delete;
+  struct Given;
+  std::unique_ptr<Given> given;
+};
+
+// Adds --config and one flag per field.
+void add_config_options(CLI::App& app, ConfigFlags& flags);
+// The --config file, then the flags over it. Throws std::invalid_argument naming the source.
+void compose_config(ProxyConfig& config, const ConfigFlags& flags);
 
 // Applies a JSON config document. Throws std::invalid_argument naming the field and the problem.
 void apply_json_config(ProxyConfig& config, const std::string& json_text, const std::string& origin);

@@ -34,6 +34,11 @@ struct AuthOptions {
   std::chrono::seconds refresh_before{300};
   double refresh_fraction = 0.10;
   std::chrono::milliseconds request_timeout{10000};  // one token request
+  // How long a request waits for a token when none is held (the authority slow or down). Before
+  // the first token, an authority that cannot be reached at all (connection refused, unknown
+  // host, an untrusted certificate) for 3 s fails the wait then: that is a setting to fix, not a
+  // moment to wait out.
+  std::chrono::milliseconds wait{30000};
   std::chrono::milliseconds retry_initial{250};      // backoff after a failed refresh, doubling...
   std::chrono::milliseconds retry_max{30000};        // ...up to this
   TlsOptions tls;
@@ -71,15 +76,17 @@ class TokenSource {
   TokenSource& operator=(const TokenSource&) = delete;
 
   // The Authorization header value ("Bearer ..."), empty in Mode::none. Returns at once while
-  // an unexpired token is held, even when its refresh is failing; otherwise waits up to `wait`
-  // for one. Throws TokenError.
-  boost::asio::awaitable<std::string> authorization(std::chrono::milliseconds wait = std::chrono::seconds(30));
+  // an unexpired token is held, even when its refresh is failing; otherwise waits up to
+  // AuthOptions::wait for one. Throws TokenError.
+  boost::asio::awaitable<std::string> authorization();
 
   // After the proxy answered 401 to `refused` (a value authorization() returned): a token other
   // than that one, refreshing once however many callers report the same refusal. Throws
   // TokenError; in Mode::static_token, always (the token cannot change).
-  boost::asio::awaitable<std::string> reauthorize(const std::string& refused,
-                                                  std::chrono::milliseconds wait = std::chrono::seconds(30));
+  boost::asio::awaitable<std::string> reauthorize(const std::string& refused);
+
+  // Where tokens come from (the token endpoint's URL), for messages; empty without one.
+  const std::string& token_url() const { return token_url_; }
 
   void stop();
   TokenStats stats() const;
@@ -90,6 +97,8 @@ class TokenSource {
   std::shared_ptr<State> state_;
   AuthOptions::Mode mode_;
   std::string static_header_;
+  std::chrono::milliseconds wait_;
+  std::string token_url_;
 };
 
 }  // namespace krest

@@ -25,7 +25,7 @@ PartitionInfo to_partition(const api::PartitionMetadata& m) {
 const std::string kNoBody;
 
 void check_topic(const std::string& topic) {
-  if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic: " + *problem);
+  if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic '" + std::string(topic) + "': " + *problem);
 }
 
 // One request that must answer 200: the body of the answer, or the Error. A read is asked again
@@ -44,7 +44,7 @@ asio::awaitable<std::string> call(Client::Impl& c, bhttp::verb verb, const std::
     x = co_await c.read_metadata(req);
   else
     x = co_await c.send(req);
-  if (x.ec || x.response.result_int() != 200) throw exchange_error(x, what);
+  if (x.ec || x.response.result_int() != 200) throw c.error_of(x, what);
   co_return std::move(x.response.body());
 }
 

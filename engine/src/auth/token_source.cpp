@@ -1,5 +1,7 @@
 #include "krest/token_source.hpp"
 
+#include <boost/asio/ssl/error.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -31,11 +33,29 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-std::string token_url(const AuthOptions& o) {
+std::string endpoint_of(const AuthOptions& o) {
   std::string authority = o.authority;
   if (auto at = authority.find("{tenant}"); at != std::string::npos) authority.replace(at, 8, o.tenant);
   while (!authority.empty() && authority.back() == '/') authority.pop_back();
   return authority + "/oauth2/v2.0/token";
+}
+
+// How long, before the first token, an authority may not be reachable at all before waiting for it
+// stops: long enough for one that restarts, far shorter than AuthOptions::wait.
+constexpr auto kUnreachableGrace = std::chrono::seconds(3);
+
+// The authority cannot be reached at all, as opposed to slow or briefly away.
+bool unreachable(const boost::system::error_code& ec) {
+  namespace error = boost::asio::error;
+  return ec == error::connection_refused || ec == error::host_not_found || ec == error::host_not_found_try_again ||
+         ec == error::network_unreachable || ec.category() == error::get_ssl_category();
+}
+
+std::string unreachable_hint(const boost::system::error_code& ec) {
+  if (ec.category() == boost::asio::error::get_ssl_category())
+    return " (is its certificate trusted? trust its CA: krest's --ca-file, or --authority-ca-file when the "
+           "authority's CA is another)";
+  return " (is the authority URL right, and is it running?)";
 }
 
 }  // namespace
@@ -51,7 +71,7 @@ std::vector<std::string> validate(const AuthOptions& o) {
     if (o.authority.find("{tenant}") != std::string::npos && o.tenant.empty())
       problems.push_back("auth: tenant is required by the authority " + o.authority);
     try {
-      net::parse_base_url(token_url(o));
+      net::parse_base_url(endpoint_of(o));
     } catch (const std::invalid_argument& e) {
       problems.push_back(std::string("auth: authority: ") + e.what());
     }
@@ -59,6 +79,7 @@ std::vector<std::string> validate(const AuthOptions& o) {
   if (o.refresh_fraction < 0 || o.refresh_fraction >= 1) problems.push_back("auth: refresh_fraction must be in [0, 1)");
   if (o.refresh_before.count() < 0) problems.push_back("auth: refresh_before must not be negative");
   if (o.request_timeout.count() <= 0) problems.push_back("auth: request_timeout must be positive");
+  if (o.wait.count() <= 0) problems.push_back("auth: wait must be positive");
   if (o.retry_initial.count() <= 0 || o.retry_max < o.retry_initial)
     problems.push_back("auth: retry_initial must be positive and at most retry_max");
   return problems;
@@ -70,7 +91,7 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
   State(asio::any_io_executor ex, AuthOptions o)
       : strand(asio::make_strand(ex)),
         options(std::move(o)),
-        url(token_url(options)),
+        url(endpoint_of(options)),
         tls(net::make_client_tls(options.tls)),
         server(net::parse_base_url(url.substr(0, url.size() - std::string_view("/oauth2/v2.0/token").size()))),
         connection(strand, server, tls, http::ConnectionOptions{options.request_timeout, options.request_timeout}),
@@ -95,6 +116,7 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
   bool force = false;
   bool stopped = false;
   milliseconds backoff{0};
+  Clock::time_point unreachable_since{};  // before the first token: since when nothing answers
 
   mutable std::mutex mutex;  // guards the fast path's copy and last_error_text
   std::string cached_header;
@@ -120,7 +142,21 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
       const bool reused = connection.is_open();
       auto x = co_await connection.exchange(req);
       if (!x.ec) co_return auth::read_token_response(x.response.result_int(), x.response.body());
-      if (!reused || attempt > 0) co_return auth::TokenResponse{{}, {}, "token request to " + url + " failed: " + x.ec.message()};
+      if (!reused || attempt > 0) {
+        auth::TokenResponse failed{{}, {}, "token request to " + url + " failed: " + x.ec.message()};
+        // Before any token: an authority nothing has answered at for a few seconds (not one
+        // restarting) is a setting to fix, not something to wait out.
+        if (generation == 0 && unreachable(x.ec)) {
+          if (unreachable_since == Clock::time_point{}) unreachable_since = Clock::now();
+          // A certificate that is not trusted will not be by waiting.
+          failed.permanent = Clock::now() - unreachable_since >= kUnreachableGrace ||
+                             x.ec.category() == boost::asio::error::get_ssl_category();
+        } else {
+          unreachable_since = {};
+        }
+        if (failed.permanent) failed.error += unreachable_hint(x.ec);
+        co_return failed;
+      }
     }
   }
 
@@ -216,8 +252,9 @@ struct TokenSource::State : std::enable_shared_from_this<State> {
   }
 };
 
-TokenSource::TokenSource(asio::any_io_executor ex, AuthOptions options) : mode_(options.mode) {
+TokenSource::TokenSource(asio::any_io_executor ex, AuthOptions options) : mode_(options.mode), wait_(options.wait) {
   options = util::checked(std::move(options), "auth");
+  if (mode_ == AuthOptions::Mode::client_credentials) token_url_ = endpoint_of(options);
   if (mode_ == AuthOptions::Mode::static_token) static_header_ = "Bearer " + options.static_token;
   if (mode_ != AuthOptions::Mode::client_credentials) return;
   state_ = std::make_shared<State>(ex, std::move(options));
@@ -235,7 +272,8 @@ void TokenSource::stop() {
   });
 }
 
-asio::awaitable<std::string> TokenSource::authorization(milliseconds wait) {
+asio::awaitable<std::string> TokenSource::authorization() {
+  const milliseconds wait = wait_;
   if (mode_ != AuthOptions::Mode::client_credentials) co_return static_header_;
   {
     std::lock_guard lock(state_->mutex);
@@ -244,7 +282,8 @@ asio::awaitable<std::string> TokenSource::authorization(milliseconds wait) {
   co_return co_await asio::co_spawn(state_->strand, state_->authorization(Clock::now() + wait), asio::use_awaitable);
 }
 
-asio::awaitable<std::string> TokenSource::reauthorize(const std::string& refused, milliseconds wait) {
+asio::awaitable<std::string> TokenSource::reauthorize(const std::string& refused) {
+  const milliseconds wait = wait_;
   if (mode_ == AuthOptions::Mode::static_token) throw TokenError("the proxy refused the static token", true);
   if (mode_ == AuthOptions::Mode::none) throw TokenError("the proxy requires a token and none is configured", true);
   auto copy = std::make_shared<const std::string>(refused);

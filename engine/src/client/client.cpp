@@ -4,7 +4,12 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
@@ -193,19 +198,66 @@ void Client::Impl::decode_response(http::Exchange& x) {
   x.response.erase(bhttp::field::content_encoding);
 }
 
-Error exchange_error(const http::Exchange& x, std::string_view what) {
+namespace {
+
+// What a failure to reach the proxy most likely means, in words that say what to do.
+std::string transport_reason(const boost::system::error_code& ec, const net::BaseUrl& server) {
+  const std::string where = server.host_header();
+  if (ec == boost::beast::error::timeout) return "no answer in time from " + where;
+  if (ec == asio::error::connection_refused) return "connection refused: nothing listens at " + where;
+  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again)
+    return "host '" + server.host + "' not found";
+  if (ec.category() == asio::error::get_ssl_category()) {
+    const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    if (reason == SSL_R_WRONG_VERSION_NUMBER)
+      return where + " does not speak TLS (wrong version number): is it a plain-HTTP port? Then the endpoint is http://" +
+             server.host_header() + server.path;
+    if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED)
+      return "the certificate of " + where +
+             " is not trusted (certificate verify failed): trust the CA that signed it with the CA file setting "
+             "(krest: --ca-file FILE; a krest-proxy's is <data_dir>/tls/cert.pem)";
+  }
+  // An http:// request to a TLS port: the server answers with a TLS alert, or closes, not HTTP.
+  const auto& http_errors = make_error_code(boost::beast::http::error::end_of_stream).category();
+  if (!server.tls && (ec.category() == http_errors || ec == asio::error::eof ||
+                      ec == asio::error::connection_reset))
+    return where + " did not answer in HTTP (" + ec.message() + "): is it a TLS port? Then the endpoint is https://" +
+           server.host_header() + server.path;
+  return ec.message() + " (" + where + ")";
+}
+
+bool looks_like_html(const http::Response& r) {
+  const auto type = r[boost::beast::http::field::content_type];
+  if (type.size() >= 9 && boost::beast::iequals(type.substr(0, 9), "text/html")) return true;
+  const auto& body = r.body();
+  const auto start = body.find_first_not_of(" \t\r\n");
+  return start != std::string::npos && body.compare(start, 1, "<") == 0;
+}
+
+}  // namespace
+
+Error exchange_error(const http::Exchange& x, std::string_view what, const net::BaseUrl& server) {
   if (x.ec) {
     const bool timeout = x.ec == boost::beast::error::timeout;
     return Error(timeout ? Error::Kind::timeout : Error::Kind::transport,
-                 std::string(what) + ": " + (timeout ? "timed out" : x.ec.message()) +
+                 std::string(what) + ": " + transport_reason(x.ec, server) +
                      (x.request_sent ? " (the request was sent; the proxy may have acted on it)" : ""),
                  0, {}, true);
   }
   const int status = x.response.result_int();
+  if (status >= 400 && looks_like_html(x.response)) {
+    // A web server, a login page, a load balancer's error page: not the API.
+    const std::string message = "the server at " + server.to_string() + " answered " + std::to_string(status) +
+                                " with an HTML page: it is not a Kafka REST proxy there (check the endpoint and its path)";
+    // An answer that makes no sense for the API (a protocol error, whatever its status).
+    return Error(Error::Kind::protocol, std::string(what) + ": " + message, status, message, false);
+  }
   std::string message = api::read_error_message(x.response.body());
   return Error(Error::Kind::http, std::string(what) + ": HTTP " + std::to_string(status) + ": " + message, status,
                message, retriable_status(status));
 }
+
+Error Client::Impl::error_of(const http::Exchange& x, std::string_view what) const { return exchange_error(x, what, base); }
 
 asio::awaitable<http::Exchange> Client::Impl::read_metadata(http::Request& req) {
   using Clock = std::chrono::steady_clock;
@@ -227,7 +279,7 @@ asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(Client::Imp
   http::Request req{boost::beast::http::verb::get,
                     client.target("/v1/metadata/topics/" + path_segment(topic) + "/partitions"), 11};
   auto x = co_await client.read_metadata(req);
-  if (x.ec || x.response.result_int() != 200) throw exchange_error(x, what);
+  if (x.ec || x.response.result_int() != 200) throw client.error_of(x, what);
   auto parsed = api::parse_partitions(x.response.body());
   if (auto* e = std::get_if<std::string>(&parsed)) throw Error(Error::Kind::protocol, what + ": " + *e);
   co_return std::get<0>(std::move(parsed));

@@ -45,6 +45,9 @@ struct Client::Impl {
   // send() for a metadata read: a 429 or 503 is asked again for up to options.metadata_retry.
   boost::asio::awaitable<http::Exchange> read_metadata(http::Request& req);
 
+  // exchange_error() for this client's proxy.
+  Error error_of(const http::Exchange& x, std::string_view what) const;
+
   // The request target for an API path such as "/v1/metadata/topics".
   std::string target(std::string_view api_path) const { return base.path + std::string(api_path); }
 
@@ -66,9 +69,11 @@ struct Client::Impl {
   void decode_response(http::Exchange& x);
 };
 
-// The Error for an exchange that failed: no response (transport or timeout, retriable), or an
-// error status (retriable per retriable_status). `what` names the operation, e.g. "produce to t".
-Error exchange_error(const http::Exchange& x, std::string_view what);
+// The Error for an exchange with `server` that failed: no response (transport or timeout,
+// retriable), or an error status (retriable per retriable_status). `what` names the operation,
+// e.g. "produce to t"; the message says what most likely happened and what to do (a TLS port
+// dialled as http://, an untrusted certificate, an HTML page where the API should be).
+Error exchange_error(const http::Exchange& x, std::string_view what, const net::BaseUrl& server);
 
 // Every partition of `topic` (GET /v1/metadata/topics/{topic}/partitions). Throws Error.
 boost::asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(Client::Impl& client,

@@ -228,7 +228,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
         co_return;
       }
     }
-    if (!error) error = exchange_error(x, what());
+    if (!error) error = client.error_of(x, what());
     failed(*p, start, std::move(*error), x.ec ? milliseconds(0) : http::retry_after(x.response));
   }
 
@@ -349,7 +349,7 @@ asio::awaitable<void> Consumer::Impl::assign(std::shared_ptr<Impl> impl_, std::s
                     11};
   auto x = co_await impl_->client.send(req);
   const std::string what = "partition " + topic + "/" + std::to_string(partition);
-  if (x.ec || x.response.result_int() != 200) throw exchange_error(x, what);
+  if (x.ec || x.response.result_int() != 200) throw impl_->client.error_of(x, what);
   auto parsed = api::parse_partition(x.response.body());
   if (auto* e = std::get_if<std::string>(&parsed)) throw Error(Error::Kind::protocol, what + ": " + *e);
   impl_->add_partition(topic, partition, Impl::start_offset(start, std::get<0>(parsed)));

@@ -20,6 +20,8 @@ std::string BaseUrl::to_string() const {
 
 BaseUrl parse_base_url(std::string_view text) {
   auto fail = [&](const std::string& why) { throw std::invalid_argument("URL '" + std::string(text) + "': " + why); };
+  if (text.find("://") == std::string_view::npos)
+    fail("no scheme: write https://" + std::string(text) + " (or http:// for a proxy without TLS)");
   auto parsed = boost::urls::parse_absolute_uri(text);
   if (!parsed) fail("not an absolute URL (" + parsed.error().message() + ")");
   const auto& u = *parsed;

@@ -137,7 +137,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   // lane of the previous record is reused while neither topic nor lane changes.
   void select_topic(std::string_view topic) {
     if (topic == current_topic) return;
-    if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic: " + *problem);
+    if (auto problem = api::check_topic_name(topic)) throw Error(Error::Kind::invalid, "topic '" + std::string(topic) + "': " + *problem);
     current_topic.assign(topic);
     last_lane = nullptr;
   }
@@ -300,7 +300,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
         client.bodies.give(std::move(x.response.body()));
         co_return;
       }
-      if (!failure) failure = std::make_shared<Error>(exchange_error(x, "produce to " + b.topic));
+      if (!failure) failure = std::make_shared<Error>(client.error_of(x, "produce to " + b.topic));
 
       // The proxy refused the request as a whole: halve it until the record at fault stands alone,
       // so every other record still gets through.

@@ -97,7 +97,7 @@ TEST_CASE("connections cut in the middle of requests are retried and every recor
 }
 
 TEST_CASE("503s for a while are waited out with backoff", "[integration][engine][fault]") {
-  RelayedProxy f({"--tls", "false", "--auth", "none"});
+  RelayedProxy f({"--tls=false", "--auth", "none"});
   Client client(f.h.ioc.get_executor(), f.options());
   f.h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("busy"); }());
   f.relay.reply_503(8);
@@ -125,7 +125,7 @@ TEST_CASE("503s for a while are waited out with backoff", "[integration][engine]
 }
 
 TEST_CASE("metadata reads answered 503 are asked again, for up to metadata_retry", "[integration][engine][fault]") {
-  RelayedProxy f({"--tls", "false", "--auth", "none"});
+  RelayedProxy f({"--tls=false", "--auth", "none"});
   ClientOptions options = f.options();
   options.metadata_retry = milliseconds(10000);
   Client client(f.h.ioc.get_executor(), options);
@@ -337,7 +337,7 @@ TEST_CASE("a long link (60 ms each way on every byte) costs no timeouts and no r
 
 TEST_CASE("a server trickling its answers a few bytes at a time is timed out by the whole exchange's deadline",
           "[integration][engine][fault]") {
-  RelayedProxy f({"--tls", "false", "--auth", "none"});
+  RelayedProxy f({"--tls=false", "--auth", "none"});
   auto options = f.options();
   options.pool.request_timeout = milliseconds(500);
   Client client(f.h.ioc.get_executor(), options);

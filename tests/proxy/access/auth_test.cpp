@@ -111,7 +111,7 @@ TEST_CASE("a verified token is cached: one RSA verification for many requests on
 
 TEST_CASE("status and health need no token unless configured, and the JWK set file is re-read for a new key",
           "[integration][auth]") {
-  JwksProxy p({"--auth-status-requires-token", "true"});
+  JwksProxy p({"--auth-status-requires-token"});
   CHECK(p.get_with({}, "/health").result_int() == 200);
   CHECK(p.get_with({}, "/v1/status").result_int() == 401);
 
@@ -130,8 +130,8 @@ TEST_CASE("a proxy validates tokens of a separate authority found through its di
           "[integration][auth]") {
   TempDir dir;
   write_authority_file(dir / "authority.json", 60, {}, 1);  // a new signing key every second
-  ProxyProcess authority(dir / "authority", {"--authority-file", (dir / "authority.json").string(), "--serve-api",
-                                             "false", "--auth", "none"});
+  ProxyProcess authority(dir / "authority",
+                         {"--authority-file", (dir / "authority.json").string(), "--serve-api=false", "--auth", "none"});
   const std::string authority_url = "https://localhost:" + std::to_string(authority.port()) + "/" + kTenant;
   ProxyProcess proxy(dir / "proxy",
                      {"--auth", "jwt", "--auth-authority", authority_url, "--auth-ca-file", authority.ca_file(),

@@ -227,7 +227,7 @@ TEST_CASE("data and keys are private: directories 0700, files 0600, or the group
     for (const auto& e : fs::recursive_directory_iterator(dir / "data" / "topics" / "p"))
       if (e.is_regular_file()) CHECK(mode_of(e.path()) == 0600);
   }
-  ProxyProcess group(dir / "group", {"--data-group-readable", "true"});
+  ProxyProcess group(dir / "group", {"--data-group-readable"});
   auto c = group.client();
   REQUIRE(c.put("/v1/topics/g", R"({"partition_count":1})").result_int() == 200);
   CHECK(mode_of(dir / "group") == 0750);

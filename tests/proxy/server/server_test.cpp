@@ -113,7 +113,7 @@ TEST_CASE("Expect: 100-continue gets an interim response before the body", "[int
 
 TEST_CASE("plain HTTP mode serves the same API without TLS", "[integration][server]") {
   TempDir dir;
-  ProxyProcess proxy(dir / "data", {"--tls", "false"});
+  ProxyProcess proxy(dir / "data", {"--tls=false"});
   CHECK(proxy.url().rfind("http://127.0.0.1:", 0) == 0);
   auto c = proxy.client();
   CHECK(c.put("/v1/topics/plain", "{}").result_int() == 200);

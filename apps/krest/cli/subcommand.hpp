@@ -20,7 +20,7 @@ struct Subcommand {
   const char* summary;
   // Adds the subcommand's options (and its actions, for topics) to `app`; returns the apps that
   // take the connection options: the subcommand itself, or each of its actions.
-  std::function<std::vector<CLI::App*>(CLI::App& app)> define;
+  std::function<std::vector<CLI::App*>(CLI::App& app)> define{};
   // What can be checked before a connection is made; throws UsageError.
   std::function<void()> check = [] {};
   // Adjusts the engine's options to the subcommand (bench pins its pool).
@@ -28,7 +28,7 @@ struct Subcommand {
   // Besides the line on stderr, what a failure with this message and exit code also prints (load
   // --json writes it as JSON).
   std::function<void(const std::string& message, int code)> failed = [](const std::string&, int) {};
-  Command command;
+  Command command{};
 };
 
 // check(), the profile's client options, adjust(), run_command(); every error one line on stderr

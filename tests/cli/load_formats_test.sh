@@ -64,6 +64,25 @@ grep -q ' Smith, Jo 1,"Smith, Jo",Oslo$' csv.out || fail "csv by name: $(cat csv
 grep -q ' 2 {"id":"2","name":"say \\"hi\\"","city":"Rome"}$' csv.out || fail "csv json: $(cat csv.out)"
 ok "csv"
 
+# RFC 4180: a quoted field may hold line breaks; the row is one record, and a later bad row is
+# named by its own line in the file.
+"$krest" topics create csvml --partitions 1 2>/dev/null
+printf 'id,note\n1,"first line\nsecond line"\n2,"a ""quoted""\n\nparagraph"\n3,"bad"x\n4,plain\n' > multi.csv
+rc=0
+"$krest" load multi.csv -t csvml -f csv -k id --csv-value json --reject-file multi.rejects 2> multi.err || rc=$?
+[ "$rc" = 1 ] || fail "csv multi-line: exit $rc: $(cat multi.err)"
+"$krest" tail -t csvml --from earliest -e -f '%k %s\n' > multi.out
+python3 - <<'PY' || fail "csv multi-line: $(cat multi.out) / $(cat multi.rejects)"
+import json
+lines = open("multi.out").read().splitlines()
+assert lines[0] == '1 {"id":"1","note":"first line\\nsecond line"}', lines
+assert lines[1] == '2 {"id":"2","note":"a \\"quoted\\"\\n\\nparagraph"}', lines
+assert lines[2] == '4 {"id":"4","note":"plain"}', lines
+r = [json.loads(l) for l in open("multi.rejects")]
+assert len(r) == 1 and r[0]["line"] == 7 and r[0]["input"] == '3,"bad"x', r
+PY
+ok "csv: quoted fields across lines (RFC 4180), numbered by their first line"
+
 # Partitioning: round-robin spreads evenly, --partition pins.
 "$krest" topics create rr --partitions 4 2>/dev/null
 seq 1 400 > rr.txt
@@ -114,9 +133,29 @@ import json, base64
 r = [json.loads(l) for l in open("raw.rejects")]
 assert [x["line"] for x in r] == [2, 3], r
 assert base64.b64decode(r[0]["input_base64"]) == b"bad\xff", r
-assert "longer than" in r[1]["error"], r
+assert "longer than --max-line-bytes (100 bytes, the limit is 50)" in r[1]["error"], r
+assert r[1]["input_bytes"] == 100 and r[1]["limit"] == 50 and r[1]["input_prefix"] == "y" * 100, r
 PY
-ok "invalid UTF-8 and overlong lines are rejected"
+ok "invalid UTF-8 and overlong lines are rejected, an overlong one with its length, the limit and its start"
+
+# A second run that starts afresh moves the first run's rejects aside: the file holds this run's only.
+"$krest" load raw.txt -t raw --max-line-bytes 50 --reject-file raw.rejects 2> again.err || true
+grep -q "'raw.rejects' held 2 reject(s) of an earlier load: moved to 'raw.rejects.old'" again.err ||
+  fail "earlier rejects: $(cat again.err)"
+[ "$(wc -l < raw.rejects)" = 2 ] && [ "$(wc -l < raw.rejects.old)" = 2 ] || fail "earlier rejects not moved aside"
+printf 'good\n' > clean.txt
+"$krest" load clean.txt -t raw --reject-file raw.rejects 2> clean.err
+[ ! -e raw.rejects ] && grep -q "moved to 'raw.rejects.old'" clean.err ||
+  fail "a clean run left the earlier rejects in place: $(cat clean.err)"
+ok "a load that starts afresh moves the earlier reject file aside and says so"
+
+# ndjson without the --key-field: the line is rejected, not sent keyless.
+"$krest" topics create nokey --partitions 1 2>/dev/null
+printf '{"user":{"id":1}}\n{"user":{}}\n' > nokey.ndjson
+rc=0
+"$krest" load nokey.ndjson -t nokey -f ndjson -k /user/id --reject-file nokey.rejects 2>/dev/null || rc=$?
+[ "$rc" = 1 ] && grep -q '"line":2,"error":"no key at /user/id"' nokey.rejects || fail "missing key: $rc $(cat nokey.rejects)"
+ok "an ndjson line without the --key-field is rejected"
 
 # --json prints a machine-readable summary; --rate holds the pace.
 "$krest" topics create paced --partitions 1 2>/dev/null
@@ -150,9 +189,21 @@ ok "a deleted topic stops the load ($loaded loaded, $rejected rejected of 100000
 
 # A corrupt gzip input: what was read before is loaded, the error names the file, exit 1.
 "$krest" topics create gz --partitions 1 2>/dev/null
-seq 1 200000 | gzip -c > good.gz
+# Lines of 200 bytes: the cut falls inside one (199 chances in 200).
+seq 1 200000 | awk '{printf "%08d%0192d\n", $1, 0}' | gzip -c > good.gz
 head -c 100000 good.gz > cut.gz
-rc=0; "$krest" load cut.gz -t gz 2> cut.err || rc=$?
-[ "$rc" = 1 ] && grep -q "reading 'cut.gz' after line" cut.err || fail "truncated gzip: exit $rc: $(cat cut.err)"
-ok "a truncated gzip input is reported with the file and the line reached"
+rc=0; "$krest" load cut.gz -t gz --reject-file cut.rejects 2> cut.err || rc=$?
+[ "$rc" = 1 ] && grep -q "reading 'cut.gz' after line [0-9]*: unexpected end of file (a truncated gzip file?)" cut.err ||
+  fail "truncated gzip: exit $rc: $(cat cut.err)"
+! grep -q "<fd:" cut.err || fail "truncated gzip: zlib's descriptor name: $(cat cut.err)"
+# The line the cut ends inside is in the reject file, as much of it as there is.
+loaded=$(sed -n 's/^krest load: \([0-9,]*\) records.*/\1/p' cut.err | tr -d ,)
+python3 - "$loaded" <<'PY' || fail "truncated gzip: the cut line: $(cat cut.rejects)"
+import json, sys
+loaded = int(sys.argv[1])
+r = [json.loads(l) for l in open("cut.rejects")]
+assert len(r) == 1 and r[0]["line"] == loaded + 1, (loaded, r)
+assert ("%08d%0192d" % (loaded + 1, 0)).startswith(r[0]["input"]) and "damaged" in r[0]["error"], r
+PY
+ok "a truncated gzip input is reported with the file and the line reached, the cut line rejected"
 echo "$passed passed, 0 failed"

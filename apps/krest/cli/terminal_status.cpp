@@ -1,17 +1,35 @@
 #include "cli/terminal_status.hpp"
 
-#include <cstdio>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 namespace krest::cli {
 
 TerminalStatus::TerminalStatus(const std::string& enabled)
     : enabled_(enabled == "always" || (enabled == "auto" && ::isatty(2))) {}
 
+namespace {
+
+// The terminal's width in columns (asked each time: the window may be resized), 80 when unknown.
+std::size_t terminal_columns() {
+  winsize size{};
+  if (::ioctl(2, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 80;
+}
+
+}  // namespace
+
 void TerminalStatus::show(const std::string& line) {
   if (!enabled_) return;
+  // One column short of the width: a line that reaches the last column wraps on some terminals, and
+  // a wrapped status is a new line on every update.
+  std::string text = line;
+  const std::size_t width = terminal_columns();
+  if (text.size() >= width) text.resize(width > 1 ? width - 1 : 0);
   // Carriage return, then erase to the end of the line: the previous status goes, whatever its length.
-  std::fprintf(stderr, "\r%s\033[K", line.c_str());
+  std::fprintf(stderr, "\r%s\033[K", text.c_str());
   std::fflush(stderr);
   shown_ = true;
 }

@@ -34,6 +34,7 @@
 #include "load/load_checkpoint.hpp"
 #include "load/load_run.hpp"
 #include "load/reject_file.hpp"
+#include "load/row_reader.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -124,6 +125,171 @@ void print_summary(LoadRun& run, const Client& client, bool interrupted, const s
   }
 }
 
+// The topic's partition count, with what to do when it does not exist.
+asio::awaitable<std::int32_t> topic_partitions(Client& client, const LoadOptions& o) {
+  Admin admin(client);
+  std::int32_t partitions = 0;
+  try {
+    partitions = static_cast<std::int32_t>((co_await admin.describe_topic(o.topic)).size());
+  } catch (const Error& e) {
+    if (e.kind() != Error::Kind::http || e.status() != 404) throw;
+    throw std::runtime_error("topic '" + o.topic + "' does not exist (create it: krest topics create " + o.topic + ")");
+  }
+  if (o.partition >= partitions)
+    throw UsageError("--partition " + std::to_string(o.partition) + ": topic '" + o.topic + "' has " +
+                     std::to_string(partitions) + " partition(s)");
+  co_return partitions;
+}
+
+// The run's shared state, from the checkpoint when this load resumes one.
+std::shared_ptr<LoadRun> start_run(const LoadOptions& o, asio::any_io_executor ex, const LoadCheckpoint& checkpoint,
+                                   bool resuming, const std::vector<std::uint64_t>& sizes) {
+  auto run = std::make_shared<LoadRun>(o, std::move(ex), resuming);
+  run->base = checkpoint;
+  run->read_position = checkpoint.next;
+  run->sizes = sizes;
+  run->uncompressed.assign(sizes.size(), 0);
+  bool sizes_known = true;
+  for (auto size : sizes) sizes_known = sizes_known && size > 0;
+  if (sizes_known)
+    for (auto size : sizes) run->total_bytes += size;
+  if (resuming)
+    std::fprintf(stderr, "krest load: resuming from '%s' at %s line %llu\n", o.checkpoint.c_str(),
+                 display_name(o.inputs[std::min(checkpoint.next.file, o.inputs.size() - 1)]).c_str(),
+                 static_cast<unsigned long long>(checkpoint.next.line + 1));
+  else if (auto moved = run->rejects.set_aside_earlier(); !moved.empty())
+    std::fprintf(stderr, "krest load: %s\n", moved.c_str());
+  return run;
+}
+
+// What the read loop shares between rows.
+struct ReadLoop {
+  ReadLoop(LoadRun& r, Producer& p, RecordFormat& f, std::int32_t n, const asio::any_io_executor& ex)
+      : run(r), producer(p), format(f), partitions(n), pace(ex) {}
+
+  LoadRun& run;
+  Producer& producer;
+  RecordFormat& format;
+  std::int32_t partitions;
+  asio::steady_timer pace;
+  std::uint64_t sent = 0;
+  std::uint64_t round_robin = 0;
+  Record record;
+
+  // Whether `row` makes a record (in `record`); a row that cannot goes to the reject file.
+  bool to_record(std::size_t file, const RowReader::Row& row) {
+    const auto& o = run.options;
+    using Problem = RowReader::Problem;
+    if (row.problem == Problem::too_long) {
+      ++run.invalid;
+      run.reject_too_long(file, row.line, row.bytes, row.text);
+      return false;
+    }
+    if (row.problem == Problem::cut_short || row.problem == Problem::unclosed) {
+      ++run.invalid;
+      run.reject(file, row.line,
+                 row.problem == Problem::cut_short
+                     ? "the input is damaged inside this line: what could be read of it is here"
+                     : "a quoted field is not closed before the end of the file",
+                 row.text);
+      return false;
+    }
+    if (row.text.empty()) return false;
+    if (auto e = format.parse(row.text, record); !e.empty()) {
+      ++run.invalid;
+      run.reject(file, row.line, e, row.text);
+      return false;
+    }
+    if (o.partition >= 0)
+      record.partition = static_cast<std::int32_t>(o.partition);
+    else if (!record.partition && o.partitioner == "round-robin")
+      record.partition = static_cast<std::int32_t>(round_robin++ % static_cast<std::uint64_t>(partitions));
+    if (record.partition && *record.partition >= partitions) {
+      ++run.invalid;
+      run.reject(file, row.line,
+                 "partition " + std::to_string(*record.partition) + " does not exist (the topic has " +
+                     std::to_string(partitions) + ")",
+                 row.text);
+      return false;
+    }
+    return true;
+  }
+
+  asio::awaitable<void> send(const InputPosition& before, std::string_view text) {
+    const auto& o = run.options;
+    if (o.rate > 0) {
+      auto due = run.started + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(static_cast<double>(sent) / o.rate));
+      if (due > Clock::now() + 1ms) {
+        pace.expires_at(due);
+        co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+    }
+    record.tag = run.window.add(before, std::string(text));
+    if (!producer.try_send(o.topic, record)) co_await producer.send(o.topic, std::move(record));
+    ++sent;
+    while (run.window.size() > kMaxUnresolved && !run.stopping) {
+      pace.expires_after(5ms);
+      co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+
+  // Reads every input from the run's position on, until the end or a stop; throws what stops it.
+  asio::awaitable<void> read_inputs() {
+    const auto& o = run.options;
+    const char csv_delimiter = o.format.format == "csv" ? o.format.csv_delimiter : '\0';
+    for (std::size_t file = run.read_position.file; file < o.inputs.size() && !run.stopping; ++file) {
+      LineReader reader(o.inputs[file], static_cast<std::size_t>(o.max_line_bytes));
+      RowReader rows(reader, csv_delimiter, static_cast<std::size_t>(o.max_line_bytes));
+      RowReader::Row row;
+      if (format.wants_header() && rows.next(row)) {
+        std::string e = row.problem != RowReader::Problem::none ? "the header row cannot be read"
+                                                                : format.read_header(row.text);
+        if (!e.empty()) throw std::runtime_error(display_name(o.inputs[file]) + " line 1: " + e);
+      }
+      if (file == run.base.next.file && run.base.next.offset > reader.offset())
+        reader.skip_to(run.base.next.offset, run.base.next.line);
+      run.read_position = {file, reader.line_number(), reader.offset()};
+      run.reader = &reader;
+      while (!run.stopping && rows.next(row)) {
+        const InputPosition before = run.read_position;
+        run.read_position = {file, reader.line_number(), reader.offset()};
+        if (to_record(file, row)) co_await send(before, row.text);
+      }
+      run.reader = nullptr;
+      if (!run.stopping) {
+        run.uncompressed[file] = reader.offset();
+        run.read_position = {file + 1, 0, 0};
+      }
+    }
+  }
+};
+
+// The result: every record sent has its result and the checkpoint is saved before the summary.
+asio::awaitable<int> finish(Client& client, StopRequest& stop, LoadRun& run, Producer& producer,
+                            std::exception_ptr failure, bool& summary_printed) {
+  co_await producer.close();
+  run.finished = true;
+  run.ticker.cancel();
+  const bool interrupted = stop.requested;
+  const bool complete = !failure && !run.stopping && run.window.size() == 0;
+  run.save_checkpoint(complete);
+  std::string error = run.fatal;
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  print_summary(run, client, interrupted, error);
+  if (run.options.json_summary) summary_printed = true;  // the failure is in it: no second object
+  if (failure) std::rethrow_exception(failure);
+  if (!run.fatal.empty()) throw std::runtime_error(run.fatal);
+  if (interrupted) co_return kExitInterrupted;
+  co_return run.refused + run.invalid > 0 ? kExitFailed : kExitOk;
+}
+
 asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& o,
                           std::shared_ptr<bool> summary_printed) {
   std::vector<std::uint64_t> sizes;
@@ -137,32 +303,10 @@ asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& 
   }
   if (!resuming) checkpoint = {o.topic, o.inputs, sizes, {}, false, 0, 0};
   RecordFormat format(o.format);
-
-  Admin admin(client);
-  std::int32_t partitions = 0;
-  try {
-    partitions = static_cast<std::int32_t>((co_await admin.describe_topic(o.topic)).size());
-  } catch (const Error& e) {
-    if (e.kind() != Error::Kind::http || e.status() != 404) throw;
-    throw std::runtime_error("topic '" + o.topic + "' does not exist (create it: krest topics create " + o.topic + ")");
-  }
-  if (o.partition >= partitions)
-    throw UsageError("--partition " + std::to_string(o.partition) + ": topic '" + o.topic + "' has " +
-                     std::to_string(partitions) + " partition(s)");
+  const std::int32_t partitions = co_await topic_partitions(client, o);
 
   auto ex = co_await asio::this_coro::executor;
-  auto run = std::make_shared<LoadRun>(o, ex, resuming);
-  run->base = checkpoint;
-  run->read_position = checkpoint.next;
-  bool sizes_known = true;
-  for (auto s : sizes) sizes_known = sizes_known && s > 0;
-  if (sizes_known)
-    for (auto s : sizes) run->total_bytes += s;
-  for (std::size_t i = 0; i < checkpoint.next.file && i < sizes.size(); ++i) run->bytes_before_reader += sizes[i];
-  if (resuming)
-    std::fprintf(stderr, "krest load: resuming from '%s' at %s line %llu\n", o.checkpoint.c_str(),
-                 display_name(o.inputs[std::min(checkpoint.next.file, o.inputs.size() - 1)]).c_str(),
-                 static_cast<unsigned long long>(checkpoint.next.line + 1));
+  auto run = start_run(o, ex, checkpoint, resuming, sizes);
   stop.on_request = [run] { run->stopping = true; };
   if (stop.requested) run->stopping = true;  // interrupted while the topic was being looked up
 
@@ -170,94 +314,15 @@ asio::awaitable<int> load(Client& client, StopRequest& stop, const LoadOptions& 
   producer_settings.on_delivery = [r = run.get()](const Delivery& d) { r->delivered(d.tag, d); };
   Producer producer(client, producer_settings);
   asio::co_spawn(ex, tick(run), asio::detached);
-  asio::steady_timer pace(ex);
   std::exception_ptr failure;
-  std::uint64_t sent = 0;
-  std::uint64_t round_robin = 0;
   try {
-    Record record;
-    std::string_view line;
-    for (std::size_t file = checkpoint.next.file; file < o.inputs.size() && !run->stopping; ++file) {
-      LineReader reader(o.inputs[file], static_cast<std::size_t>(o.max_line_bytes));
-      const std::string name = display_name(o.inputs[file]);
-      if (format.wants_header() && reader.next(line)) {
-        if (auto e = format.read_header(line); !e.empty()) throw std::runtime_error(name + " line 1: " + e);
-      }
-      if (file == checkpoint.next.file && checkpoint.next.offset > reader.offset())
-        reader.skip_to(checkpoint.next.offset, checkpoint.next.line);
-      run->read_position = {file, reader.line_number(), reader.offset()};
-      run->reader = &reader;
-      while (!run->stopping && reader.next(line)) {
-        const InputPosition before = run->read_position;
-        run->read_position = {file, reader.line_number(), reader.offset()};
-        if (reader.too_long()) {
-          ++run->invalid;
-          run->reject(file, reader.line_number(), "longer than --max-line-bytes", {});
-          continue;
-        }
-        if (line.empty()) continue;
-        if (auto e = format.parse(line, record); !e.empty()) {
-          ++run->invalid;
-          run->reject(file, reader.line_number(), e, line);
-          continue;
-        }
-        if (o.partition >= 0)
-          record.partition = static_cast<std::int32_t>(o.partition);
-        else if (!record.partition && o.partitioner == "round-robin")
-          record.partition = static_cast<std::int32_t>(round_robin++ % static_cast<std::uint64_t>(partitions));
-        if (record.partition && *record.partition >= partitions) {
-          ++run->invalid;
-          run->reject(file, reader.line_number(),
-                      "partition " + std::to_string(*record.partition) + " does not exist (the topic has " +
-                          std::to_string(partitions) + ")",
-                      line);
-          continue;
-        }
-        if (o.rate > 0) {
-          auto due = run->started + std::chrono::duration_cast<Clock::duration>(
-                                        std::chrono::duration<double>(static_cast<double>(sent) / o.rate));
-          if (due > Clock::now() + 1ms) {
-            pace.expires_at(due);
-            co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
-          }
-        }
-        record.tag = run->window.add(before, std::string(line));
-        if (!producer.try_send(o.topic, record)) co_await producer.send(o.topic, std::move(record));
-        ++sent;
-        while (run->window.size() > kMaxUnresolved && !run->stopping) {
-          pace.expires_after(5ms);
-          co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
-        }
-      }
-      run->reader = nullptr;
-      run->bytes_before_reader += sizes[file];
-      if (!run->stopping) run->read_position = {file + 1, 0, 0};
-    }
+    ReadLoop loop(*run, producer, format, partitions, ex);
+    co_await loop.read_inputs();
   } catch (...) {
     failure = std::current_exception();
     run->reader = nullptr;
   }
-  // Whatever stopped the reading, every record sent gets its result before the checkpoint is saved.
-  co_await producer.close();
-  run->finished = true;
-  run->ticker.cancel();
-  const bool interrupted = stop.requested;
-  const bool complete = !failure && !run->stopping && run->window.size() == 0;
-  run->save_checkpoint(complete);
-  std::string error = run->fatal;
-  if (failure) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }
-  print_summary(*run, client, interrupted, error);
-  if (o.json_summary) *summary_printed = true;  // the failure is in it: no second object
-  if (failure) std::rethrow_exception(failure);
-  if (!run->fatal.empty()) throw std::runtime_error(run->fatal);
-  if (interrupted) co_return kExitInterrupted;
-  co_return run->refused + run->invalid > 0 ? kExitFailed : kExitOk;
+  co_return co_await finish(client, stop, *run, producer, failure, *summary_printed);
 }
 
 }  // namespace
@@ -269,14 +334,12 @@ Subcommand load_subcommand() {
     app.add_option("files", o->inputs, "input files, plain or gzip; - for stdin")->required()->type_name("FILE...");
     app.add_option("-t,--topic", o->topic, "the topic to load into")->required();
     app.add_option("-f,--format", o->format.format, "lines, ndjson, json ({key,value,partition} per line) or csv")
-        ->check(CLI::IsMember({"lines", "ndjson", "json", "csv"}))
-;
+        ->check(CLI::IsMember({"lines", "ndjson", "json", "csv"}));
     app.add_option("-k,--key-field", o->format.key_field,
                     "the key: a JSON pointer (ndjson, e.g. /user/id) or a CSV column name or number from 1");
     app.add_option("-K,--key-delimiter", o->format.key_delimiter,
                     "lines: the text before the first DELIM is the key, the rest the value");
-    app.add_option("--csv-header", o->format.csv_header, "csv: the first line of each file names the columns")
-;
+    app.add_option("--csv-header", o->format.csv_header, "csv: the first line of each file names the columns");
     app.add_option_function<std::string>(
            "--csv-delimiter",
            [o](const std::string& d) {
@@ -286,41 +349,33 @@ Subcommand load_subcommand() {
            "csv: the field delimiter (default ,)")
         ->type_name("CHAR");
     app.add_option("--csv-value", o->format.csv_value, "csv: send the row as it is (line) or as a JSON object (json)")
-        ->check(CLI::IsMember({"line", "json"}))
-;
+        ->check(CLI::IsMember({"line", "json"}));
     app.add_option("--partitioner", o->partitioner,
                     "key: by key hash (keyless records spread by the proxy); round-robin over the partitions")
-        ->check(CLI::IsMember({"key", "round-robin"}))
-;
+        ->check(CLI::IsMember({"key", "round-robin"}));
     app.add_option("-p,--partition", o->partition, "send every record to this partition")->check(CLI::Range(0, INT32_MAX));
     app.add_option("--rate", o->rate, "records per second at most (0: no limit)")->check(CLI::Range(0.0, 1e9));
     app.add_option("--checkpoint", o->checkpoint,
                     "resumable load: progress is saved here, and a rerun skips what was acknowledged")
         ->type_name("FILE");
-    app.add_option("--reject-file", o->reject_file, "where records that could not be loaded go, with file and line")
-        
+    app.add_option("--reject-file", o->reject_file,
+                   "where records that could not be loaded go, with file and line (an earlier run's is moved to FILE.old)")
         ->type_name("FILE");
     app.add_option("--progress", o->progress, "status line on stderr: auto (on a terminal), always, never")
-        ->check(CLI::IsMember({"auto", "always", "never"}))
-;
+        ->check(CLI::IsMember({"auto", "always", "never"}));
     app.add_flag("--json", o->json_summary, "also print the summary as JSON on stdout");
     auto* tuning = app.add_option_group("Tuning");
     tuning->add_option("--max-line-bytes", o->max_line_bytes, "longer lines are rejected")
-        ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30))
-;
+        ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30));
     tuning->add_option("--batch-records", o->batch_records, "records per produce request, at most")
-        ->check(CLI::Range(1, 1000000))
-;
+        ->check(CLI::Range(1, 1000000));
     tuning->add_option("--batch-bytes", o->batch_bytes, "bytes per produce request, at most")
-        ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 30))
-;
+        ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 30));
     tuning->add_option("--linger-ms", o->linger_ms, "how long a batch waits to fill")
-        ->check(CLI::Range(0, 60000))
-;
+        ->check(CLI::Range(0, 60000));
     add_concurrency_option(*tuning, "--in-flight", o->in_flight, "produce requests at once", 1024);
     tuning->add_option("--buffer-mb", o->buffer_mb, "records read ahead of their acknowledgements, MB")
-        ->check(CLI::Range(1, 65536))
-;
+        ->check(CLI::Range(1, 65536));
     app.footer("Examples:\n"
                "  krest load events.ndjson.gz --topic events --format ndjson --key-field /user/id\n"
                "  krest load orders.csv --topic orders --format csv --key-field order_id --checkpoint orders.cp\n"

@@ -7,11 +7,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/atomic_file.hpp"
 #include "cli/terminal_status.hpp"
@@ -47,8 +50,9 @@ class LoadRun {
   boost::asio::steady_timer ticker;
   InputPosition read_position;
   const LineReader* reader = nullptr;  // the input being read, for progress
-  std::uint64_t bytes_before_reader = 0;
-  std::uint64_t total_bytes = 0;  // 0 when unknown (stdin)
+  std::vector<std::uint64_t> sizes;         // of each input file, 0 when unknown (stdin)
+  std::vector<std::uint64_t> uncompressed;  // of each input read to its end
+  std::uint64_t total_bytes = 0;            // 0 when unknown (stdin)
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool stopping = false;  // interrupted, or a reject could not be written
   bool finished = false;
@@ -61,6 +65,10 @@ class LoadRun {
 
   void reject(std::size_t file, std::uint64_t line, std::string_view error, std::string_view input) {
     rejects.write(display_name(options.inputs[file]), line, error, input);
+  }
+  void reject_too_long(std::size_t file, std::uint64_t line, std::uint64_t bytes, std::string_view prefix) {
+    rejects.write_too_long(display_name(options.inputs[file]), line, bytes,
+                           static_cast<std::uint64_t>(options.max_line_bytes), prefix);
   }
 
   void delivered(std::uint64_t seq, const Delivery& d) {
@@ -102,19 +110,35 @@ class LoadRun {
 
   double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); }
 
+  // How much of the input is behind the oldest record still waiting for its result, by the files'
+  // sizes on disk (a gzip file's position in its uncompressed text scaled by how far it was read).
+  std::optional<double> done_fraction() const {
+    if (total_bytes == 0) return std::nullopt;
+    const InputPosition at = resume_position();
+    double done = 0;
+    for (std::size_t i = 0; i < at.file && i < sizes.size(); ++i) done += static_cast<double>(sizes[i]);
+    if (at.file < sizes.size() && at.offset > 0) {
+      double disk_per_byte = 1;
+      if (uncompressed[at.file] > 0)
+        disk_per_byte = static_cast<double>(sizes[at.file]) / static_cast<double>(uncompressed[at.file]);
+      else if (reader && reader->compressed() && reader->offset() + reader->buffered() > 0)
+        disk_per_byte = static_cast<double>(reader->compressed_offset()) /
+                        static_cast<double>(reader->offset() + reader->buffered());
+      done += std::min(static_cast<double>(sizes[at.file]), static_cast<double>(at.offset) * disk_per_byte);
+    }
+    return std::min(1.0, done / static_cast<double>(total_bytes));
+  }
+
   std::string status_line() const {
     double s = seconds();
     auto rate = s > 0 ? static_cast<std::uint64_t>(static_cast<double>(acknowledged) / s) : 0;
     std::string line = "loading '" + options.topic + "': " + with_thousands(acknowledged) + " records  " +
                        megabytes(acknowledged_bytes) + "  " + with_thousands(rate) + " records/s";
-    if (total_bytes > 0 && reader) {
-      double done = static_cast<double>(bytes_before_reader + reader->compressed_offset()) /
-                    static_cast<double>(total_bytes);
-      if (done > 1) done = 1;
+    if (auto done = done_fraction()) {
       char percent[16];
-      std::snprintf(percent, sizeof percent, "  %.0f%%", done * 100);
+      std::snprintf(percent, sizeof percent, "  %.0f%%", *done * 100);
       line += percent;
-      if (done > 0.001) line += "  ETA " + clock_duration(s / done - s);
+      if (*done > 0.001) line += "  ETA " + clock_duration(s / *done - s);
     }
     if (refused + invalid > 0) line += "  " + with_thousands(refused + invalid) + " rejected";
     return line;

@@ -60,7 +60,7 @@ std::string split_csv(std::string_view line, char delimiter, std::vector<std::st
       ++i;
       for (;;) {
         if (i >= line.size())
-          return "a quoted field is not closed on this line (fields spanning lines are not supported)";
+          return "a quoted field is not closed";
         if (line[i] == '"') {
           if (i + 1 < line.size() && line[i + 1] == '"') {
             field += '"';

@@ -76,6 +76,24 @@ TEST_CASE("line reader: an overlong line is flagged and skipped, the next one re
   CHECK(r.line_number() == 4);
 }
 
+TEST_CASE("line reader: an overlong line keeps its length and a prefix cut at a character", "[unit][cli]") {
+  krest::test::TempDir dir;
+  // 255 ASCII bytes then a two-byte character across the 256-byte cut; 3 MB in all.
+  std::string huge = std::string(255, 'a') + "\xc3\xa9" + std::string(3 << 20, 'z');
+  write_file(dir / "long.txt", huge + "\n" + std::string(100, 'q') + "\n");
+  LineReader r((dir / "long.txt").string(), 64);
+  std::string_view line;
+  REQUIRE(r.next(line));
+  CHECK(r.too_long());
+  CHECK(r.line_bytes() == huge.size());
+  CHECK(line == std::string(255, 'a'));  // the split character is left out, not cut in half
+  REQUIRE(r.next(line));
+  CHECK(r.too_long());
+  CHECK(r.line_bytes() == 100);
+  CHECK(line == std::string(100, 'q'));  // shorter than the prefix: all of it
+  CHECK_FALSE(r.next(line));
+}
+
 TEST_CASE("line reader: skip_to resumes at a checkpoint's line and offset, gzip too", "[unit][cli]") {
   krest::test::TempDir dir;
   write_file(dir / "r.txt", "a\nbb\nccc\ndddd\n");
@@ -133,4 +151,41 @@ TEST_CASE("line reader: a gzip file cut short is an error, not a quiet end", "[u
       }(),
       Catch::Contains("truncated"));
   CHECK(r.line_number() > 1000);  // what came before the cut was read
+}
+
+TEST_CASE("line reader: the line a gzip cut ends inside comes back cut short, then the error names the file",
+          "[unit][cli]") {
+  krest::test::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += std::to_string(i * 7919) + "\n";
+  write_gzip(dir / "whole.gz", text);
+  std::string bytes;
+  {
+    std::ifstream in(dir / "whole.gz", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  write_file(dir / "cut.gz", bytes.substr(0, bytes.size() / 2));
+  LineReader r((dir / "cut.gz").string(), 1 << 20);
+  std::string_view line;
+  std::uint64_t lines = 0;
+  std::string error;
+  std::string last;
+  bool cut = false;
+  try {
+    while (r.next(line)) {
+      ++lines;
+      if (r.cut_short()) {
+        cut = true;
+        last = line;
+      }
+    }
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+  }
+  CHECK(cut);
+  CHECK(r.line_number() == lines);
+  // The cut line is a start of the line that was there.
+  CHECK(text.find(last) != std::string::npos);
+  CHECK_THAT(error, Catch::Contains((dir / "cut.gz").string()) && Catch::Contains("truncated"));
+  CHECK_THAT(error, !Catch::Contains("<fd:"));
 }

@@ -121,6 +121,15 @@ python3 -c 'import json,sys; r=[json.loads(l) for l in open("big.rejects")]; ass
   fail "refused record: $(cat big.rejects)"
 [ "$("$krest" tail -t small --from earliest -e -f value | tr '\n' ' ')" = "short also-short " ] || fail "refused record: others not loaded"
 ok "a record the proxy refuses is rejected with its line number"
+# The topic's properties are kept and shown by topics describe (a krest-proxy extension of the
+# partitions answer).
+"$krest" topics describe small | grep -qx 'properties: max.message.bytes=200' ||
+  fail "topics describe: $("$krest" topics describe small)"
+"$krest" topics describe small --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["properties"]=={"max.message.bytes":"200"}, d' ||
+  fail "topics describe --json: $("$krest" topics describe small --json)"
+"$krest" topics create plain --partitions 1 2>/dev/null
+"$krest" topics describe plain | grep -qx "properties: (the proxy's defaults)" || fail "$("$krest" topics describe plain)"
+ok "topics create --topic-config is stored and topics describe shows it"
 
 # Not UTF-8 and overlong lines are rejected, not sent.
 "$krest" topics create raw --partitions 1 2>/dev/null

@@ -11,7 +11,7 @@
 #include "api/topic_name.hpp"
 #include "cli/subcommand.hpp"
 #include "quick/quick_commands.hpp"
-#include "tail/record_output.hpp"
+#include "cli/record_output.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;

@@ -30,7 +30,7 @@
 #include "metrics/prometheus.hpp"
 #include "tail/metrics_endpoint.hpp"
 #include "tail/output_sink.hpp"
-#include "tail/record_output.hpp"
+#include "cli/record_output.hpp"
 #include "tail/tail_checkpoint.hpp"
 
 namespace asio = boost::asio;

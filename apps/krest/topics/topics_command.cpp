@@ -78,17 +78,29 @@ asio::awaitable<int> remove(Admin& admin, const TopicsOptions& o) {
 }
 
 asio::awaitable<int> describe(Admin& admin, const TopicsOptions& o) {
-  auto partitions = co_await admin.describe_topic(o.topic);
+  auto info = co_await admin.describe(o.topic);
+  auto& partitions = info.partitions;
   std::sort(partitions.begin(), partitions.end(),
             [](const PartitionInfo& a, const PartitionInfo& b) { return a.partition < b.partition; });
   if (o.json) {
     boost::json::array ps;
     for (const auto& p : partitions) ps.push_back(partition_json(p));
     boost::json::object doc{{"topic", o.topic}, {"partitions", std::move(ps)}};
+    if (info.properties) {
+      boost::json::object props;
+      for (const auto& [name, value] : *info.properties) props[name] = value;
+      doc["properties"] = std::move(props);
+    }
     std::printf("%s\n", boost::json::serialize(doc).c_str());
     co_return kExitOk;
   }
   std::printf("topic %s: %zu partition(s)\n", o.topic.c_str(), partitions.size());
+  // A proxy that does not report properties (HDInsight's) gets no line rather than a wrong "none".
+  if (info.properties) {
+    std::string line;
+    for (const auto& [name, value] : *info.properties) line += (line.empty() ? "" : ", ") + name + "=" + value;
+    std::printf("properties: %s\n", line.empty() ? "(the proxy's defaults)" : line.c_str());
+  }
   std::printf("%9s  %15s  %15s  %12s  %6s  %-12s  %-12s\n", "PARTITION", "EARLIEST", "LATEST", "RECORDS", "LEADER",
               "REPLICAS", "ISR");
   for (const auto& p : partitions)

@@ -363,6 +363,10 @@ asio::awaitable<std::vector<api::PartitionMetadata>> EmbeddedLog::partitions(con
   co_return partitions_now(topic);
 }
 
+std::optional<std::map<std::string, std::string>> EmbeddedLog::topic_properties(const std::string& topic) const {
+  return find(topic)->spec.properties;
+}
+
 asio::awaitable<api::PartitionMetadata> EmbeddedLog::partition(const std::string& topic, std::int32_t p) {
   co_return partition_now(topic, p);
 }

@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,6 +86,13 @@ class Storage {
   virtual boost::asio::awaitable<std::vector<api::PartitionMetadata>> partitions(const std::string& topic) = 0;
   virtual boost::asio::awaitable<api::PartitionMetadata> partition(const std::string& topic,
                                                                    std::int32_t partition) = 0;
+
+  // The properties `topic` was created with, reported beside its partitions (a krest extension);
+  // none where the backend does not keep them.
+  virtual std::optional<std::map<std::string, std::string>> topic_properties(const std::string& topic) const {
+    (void)topic;
+    return std::nullopt;
+  }
 
   // Why the backend cannot serve now (for /health and /v1/status), or empty when it can.
   virtual std::string unhealthy() const { return {}; }

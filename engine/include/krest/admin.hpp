@@ -36,6 +36,13 @@ struct TopicSettings {
   std::map<std::string, std::string> properties;   // e.g. {"retention.ms", "86400000"}
 };
 
+struct TopicInfo {
+  std::vector<PartitionInfo> partitions;
+  // The properties the topic was created with. krest-proxy reports them (an extension of the v1
+  // API); none from a proxy that does not.
+  std::optional<std::map<std::string, std::string>> properties;
+};
+
 class Admin {
  public:
   explicit Admin(Client& client) : client_(client) {}
@@ -46,6 +53,7 @@ class Admin {
   // A krest-proxy extension (the v1 API has no delete): 405 from other proxies.
   boost::asio::awaitable<void> delete_topic(const std::string& topic);
   boost::asio::awaitable<std::vector<PartitionInfo>> describe_topic(const std::string& topic);
+  boost::asio::awaitable<TopicInfo> describe(const std::string& topic);  // partitions and properties
   boost::asio::awaitable<PartitionInfo> describe_partition(const std::string& topic, std::int32_t partition);
   boost::asio::awaitable<std::vector<Broker>> brokers();
 

@@ -90,6 +90,17 @@ asio::awaitable<std::vector<PartitionInfo>> Admin::describe_topic(const std::str
   co_return out;
 }
 
+asio::awaitable<TopicInfo> Admin::describe(const std::string& topic) {
+  check_topic(topic);
+  const std::string what = "describe topic " + topic;
+  const std::string path = "/v1/metadata/topics/" + path_segment(topic) + "/partitions";
+  auto body = co_await call(client_.impl(), bhttp::verb::get, path, what);
+  TopicInfo info;
+  for (const auto& m : parsed_or_throw(api::parse_partitions(body), what)) info.partitions.push_back(to_partition(m));
+  info.properties = api::parse_topic_properties(body);
+  co_return info;
+}
+
 asio::awaitable<PartitionInfo> Admin::describe_partition(const std::string& topic, std::int32_t partition) {
   check_topic(topic);
   const std::string what = "describe partition " + topic + "/" + std::to_string(partition);

@@ -160,10 +160,34 @@ std::string write_topic_list(const std::vector<std::string>& topics) {
 
 std::string write_partition(const PartitionMetadata& p) { return json::serialize(to_json(p)); }
 
-std::string write_partitions(const std::string& topic, const std::vector<PartitionMetadata>& ps) {
+std::string write_partitions(const std::string& topic, const std::vector<PartitionMetadata>& ps,
+                             const std::map<std::string, std::string>* properties) {
   json::array a;
   for (const auto& p : ps) a.push_back(to_json(p));
-  return json::serialize(json::object{{"topic", topic}, {"partitions", std::move(a)}});
+  json::object doc{{"topic", topic}, {"partitions", std::move(a)}};
+  if (properties) {
+    json::object props;
+    for (const auto& [name, value] : *properties) props[name] = value;
+    doc["topic_properties"] = std::move(props);
+  }
+  return json::serialize(doc);
+}
+
+std::optional<std::map<std::string, std::string>> parse_topic_properties(std::string_view body) {
+  auto doc = parse_json(body);
+  const auto* v = std::get_if<json::value>(&doc);
+  const auto* o = v ? v->if_object() : nullptr;
+  const auto* field = o ? o->if_contains("topic_properties") : nullptr;
+  const auto* props = field ? field->if_object() : nullptr;
+  if (!props) return std::nullopt;
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : *props) {
+    if (value.is_string())
+      out.emplace(name, value.get_string());
+    else
+      out.emplace(name, json::serialize(value));
+  }
+  return out;
 }
 
 }  // namespace krest::api

@@ -3,6 +3,7 @@
 // {"partition_id","earliest_offset","latest_offset","leader","replicas","isr"}, topic lists.
 // The mixed snake_case and camelCase names are the API's own; keep them exactly.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,12 +31,18 @@ struct PartitionMetadata {
 std::string write_brokers(const std::vector<BrokerEndpoint>& brokers);
 std::string write_topic_list(const std::vector<std::string>& topics);
 std::string write_partition(const PartitionMetadata& p);
-std::string write_partitions(const std::string& topic, const std::vector<PartitionMetadata>& ps);
+// `properties`: the topic's properties as created, a krest-proxy extension ("topic_properties");
+// null leaves the field out.
+std::string write_partitions(const std::string& topic, const std::vector<PartitionMetadata>& ps,
+                             const std::map<std::string, std::string>* properties = nullptr);
 
 // Client side. Each returns the value, or an error message naming what was wrong.
 std::variant<std::vector<BrokerEndpoint>, std::string> parse_brokers(std::string_view body);
 std::variant<std::vector<std::string>, std::string> parse_topic_list(std::string_view body);
 std::variant<PartitionMetadata, std::string> parse_partition(std::string_view body);
 std::variant<std::vector<PartitionMetadata>, std::string> parse_partitions(std::string_view body);
+// The "topic_properties" of a partitions answer; none when the proxy does not report them (or
+// reports them in another shape).
+std::optional<std::map<std::string, std::string>> parse_topic_properties(std::string_view body);
 
 }  // namespace krest::api

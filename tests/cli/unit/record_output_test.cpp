@@ -2,7 +2,7 @@
 
 #include "cli/usage_error.hpp"
 #include "load/load_checkpoint.hpp"
-#include "tail/record_output.hpp"
+#include "cli/record_output.hpp"
 #include "tail/tail_checkpoint.hpp"
 
 using namespace krest::cli;

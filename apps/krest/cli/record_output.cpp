@@ -1,4 +1,4 @@
-#include "tail/record_output.hpp"
+#include "cli/record_output.hpp"
 
 #include "api/json_text.hpp"
 #include "cli/usage_error.hpp"

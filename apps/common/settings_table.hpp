@@ -195,6 +195,24 @@ const char* type_name(const Setting<Config>& s) {
   return "TEXT";
 }
 
+// A setting's value in `defaults` as the docs show it: 5000, true, "auto", [a, b].
+template <class Config>
+std::string default_text(const Config& defaults, const Setting<Config>& s) {
+  return std::visit(
+      [&](auto member) -> std::string {
+        using T = std::remove_cvref_t<decltype(defaults.*member)>;
+        if constexpr (std::is_same_v<T, std::int64_t>)
+          return std::to_string(defaults.*member);
+        else if constexpr (std::is_same_v<T, bool>)
+          return defaults.*member ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+          return "[" + join_list(defaults.*member) + "]";
+        else
+          return "\"" + defaults.*member + "\"";
+      },
+      s.member);
+}
+
 // What a command line gave: the --config file and the setting flags, read once it is parsed.
 // Options of subcommands that were not run are never counted, so one CommandLine may serve all.
 template <class Config>
@@ -209,13 +227,19 @@ struct CommandLine {
 template <class Config>
 void add_options(CLI::App& app, CommandLine<Config>& given, const Table<Config>& table, const char* config_help) {
   given.config_files.push_back(app.add_option("--config")->description(config_help)->type_name("FILE"));
+  const Config defaults;
   for (const auto& s : table) {
     const auto flag = "--" + dashed(s.name);
     const bool is_switch = std::holds_alternative<bool Config::*>(s.member);
     CLI::Option* option = is_switch ? app.add_flag(flag) : app.add_option(flag);
-    option->description(s.help);
     if (!is_switch) option->type_name(type_name(s));
-    if (s.env) option->description(std::string(s.help) + " [env: " + s.env + "]");
+    // The default is shown, not set on the option: a flag given counts, a default must not beat
+    // the environment or the profile.
+    std::string help = s.help;
+    const std::string def = default_text(defaults, s);
+    if (def != "\"\"" && def != "false" && def != "[]") help += " [default: " + def + "]";
+    if (s.env) help += std::string(" [env: ") + s.env + "]";
+    option->description(help);
     given.flags.emplace_back(&s, option);
   }
 }
@@ -276,19 +300,7 @@ std::string describe(const Table<Config>& table) {
   out << "| setting (JSON key) | flag |" << (any_env ? " environment |" : "") << " default | allowed | meaning |\n"
       << "|---|---|" << (any_env ? "---|" : "") << "---|---|---|\n";
   for (const auto& s : table) {
-    std::string def = std::visit(
-        [&](auto member) -> std::string {
-          using T = std::remove_cvref_t<decltype(defaults.*member)>;
-          if constexpr (std::is_same_v<T, std::int64_t>)
-            return std::to_string(defaults.*member);
-          else if constexpr (std::is_same_v<T, bool>)
-            return defaults.*member ? "true" : "false";
-          else if constexpr (std::is_same_v<T, std::vector<std::string>>)
-            return "[" + join_list(defaults.*member) + "]";
-          else
-            return "\"" + defaults.*member + "\"";
-        },
-        s.member);
+    const std::string def = default_text(defaults, s);
     std::string allowed;
     if (std::holds_alternative<std::int64_t Config::*>(s.member)) allowed = range_text(s);
     for (const auto& c : s.choices) allowed += (allowed.empty() ? "" : ", ") + c;

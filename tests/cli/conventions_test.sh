@@ -132,6 +132,13 @@ for sub in load tail topics produce consume bench; do
   grep -q "^Usage: krest $sub" help.txt || fail "$sub --help: $(head -2 help.txt)"
   grep -q "^Examples:" help.txt || fail "$sub --help has no examples"
 done
+# The connection options say their defaults under every command that takes them.
+for c in "topics list" "topics create" "topics describe" "topics delete" load tail produce consume bench; do
+  # shellcheck disable=SC2086
+  "$krest" $c --help > help.txt
+  grep -q -- '--token-wait-ms INT .*\[default: 30000\]' help.txt && grep -q -- '--auth TEXT .*\[default: "auto"\]' help.txt ||
+    fail "$c --help: the connection options without their defaults"
+done
 "$krest" load --help | grep -q -- "--batch-records.*500" || fail "load --help does not show defaults"
 ok "--help: usage, examples and defaults"
 echo "$passed passed, 0 failed"

@@ -25,6 +25,21 @@
 namespace krest {
 
 struct Record {
+  // Constructors, so that Record{value} and Record{key, value} are constructor calls and not
+  // aggregate initialization: GCC 12 mishandles a brace-initialized aggregate temporary inside a
+  // co_await expression (a double free), and `co_await p.send("t", Record{k, v})` is the obvious
+  // spelling (tests/engine/client/engine_test.cpp runs it under ASan).
+  Record() = default;
+  explicit Record(std::string value_text) : value(std::move(value_text)) {}
+  Record(std::optional<std::string> key_text, std::string value_text,
+         std::optional<std::int32_t> partition_id = std::nullopt, bool value_is_json = false,
+         bool key_is_json = false)
+      : key(std::move(key_text)),
+        value(std::move(value_text)),
+        partition(partition_id),
+        value_json(value_is_json),
+        key_json(key_is_json) {}
+
   std::optional<std::string> key;
   std::string value;
   std::optional<std::int32_t> partition;  // none: by key hash (murmur2), or spread when keyless
@@ -93,14 +108,16 @@ class Producer {
 
   // Accepts a record, waiting only while the buffer is full; `on_delivery` later gets its result
   // (when empty, ProducerOptions::on_delivery does).
-  // Throws Error(invalid) for an invalid topic name, Error(closed) after close(), and, in ordered
+  // Throws Error(invalid) for an invalid topic name or a key or value that is not UTF-8 (see
+  // krest/base64.hpp for binary data), Error(closed) after close(), and, in ordered
   // mode, the Error of reading an unknown topic's partition count.
   boost::asio::awaitable<void> send(std::string_view topic, Record&& record, const DeliveryCallback& on_delivery);
   // The same with the result going to ProducerOptions::on_delivery, if set (else only flush(),
   // close() and the metrics tell the outcome).
   boost::asio::awaitable<void> send(std::string_view topic, Record&& record);
-  // Name a Record before co_await-ing send() with it: GCC 12 mishandles a brace-initialized
-  // Record{...} temporary inside a co_await expression (see ENGINE.md).
+  // A Record{...} temporary is safe inside the co_await (it has constructors). A callback is not
+  // always: under GCC 12 name a lambda that captures by value (a std::string, a shared_ptr) before
+  // the co_await and pass the name (see ENGINE.md).
   // The same without a coroutine, for loops that send millions of records: false, leaving `record`
   // as it was, when it would have to wait (the buffer is full, or ordered mode has yet to read the
   // topic's partition count); then co_await send() it. Throws as send() does.
@@ -109,10 +126,16 @@ class Producer {
   boost::asio::awaitable<Delivery> produce(std::string_view topic, Record&& record);
   // Sends what is batched now and waits until every accepted record has its result.
   boost::asio::awaitable<void> flush();
+  // The same for at most `timeout`: true when every record has its result, false when some are
+  // still on their way (they go on; stats().pending_records says how many).
+  boost::asio::awaitable<bool> flush(std::chrono::milliseconds timeout);
   // flush(), then refuses further records.
   boost::asio::awaitable<void> close();
 
   ProducerStats stats() const;
+  // The error of the last record that failed, or null: for applications that send without
+  // callbacks and want to know, after flush(), whether anything was lost and why.
+  std::shared_ptr<const Error> last_error() const;
 
   struct Impl;
 

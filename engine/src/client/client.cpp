@@ -226,6 +226,15 @@ std::string transport_reason(const boost::system::error_code& ec, const net::Bas
   return ec.message() + " (" + where + ")";
 }
 
+// Failures no retry can mend: a certificate the client does not trust, a port that does not speak
+// TLS. Retried, they would only hold every record until its delivery timeout, and a consumer's
+// poll would return empty batches for ever.
+bool permanent_transport(const boost::system::error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  return reason == SSL_R_CERTIFICATE_VERIFY_FAILED || reason == SSL_R_WRONG_VERSION_NUMBER;
+}
+
 bool looks_like_html(const http::Response& r) {
   const auto type = r[boost::beast::http::field::content_type];
   if (type.size() >= 9 && boost::beast::iequals(type.substr(0, 9), "text/html")) return true;
@@ -242,7 +251,7 @@ Error exchange_error(const http::Exchange& x, std::string_view what, const net::
     return Error(timeout ? Error::Kind::timeout : Error::Kind::transport,
                  std::string(what) + ": " + transport_reason(x.ec, server) +
                      (x.request_sent ? " (the request was sent; the proxy may have acted on it)" : ""),
-                 0, {}, true);
+                 0, {}, !permanent_transport(x.ec));
   }
   const int status = x.response.result_int();
   if (status >= 400 && looks_like_html(x.response)) {

@@ -91,7 +91,8 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       : client(c.impl()),
         options(util::checked(std::move(o), "consumer")),
         limit(options.max_in_flight, client.options.pool.connections),
-        changed(client.ex) {}
+        changed(client.ex),
+        discovery_timer(client.ex) {}
 
   Client::Impl& client;
   ConsumerOptions options;
@@ -107,6 +108,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   std::map<std::string, bool> subscriptions;
   bool discovering = false;
   bool closed = false;
+  // A member, so that close() cancels it: an armed timer would hold io_context::run() for up to
+  // discovery_interval after everything else stopped.
+  asio::steady_timer discovery_timer;
 
   static std::int64_t start_offset(const StartAt& s, const api::PartitionMetadata& m) {
     switch (s.kind) {
@@ -275,10 +279,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   // Following: partitions added to subscribed topics start from their beginning.
   asio::awaitable<void> discover() {
     auto self = shared_from_this();
-    asio::steady_timer t(client.ex);
     while (!closed) {
-      t.expires_after(options.discovery_interval);
-      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      discovery_timer.expires_after(options.discovery_interval);
+      co_await discovery_timer.async_wait(asio::as_tuple(asio::use_awaitable));
       if (closed) co_return;
       for (const auto& [topic, unused] : subscriptions) {
         std::vector<api::PartitionMetadata> ps;
@@ -405,6 +408,7 @@ std::vector<PartitionPosition> Consumer::positions() const {
 
 void Consumer::close() {
   impl_->closed = true;
+  impl_->discovery_timer.cancel();
   impl_->queue.clear();
   impl_->queued_records = 0;
   impl_->wake_all_partitions();

@@ -16,6 +16,7 @@
 #include "api/partitioner.hpp"
 #include "api/produce_response.hpp"
 #include "api/topic_name.hpp"
+#include "api/utf8.hpp"
 #include "client/client_impl.hpp"
 #include "flow/in_flight_limit.hpp"
 #include "util/checked_options.hpp"
@@ -78,6 +79,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   std::size_t buffered = 0, pending = 0, in_flight = 0;
   std::uint64_t next_id = 1;
   bool closed = false;
+  std::shared_ptr<const Error> last_failure;  // of the last record that failed
   std::minstd_rand rng{std::random_device{}()};
   std::string current_topic;  // see select_topic()
   Lane* last_lane = nullptr;   // lanes are never erased, so this stays valid
@@ -131,6 +133,13 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     if (closed) throw Error(Error::Kind::closed, "the producer is closed");
     if (r.key && r.key_json && r.key->empty()) throw Error(Error::Kind::invalid, "key: empty JSON text");
     if (r.value_json && r.value.empty()) throw Error(Error::Kind::invalid, "value: empty JSON text");
+    // Here, not as the proxy's "malformed JSON at byte N" for the whole batch later.
+    if (!api::valid_utf8(r.value))
+      throw Error(Error::Kind::invalid,
+                  "value: not UTF-8 text (the v1 API carries text; send binary data base64-encoded: krest::to_base64)");
+    if (r.key && !api::valid_utf8(*r.key))
+      throw Error(Error::Kind::invalid,
+                  "key: not UTF-8 text (the v1 API carries text; send binary data base64-encoded: krest::to_base64)");
   }
 
   // Makes `topic` the one records are appended to; its name is checked once per change, and the
@@ -362,6 +371,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
 
   void report_failed(const Batch& b, const std::shared_ptr<const Error>& error) {
     ClientCounters::add(client.counters.records_failed, b.records());
+    last_failure = error;
     report(b, [&](std::size_t, Delivery& d) { d.error = error; });
   }
 
@@ -396,6 +406,12 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     close_all_open();
     while (pending > 0) co_await changed.wait();
   }
+
+  asio::awaitable<bool> flush_until(Clock::time_point deadline) {
+    close_all_open();
+    while (pending > 0 && Clock::now() < deadline) co_await changed.wait(deadline);
+    co_return pending == 0;
+  }
 };
 
 Producer::Producer(Client& client, ProducerOptions options)
@@ -427,11 +443,17 @@ asio::awaitable<Delivery> Producer::produce(std::string_view topic, Record&& rec
 
 asio::awaitable<void> Producer::flush() { co_await impl_->flush(); }
 
+asio::awaitable<bool> Producer::flush(std::chrono::milliseconds timeout) {
+  return impl_->flush_until(Clock::now() + timeout);
+}
+
 asio::awaitable<void> Producer::close() {
   co_await impl_->flush();
   impl_->closed = true;
   impl_->changed.notify_all();
 }
+
+std::shared_ptr<const Error> Producer::last_error() const { return impl_->last_failure; }
 
 ProducerStats Producer::stats() const {
   return {impl_->buffered, impl_->pending, impl_->in_flight, impl_->limit.value()};

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "krest/admin.hpp"
+#include "krest/base64.hpp"
 #include "krest/consumer.hpp"
 #include "krest/producer.hpp"
 #include "support/engine_harness.hpp"
@@ -443,6 +444,83 @@ TEST_CASE("topic names are passed as literals of any length inside co_await", "[
   CHECK(delivered == 2);
 }
 
+TEST_CASE("a Record spelled in braces inside co_await is safe under GCC 12", "[integration][engine]") {
+  // The obvious spelling, with key and value long enough to live on the heap: before Record had
+  // constructors this was aggregate initialization, and GCC 12 freed it twice (ASan in CI).
+  EngineFixture f;
+  const std::string key(40, 'k'), value(300, 'v');
+  int delivered = 0;
+  f.h.run([&]() -> asio::awaitable<void> {
+    co_await f.admin.create_topic("braces");
+    Producer producer(f.client);
+    DeliveryCallback count = [&](const Delivery& d) { delivered += d.ok(); };
+    co_await producer.send("braces", krest::Record{key, value}, count);
+    co_await producer.send("braces", krest::Record{value}, count);
+    co_await producer.send("braces", krest::Record{{}, value, 0}, count);
+    const Delivery d = co_await producer.produce("braces", krest::Record{key, "{\"n\":1}", std::nullopt, true});
+    CHECK(d.ok());
+    co_await producer.close();
+  }());
+  CHECK(delivered == 3);
+  auto records = read_all(f, "braces");
+  std::size_t total = 0;
+  for (const auto& [p, rs] : records) {
+    total += rs.size();
+    for (const auto& r : rs) CHECK((r.value == value || r.value == "{\"n\":1}"));
+  }
+  CHECK(total == 4);
+}
+
+TEST_CASE("flush with a timeout says whether every record has its result", "[integration][engine]") {
+  EngineFixture f;
+  f.h.run([&]() -> asio::awaitable<void> {
+    co_await f.admin.create_topic("flushed");
+    Producer producer(f.client);
+    for (int i = 0; i < 20000; ++i) {
+      Record r;
+      r.value = std::string(200, static_cast<char>('a' + i % 26));
+      co_await producer.send("flushed", std::move(r));
+    }
+    // Twenty thousand records cannot all be acknowledged within a millisecond of the last send.
+    const bool at_once = co_await producer.flush(milliseconds(1));
+    CHECK_FALSE(at_once);
+    CHECK(producer.stats().pending_records > 0);
+    const bool in_time = co_await producer.flush(milliseconds(30000));
+    CHECK(in_time);
+    CHECK(producer.stats().pending_records == 0);
+    co_await producer.close();
+  }());
+}
+
+TEST_CASE("a following consumer's close() lets io_context::run() return at once", "[integration][engine]") {
+  TempDir dir;
+  ProxyProcess proxy{dir / "data"};
+  asio::io_context ioc;
+  Client client(ioc.get_executor(), client_options(proxy));
+  bool closed = false;
+  std::chrono::steady_clock::time_point closed_at;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        co_await Admin(client).create_topic("followed");
+        ConsumerOptions o;
+        o.follow = true;  // partition discovery every discovery_interval (10 s)
+        Consumer consumer(client, o);
+        co_await consumer.subscribe("followed");
+        (void)co_await consumer.poll(milliseconds(200));
+        consumer.close();
+        client.close();
+        closed = true;
+        closed_at = std::chrono::steady_clock::now();
+      },
+      asio::detached);
+  ioc.run_for(std::chrono::seconds(12));
+  REQUIRE(closed);
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - closed_at).count();
+  CAPTURE(seconds);
+  CHECK(seconds < 3);  // what was in flight ends; the 10 s discovery timer does not hold it
+}
+
 TEST_CASE("client options are validated by name", "[integration][engine]") {
   ClientOptions o;
   o.pool.connections = 0;
@@ -540,6 +618,78 @@ std::string status_error(EngineHarness& h, const ClientOptions& options) {
 }
 
 }  // namespace
+
+TEST_CASE("an untrusted certificate fails records at once and ends a consumer's poll, with the cause",
+          "[integration][engine]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data", {"--auth", "none"});
+  EngineHarness h;
+  {
+    Client trusted(h.ioc.get_executor(), client_options(proxy));
+    h.run([&]() -> asio::awaitable<void> { co_await Admin(trusted).create_topic("t"); }());
+    trusted.close();
+  }
+  auto options = client_options(proxy);
+  options.tls.ca_file.clear();  // the system's store: the proxy's own certificate is not in it
+  Client client(h.ioc.get_executor(), options);
+  const auto start = std::chrono::steady_clock::now();
+  const Delivery d = h.run([&]() -> asio::awaitable<Delivery> {
+    Producer producer(client);
+    auto result = co_await producer.produce("t", Record{"k", "v"});
+    CHECK(producer.last_error() != nullptr);
+    co_return result;
+  }());
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE_FALSE(d.ok());
+  CHECK_THAT(d.error->what(), Catch::Contains("certificate verify failed"));
+  CHECK_FALSE(d.error->retriable());
+  CAPTURE(seconds);
+  CHECK(seconds < 10);  // not the 120 s delivery timeout of a failure retried as transient
+  std::string poll_error;
+  h.run([&]() -> asio::awaitable<void> {
+    Consumer consumer(client);
+    try {
+      co_await consumer.assign("t", 0, StartAt::at(0));  // an offset: no metadata asked, the fetches fail
+      for (int i = 0; i < 50; ++i) (void)co_await consumer.poll(milliseconds(200));
+    } catch (const Error& e) {
+      poll_error = e.what();
+    }
+  }());
+  CHECK_THAT(poll_error, Catch::Contains("certificate verify failed"));
+  client.close();
+  h.drain();
+}
+
+TEST_CASE("a key or value that is not UTF-8 is refused by send with what to do, base64 round-trips bytes",
+          "[integration][engine]") {
+  EngineFixture f;
+  const std::string bytes("\x00\xff\xfe binary \x80", 13);
+  f.h.run([&]() -> asio::awaitable<void> {
+    co_await f.admin.create_topic("bin");
+    Producer producer(f.client);
+    std::string refusal;
+    try {
+      co_await producer.send("bin", Record{"k", bytes});
+    } catch (const Error& e) {
+      refusal = e.what();
+      CHECK(e.kind() == Error::Kind::invalid);
+    }
+    CHECK_THAT(refusal, Catch::Contains("value: not UTF-8") && Catch::Contains("to_base64"));
+    Record bad_key{bytes, "v"};
+    CHECK_THROWS_WITH(producer.try_send("bin", bad_key), Catch::Contains("key: not UTF-8"));
+    const Delivery d = co_await producer.produce("bin", Record{"k", to_base64(bytes)});
+    CHECK(d.ok());
+    co_await producer.close();
+  }());
+  auto records = read_all(f, "bin");
+  REQUIRE(records[0].size() == 1);
+  CHECK(from_base64(records[0][0].value) == bytes);
+  CHECK_FALSE(from_base64("not base64!").has_value());
+  CHECK_FALSE(from_base64("ab=c").has_value());
+  CHECK(from_base64("") == std::string());
+  CHECK(to_base64("hi") == "aGk=");
+  CHECK(from_base64("aGk=") == std::string("hi"));
+}
 
 TEST_CASE("TLS: a server certificate from an untrusted issuer or for another name is refused, unless insecure",
           "[integration][engine]") {

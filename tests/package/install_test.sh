@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The engine as another project uses it: `cmake --install` into a scratch prefix, then
-# docs/examples/quickstart.cpp built out of tree twice — with find_package(krest CONFIG) and with
+# docs/examples/quickstart.cpp (and blocking.cpp) built out of tree — with find_package(krest CONFIG) and with
 # pkg-config — and each run against a real krest-proxy with its development authority.
 # Usage: install_test.sh BUILD_DIR SOURCE_DIR PROXY_BIN "EXTRA_FLAGS" (the build's sanitizer flags:
 # an instrumented engine needs an instrumented program).
@@ -32,7 +32,7 @@ runs_against_proxy() {  # program name
 # 1. find_package(krest CONFIG), as a CMake user would.
 app=$dir/app
 mkdir -p "$app"
-cp "$source/docs/examples/quickstart.cpp" "$app/"
+cp "$source/docs/examples/quickstart.cpp" "$source/docs/examples/blocking.cpp" "$app/"
 cat > "$app/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.25)
 project(uses_krest CXX)
@@ -40,13 +40,17 @@ set(CMAKE_CXX_STANDARD 20)
 find_package(krest 0.1 CONFIG REQUIRED)
 add_executable(quickstart quickstart.cpp)
 target_link_libraries(quickstart PRIVATE krest::engine)
+add_executable(blocking blocking.cpp)
+target_link_libraries(blocking PRIVATE krest::engine)
 CMAKE
 cmake -S "$app" -B "$app/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" > "$dir/app.log" 2>&1 ||
   fail "find_package(krest): $(tail -20 "$dir/app.log")"
 cmake --build "$app/build" >> "$dir/app.log" 2>&1 || fail "building against krest::engine: $(tail -20 "$dir/app.log")"
 runs_against_proxy "$app/build/quickstart" "find_package"
-ok "find_package(krest CONFIG) and krest::engine build the quickstart, which runs against krest-proxy"
+out=$(KREST_CLIENT_ID=quickstart "$app/build/blocking") || fail "the blocking example failed: $out"
+grep -q '^produced 1000 records$' <<< "$out" || fail "the blocking example: $out"
+ok "find_package(krest CONFIG) and krest::engine build the quickstart and the blocking example, which run against krest-proxy"
 
 # 2. pkg-config, as a Makefile user would.
 # shellcheck disable=SC2046,SC2086

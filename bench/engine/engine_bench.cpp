@@ -145,14 +145,14 @@ asio::awaitable<Outcome> transport(krest::Client& client, double seconds, std::s
         [&]() -> asio::awaitable<void> {
           while (Clock::now() < end) {
             krest::http::Request req = make();
-            auto x = co_await client.impl().send(req);
+            auto x = co_await impl_of(client).send(req);
             if (x.ec || x.response.result_int() != 200)
               ++failed;
             else
               out.records += records_per_request;
             // Bodies back to the client's pool, as the producer and consumer return theirs.
-            client.impl().bodies.give(std::move(req.body()));
-            client.impl().bodies.give(std::move(x.response.body()));
+            impl_of(client).bodies.give(std::move(req.body()));
+            impl_of(client).bodies.give(std::move(x.response.body()));
           }
           if (--running == 0) all_done.cancel();
         },
@@ -202,7 +202,7 @@ RunResult run_one(const Args& a) {
       auto make = [body, target, &client] {
         krest::http::Request req{boost::beast::http::verb::post, target, 11};
         req.set(boost::beast::http::field::content_type, "application/json");
-        req.body() = client.impl().bodies.take(body.size());
+        req.body() = impl_of(client).bodies.take(body.size());
         req.body().assign(body);
         return req;
       };

@@ -171,7 +171,7 @@ std::vector<std::string> make_values(const BenchOptions& o) {
 asio::awaitable<BenchResult> run_bench(Client& client, const BenchOptions& o,
                                        const std::function<void(const BenchResult&, double)>& on_tick,
                                        const bool& stop) {
-  auto st = std::make_shared<BenchState>(o, client.impl(), stop);
+  auto st = std::make_shared<BenchState>(o, impl_of(client), stop);
   st->values = make_values(o);
 
   Admin admin(client);

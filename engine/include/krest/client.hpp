@@ -83,9 +83,11 @@ class Client {
   void close();
 
   struct Impl;
-  Impl& impl() { return *impl_; }
 
  private:
+  // The engine's own parts (producer, consumer, admin) and in-tree tools reach the connection
+  // pool through this, declared in engine/src/client/client_impl.hpp: not part of the public API.
+  friend Impl& impl_of(Client& client);
   std::unique_ptr<Impl> impl_;
 };
 

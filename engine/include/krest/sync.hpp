@@ -36,9 +36,12 @@ class Client {
   ClientMetrics metrics() const;
 
   struct Impl;
-  Impl& impl() { return *impl_; }
 
  private:
+  friend class Producer;
+  friend class Consumer;
+  friend class Admin;
+  Impl& impl() { return *impl_; }
   std::unique_ptr<Impl> impl_;
 };
 

@@ -57,14 +57,14 @@ T parsed_or_throw(std::variant<T, std::string> v, const std::string& what) {
 }  // namespace
 
 asio::awaitable<bool> Admin::status() {
-  http::Request req{bhttp::verb::get, client_.impl().target("/v1/status"), 11};
-  auto x = co_await client_.impl().send(req);
+  http::Request req{bhttp::verb::get, impl_of(client_).target("/v1/status"), 11};
+  auto x = co_await impl_of(client_).send(req);
   co_return !x.ec && x.response.result_int() == 200;
 }
 
 asio::awaitable<std::vector<std::string>> Admin::list_topics() {
   const std::string path = "/v1/metadata/topics", what = "list topics";
-  auto body = co_await call(client_.impl(), bhttp::verb::get, path, what);
+  auto body = co_await call(impl_of(client_), bhttp::verb::get, path, what);
   co_return parsed_or_throw(api::parse_topic_list(body), what);
 }
 
@@ -73,18 +73,18 @@ asio::awaitable<void> Admin::create_topic(const std::string& topic, const TopicS
   api::TopicSpec spec{settings.partitions, settings.replication_factor, settings.properties};
   const std::string path = "/v1/topics/" + path_segment(topic), what = "create topic " + topic,
                     body = api::write_topic_spec(spec);
-  co_await call(client_.impl(), bhttp::verb::put, path, what, body);
+  co_await call(impl_of(client_), bhttp::verb::put, path, what, body);
 }
 
 asio::awaitable<void> Admin::delete_topic(const std::string& topic) {
   check_topic(topic);
   const std::string path = "/v1/topics/" + path_segment(topic), what = "delete topic " + topic;
-  co_await call(client_.impl(), bhttp::verb::delete_, path, what);
+  co_await call(impl_of(client_), bhttp::verb::delete_, path, what);
 }
 
 asio::awaitable<std::vector<PartitionInfo>> Admin::describe_topic(const std::string& topic) {
   check_topic(topic);
-  const auto partitions = co_await read_partitions(client_.impl(), topic);
+  const auto partitions = co_await read_partitions(impl_of(client_), topic);
   std::vector<PartitionInfo> out;
   for (const auto& m : partitions) out.push_back(to_partition(m));
   co_return out;
@@ -94,7 +94,7 @@ asio::awaitable<TopicInfo> Admin::describe(const std::string& topic) {
   check_topic(topic);
   const std::string what = "describe topic " + topic;
   const std::string path = "/v1/metadata/topics/" + path_segment(topic) + "/partitions";
-  auto body = co_await call(client_.impl(), bhttp::verb::get, path, what);
+  auto body = co_await call(impl_of(client_), bhttp::verb::get, path, what);
   TopicInfo info;
   for (const auto& m : parsed_or_throw(api::parse_partitions(body), what)) info.partitions.push_back(to_partition(m));
   info.properties = api::parse_topic_properties(body);
@@ -106,13 +106,13 @@ asio::awaitable<PartitionInfo> Admin::describe_partition(const std::string& topi
   const std::string what = "describe partition " + topic + "/" + std::to_string(partition);
   const std::string path =
       "/v1/metadata/topics/" + path_segment(topic) + "/partitions/" + std::to_string(partition);
-  auto body = co_await call(client_.impl(), bhttp::verb::get, path, what);
+  auto body = co_await call(impl_of(client_), bhttp::verb::get, path, what);
   co_return to_partition(parsed_or_throw(api::parse_partition(body), what));
 }
 
 asio::awaitable<std::vector<Broker>> Admin::brokers() {
   const std::string path = "/v1/metadata/brokers", what = "list brokers";
-  auto body = co_await call(client_.impl(), bhttp::verb::get, path, what);
+  auto body = co_await call(impl_of(client_), bhttp::verb::get, path, what);
   std::vector<Broker> out;
   for (const auto& b : parsed_or_throw(api::parse_brokers(body), what)) out.push_back(to_broker(b));
   co_return out;

@@ -266,6 +266,8 @@ Error exchange_error(const http::Exchange& x, std::string_view what, const net::
                message, retriable_status(status));
 }
 
+Client::Impl& impl_of(Client& client) { return *client.impl_; }
+
 Error Client::Impl::error_of(const http::Exchange& x, std::string_view what) const { return exchange_error(x, what, base); }
 
 asio::awaitable<http::Exchange> Client::Impl::read_metadata(http::Request& req) {

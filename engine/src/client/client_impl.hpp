@@ -75,6 +75,10 @@ struct Client::Impl {
 // dialled as http://, an untrusted certificate, an HTML page where the API should be).
 Error exchange_error(const http::Exchange& x, std::string_view what, const net::BaseUrl& server);
 
+// The client's internals, for the engine's own parts and in-tree tools (krest bench, the engine
+// bench); a friend of Client, defined in client.cpp.
+Client::Impl& impl_of(Client& client);
+
 // Every partition of `topic` (GET /v1/metadata/topics/{topic}/partitions). Throws Error.
 boost::asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(Client::Impl& client,
                                                                             const std::string& topic);

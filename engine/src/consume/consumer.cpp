@@ -88,7 +88,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   };
 
   Impl(Client& c, ConsumerOptions o)
-      : client(c.impl()),
+      : client(impl_of(c)),
         options(util::checked(std::move(o), "consumer")),
         limit(options.max_in_flight, client.options.pool.connections),
         changed(client.ex),

@@ -57,7 +57,7 @@ std::string stored_key(const Record& r) {
 
 struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   Impl(Client& c, ProducerOptions o)
-      : client(c.impl()),
+      : client(impl_of(c)),
         options(util::checked(std::move(o), "producer")),
         limit(options.max_in_flight, client.options.pool.connections),
         changed(client.ex) {}

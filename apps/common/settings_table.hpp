@@ -195,22 +195,30 @@ const char* type_name(const Setting<Config>& s) {
   return "TEXT";
 }
 
-// A setting's value in `defaults` as the docs show it: 5000, true, "auto", [a, b].
+// A setting's value in `config` as text: 5000, true, auto, a, b.
 template <class Config>
-std::string default_text(const Config& defaults, const Setting<Config>& s) {
+std::string value_text(const Config& config, const Setting<Config>& s) {
   return std::visit(
       [&](auto member) -> std::string {
-        using T = std::remove_cvref_t<decltype(defaults.*member)>;
+        using T = std::remove_cvref_t<decltype(config.*member)>;
         if constexpr (std::is_same_v<T, std::int64_t>)
-          return std::to_string(defaults.*member);
+          return std::to_string(config.*member);
         else if constexpr (std::is_same_v<T, bool>)
-          return defaults.*member ? "true" : "false";
+          return config.*member ? "true" : "false";
         else if constexpr (std::is_same_v<T, std::vector<std::string>>)
-          return "[" + join_list(defaults.*member) + "]";
+          return join_list(config.*member);
         else
-          return "\"" + defaults.*member + "\"";
+          return config.*member;
       },
       s.member);
+}
+
+// The same as the docs show a default: 5000, true, "auto", [a, b].
+template <class Config>
+std::string default_text(const Config& defaults, const Setting<Config>& s) {
+  if (std::holds_alternative<std::string Config::*>(s.member)) return "\"" + value_text(defaults, s) + "\"";
+  if (std::holds_alternative<std::vector<std::string> Config::*>(s.member)) return "[" + value_text(defaults, s) + "]";
+  return value_text(defaults, s);
 }
 
 // What a command line gave: the --config file and the setting flags, read once it is parsed.

@@ -162,20 +162,7 @@ std::vector<SettingName> connection_setting_names() {
 
 std::string setting_text(const ConnectionProfile& profile, const std::string& key) {
   for (const auto& s : table())
-    if (key == s.name)
-      return std::visit(
-          [&](auto member) -> std::string {
-            using T = std::remove_cvref_t<decltype(profile.*member)>;
-            if constexpr (std::is_same_v<T, std::int64_t>)
-              return std::to_string(profile.*member);
-            else if constexpr (std::is_same_v<T, bool>)
-              return profile.*member ? "true" : "false";
-            else if constexpr (std::is_same_v<T, std::vector<std::string>>)
-              return settings::join_list(profile.*member);
-            else
-              return profile.*member;
-          },
-          s.member);
+    if (key == s.name) return settings::value_text(profile, s);
   return {};
 }
 

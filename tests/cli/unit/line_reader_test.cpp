@@ -19,6 +19,20 @@ void write_gzip(const std::filesystem::path& p, const std::string& text) {
   gzclose(gz);
 }
 
+// cut.gz: the first half of the gzip of 100,000 numbered lines, which it returns.
+std::string write_cut_gzip(const std::filesystem::path& dir) {
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += std::to_string(i * 7919) + "\n";
+  write_gzip(dir / "whole.gz", text);
+  std::string bytes;
+  {
+    std::ifstream in(dir / "whole.gz", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  write_file(dir / "cut.gz", bytes.substr(0, bytes.size() / 2));
+  return text;
+}
+
 std::vector<std::string> all_lines(LineReader& r) {
   std::vector<std::string> out;
   std::string_view line;
@@ -133,15 +147,7 @@ TEST_CASE("line reader: a missing file is a usage error naming it, and corrupt g
 
 TEST_CASE("line reader: a gzip file cut short is an error, not a quiet end", "[unit][cli]") {
   krest::test::TempDir dir;
-  std::string text;
-  for (int i = 0; i < 100000; ++i) text += std::to_string(i * 7919) + "\n";
-  write_gzip(dir / "whole.gz", text);
-  std::string bytes;
-  {
-    std::ifstream in(dir / "whole.gz", std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  write_file(dir / "cut.gz", bytes.substr(0, bytes.size() / 2));
+  write_cut_gzip(dir.path());
   LineReader r((dir / "cut.gz").string(), 1 << 20);
   std::string_view line;
   CHECK_THROWS_WITH(
@@ -156,15 +162,7 @@ TEST_CASE("line reader: a gzip file cut short is an error, not a quiet end", "[u
 TEST_CASE("line reader: the line a gzip cut ends inside comes back cut short, then the error names the file",
           "[unit][cli]") {
   krest::test::TempDir dir;
-  std::string text;
-  for (int i = 0; i < 100000; ++i) text += std::to_string(i * 7919) + "\n";
-  write_gzip(dir / "whole.gz", text);
-  std::string bytes;
-  {
-    std::ifstream in(dir / "whole.gz", std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  write_file(dir / "cut.gz", bytes.substr(0, bytes.size() / 2));
+  const std::string text = write_cut_gzip(dir.path());
   LineReader r((dir / "cut.gz").string(), 1 << 20);
   std::string_view line;
   std::uint64_t lines = 0;

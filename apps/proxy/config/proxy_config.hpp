@@ -44,6 +44,7 @@ struct ProxyConfig {
   // Limits.
   std::int64_t max_header_bytes = 16 * 1024;
   std::int64_t max_body_bytes = 64 * 1024 * 1024;
+  std::int64_t max_body_memory_bytes = 0;  // 0: the smaller of 1 GiB and a quarter of the memory
   std::int64_t max_records_per_request = 100000;
   std::int64_t max_consume_count = 100000;
   std::int64_t max_connections = 10000;

@@ -19,6 +19,7 @@ class ProxyMetrics {
   void connection_opened();
   void connection_closed();
   void connection_rejected();
+  void body_memory_refused();
   std::int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
 
   std::string render() const;
@@ -32,7 +33,7 @@ class ProxyMetrics {
   std::array<metrics::LatencyHistogram, kRouteCount> latency_{};
   std::atomic<std::uint64_t> records_in_{0}, bytes_in_{0}, records_out_{0}, bytes_out_{0};
   std::atomic<std::int64_t> open_connections_{0};
-  std::atomic<std::uint64_t> connections_total_{0}, connections_rejected_{0};
+  std::atomic<std::uint64_t> connections_total_{0}, connections_rejected_{0}, body_memory_refused_{0};
 };
 
 }  // namespace krest::proxy

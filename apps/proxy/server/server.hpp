@@ -50,6 +50,7 @@ class Server {
   boost::asio::signal_set signals_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> sessions_{0};
+  BodyBudget bodies_;
   SessionEnv env_;
   std::int64_t connection_limit_;  // max_connections, and what the open-file limit leaves for them
   std::mutex sources_mutex_;       // guards per_source_

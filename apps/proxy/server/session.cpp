@@ -111,6 +111,8 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
     }
     parser.body_limit(body_limit.bytes);
     std::optional<BodyTransfer> transfer;
+    // Held until this request's answer is written: its body is in memory that long.
+    BodyBudget::Hold body_memory(env.bodies);
     if (!parser.is_done()) {
       // A large body (or one of unknown size) that would be refused anyway (no token, unknown path)
       // is not read: the refusal goes out at once and the connection closes, the unread body still
@@ -124,6 +126,20 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
         refusal->set(http::field::server, "krest-proxy");
         socket.expires_after(milliseconds(config.write_timeout_ms));
         co_await http::async_write(stream, *refusal, kTuple);
+        co_return;
+      }
+      // A body of unknown size (chunked) is counted at the most it may grow to.
+      if (!body_memory.reserve(declared ? *declared : body_limit.bytes)) {
+        env.metrics.body_memory_refused();
+        Response busy = error_reply(11, 503,
+                                    "request bodies in memory are at max_body_memory_bytes = " +
+                                        std::to_string(env.bodies.limit()) + ": try again shortly");
+        busy.set(http::field::retry_after, "1");
+        busy.keep_alive(false);  // the body is left unread on the connection
+        busy.set(http::field::server, "krest-proxy");
+        socket.expires_after(milliseconds(config.write_timeout_ms));
+        co_await http::async_write(stream, busy, kTuple);
+        env.metrics.record_request(Route::unknown, 503, 0);
         co_return;
       }
       if (expects_continue(parser.get())) {

@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "routes/route_context.hpp"
+#include "server/body_budget.hpp"
 #include "server/body_codings.hpp"
 #include "server/worker.hpp"
 
@@ -20,6 +21,7 @@ struct SessionEnv {
   ProxyMetrics& metrics;
   const std::atomic<bool>& stopping;
   BodyCodings codings;
+  BodyBudget& bodies;
 };
 
 boost::asio::awaitable<void> serve_tls(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,

@@ -49,6 +49,7 @@ security=(
   "a request without Host is 400 and an overlong request line 414|malformed framing|no Host; a 20 KB request line|400; 414"
   "topics named like staging directories keep their records|losing data through topic names|.keep, .creating-v2, .deleted-v2-1, v2, 249- and 240-character names, kill -9, restart|every record back; long names created and deleted"
   "data and keys are private|reading records and keys as another local user|modes of the data directory, topics, segments, TLS key|0700 / 0600 (0750 / 0640 with data_group_readable); keys 0600 from creation"
+  "bodies past max_body_memory_bytes are refused from their header|exhausting memory with many large bodies|two 3 MB produce bodies at once against a 4 MiB bound|the second refused from its header (503, Retry-After, counted in /metrics); the first completes, then the second is admitted"
   "one address cannot take every connection slot|holding every connection slot|more connections from one address than max_connections_per_source|the one over is closed at once; others still served"
   "a create that would run out of descriptors|exhausting file descriptors|a 1000-partition create under a 512-file limit|507 before anything is written; the name stays free"
   "an internal error names an incident, not a path|learning paths from errors|a create failing inside the filesystem|500 with an incident id; the path only in the log"

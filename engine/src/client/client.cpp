@@ -144,7 +144,8 @@ asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const htt
   const auto done = std::chrono::steady_clock::now();
   compression.observe(seen, done);
   if (options.compression == Compression::automatic)
-    if (auto idle = machine_load.idle_share(done)) compression.machine_idle(*idle);
+    if (auto idle = assumed_idle_share ? assumed_idle_share : machine_load.idle_share(done))
+      compression.machine_idle(*idle);
   ClientCounters::add(counters.bytes_received, seen.response_wire);
   ClientCounters::add(counters.bytes_received_plain, seen.response_plain);
   co_return x;

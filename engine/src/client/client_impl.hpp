@@ -60,6 +60,9 @@ struct Client::Impl {
   pool::ConnectionPool pool;
   flow::CompressionPolicy compression;
   util::MachineLoad machine_load;  // read for compression = automatic only
+  // Tests only: the idle share compression = automatic sees instead of /proc/stat's, so that a
+  // test of the link's part of the decision does not depend on how busy the test machine is.
+  std::optional<double> assumed_idle_share;
   ClientCounters counters;
 
  private:

@@ -282,7 +282,12 @@ TEST_CASE("responses cut short by a clean close are retried: every record report
           "cut batches, and the consumer sees each offset once",
           "[integration][engine][fault]") {
   RelayedProxy f;
-  Client client(f.h.ioc.get_executor(), f.options());
+  // The cuts are placed by byte counts (7,000 and 9,000 into an answer): compressed answers
+  // (compression = auto turns them on where bodies cross slowly, as through this relay under a
+  // sanitizer) can end before them, and then nothing is cut.
+  auto options = f.options();
+  options.compression = Compression::none;
+  Client client(f.h.ioc.get_executor(), options);
   f.h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("truncated"); }());
   // Past the TLS handshake, into the responses: the proxy wrote the batch, its answer is lost.
   f.relay.truncate_responses(7000, 5);

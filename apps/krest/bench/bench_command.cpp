@@ -7,7 +7,6 @@
 #include <fstream>
 
 #include "bench/bench_report.hpp"
-#include "api/topic_name.hpp"
 #include "cli/run_command.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/terminal_status.hpp"
@@ -74,7 +73,7 @@ Subcommand bench_subcommand() {
     return {&app};
   };
   s.check = [o] {
-    if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
+    require_topic_name(o->topic);
   };
   // One connection per request in flight: HTTP/1.1 has no pipelining.
   s.adjust = [o](ClientOptions& options) { options.pool.connections = static_cast<std::size_t>(o->in_flight); };

@@ -1,5 +1,8 @@
 #pragma once
 #include <stdexcept>
+#include <string>
+
+#include "api/topic_name.hpp"
 
 namespace krest::cli {
 
@@ -8,6 +11,11 @@ class UsageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// A topic name from the command line, checked before anything is sent (Kafka's rules).
+inline void require_topic_name(const std::string& topic) {
+  if (auto problem = api::check_topic_name(topic)) throw UsageError("topic '" + topic + "': " + *problem);
+}
 
 // Exit codes shared by every subcommand.
 enum ExitCode : int {

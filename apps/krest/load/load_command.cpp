@@ -23,7 +23,6 @@
 
 #include "cli/atomic_file.hpp"
 #include "cli/concurrency_option.hpp"
-#include "api/topic_name.hpp"
 #include "cli/run_command.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/terminal_status.hpp"
@@ -393,7 +392,7 @@ Subcommand load_subcommand() {
       throw UsageError("--checkpoint cannot resume stdin (-): load from a file instead");
     if (o->partition >= 0 && o->partitioner != "key")
       throw UsageError("--partition and --partitioner go one at a time");
-    if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
+    require_topic_name(o->topic);
     // Everything that can be checked is, before anything is sent.
     for (const auto& input : o->inputs) {
       if (input == "-") continue;

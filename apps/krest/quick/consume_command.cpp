@@ -8,7 +8,6 @@
 #include "cli/usage_error.hpp"
 #include "krest/admin.hpp"
 #include "krest/consumer.hpp"
-#include "api/topic_name.hpp"
 #include "cli/subcommand.hpp"
 #include "quick/quick_commands.hpp"
 #include "cli/record_output.hpp"
@@ -76,7 +75,7 @@ Subcommand consume_subcommand() {
     return {&app};
   };
   s.check = [o] {
-    if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
+    require_topic_name(o->topic);
     RecordOutput check(o->format);
     parse_start(o->offset, "--offset");
   };

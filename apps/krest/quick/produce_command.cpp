@@ -11,7 +11,6 @@
 #include "cli/usage_error.hpp"
 #include "krest/producer.hpp"
 #include "api/utf8.hpp"
-#include "api/topic_name.hpp"
 #include "cli/subcommand.hpp"
 #include "quick/quick_commands.hpp"
 
@@ -103,7 +102,7 @@ Subcommand produce_subcommand() {
     return {&app};
   };
   s.check = [o, values] {
-    if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
+    require_topic_name(o->topic);
     *values = o->values;
     if (values->empty()) {
       std::string line;

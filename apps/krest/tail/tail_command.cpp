@@ -20,7 +20,6 @@
 #include "cli/atomic_file.hpp"
 #include "cli/concurrency_option.hpp"
 #include "cli/run_command.hpp"
-#include "api/topic_name.hpp"
 #include "cli/start_offset.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/terminal_status.hpp"
@@ -308,7 +307,7 @@ Subcommand tail_subcommand() {
   s.check = [o] {
     RecordOutput check(o->format);
     parse_start(o->from, "--from");
-    if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
+    require_topic_name(o->topic);
   };
   s.command = [o](Client& client, StopRequest& stop) { return tail(client, stop, *o); };
   return s;

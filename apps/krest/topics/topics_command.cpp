@@ -10,7 +10,6 @@
 
 #include "cli/run_command.hpp"
 #include "cli/usage_error.hpp"
-#include "api/topic_name.hpp"
 #include "cli/subcommand.hpp"
 #include "krest/admin.hpp"
 
@@ -161,7 +160,7 @@ Subcommand topics_subcommand() {
   };
   s.check = [o] {
     if (o->action != "list")
-      if (auto problem = api::check_topic_name(o->topic)) throw UsageError("topic '" + o->topic + "': " + *problem);
+      require_topic_name(o->topic);
   };
   s.command = [o](Client& client, StopRequest&) { return topics(client, *o); };
   return s;

@@ -7,11 +7,66 @@
 #include <boost/asio/use_future.hpp>
 
 #include <future>
+#include <type_traits>
 #include <thread>
+#include <utility>
+#include <variant>
 
 namespace asio = boost::asio;
 
 namespace krest::sync {
+
+namespace {
+
+// What a call on the client's thread ended with, carried to the caller's thread. An exception
+// object itself must not make that crossing: libstdc++ counts the references to it (and to a
+// runtime_error's message) inside its own library, where ThreadSanitizer sees no synchronisation,
+// so an Error thrown there and caught here reads as a data race. An Error crosses as its parts
+// and the caller's thread throws a fresh one; anything else still crosses as an exception_ptr.
+struct Failure {
+  Error::Kind kind;
+  std::string message;
+  int status;
+  std::string proxy_message;
+  bool retriable;
+};
+
+struct Pending {};
+struct Done {};
+
+template <class T>
+class Outcome {
+ public:
+  using Value = std::conditional_t<std::is_void_v<T>, Done, T>;
+
+  template <class... A>
+  void emplace_value(A&&... a) {
+    state_.template emplace<Value>(std::forward<A>(a)...);
+  }
+
+  // Inside a catch block.
+  void fail() {
+    try {
+      throw;
+    } catch (const Error& e) {
+      state_.template emplace<Failure>(
+          Failure{e.kind(), std::string(e.what()), e.status(), e.proxy_message(), e.retriable()});
+    } catch (...) {
+      state_.template emplace<std::exception_ptr>(std::current_exception());
+    }
+  }
+
+  T take() {
+    if (auto* f = std::get_if<Failure>(&state_)) throw Error(f->kind, f->message, f->status, f->proxy_message, f->retriable);
+    if (auto* e = std::get_if<std::exception_ptr>(&state_)) std::rethrow_exception(*e);
+    if constexpr (!std::is_void_v<T>) return std::move(std::get<Value>(state_));
+  }
+
+ private:
+  std::variant<Pending, Value, Failure, std::exception_ptr> state_;
+};
+
+}  // namespace
 
 struct Client::Impl {
   asio::io_context ioc{1};
@@ -49,21 +104,50 @@ struct Client::Impl {
   template <class T, class F>
   T run(F make, milliseconds timeout, const char* what) {
     refuse_own_thread(what);
-    std::future<T> done = asio::co_spawn(ioc, std::move(make), asio::use_future);
+    auto outcome = [make = std::move(make)]() mutable -> asio::awaitable<Outcome<T>> {
+      Outcome<T> out;
+      try {
+        if constexpr (std::is_void_v<T>) {
+          co_await make();
+          out.emplace_value();
+        } else {
+          T value = co_await make();
+          out.emplace_value(std::move(value));
+        }
+      } catch (...) {
+        out.fail();
+      }
+      co_return out;
+    };
+    std::future<Outcome<T>> done = asio::co_spawn(ioc, std::move(outcome), asio::use_future);
     if (done.wait_for(timeout) != std::future_status::ready)
       throw Error(Error::Kind::timeout,
                   std::string(what) + ": no result within " + std::to_string(timeout.count()) + " ms (it goes on)");
-    return done.get();
+    return done.get().take();
   }
 
   // Runs a plain function on the client's thread and waits for it.
   template <class F>
   auto call(F f) -> decltype(f()) {
+    using T = decltype(f());
     if (std::this_thread::get_id() == thread.get_id()) return f();
-    std::packaged_task<decltype(f())()> task(std::move(f));
+    std::packaged_task<Outcome<T>()> task([&f] {
+      Outcome<T> out;
+      try {
+        if constexpr (std::is_void_v<T>) {
+          f();
+          out.emplace_value();
+        } else {
+          out.emplace_value(f());
+        }
+      } catch (...) {
+        out.fail();
+      }
+      return out;
+    });
     auto done = task.get_future();
     asio::post(ioc, [&task] { task(); });
-    return done.get();
+    return done.get().take();
   }
 };
 

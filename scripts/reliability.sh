@@ -42,6 +42,7 @@ faults=(
 # test name (a ctest regex) | attack | what was tried | result when it passes
 security=(
   "wrong client secrets are throttled per client and per address|guessing client secrets|25 wrong secrets for a registered id from one address, then another id|10 answered 401, then 429 with Retry-After; the application that knows its secret still gets tokens"
+  "a refused secret is answered after the tarpit delay|flooding the token endpoint with wrong secrets|3 wrong secrets on one connection, then the application's own secret and an API request|each refusal answered after 1 s (authority_refusal_delay_ms), so a connection gets one a second; the application and the API wait for nothing"
   "secrets are checked off the I/O threads|stalling the proxy through scrypt|8 connections posting wrong secrets at a proxy with one I/O thread|no request waits for a secret check (each probe under half a check's time)"
   "an unknown client id costs the same scrypt|telling which client ids exist by timing|wrong secrets for a registered and an unknown id|both take an scrypt check"
   "bodies are limited per route from their header|holding memory without a token|a 64 MiB token request, a GET with a body, a form of 2,000 parameters|413 from the header (nothing read), 413, 400"

@@ -34,6 +34,7 @@ const settings::Table<ProxyConfig>& fields() {
       {"auth_status_requires_token", "require a token for GET /v1/status too", &ProxyConfig::auth_status_requires_token},
       {"authority_file", "JSON file enabling the development token authority (tenant, applications, lifetimes)", &ProxyConfig::authority_file},
       {"authority_public_url", "base URL clients use to reach the authority; empty: https://localhost:PORT", &ProxyConfig::authority_public_url},
+      {"authority_refusal_delay_ms", "a token request refused for its secret (401, 429, 503) is answered after this long, so that a connection guessing secrets gets one answer per this at most; 0: at once", &ProxyConfig::authority_refusal_delay_ms, 0, 60000},
       {"serve_api", "serve the Kafka REST API (false: only the authority)", &ProxyConfig::serve_api},
       {"max_header_bytes", "largest request header accepted (431 beyond)", &ProxyConfig::max_header_bytes, 1024, 1 << 20},
       {"max_body_bytes", "largest request body accepted (413 beyond)", &ProxyConfig::max_body_bytes, 1024, 1LL << 31},

@@ -40,6 +40,7 @@ struct ProxyConfig {
   std::string authority_file;
   std::string authority_public_url;  // how clients reach it; empty: https://localhost:<port>
   bool serve_api = true;             // false: serve only the authority (and /health)
+  std::int64_t authority_refusal_delay_ms = 1000;  // a wrong or throttled secret's answer waits this long
 
   // Limits.
   std::int64_t max_header_bytes = 16 * 1024;

@@ -1,4 +1,9 @@
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
+
+#include <chrono>
 
 #include "log_text.hpp"
 #include "proxy_error.hpp"
@@ -15,6 +20,22 @@ Response oauth_response(const Request& req, OAuthReply reply) {
   res.set(http::field::cache_control, "no-store");
   res.set(http::field::pragma, "no-cache");
   if (!reply.www_authenticate.empty()) res.set(http::field::www_authenticate, reply.www_authenticate);
+  return res;
+}
+
+Response refusal(const Request& req, Authority& authority, const ClientCredentials& credentials,
+                 const SecretChecks::Verdict& verdict) {
+  using Kind = SecretChecks::Verdict::Kind;
+  if (verdict.kind == Kind::refused) return oauth_response(req, authority.refuse_client(credentials));
+  const bool throttled = verdict.kind == Kind::throttled;
+  Response res = oauth_response(
+      req, OAuthReply{throttled ? 429u : 503u,
+                      throttled ? R"({"error":"invalid_client","error_description":"too many failed attempts for this )"
+                                  R"(client or from this address: try again after Retry-After seconds"})"
+                                : R"({"error":"temporarily_unavailable","error_description":"too many secrets are being )"
+                                  R"(checked: try again after Retry-After seconds"})",
+                      {}});
+  res.set(http::field::retry_after, std::to_string(verdict.retry_after.count()));
   return res;
 }
 
@@ -37,25 +58,20 @@ boost::asio::awaitable<Response> authority_route(RouteContext& ctx, const RouteM
     default: break;
   }
   auto asked = authority.read_token_request(req[http::field::content_type], req[http::field::authorization], req.body());
-  if (auto* refusal = std::get_if<OAuthReply>(&asked)) co_return oauth_response(req, std::move(*refusal));
+  if (auto* malformed = std::get_if<OAuthReply>(&asked)) co_return oauth_response(req, std::move(*malformed));
   const auto& credentials = std::get<ClientCredentials>(asked);
   const auto verdict = co_await ctx.secret_checks->verify(credentials.client_id, credentials.secret, peer);
   using Kind = SecretChecks::Verdict::Kind;
-  switch (verdict.kind) {
-    case Kind::accepted: co_return oauth_response(req, authority.grant(*verdict.app, credentials));
-    case Kind::refused: co_return oauth_response(req, authority.refuse_client(credentials));
-    case Kind::throttled:
-    case Kind::busy: break;
+  if (verdict.kind == Kind::accepted) co_return oauth_response(req, authority.grant(*verdict.app, credentials));
+  Response res = refusal(req, authority, credentials, verdict);
+  // A tarpit: the refusal waits on a timer, which costs nothing, so a connection guessing secrets
+  // gets one answer per delay instead of a thousand a second, each of which would cost the server
+  // its TLS record, parse and write. A client that knows its secret never waits here.
+  const std::chrono::milliseconds delay(ctx.config.authority_refusal_delay_ms);
+  if (delay.count() > 0) {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+    co_await timer.async_wait(boost::asio::use_awaitable);
   }
-  const bool throttled = verdict.kind == Kind::throttled;
-  Response res = oauth_response(
-      req, OAuthReply{throttled ? 429u : 503u,
-                      throttled ? R"({"error":"invalid_client","error_description":"too many failed attempts for this )"
-                                  R"(client or from this address: try again after Retry-After seconds"})"
-                                : R"({"error":"temporarily_unavailable","error_description":"too many secrets are being )"
-                                  R"(checked: try again after Retry-After seconds"})",
-                      {}});
-  res.set(http::field::retry_after, std::to_string(verdict.retry_after.count()));
   co_return res;
 }
 

@@ -47,7 +47,7 @@ double milliseconds_since(Clock::time_point t) {
 
 TEST_CASE("wrong client secrets are throttled per client and per address, a client that knows its secret is not",
           "[integration][security]") {
-  ProxyFixture f;
+  ProxyFixture f({"--authority-refusal-delay-ms", "0"});  // the count, not the tarpit, is tested here
   auto good = f.connect();
   // The application gets a token once: from now on its secret is known to the proxy.
   REQUIRE(ask_token(good, kClientId, kClientSecret).result_int() == 200);
@@ -73,6 +73,24 @@ TEST_CASE("wrong client secrets are throttled per client and per address, a clie
   CHECK(log.find("guess-") == std::string::npos);  // secrets never reach the log
 }
 
+TEST_CASE("a refused secret is answered after the tarpit delay and a known one at once", "[integration][security]") {
+  ProxyFixture f;  // the default delay: one second
+  auto good = f.connect();
+  REQUIRE(ask_token(good, kClientId, kClientSecret).result_int() == 200);
+  auto bad = f.connect();
+  auto t = Clock::now();
+  for (int i = 0; i < 3; ++i) {
+    const int status = ask_token(bad, i % 2 ? "nobody" : kClientId, "guess-" + std::to_string(i)).result_int();
+    CHECK((status == 401 || status == 429));
+  }
+  CHECK(milliseconds_since(t) >= 3000);  // one answer per second on the guessing connection
+  // The application and the API wait for no tarpit.
+  t = Clock::now();
+  CHECK(ask_token(good, kClientId, kClientSecret).result_int() == 200);
+  CHECK(f.connect().get("/v1/metadata/topics").result_int() == 200);
+  CHECK(milliseconds_since(t) < 1000);
+}
+
 TEST_CASE("secrets are checked off the I/O threads: guessing does not stall other requests",
           "[integration][security]") {
   // An application whose secret costs what a user's does (N = 2^15: tens of ms), and one I/O
@@ -83,7 +101,8 @@ TEST_CASE("secrets are checked off the I/O threads: guessing does not stall othe
                            << R"(","applications":[{"client_id":"costly","secret_hash":")"
                            << krest::proxy::hash_secret("costly-secret-0123456789", 15) << R"(","groups":[")"
                            << kAllowedGroup << R"("]}]})";
-  ProxyProcess proxy(dir / "data", {"--threads", "1", "--authority-file", authority.string(), "--auth", "none"});
+  ProxyProcess proxy(dir / "data", {"--threads", "1", "--authority-file", authority.string(), "--auth", "none",
+                                    "--authority-refusal-delay-ms", "0"});  // guessers as fast as they can
   auto calibrate = proxy.client();
   auto t = Clock::now();
   REQUIRE(ask_token(calibrate, "costly", "wrong").result_int() == 401);
@@ -110,7 +129,7 @@ TEST_CASE("secrets are checked off the I/O threads: guessing does not stall othe
 }
 
 TEST_CASE("an unknown client id costs the same scrypt as a wrong secret for a known one", "[integration][security]") {
-  ProxyFixture f;
+  ProxyFixture f({"--authority-refusal-delay-ms", "0"});  // the scrypt's cost, not the tarpit's
   auto c = f.connect();
   auto median_ms = [&](const std::string& id) {
     std::vector<double> times;

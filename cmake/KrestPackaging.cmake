@@ -54,6 +54,8 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME krest-dev)
 set(CPACK_COMPONENT_CLI_DESCRIPTION "krest: load files into Kafka topics and tail them back over HTTPS")
 set(CPACK_COMPONENT_PROXY_DESCRIPTION "krest-proxy: a Kafka REST proxy (HDInsight API v1) on an embedded log or Kafka")
 set(CPACK_COMPONENT_DEV_DESCRIPTION "krest engine: C++20 client library, headers and CMake package")
+# krest-proxy.service reloads with procps's kill (ExecReload); shlibdeps adds the libraries.
+set(CPACK_DEBIAN_PROXY_PACKAGE_DEPENDS "procps")
 # The -dev package's static libraries need Boost 1.81's headers and libraries to link against.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
     "libboost1.81-dev, libboost-json1.81-dev, libboost-url1.81-dev, libssl-dev, zlib1g-dev, libzstd-dev")

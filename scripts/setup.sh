@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   librdkafka-dev liblmdb-dev catch2
   python3 python3-requests python3-msal curl kcat tmux chromium clang libclang-rt-14-dev faketime
-  help2man systemd dpkg-dev
+  help2man systemd dpkg-dev procps
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light bc time)

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <ctime>
 
 #include <cstdio>
 #include <iostream>
@@ -18,7 +19,9 @@
 #include "authority/secret_checks.hpp"
 #include "authority/secret_hash.hpp"
 #include "config/proxy_config.hpp"
+#include "quota/caller_quotas.hpp"
 #include "server/server.hpp"
+#include "server/server_tls.hpp"
 #include "server/tls_setup.hpp"
 #include "storage/embedded_log.hpp"
 #include "storage/kafka/kafka_backend.hpp"
@@ -120,7 +123,44 @@ void keep_data_private(const ProxyConfig& config) {
   if (ec) spdlog::warn("cannot restrict the permissions of {}: {}", config.data_dir, ec.message());
 }
 
-int run(const ProxyConfig& config) {
+std::string utc_text(std::int64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  return text;
+}
+
+// SIGHUP: the certificate and key files again, and the settings that can change without a restart
+// (quotas) from the --config file and flags composed afresh. Whatever cannot be used is refused with
+// a log line, and what is in use stays.
+void reload(const ConfigFlags& flags, ServerTls* tls, ProxyMetrics& metrics, CallerQuotas& quotas) {
+  if (tls) {
+    if (const std::string problem = tls->reload(); !problem.empty()) {
+      spdlog::error("reload: kept the TLS certificate in use: {}", problem);
+    } else {
+      metrics.set_tls_expiry(tls->expires_at());
+      spdlog::info("reload: new connections get the TLS certificate {} (valid until {} UTC)", tls->files().cert,
+                   utc_text(tls->expires_at()));
+    }
+  }
+  ProxyConfig fresh;
+  try {
+    compose_config(fresh, flags);
+  } catch (const std::exception& e) {
+    spdlog::error("reload: kept the settings in use: {}", e.what());
+    return;
+  }
+  if (auto problems = validate(fresh); !problems.empty()) {
+    spdlog::error("reload: kept the settings in use: {}", problems.front());
+    return;
+  }
+  quotas.update(quota_settings(fresh));
+  spdlog::info("reload: quotas {}", quotas.enabled() ? "set" : "off");
+}
+
+int run(const ProxyConfig& config, const ConfigFlags& flags) {
   raise_open_file_limit();
   keep_data_private(config);
   std::unique_ptr<Storage> backend;
@@ -135,7 +175,7 @@ int run(const ProxyConfig& config) {
   }
   Storage& storage = *backend;
 
-  std::optional<boost::asio::ssl::context> tls;
+  std::unique_ptr<ServerTls> tls;
   if (config.tls) {
     TlsFiles files{config.tls_cert, config.tls_key, false};
     if (files.cert.empty()) {
@@ -143,7 +183,7 @@ int run(const ProxyConfig& config) {
       spdlog::info("TLS: {} self-signed certificate {} (clients: trust it as their CA file)",
                    files.generated ? "generated" : "using", files.cert);
     }
-    tls.emplace(make_server_tls(files));
+    tls = std::make_unique<ServerTls>(files);
   }
   if (config.auth == "none" && config.serve_api)
     spdlog::warn("AUTHENTICATION IS OFF (auth = none): anyone who can reach this port can read and write every topic");
@@ -164,8 +204,11 @@ int run(const ProxyConfig& config) {
   }
 
   ProxyMetrics metrics;
-  RouteContext routes{storage, metrics, config, authenticator.get(), authority.get(), secret_checks.get()};
-  Server server(config, routes, metrics, tls ? &*tls : nullptr);
+  if (tls) metrics.set_tls_expiry(tls->expires_at());
+  CallerQuotas quotas(quota_settings(config));
+  RouteContext routes{storage, metrics, config, authenticator.get(), authority.get(), secret_checks.get(), &quotas};
+  Server server(config, routes, metrics, tls.get());
+  server.on_reload([&] { reload(flags, tls.get(), metrics, quotas); });
   auto endpoint = server.bind();
   if (embedded) embedded->set_advertised_port(endpoint.port());
   storage.start();
@@ -237,7 +280,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    return run(config);
+    return run(config, flags);
   } catch (const std::exception& e) {
     std::cerr << "krest-proxy: " << e.what() << "\n";
     return 1;

@@ -48,6 +48,9 @@ ok "unpacked, krest --version and krest-proxy --version run and the man pages ho
 # reference (sysinit.target and the like).
 units=$root/usr/lib/systemd/system
 cp -rn /lib/systemd/system/. "$units/" 2> /dev/null || true
+# ...and the program krest-proxy.service reloads with, from procps (a dependency of the package).
+dpkg-deb -f "$dir/debs/krest-proxy_${version}_amd64.deb" Depends | grep -q procps || fail "krest-proxy does not depend on procps"
+mkdir -p "$root/bin" && cp /bin/kill "$root/bin/kill"
 mkdir -p "$root/etc/krest"
 echo '{}' > "$root/etc/krest/proxy.json"
 echo '{}' > "$root/etc/krest/tail.json"

@@ -1,5 +1,6 @@
 #include "config/proxy_config.hpp"
 
+#include "quota/caller_quotas.hpp"
 #include "settings_table.hpp"
 
 namespace krest::proxy {
@@ -44,6 +45,11 @@ const settings::Table<ProxyConfig>& fields() {
       {"max_connections", "open connections at most (and never more than the open-file limit leaves beside the storage's own); more are closed at once", &ProxyConfig::max_connections, 1, 1000000},
       {"max_connections_per_source", "open connections from one address at most, so that one client cannot take every slot", &ProxyConfig::max_connections_per_source, 1, 1000000},
       {"max_partitions_per_topic", "most partitions a topic may be created with (400 beyond)", &ProxyConfig::max_partitions_per_topic, 1, 100000},
+      {"quota_requests_per_s", "API requests a second each caller may make (429 with Retry-After beyond); 0: no limit", &ProxyConfig::quota_requests_per_s, 0, 1000000000},
+      {"quota_produce_bytes_per_s", "produce body bytes (uncompressed) a second each caller may send; 0: no limit", &ProxyConfig::quota_produce_bytes_per_s, 0, 1LL << 40},
+      {"quota_consume_bytes_per_s", "consume body bytes (uncompressed) a second each caller may receive; 0: no limit", &ProxyConfig::quota_consume_bytes_per_s, 0, 1LL << 40},
+      {"quota_burst_ms", "how much of its rates a caller may spend at once, as time", &ProxyConfig::quota_burst_ms, 1, 3600000},
+      {"quota_callers", "a caller's own rates over the defaults: \"CALLER requests_per_s=N produce_bytes_per_s=N consume_bytes_per_s=N\" (any of them; CALLER is an appid, azp or oid, or an address without auth)", &ProxyConfig::quota_callers},
       {"compression", "content codings: of request bodies accepted (415 for others), of responses when the client's Accept-Encoding asks: auto (zstd and gzip), gzip, zstd, none", &ProxyConfig::compression, 0, 0, {"auto", "gzip", "zstd", "none"}},
       {"compression_level", "level responses are compressed at: zstd 1..19, gzip 1..9 (higher is clamped to 9)", &ProxyConfig::compression_level, 1, 19},
       {"compression_min_bytes", "responses smaller than this go uncompressed", &ProxyConfig::compression_min_bytes, 0, 1LL << 30},
@@ -126,6 +132,11 @@ std::vector<std::string> validate(const ProxyConfig& config) {
   for (const auto& p : config.kafka_properties)
     if (p.find('=') == std::string::npos || p.front() == '=')
       problems.push_back("kafka_properties: '" + p.substr(0, p.find('=')) + "...' is not key=value");
+  try {
+    (void)quota_settings(config);
+  } catch (const std::invalid_argument& e) {
+    problems.push_back(e.what());
+  }
   if (!config.serve_api && config.authority_file.empty())
     problems.push_back("serve_api = false serves only the authority, and authority_file is not set");
   if (const auto colon = config.listen.rfind(':'); colon == std::string::npos) {

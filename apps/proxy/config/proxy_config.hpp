@@ -52,6 +52,13 @@ struct ProxyConfig {
   std::int64_t max_connections_per_source = 1024;  // from one address
   std::int64_t max_partitions_per_topic = 1000;  // each partition keeps its active segment open
 
+  // Quotas per caller (the token's application or object id; the address without auth), 0: none.
+  std::int64_t quota_requests_per_s = 0;
+  std::int64_t quota_produce_bytes_per_s = 0;
+  std::int64_t quota_consume_bytes_per_s = 0;
+  std::int64_t quota_burst_ms = 1000;       // each bucket holds this much of its rate
+  std::vector<std::string> quota_callers;  // "CALLER requests_per_s=N produce_bytes_per_s=N consume_bytes_per_s=N"
+
   // Content codings (gzip, zstd): of request bodies accepted, of responses when the client asks.
   std::string compression = "auto";  // auto (both) | gzip | zstd | none
   std::int64_t compression_level = 1;

@@ -36,6 +36,7 @@ struct Failure {
   unsigned status;
   std::string message;
   std::string www_authenticate;
+  std::string retry_after;
 };
 
 // Whether the route exists here: the API unless serve_api is off, the authority when configured.
@@ -52,16 +53,19 @@ bool needs_token(const RouteContext& ctx, Route r) {
 
 // The checks that need only the request's header: route, method, token. A failure to send, or
 // nullopt when the request may go to its handler.
-boost::asio::awaitable<std::optional<Failure>> admit(RouteContext& ctx, const Request& req, RouteMatch& m) {
+// `principal`, when given, is set to the token's application or object id.
+boost::asio::awaitable<std::optional<Failure>> admit(RouteContext& ctx, const Request& req, RouteMatch& m,
+                                                     std::string* principal = nullptr) {
   m = match_route(req.target());
   if (m.route == Route::unknown || !served(ctx, m.route))
-    co_return Failure{404, "no such path: " + std::string(req.target()), {}};
+    co_return Failure{404, "no such path: " + std::string(req.target()), {}, {}};
   if (!method_allowed(m.route, req.method()))
     co_return Failure{
-        405, std::string(req.method_string()) + " is not allowed here; allowed: " + allowed_methods(m.route), {}};
+        405, std::string(req.method_string()) + " is not allowed here; allowed: " + allowed_methods(m.route), {}, {}};
   if (needs_token(ctx, m.route)) {
     AuthOutcome auth = co_await ctx.authenticator->authenticate(req[boost::beast::http::field::authorization]);
-    if (auth.status != 0) co_return Failure{auth.status, std::move(auth.message), std::move(auth.www_authenticate)};
+    if (auth.status != 0) co_return Failure{auth.status, std::move(auth.message), std::move(auth.www_authenticate), {}};
+    if (principal) *principal = std::move(auth.principal);
   }
   co_return std::nullopt;
 }
@@ -70,6 +74,7 @@ Response failure_reply(const Request& req, const RouteMatch& m, const Failure& f
   Response res = error_reply(req.version(), failure.status, failure.message);
   if (failure.status == 405) res.set(boost::beast::http::field::allow, allowed_methods(m.route));
   if (!failure.www_authenticate.empty()) res.set(boost::beast::http::field::www_authenticate, failure.www_authenticate);
+  if (!failure.retry_after.empty()) res.set(boost::beast::http::field::retry_after, failure.retry_after);
   return res;
 }
 
@@ -80,6 +85,24 @@ std::string incident_id() {
   char text[13];
   for (std::size_t i = 0; i < sizeof bytes; ++i) std::snprintf(text + 2 * i, 3, "%02x", bytes[i]);
   return text;
+}
+
+CallerQuotas::Kind quota_kind(Route r) {
+  if (r == Route::produce) return CallerQuotas::Kind::produce;
+  if (r == Route::consume) return CallerQuotas::Kind::consume;
+  return CallerQuotas::Kind::other;
+}
+
+std::optional<Failure> over_quota(CallerQuotas& quotas, const std::string& caller, Route route) {
+  const auto refusal = quotas.admit(caller, quota_kind(route), CallerQuotas::Clock::now());
+  if (!refusal) return std::nullopt;
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%.0f", refusal->rate);
+  return Failure{429,
+                 "caller '" + printable(caller) + "' is over its quota of " + rate + " " + refusal->quota +
+                     ": try again after Retry-After seconds",
+                 {},
+                 std::to_string(refusal->retry_after.count())};
 }
 
 double seconds_since(std::chrono::steady_clock::time_point started) {
@@ -95,7 +118,7 @@ boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx
   try {
     failure = co_await admit(ctx, header, m);
   } catch (const ProxyError& e) {
-    failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}};
+    failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}, {}};
   }
   if (!failure) co_return std::nullopt;
   Response res = failure_reply(header, m, *failure);
@@ -109,16 +132,28 @@ boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request
   Response res;
   // co_await is not allowed inside a catch block, so failures are carried out of the try as text.
   std::optional<Failure> failure;
+  // Quotas count the API's callers: the token's principal, or the address without auth.
+  std::string principal;
+  const bool quoted = ctx.quotas != nullptr && ctx.quotas->enabled();
   try {
-    failure = co_await admit(ctx, req, m);
-    if (!failure) res = co_await dispatch(ctx, m, req, peer);
+    failure = co_await admit(ctx, req, m, &principal);
+    if (principal.empty()) principal = peer;
+    if (!failure && quoted && is_api_route(m.route)) failure = over_quota(*ctx.quotas, principal, m.route);
+    if (!failure) {
+      res = co_await dispatch(ctx, m, req, peer);
+      if (quoted && is_api_route(m.route)) {
+        const auto kind = quota_kind(m.route);
+        const std::size_t moved = kind == CallerQuotas::Kind::produce ? req.body().size() : res.body().size();
+        ctx.quotas->charge(principal, kind, moved, CallerQuotas::Clock::now());
+      }
+    }
   } catch (const ProxyError& e) {
-    failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}};
+    failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}, {}};
   } catch (const std::exception& e) {
     // The details (a path in the data directory, an errno) go to the log, not to the client.
     const std::string id = incident_id();
     spdlog::error("incident {}: {} {}: {}", id, std::string(req.method_string()), printable(req.target()), e.what());
-    failure = Failure{500, "internal error, incident " + id + " (the proxy's log has the details)", {}};
+    failure = Failure{500, "internal error, incident " + id + " (the proxy's log has the details)", {}, {}};
   }
   if (failure) res = failure_reply(req, m, *failure);
   ctx.metrics.record_request(m.route, res.result_int(), seconds_since(started));

@@ -7,6 +7,7 @@
 #include "authority/authority.hpp"
 #include "authority/secret_checks.hpp"
 #include "config/proxy_config.hpp"
+#include "quota/caller_quotas.hpp"
 #include "routes/reply.hpp"
 #include "routes/router.hpp"
 #include "server/proxy_metrics.hpp"
@@ -22,6 +23,7 @@ struct RouteContext {
   Authenticator* authenticator = nullptr;  // null: auth = none
   Authority* authority = nullptr;          // null: no development authority here
   SecretChecks* secret_checks = nullptr;   // with the authority: where client secrets are checked
+  CallerQuotas* quotas = nullptr;          // quotas per caller (CallerQuotas::enabled: any set)
 };
 
 // `peer`: the address the request came from.

@@ -14,6 +14,7 @@ Response status_route(RouteContext& ctx, const RouteMatch& m, const Request& req
     res.body() = ctx.metrics.render();
     ctx.storage.append_metrics(res.body());
     if (ctx.authenticator) ctx.authenticator->append_metrics(res.body());
+    if (ctx.quotas && ctx.quotas->enabled()) ctx.quotas->append_metrics(res.body());
     res.prepare_payload();
     return res;
   }

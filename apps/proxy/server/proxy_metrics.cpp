@@ -71,6 +71,10 @@ std::string ProxyMetrics::render() const {
           body_memory_refused_);
   m::append_gauge(out, "krest_proxy_open_connections", "Connections open now.",
                   static_cast<double>(open_connections_.load(std::memory_order_relaxed)));
+  if (const auto expires = tls_expires_at_.load(std::memory_order_relaxed); expires != 0)
+    m::append_gauge(out, "krest_proxy_tls_certificate_expiry_timestamp_seconds",
+                    "When the certificate new connections are served with expires (notAfter), seconds since the epoch.",
+                    static_cast<double>(expires));
   return out;
 }
 

@@ -20,6 +20,7 @@ class ProxyMetrics {
   void connection_closed();
   void connection_rejected();
   void body_memory_refused();
+  void set_tls_expiry(std::int64_t unix_seconds) { tls_expires_at_.store(unix_seconds, std::memory_order_relaxed); }
   std::int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
 
   std::string render() const;
@@ -33,6 +34,7 @@ class ProxyMetrics {
   std::array<metrics::LatencyHistogram, kRouteCount> latency_{};
   std::atomic<std::uint64_t> records_in_{0}, bytes_in_{0}, records_out_{0}, bytes_out_{0};
   std::atomic<std::int64_t> open_connections_{0};
+  std::atomic<std::int64_t> tls_expires_at_{0};  // 0: no certificate (plain HTTP) or unreadable
   std::atomic<std::uint64_t> connections_total_{0}, connections_rejected_{0}, body_memory_refused_{0};
 };
 

@@ -36,7 +36,7 @@ std::int64_t connection_limit(const ProxyConfig& config) {
 
 }  // namespace
 
-Server::Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& metrics, asio::ssl::context* tls)
+Server::Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& metrics, ServerTls* tls)
     : config_(config),
       tls_(tls),
       workers_([&] {
@@ -47,6 +47,7 @@ Server::Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& me
       }()),
       acceptor_(workers_[0]->ioc),
       signals_(workers_[0]->ioc, SIGINT, SIGTERM),
+      hangups_(workers_[0]->ioc, SIGHUP),
       // Never below max_body_bytes: a body the proxy accepts must be admissible when nothing else is held.
       bodies_(std::max(body_memory_bound(config.max_body_memory_bytes), static_cast<std::uint64_t>(config.max_body_bytes))),
       env_{routes, config, metrics, stopping_, body_codings(config), bodies_},
@@ -81,6 +82,7 @@ void Server::run() {
     begin_stop();
   });
   asio::co_spawn(workers_[0]->ioc, accept_loop(), asio::detached);
+  asio::co_spawn(workers_[0]->ioc, reload_loop(), asio::detached);
   for (std::size_t i = 1; i < workers_.size(); ++i)
     workers_[i]->thread = std::thread([w = workers_[i].get()] { w->ioc.run(); });
   workers_[0]->ioc.run();
@@ -89,6 +91,15 @@ void Server::run() {
 
 void Server::request_stop() {
   asio::post(workers_[0]->ioc, [this] { begin_stop(); });
+}
+
+asio::awaitable<void> Server::reload_loop() {
+  for (;;) {
+    auto [ec, sig] = co_await hangups_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec || stopping_.load()) co_return;  // cancelled at shutdown
+    spdlog::info("signal {}: reloading", sig);
+    if (reload_) reload_();
+  }
 }
 
 asio::awaitable<void> Server::accept_loop() {
@@ -112,7 +123,7 @@ asio::awaitable<void> Server::accept_loop() {
     }
     socket.set_option(tcp::no_delay(true), ec);
     ++sessions_;
-    auto session = tls_ ? serve_tls(std::move(socket), *tls_, env_, w) : serve_plain(std::move(socket), env_, w);
+    auto session = tls_ ? serve_tls(std::move(socket), tls_->current(), env_, w) : serve_plain(std::move(socket), env_, w);
     asio::co_spawn(w.ioc, std::move(session), [this, source = std::move(source)](std::exception_ptr e) {
       release(source);
       --sessions_;
@@ -160,6 +171,7 @@ void Server::begin_stop() {
   if (stopping_.exchange(true)) return;
   boost::system::error_code ignored;
   signals_.cancel(ignored);
+  hangups_.cancel(ignored);
   acceptor_.close(ignored);
   for (auto& w : workers_) {
     asio::post(w->ioc, [w = w.get()] {

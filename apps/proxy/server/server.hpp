@@ -7,12 +7,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "server/server_tls.hpp"
 #include "server/session.hpp"
 #include "server/worker.hpp"
 
@@ -21,7 +23,7 @@ namespace krest::proxy {
 class Server {
  public:
   // `tls` null: plain HTTP.
-  Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& metrics, boost::asio::ssl::context* tls);
+  Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& metrics, ServerTls* tls);
   ~Server();
 
   // Binds the listen address; returns the bound endpoint (the real port when 0 was asked).
@@ -32,10 +34,13 @@ class Server {
   // shutdown_grace_ms) and returns.
   void run();
   void request_stop();  // thread-safe
+  // What SIGHUP does (on the accepting thread): reload what can be reloaded.
+  void on_reload(std::function<void()> reload) { reload_ = std::move(reload); }
 
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> drain();
+  boost::asio::awaitable<void> reload_loop();
   void begin_stop();
 
   // Whether a connection from `source` may be taken now (and, if so, counts it).
@@ -44,10 +49,12 @@ class Server {
   void warn_now_and_then(const std::string& message);  // on the accepting thread only
 
   const ProxyConfig& config_;
-  boost::asio::ssl::context* tls_;
+  ServerTls* tls_;
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::signal_set signals_;
+  boost::asio::signal_set hangups_;
+  std::function<void()> reload_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> sessions_{0};
   BodyBudget bodies_;

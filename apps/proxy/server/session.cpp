@@ -188,13 +188,15 @@ struct ConnectionGauge {
 
 }  // namespace
 
-asio::awaitable<void> serve_tls(asio::ip::tcp::socket socket, asio::ssl::context& tls, SessionEnv& env,
-                                Worker& worker) {
+asio::awaitable<void> serve_tls(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
+                                SessionEnv& env, Worker& worker) {
   ConnectionGauge gauge(env.metrics);
   // asio::ssl::stream directly: its writes already gather a small header and the start of the body
   // into one TLS record (up to 8 KiB), so Beast's coalescing ssl_stream wrapper would only add a
   // copy per response (measured: less CPU per consume without it).
-  asio::ssl::stream<beast::tcp_stream> stream(std::move(socket), tls);
+  // `tls` is held for as long as the connection lives: a reload (SIGHUP) replaces the server's
+  // context for new connections only.
+  asio::ssl::stream<beast::tcp_stream> stream(std::move(socket), *tls);
   SessionControl ctl;
   ctl.cancel = [&stream] { beast::get_lowest_layer(stream).cancel(); };
   auto registration = worker.add(&ctl);

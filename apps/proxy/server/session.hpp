@@ -7,6 +7,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
+#include <memory>
 
 #include "routes/route_context.hpp"
 #include "server/body_budget.hpp"
@@ -24,7 +25,7 @@ struct SessionEnv {
   BodyBudget& bodies;
 };
 
-boost::asio::awaitable<void> serve_tls(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,
+boost::asio::awaitable<void> serve_tls(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls,
                                        SessionEnv& env, Worker& worker);
 boost::asio::awaitable<void> serve_plain(boost::asio::ip::tcp::socket socket, SessionEnv& env, Worker& worker);
 

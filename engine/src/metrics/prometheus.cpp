@@ -83,4 +83,18 @@ void append_histogram(std::string& out, std::string_view name, std::string_view 
   append_sample(out, std::string(name) + "_count", labels, static_cast<double>(s.count));
 }
 
+std::string label_value(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (char c : raw) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace krest::metrics

@@ -16,6 +16,8 @@ void append_sample(std::string& out, std::string_view name, std::string_view lab
 // A whole unlabelled family of one sample: HELP, TYPE and the value.
 void append_counter(std::string& out, std::string_view name, std::string_view help, double value);
 void append_gauge(std::string& out, std::string_view name, std::string_view help, double value);
+// A label's value as it goes between the quotes: backslash, quote and line feed escaped.
+std::string label_value(std::string_view raw);
 void append_histogram(std::string& out, std::string_view name, std::string_view labels,
                       const LatencyHistogram::Snapshot& s);
 

@@ -1,0 +1,133 @@
+// SIGHUP to a real krest-proxy: a renewed certificate and new quotas without a restart, open
+// connections and a running load untouched, and files that cannot be used refused with the old
+// ones kept.
+#include <signal.h>
+#include <boost/beast/http/field.hpp>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "server/tls_setup.hpp"
+#include "support/proxy_fixture.hpp"
+
+using namespace krest::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Replaces `to` with `from`'s content the way a deployment would: a new file renamed over it.
+void swap_in(const fs::path& from, const fs::path& to) {
+  const auto staged = to.string() + ".new";
+  fs::copy_file(from, staged, fs::copy_options::overwrite_existing);
+  fs::rename(staged, to);
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  const auto staged = p.string() + ".new";
+  std::ofstream(staged) << text;
+  fs::rename(staged, p);
+}
+
+// Signals a reload and waits (10 s at most) for the `n`th log line containing `needle`.
+void hang_up_and_wait(const ProxyProcess& proxy, const std::string& needle, int n = 1) {
+  REQUIRE(::kill(proxy.pid(), SIGHUP) == 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    const auto log = proxy.log();
+    int seen = 0;
+    for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++seen;
+    if (seen >= n) return;
+    if (std::chrono::steady_clock::now() > deadline) FAIL("no '" << needle << "' in the log:\n" << log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("SIGHUP swaps the TLS certificate for new connections while a running load loses nothing",
+          "[integration][reload]") {
+  TempDir dir;
+  const auto old_pair = krest::proxy::ensure_self_signed(dir / "old");
+  const auto new_pair = krest::proxy::ensure_self_signed(dir / "new");
+  fs::create_directories(dir / "live");
+  const auto cert = dir / "live" / "cert.pem", key = dir / "live" / "key.pem";
+  swap_in(old_pair.cert, cert);
+  swap_in(old_pair.key, key);
+  ProxyProcess proxy(dir / "data", {"--tls-cert", cert.string(), "--tls-key", key.string(), "--durability", "none"});
+  auto admin = proxy.client(10000, old_pair.cert);
+  REQUIRE(admin.put("/v1/topics/reload").result_int() == 200);
+  const auto expiry_before = admin.get("/metrics").body();
+  CHECK_THAT(expiry_before, Catch::Contains("krest_proxy_tls_certificate_expiry_timestamp_seconds "));
+
+  // A load on a connection opened with the old certificate, through every swap below.
+  std::atomic<bool> stop{false};
+  std::atomic<int> acknowledged{0}, failed{0};
+  std::thread load([&] {
+    auto c = proxy.client(10000, old_pair.cert);
+    while (!stop) {
+      const int status = c.post("/v1/producer/topics/reload", R"({"records":[{"value":"a"},{"value":"b"}]})").result_int();
+      (status == 200 ? acknowledged : failed) += 1;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  swap_in(new_pair.cert, cert);
+  swap_in(new_pair.key, key);
+  hang_up_and_wait(proxy, "new connections get the TLS certificate");
+  CHECK(proxy.client(10000, new_pair.cert).get("/v1/metadata/topics").result_int() == 200);
+  CHECK_THROWS(HttpsClient(proxy.port(), old_pair.cert));  // new connections: the new certificate only
+
+  // A certificate whose key is another one's, then a file that is no certificate: both refused,
+  // the certificate in use kept.
+  swap_in(old_pair.key, key);
+  hang_up_and_wait(proxy, "kept the TLS certificate in use");
+  CHECK_THAT(proxy.log(), Catch::Contains("cannot use TLS key") && Catch::Contains("mismatch"));
+  write_text(cert, "not a certificate\n");
+  hang_up_and_wait(proxy, "kept the TLS certificate in use", 2);
+  CHECK(proxy.client(10000, new_pair.cert).get("/v1/metadata/topics").result_int() == 200);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop = true;
+  load.join();
+  CHECK(failed == 0);
+  REQUIRE(acknowledged > 0);
+  // Every acknowledged record is there.
+  auto reader = proxy.client(10000, new_pair.cert);
+  const auto answer = reader.get("/v1/consumer/topics/reload/partitions/0/offsets/0?count=100000");
+  REQUIRE(answer.result_int() == 200);
+  CHECK(boost::json::parse(answer.body()).at("records").as_array().size() == 2u * acknowledged);
+}
+
+TEST_CASE("SIGHUP applies new quotas from the config file and keeps them through a broken one",
+          "[integration][reload]") {
+  TempDir dir;
+  const auto config = dir / "proxy.json";
+  write_text(config, "{}\n");
+  ProxyProcess proxy(dir / "data", {"--config", config.string()});
+  auto c = proxy.client();
+  auto refusals = [&](int requests) {
+    int refused = 0;
+    for (int i = 0; i < requests; ++i) refused += c.get("/v1/metadata/topics").result_int() == 429;
+    return refused;
+  };
+  CHECK(refusals(50) == 0);
+  write_text(config, R"({"quota_requests_per_s": 5})");
+  hang_up_and_wait(proxy, "reload: quotas set");
+  CHECK(refusals(50) > 0);
+  CHECK_THAT(c.get("/metrics").body(), Catch::Contains("krest_proxy_quota_refused_total{caller="));
+  // A file that does not parse, then one with a value out of range: each refused, the quotas kept.
+  write_text(config, R"({"quota_requests_per_s": )");
+  hang_up_and_wait(proxy, "kept the settings in use");
+  write_text(config, R"({"quota_requests_per_s": -3})");
+  hang_up_and_wait(proxy, "kept the settings in use", 2);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  CHECK(refusals(50) > 0);
+  // Lifted again.
+  write_text(config, "{}\n");
+  hang_up_and_wait(proxy, "reload: quotas off");
+  CHECK(refusals(50) == 0);
+}

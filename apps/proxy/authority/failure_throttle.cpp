@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
+
+#include "median_time.hpp"
 
 namespace krest::proxy {
 
@@ -37,12 +38,7 @@ void FailureThrottle::forget_full(Clock::time_point now) {
   std::erase_if(buckets_, [&](const auto& entry) { return refilled(entry.second, now) >= settings_.burst; });
   // Still too many (a flood of distinct keys): the least recently failed half goes.
   if (buckets_.size() < settings_.max_keys) return;
-  std::vector<Clock::time_point> times;
-  times.reserve(buckets_.size());
-  for (const auto& [key, b] : buckets_) times.push_back(b.at);
-  auto middle = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2);
-  std::nth_element(times.begin(), middle, times.end());
-  const auto cutoff = *middle;
+  const auto cutoff = median_time(buckets_, [](const Bucket& b) { return b.at; });
   std::erase_if(buckets_, [&](const auto& entry) { return entry.second.at < cutoff; });
 }
 

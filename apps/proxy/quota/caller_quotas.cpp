@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "config/proxy_config.hpp"
+#include "median_time.hpp"
 #include "metrics/prometheus.hpp"
 
 namespace krest::proxy {
@@ -174,12 +175,7 @@ void CallerQuotas::forget_idle(Clock::time_point now) {
   });
   if (callers_.size() < settings_.max_callers) return;
   // Still too many (a flood of distinct callers): the least recently seen half goes.
-  std::vector<Clock::time_point> times;
-  times.reserve(callers_.size());
-  for (const auto& [name, c] : callers_) times.push_back(c.at);
-  auto middle = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2);
-  std::nth_element(times.begin(), middle, times.end());
-  const auto cutoff = *middle;
+  const auto cutoff = median_time(callers_, [](const Caller& c) { return c.at; });
   erase_where([&](const Caller& c) { return c.at <= cutoff; });
 }
 

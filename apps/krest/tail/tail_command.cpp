@@ -54,6 +54,8 @@ struct TailProgress {
 asio::awaitable<void> measure_lag(Admin& admin, Consumer& consumer, const std::string& topic, TailProgress& progress) {
   try {
     auto partitions = co_await admin.describe_topic(topic);
+    // The tail may have ended while the answer was on its way, and its consumer with it.
+    if (progress.stopped) co_return;
     std::map<std::int32_t, std::int64_t> at;
     for (const auto& p : consumer.positions()) at[p.partition] = p.next_offset;
     for (const auto& [p, next] : progress.next_offsets) at[p] = next;

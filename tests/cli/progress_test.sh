@@ -44,7 +44,10 @@ ok "one line rewritten in place, then cleared for the summary"
 
 # A terminal narrower than the line: the status is cut to the width instead of wrapping to a new
 # row on every update.
+# (A server of its own: one started on the socket just killed can meet the old one exiting, and
+# tmux then fails with "server exited unexpectedly".)
 tmux -L $socket kill-server 2>/dev/null || true
+socket=$socket-narrow
 tmux -L $socket new-session -d -x 40 -y 12 "bash $dir/run.sh"
 rows_seen=""
 for _ in $(seq 40); do

@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -74,6 +75,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     std::int64_t delivered;    // handed to the application up to here
     std::int64_t queued_upto;  // put in the queue up to here
     std::size_t queued_chunks = 0;
+    std::size_t fetching = 0;  // its fetches in flight
+    bool wanting = false;      // it has fetches to send (not at its end, not stopped)
+    bool in_room = false;      // in the waiting room for a fetch slot
     bool ended = false, stopped = false;
     milliseconds poll_backoff;
     milliseconds retry_backoff{0};
@@ -98,7 +102,10 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   ConsumerOptions options;
   flow::InFlightLimit limit;  // fetches at once over all partitions
   std::size_t fetching = 0;    // fetches in flight
-  bool waiting_for_room = false;  // a partition found the limit reached
+  std::size_t wanting = 0;     // partitions with fetches to send
+  // Partitions that found the limit reached, in the order they came: a freed slot goes to the
+  // first, not to whichever partition runs first (often the one whose fetch just ended).
+  std::deque<std::shared_ptr<Partition>> room;
   util::Signal changed;  // records queued, a partition ended or failed
   std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Partition>> partitions;
   std::deque<Chunk> queue;
@@ -126,38 +133,93 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     if (partitions.count(key)) return;
     auto p = std::make_shared<Partition>(client.ex, topic, id, start, options);
     partitions[key] = p;
-    asio::co_spawn(client.ex, drive(p), asio::detached);
+    // Counted now and started after the caller's handler, so that partitions added together
+    // (a topic's, by subscribe()) share the limit from their first fetch: co_spawn would run the
+    // first one's at once, before the others are known.
+    set_wanting(*p, true);
+    asio::post(client.ex, [self = shared_from_this(), p] { asio::co_spawn(self->client.ex, self->drive(p), asio::detached); });
   }
 
-  // One partition's fetching: requests as the window allows, a backoff at the end of the log
-  // (following) or the partition's end (not following), a backoff after failures.
+  void leave_room(Partition& p) {
+    if (!p.in_room) return;
+    p.in_room = false;
+    const bool first = room.front().get() == &p;
+    room.erase(std::find_if(room.begin(), room.end(), [&](const auto& q) { return q.get() == &p; }));
+    if (first) wake_first_in_room();
+  }
+  void wake_first_in_room() {
+    if (!room.empty() && fetching < limit.value()) room.front()->wake.notify_all();
+  }
+
+  void set_wanting(Partition& p, bool now) {
+    if (p.wanting == now) return;
+    p.wanting = now;
+    if (now) ++wanting;
+    else --wanting;
+  }
+  // A partition's share of the limit: the window lets one partition have many fetches in flight,
+  // but while others wait for their first, they come first. Otherwise a few partitions would hold
+  // the whole limit and the rest start one after another, each paying the proxy's first read of
+  // its partition alone (on the Kafka backend a new fetch session: tens of milliseconds).
+  std::size_t fair_share() const {
+    const std::size_t n = std::max<std::size_t>(1, wanting);
+    return std::max<std::size_t>(1, (limit.value() + n - 1) / n);
+  }
+
+  // One partition's fetching: requests as the window and its share of the limit allow, a backoff
+  // at the end of the log (following) or the partition's end (not following), a backoff after
+  // failures.
   asio::awaitable<void> drive(std::shared_ptr<Partition> p) {
     auto self = shared_from_this();
+    struct Wanting {
+      Impl& m;
+      Partition& p;
+      ~Wanting() {
+        m.set_wanting(p, false);
+        m.leave_room(p);
+      }
+    } wanting_while_driving{*this, *p};
     while (!closed && !p->stopped) {
       const auto now = Clock::now();
       if (now >= p->retry_at) {
         while (queued_records < options.queue_records) {
-          if (fetching >= limit.value()) {
+          if (p->fetching >= fair_share()) break;  // woken when one of its fetches ends
+          if (fetching >= limit.value() || (!room.empty() && room.front() != p)) {
             // The limit holds the partitions back, and is about to grow: connections for it.
             client.pool.warm(limit.wanted_connections());
-            waiting_for_room = true;  // woken when a fetch ends
-            break;
+            if (!p->in_room) {
+              p->in_room = true;
+              room.push_back(p);
+            }
+            break;  // woken when its turn in the room comes
           }
           auto start = p->window.next_request();
           if (!start) break;
+          if (p->in_room) {  // its turn came: it is the first
+            room.pop_front();
+            p->in_room = false;
+          }
           ++fetching;
+          ++p->fetching;
           asio::co_spawn(client.ex, fetch(p, *start), asio::detached);
         }
       }
+      // First in the room but not taking a slot (nothing to ask, its share reached, a backoff):
+      // the next one's turn. Slots left over: the first one's turn.
+      if (p->in_room && room.front() == p && fetching < limit.value()) leave_room(*p);
+      else wake_first_in_room();
       if (p->window.caught_up()) {
+        leave_room(*p);
         if (!options.follow) {
           // Ended once what was taken from the window has also left the queue.
           p->ended = true;
           changed.notify_all();
           co_return;
         }
+        set_wanting(*p, false);
         const auto until = Clock::now() + p->poll_backoff;
         while (!closed && !p->stopped && Clock::now() < until) co_await p->wake.wait(until);
+        set_wanting(*p, true);
         p->poll_backoff = std::min(p->poll_backoff * 2, options.poll_max);
         p->window.poll_again();
         continue;
@@ -169,17 +231,20 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   // One fetch's slot under the consumer-wide limit, given back however the fetch ends.
   struct FetchSlot {
     Impl& m;
+    Partition& p;
     ~FetchSlot() {
       --m.fetching;
+      --p.fetching;
+      p.wake.notify_all();  // held back by its share, it may send again
       // Partitions held back by the limit get their turn (only they: waking every partition on
       // every answer would cost as much as the answers once there are hundreds).
-      if (std::exchange(m.waiting_for_room, false)) m.wake_all_partitions();
+      m.wake_first_in_room();
     }
   };
 
   asio::awaitable<void> fetch(std::shared_ptr<Partition> p, std::int64_t start) {
     auto self = shared_from_this();
-    FetchSlot slot{*this};
+    FetchSlot slot{*this, *p};
     http::Request req{bhttp::verb::get,
                       client.target("/v1/consumer/topics/" + path_segment(p->topic) + "/partitions/" +
                                     std::to_string(p->partition) + "/offsets/" + std::to_string(start) +

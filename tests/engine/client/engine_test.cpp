@@ -370,6 +370,47 @@ TEST_CASE("a queue smaller than one answer holds fetching back without stalling 
   CHECK(total == 2000);
 }
 
+TEST_CASE("a window does not let a few partitions hold the whole limit while the rest wait for their first page",
+          "[integration][engine]") {
+  EngineFixture f;
+  f.h.run([&]() -> asio::awaitable<void> {
+    TopicSettings s;
+    s.partitions = 8;
+    co_await f.admin.create_topic("shared", s);
+    Producer producer(f.client);
+    for (std::int32_t p = 0; p < 8; ++p) {
+      for (int i = 0; i < 400; ++i) {
+        Record r;
+        r.value = std::to_string(i);
+        r.partition = p;
+        co_await producer.send("shared", std::move(r));
+      }
+    }
+    co_await producer.close();
+  }());
+  ConsumerOptions o;
+  o.fetch_records = 50;  // eight pages a partition
+  o.window = 4;
+  o.max_in_flight = 4;
+  std::vector<std::int32_t> first;  // the partitions of the first batches, in the order they came
+  std::size_t total = 0;
+  f.h.run([&]() -> asio::awaitable<void> {
+    Consumer consumer(f.client, o);
+    co_await consumer.subscribe("shared");
+    while (auto batch = co_await consumer.poll(milliseconds(5000))) {
+      if (first.size() < 16) first.push_back(batch->partition);
+      total += batch->records.size();
+    }
+  }());
+  // Four fetches at once over eight partitions: one each for four of them, the next to those
+  // that had none, not a window of four for one or two partitions (whose pages would then come
+  // first, eight of each).
+  const std::set<std::int32_t> distinct(first.begin(), first.begin() + std::min<std::size_t>(16, first.size()));
+  CAPTURE(first);
+  CHECK(distinct.size() >= 6);
+  CHECK(total == 3200);
+}
+
 TEST_CASE("a consumer starts at the earliest, the latest or a given offset, and follows new records",
           "[integration][engine]") {
   EngineFixture f;

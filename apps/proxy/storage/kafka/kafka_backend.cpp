@@ -1,10 +1,12 @@
 #include "storage/kafka/kafka_backend.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <thread>
 
 #include "proxy_error.hpp"
@@ -173,10 +175,30 @@ asio::awaitable<FetchResult> KafkaBackend::fetch(const std::string& topic, const
   if (request.partition < 0 || static_cast<std::size_t>(request.partition) >= count)
     throw no_such_partition(topic, request.partition, count);
   auto session = readers_.session(topic, request.partition);
-  asio::steady_timer again(co_await asio::this_coro::executor);
-  while (!readers_.try_begin(*session)) {
-    again.expires_after(std::chrono::milliseconds(1));
-    co_await again.async_wait(asio::as_tuple(asio::use_awaitable));
+  // The partition's turn: at once, or when the request before hands it over (waking this one by
+  // cancelling its timer, on this coroutine's own thread). A turn lasts at most fetch_timeout, and
+  // a client's window of pages goes by in a few: waiting longer means the partition is stuck.
+  struct TurnWait {
+    explicit TurnWait(const asio::any_io_executor& ex) : timer(ex) {}
+    asio::steady_timer timer;
+    bool granted = false;
+  };
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto wait = std::make_shared<TurnWait>(executor);
+  std::function<void()> granted = [wait] {
+    asio::post(wait->timer.get_executor(), [wait] {
+      wait->granted = true;
+      wait->timer.cancel();
+    });
+  };
+  ReadTurns::Ticket ticket = 0;
+  if (!readers_.request_turn(*session, request.offset, std::move(granted), ticket)) {
+    wait->timer.expires_after(options_.fetch_timeout);
+    co_await wait->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!wait->granted && readers_.give_up(*session, ticket))
+      throw ProxyError(ErrorKind::unavailable, "'" + topic + "' partition " + std::to_string(request.partition) +
+                                                   ": other requests held it for kafka_fetch_timeout_ms (" +
+                                                   std::to_string(options_.fetch_timeout.count()) + " ms)");
   }
   auto work = [this, session, request] { return readers_.read(*session, request); };
   co_return co_await reading_.run(std::move(work));

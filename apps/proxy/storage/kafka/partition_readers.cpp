@@ -88,15 +88,16 @@ struct PartitionReaders::Consumer {
   }
 };
 
-// One partition being read, by one request at a time (`busy`, under `mu`); the rest of its state
-// belongs to that request.
+// One partition being read, by one request at a time (`turns`, under `mu`); the rest of its state
+// belongs to the request whose turn it is.
 struct PartitionReaders::Session {
   Consumer* consumer = nullptr;
   rd_kafka_topic_t* rkt = nullptr;
   std::string topic;
   std::int32_t partition = 0;
   std::mutex mu;
-  bool busy = false;        // guarded by mu
+  ReadTurns turns;                                              // guarded by mu
+  std::map<ReadTurns::Ticket, std::function<void()>> waiting;  // wakers; guarded by mu
   bool started = false;
   std::int64_t next = -1;  // the offset of the next message the fetch hands out
   RdKafkaMessage held;     // polled but not returned (it did not fit the last response)
@@ -183,7 +184,7 @@ std::shared_ptr<PartitionReaders::Session> PartitionReaders::session(const std::
     --r;
     {
       std::lock_guard idle((*r)->mu);
-      if ((*r)->busy) continue;
+      if ((*r)->turns.busy()) continue;
       (*r)->stop();
     }
     sessions_.erase({(*r)->topic, (*r)->partition});
@@ -200,21 +201,43 @@ std::shared_ptr<PartitionReaders::Session> PartitionReaders::session(const std::
   return s;
 }
 
-bool PartitionReaders::try_begin(Session& s) {
+bool PartitionReaders::request_turn(Session& s, std::int64_t offset, std::function<void()> granted,
+                                    ReadTurns::Ticket& ticket) {
   std::lock_guard lock(s.mu);
-  if (s.busy) return false;
-  s.busy = true;
-  return true;
+  auto [t, now] = s.turns.arrive(offset);
+  ticket = t;
+  if (!now) s.waiting.emplace(t, std::move(granted));
+  return now;
+}
+
+bool PartitionReaders::give_up(Session& s, ReadTurns::Ticket ticket) {
+  std::lock_guard lock(s.mu);
+  s.waiting.erase(ticket);
+  return s.turns.leave(ticket);
+}
+
+void PartitionReaders::end_turn(Session& s) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(s.mu);
+    // The stream's state is the turn holder's, which is this thread until the turn is handed on.
+    ReadTurns::Stream where{s.started, s.next, kAheadRecords,
+                            [&s](std::int64_t offset) { return s.ahead.count(offset) > 0; }};
+    if (auto next = s.turns.finish(where)) {
+      auto it = s.waiting.find(*next);
+      wake = std::move(it->second);
+      s.waiting.erase(it);
+    }
+  }
+  if (wake) wake();
 }
 
 FetchResult PartitionReaders::read(Session& s, const FetchRequest& request) {
   struct EndTurn {
+    PartitionReaders& readers;
     Session& s;
-    ~EndTurn() {
-      std::lock_guard lock(s.mu);
-      s.busy = false;
-    }
-  } end{s};
+    ~EndTurn() { readers.end_turn(s); }
+  } end{*this, s};
   return read_turn(s, request);
 }
 

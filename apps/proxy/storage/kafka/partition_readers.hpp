@@ -3,9 +3,10 @@
 // on one of a few librdkafka consumers: started at an offset (direct assignment — no consumer
 // group, no commits: the v1 API carries offsets in each request), and left running between
 // requests, so that the next page a client asks for (at the previous response's NextOffset) is
-// already fetched. Requests for one partition take turns on its session; sessions beyond
-// `open_partitions` are closed least recently used first.
+// already fetched. Requests for one partition take turns on its session (ReadTurns says whose
+// turn is next); sessions beyond `open_partitions` are closed least recently used first.
 #include <chrono>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "storage/kafka/kafka_stats.hpp"
 #include "storage/kafka/rdkafka_handle.hpp"
+#include "storage/kafka/read_turns.hpp"
 #include "storage/storage.hpp"
 
 namespace krest::proxy {
@@ -29,11 +31,18 @@ class PartitionReaders {
   // The partition's session, opened (and the least recently read beyond the limit closed) if need be.
   std::shared_ptr<Session> session(const std::string& topic, std::int32_t partition);
 
-  // Takes the session's turn, or says to try again shortly while another request reads it. Never
-  // blocks: callers wait on their own timers.
-  bool try_begin(Session& s);
+  // Asks for the session's turn to read at `offset`, never blocking: true when it has it now.
+  // Otherwise `granted` runs once it has (on the thread that ends the turn before, outside any
+  // lock: it must only hand over, as by posting to the waiter's executor), and `ticket` names the
+  // wait for give_up().
+  bool request_turn(Session& s, std::int64_t offset, std::function<void()> granted, ReadTurns::Ticket& ticket);
+  // A waiting request gives up. False when it had been given the turn meanwhile (`granted` has run
+  // or is about to): it must then read(), or end_turn().
+  bool give_up(Session& s, ReadTurns::Ticket ticket);
+  // Ends a turn without reading, handing it to the next request.
+  void end_turn(Session& s);
 
-  // Blocking (run it on a thread pool), after try_begin(); ends the turn. A windowed client asks for
+  // Blocking (run it on a thread pool), in the request's turn; ends the turn. A windowed client asks for
   // its next pages at once and they may arrive out of order: a request a little ahead of where the
   // session's fetch stands reads on to its offset and keeps the records it passes for the requests
   // that want them, so the fetch goes on instead of restarting at each page's offset in turn. Up to

@@ -23,7 +23,7 @@
 #include "server/server.hpp"
 #include "server/server_tls.hpp"
 #include "server/tls_setup.hpp"
-#include "storage/embedded_log.hpp"
+#include "storage/embedded/embedded_log.hpp"
 #include "storage/kafka/kafka_backend.hpp"
 
 namespace {
@@ -73,6 +73,16 @@ void raise_open_file_limit() {
   }
 }
 
+TokenPolicy token_policy(const ProxyConfig& c) {
+  TokenPolicy policy;
+  policy.issuers = c.auth_issuers;
+  policy.audiences = c.auth_audiences;
+  policy.allowed_groups = c.auth_allowed_groups;
+  policy.allowed_principals = c.auth_allowed_principals;
+  policy.clock_skew_s = c.auth_clock_skew_s;
+  return policy;
+}
+
 std::unique_ptr<Authenticator> make_authenticator(const ProxyConfig& c, Authority* authority) {
   if (c.auth != "jwt") return nullptr;
   std::unique_ptr<KeySource> keys;
@@ -88,8 +98,7 @@ std::unique_ptr<Authenticator> make_authenticator(const ProxyConfig& c, Authorit
   } else {
     keys = authority->key_source();
   }
-  TokenPolicy policy{c.auth_issuers, c.auth_audiences, c.auth_allowed_groups, c.auth_allowed_principals,
-                     c.auth_clock_skew_s};
+  TokenPolicy policy = token_policy(c);
   spdlog::info("auth: JWT bearer tokens, keys from {}; {} allowed group(s), {} allowed principal(s)", keys->describe(),
                policy.allowed_groups.size(), policy.allowed_principals.size());
   return std::make_unique<Authenticator>(std::move(policy), std::move(keys));
@@ -132,10 +141,43 @@ std::string utc_text(std::int64_t unix_seconds) {
   return text;
 }
 
+// What SIGHUP reloads, besides the settings composed afresh from the --config file and flags.
+struct Reloadable {
+  ServerTls* tls = nullptr;
+  ProxyMetrics* metrics = nullptr;
+  CallerQuotas* quotas = nullptr;
+  Authority* authority = nullptr;
+  std::string authority_file;  // as started: another path takes a restart
+  Authenticator* authenticator = nullptr;
+};
+
+// The authority file again: its applications replace the registered ones.
+void reload_authority(const Reloadable& r, const ProxyConfig& fresh) {
+  if (fresh.authority_file != r.authority_file)
+    spdlog::warn("reload: authority_file changed to '{}': that takes a restart; reading '{}' again",
+                 fresh.authority_file, r.authority_file);
+  AuthorityConfig file;
+  try {
+    file = read_authority_config(r.authority_file);
+  } catch (const std::exception& e) {
+    spdlog::error("reload: kept the registered applications: {}", e.what());
+    return;
+  }
+  const auto kept = r.authority->replace_applications(file);
+  spdlog::info("reload: authority: {} application(s) registered", file.applications.size());
+  for (const auto& setting : kept)
+    spdlog::warn("reload: authority setting '{}' changed in {}: that takes a restart; kept the one in use", setting,
+                 r.authority_file);
+}
+
 // SIGHUP: the certificate and key files again, and the settings that can change without a restart
-// (quotas) from the --config file and flags composed afresh. Whatever cannot be used is refused with
-// a log line, and what is in use stays.
-void reload(const ConfigFlags& flags, ServerTls* tls, ProxyMetrics& metrics, CallerQuotas& quotas) {
+// (quotas; the token policy: issuers, audiences, allowed groups and principals) from the --config
+// file and flags composed afresh, the authority's applications and a JWK set file read again.
+// Whatever cannot be used is refused with a log line, and what is in use stays.
+void reload(const ConfigFlags& flags, const Reloadable& r) {
+  ServerTls* tls = r.tls;
+  ProxyMetrics& metrics = *r.metrics;
+  CallerQuotas& quotas = *r.quotas;
   if (tls) {
     if (const std::string problem = tls->reload(); !problem.empty()) {
       spdlog::error("reload: kept the TLS certificate in use: {}", problem);
@@ -158,20 +200,26 @@ void reload(const ConfigFlags& flags, ServerTls* tls, ProxyMetrics& metrics, Cal
   }
   quotas.update(quota_settings(fresh));
   spdlog::info("reload: quotas {}", quotas.enabled() ? "set" : "off");
+  if (r.authority) reload_authority(r, fresh);
+  if (r.authenticator) {
+    if (fresh.auth != "jwt") spdlog::warn("reload: auth changed to '{}': that takes a restart", fresh.auth);
+    r.authenticator->replace_policy(token_policy(fresh));
+    spdlog::info("reload: auth: {} allowed group(s), {} allowed principal(s)", fresh.auth_allowed_groups.size(),
+                 fresh.auth_allowed_principals.size());
+    if (const std::string problem = r.authenticator->keys().reload(); !problem.empty())
+      spdlog::error("reload: kept the signing keys in use: {}", problem);
+  }
 }
 
 int run(const ProxyConfig& config, const ConfigFlags& flags) {
   raise_open_file_limit();
   keep_data_private(config);
   std::unique_ptr<Storage> backend;
-  EmbeddedLog* embedded = nullptr;
   if (config.backend == "kafka") {
     backend = std::make_unique<KafkaBackend>(kafka_options(config));
     spdlog::info("backend: Kafka cluster at {}", config.kafka_bootstrap_servers);
   } else {
-    auto log = std::make_unique<EmbeddedLog>(log_options(config));
-    embedded = log.get();
-    backend = std::move(log);
+    backend = std::make_unique<EmbeddedLog>(log_options(config));
   }
   Storage& storage = *backend;
 
@@ -208,9 +256,10 @@ int run(const ProxyConfig& config, const ConfigFlags& flags) {
   CallerQuotas quotas(quota_settings(config));
   RouteContext routes{storage, metrics, config, authenticator.get(), authority.get(), secret_checks.get(), &quotas};
   Server server(config, routes, metrics, tls.get());
-  server.on_reload([&] { reload(flags, tls.get(), metrics, quotas); });
+  Reloadable reloadable{tls.get(), &metrics, &quotas, authority.get(), config.authority_file, authenticator.get()};
+  server.on_reload([&] { reload(flags, reloadable); });
   auto endpoint = server.bind();
-  if (embedded) embedded->set_advertised_port(endpoint.port());
+  storage.listening_on(endpoint.port());
   storage.start();
 
   const char* scheme = tls ? "https" : "http";
@@ -222,7 +271,7 @@ int run(const ProxyConfig& config, const ConfigFlags& flags) {
                                   ? std::string(scheme) + "://localhost:" + std::to_string(endpoint.port())
                                   : config.authority_public_url);
     spdlog::info("authority: development token authority at {} ({} application(s), tokens live {} s)",
-                 authority->authority_url(), authority->config().applications.size(),
+                 authority->authority_url(), authority->applications()->size(),
                  authority->config().token_lifetime_s);
     std::printf("krest-proxy authority at %s\n", authority->authority_url().c_str());
   }

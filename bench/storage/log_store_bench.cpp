@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "storage/partition_log.hpp"
-#include "storage/record_frame.hpp"
+#include "storage/embedded/partition_log.hpp"
+#include "storage/embedded/record_frame.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

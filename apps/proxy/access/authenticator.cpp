@@ -32,7 +32,7 @@ std::string challenge(std::string_view error, std::string_view description) {
 }  // namespace
 
 Authenticator::Authenticator(TokenPolicy policy, std::unique_ptr<KeySource> keys, std::size_t cache_entries)
-    : policy_(std::move(policy)),
+    : policy_(std::make_shared<const TokenPolicy>(std::move(policy))),
       keys_(std::move(keys)),
       shard_capacity_(std::max<std::size_t>(cache_entries / kShards, 1)) {}
 
@@ -41,11 +41,22 @@ Authenticator::Shard& Authenticator::shard_for(std::string_view token) {
   return shards_[(TokenHash{}(token) >> 20) % kShards];
 }
 
-void Authenticator::remember(std::string_view token, const TokenCheck& check, std::int64_t now) {
+void Authenticator::replace_policy(TokenPolicy fresh) {
+  std::atomic_store(&policy_, std::shared_ptr<const TokenPolicy>(std::make_shared<const TokenPolicy>(std::move(fresh))));
+  // After the swap: what remember() adds from here on was judged by the new policy or is refused.
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    shard.entries.clear();
+  }
+}
+
+void Authenticator::remember(std::string_view token, const TokenCheck& check, std::int64_t now,
+                             const std::shared_ptr<const TokenPolicy>& judged_by) {
   auto& shard = shard_for(token);
   std::lock_guard lock(shard.mutex);
+  if (policy() != judged_by) return;
   if (shard.entries.size() >= shard_capacity_) {
-    std::erase_if(shard.entries, [&](const auto& e) { return e.second.expires_at + policy_.clock_skew_s < now; });
+    std::erase_if(shard.entries, [&](const auto& e) { return e.second.expires_at + judged_by->clock_skew_s < now; });
     // Still full of live tokens (an unusual number of clients): start over rather than grow.
     if (shard.entries.size() >= shard_capacity_) shard.entries.clear();
   }
@@ -105,7 +116,7 @@ boost::asio::awaitable<AuthOutcome> Authenticator::authenticate(std::string_view
       TokenCheck cached = it->second;
       lock.unlock();
       cache_hits_.fetch_add(1, std::memory_order_relaxed);
-      auto outcome = verdict_outcome(unless_unregistered(check_time(cached, policy_, now)));
+      auto outcome = verdict_outcome(unless_unregistered(check_time(cached, *policy(), now)));
       if (outcome.status == 401) rejected_401_.fetch_add(1, std::memory_order_relaxed);
       if (outcome.status == 403) rejected_403_.fetch_add(1, std::memory_order_relaxed);
       co_return outcome;
@@ -118,7 +129,8 @@ boost::asio::awaitable<AuthOutcome> Authenticator::authenticate(std::string_view
     unavailable_.fetch_add(1, std::memory_order_relaxed);
     co_return AuthOutcome{503, {}, "token signing keys are not available yet from " + keys_->describe(), {}};
   }
-  TokenPolicy policy = policy_;
+  const auto judged_by = policy();
+  TokenPolicy policy = *judged_by;
   if (policy.issuers.empty()) policy.issuers = trusted->issuers;
   verifications_.fetch_add(1, std::memory_order_relaxed);
   TokenCheck check = check_token(token, trusted->keys, policy, now);
@@ -126,11 +138,11 @@ boost::asio::awaitable<AuthOutcome> Authenticator::authenticate(std::string_view
     // Keys rotate: the authority may sign with a key published after our last fetch.
     trusted = co_await keys_->refresh_for_unknown_key();
     if (trusted) {
-      if (policy_.issuers.empty()) policy.issuers = trusted->issuers;
+      if (judged_by->issuers.empty()) policy.issuers = trusted->issuers;
       check = check_token(token, trusted->keys, policy, now);
     }
   }
-  if (check.verdict == TokenVerdict::accepted || check.verdict == TokenVerdict::forbidden) remember(token, check, now);
+  if (check.verdict == TokenVerdict::accepted || check.verdict == TokenVerdict::forbidden) remember(token, check, now, judged_by);
   auto outcome = verdict_outcome(unless_unregistered(check));
   if (outcome.status == 401) rejected_401_.fetch_add(1, std::memory_order_relaxed);
   if (outcome.status == 403) rejected_403_.fetch_add(1, std::memory_order_relaxed);

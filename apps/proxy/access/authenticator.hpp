@@ -39,7 +39,12 @@ class Authenticator {
     still_registered_ = std::move(still_registered);
   }
 
+  // A reload (SIGHUP): tokens are judged by `fresh` (issuers, audiences, allowed groups and
+  // principals, clock skew) from now on, verdicts cached under the old policy forgotten.
+  void replace_policy(TokenPolicy fresh);
+
   const KeySource& keys() const { return *keys_; }
+  KeySource& keys() { return *keys_; }
   // Prometheus text for /metrics.
   void append_metrics(std::string& out) const;
 
@@ -58,9 +63,13 @@ class Authenticator {
   AuthOutcome verdict_outcome(const TokenCheck& check) const;
   TokenCheck unless_unregistered(TokenCheck check) const;
   Shard& shard_for(std::string_view token);
-  void remember(std::string_view token, const TokenCheck& check, std::int64_t now);
+  // Cached only while `judged_by` is still the policy: a verdict reached under a policy a reload
+  // replaced meanwhile is not kept.
+  void remember(std::string_view token, const TokenCheck& check, std::int64_t now,
+                const std::shared_ptr<const TokenPolicy>& judged_by);
+  std::shared_ptr<const TokenPolicy> policy() const { return std::atomic_load(&policy_); }
 
-  TokenPolicy policy_;
+  std::shared_ptr<const TokenPolicy> policy_;  // swapped whole by replace_policy()
   std::unique_ptr<KeySource> keys_;
   std::size_t shard_capacity_;
   std::function<bool(std::string_view)> still_registered_;

@@ -41,6 +41,16 @@ class JwksFileKeys final : public KeySource {
 
   std::string describe() const override { return "JWK set file " + path_; }
 
+  std::string reload() override {
+    std::lock_guard lock(mutex_);
+    try {
+      load();
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return {};
+  }
+
  private:
   void load() {
     std::ifstream in(path_, std::ios::binary);

@@ -25,6 +25,9 @@ class KeySource {
   // allows, and return what is current after that. Callable from any worker's coroutine.
   virtual boost::asio::awaitable<std::shared_ptr<const TrustedKeys>> refresh_for_unknown_key() = 0;
   virtual std::string describe() const = 0;  // for logs: where the keys come from
+  // A reload (SIGHUP): a source that is a file reads it again now (so that a key taken out of it
+  // stops being trusted at once). Empty when done or nothing to do, else why the keys in use stay.
+  virtual std::string reload() { return {}; }
 };
 
 // A JWK set in a file, read at start (throws std::runtime_error naming the file on any problem)

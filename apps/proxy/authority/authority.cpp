@@ -148,6 +148,7 @@ AuthorityConfig read_authority_config(const std::string& path) {
 
 Authority::Authority(AuthorityConfig config, std::filesystem::path key_dir)
     : config_(std::move(config)),
+      apps_(std::make_shared<const std::vector<RegisteredApp>>(config_.applications)),
       keys_(KeyRingOptions{std::move(key_dir), std::chrono::seconds(config_.key_rotation_s),
                            // A retired key stays published while any token it signed is valid,
                            // with a margin for validators' clock skew.
@@ -165,24 +166,43 @@ void Authority::set_public_url(std::string url) {
 std::string Authority::authority_url() const { return public_url_ + "/" + config_.tenant; }
 std::string Authority::issuer() const { return authority_url() + "/v2.0"; }
 
-const RegisteredApp* Authority::find_application(std::string_view client_id) const {
-  for (const auto& a : config_.applications)
-    if (a.client_id == client_id) return &a;
+std::shared_ptr<const std::vector<RegisteredApp>> Authority::applications() const {
+  std::lock_guard lock(apps_mutex_);
+  return apps_;
+}
+
+std::shared_ptr<const RegisteredApp> Authority::find_application(std::string_view client_id) const {
+  auto apps = applications();
+  for (const auto& a : *apps)
+    if (a.client_id == client_id) return {apps, &a};  // shares the list's lifetime
   return nullptr;
 }
 
-bool Authority::verified_before(const std::string& client_id, std::string_view secret) {
+std::vector<std::string> Authority::replace_applications(const AuthorityConfig& fresh) {
+  std::vector<std::string> kept;
+  if (fresh.tenant != config_.tenant) kept.push_back("tenant");
+  if (fresh.audience != config_.audience) kept.push_back("audience");
+  if (fresh.token_lifetime_s != config_.token_lifetime_s) kept.push_back("token_lifetime_s");
+  if (fresh.key_rotation_s != config_.key_rotation_s) kept.push_back("key_rotation_s");
+  auto apps = std::make_shared<const std::vector<RegisteredApp>>(fresh.applications);
+  std::lock_guard lock(apps_mutex_);
+  apps_ = std::move(apps);
+  return kept;
+}
+
+bool Authority::verified_before(const RegisteredApp& app, std::string_view secret) {
   if (secret.empty()) return false;
   const std::string digest = sha256(secret);
   std::lock_guard lock(verified_mutex_);
-  auto it = verified_.find(client_id);
-  return it != verified_.end() && CRYPTO_memcmp(it->second.data(), digest.data(), digest.size()) == 0;
+  auto it = verified_.find(app.client_id);
+  return it != verified_.end() && it->second.secret_hash == app.secret_hash &&
+         CRYPTO_memcmp(it->second.digest.data(), digest.data(), digest.size()) == 0;
 }
 
-void Authority::remember_verified(const std::string& client_id, std::string_view secret) {
-  const std::string digest = sha256(secret);
+void Authority::remember_verified(const RegisteredApp& app, std::string_view secret) {
+  Verified v{app.secret_hash, sha256(secret)};
   std::lock_guard lock(verified_mutex_);
-  verified_[client_id] = digest;
+  verified_[app.client_id] = std::move(v);
 }
 
 std::string Authority::sign_token(const RegisteredApp& app) {
@@ -264,11 +284,11 @@ OAuthReply Authority::issue_token(std::string_view content_type, std::string_vie
   auto read = read_token_request(content_type, authorization, body);
   if (auto* refusal = std::get_if<OAuthReply>(&read)) return *refusal;
   const auto& asked = std::get<ClientCredentials>(read);
-  const RegisteredApp* app = find_application(asked.client_id);
+  const auto app = find_application(asked.client_id);
   const bool passed = app && !asked.secret.empty() &&
-                      (verified_before(asked.client_id, asked.secret) || secret_matches(asked.secret, app->secret_hash));
+                      (verified_before(*app, asked.secret) || secret_matches(asked.secret, app->secret_hash));
   if (!passed) return refuse_client(asked);
-  remember_verified(asked.client_id, asked.secret);
+  remember_verified(*app, asked.secret);
   return grant(*app, asked);
 }
 

@@ -61,7 +61,15 @@ class Authority {
   void set_public_url(std::string url);
   std::string authority_url() const;  // <public>/<tenant>: what MSAL is given
   std::string issuer() const;         // <public>/<tenant>/v2.0
+  // The settings it started with (`applications` as at start: see applications()).
   const AuthorityConfig& config() const { return config_; }
+  // The registered applications now.
+  std::shared_ptr<const std::vector<RegisteredApp>> applications() const;
+  // A reload (SIGHUP): `fresh`'s applications replace the registered ones for every request from
+  // now on (tokens issued before keep their claims until they expire; an application removed
+  // loses access at once, as is_registered() says). The other settings take a restart: returns
+  // those that differ, by name, and keeps them.
+  std::vector<std::string> replace_applications(const AuthorityConfig& fresh);
 
   bool knows_tenant(std::string_view tenant) const { return tenant == config_.tenant; }
 
@@ -77,13 +85,16 @@ class Authority {
   // All three on this thread, the secret checked here (for tests and tools).
   OAuthReply issue_token(std::string_view content_type, std::string_view authorization, std::string_view body);
 
-  const RegisteredApp* find_application(std::string_view client_id) const;
+  // Kept alive for the caller through a reload that removes it.
+  std::shared_ptr<const RegisteredApp> find_application(std::string_view client_id) const;
   // Whether this client's application is still registered (a token it holds stops working once it
   // is not).
   bool is_registered(std::string_view client_id) const { return find_application(client_id) != nullptr; }
-  // The secret passed scrypt before (only its SHA-256 is kept), so it need not pay again.
-  bool verified_before(const std::string& client_id, std::string_view secret);
-  void remember_verified(const std::string& client_id, std::string_view secret);
+  // The secret passed scrypt against `app`'s hash before (only its SHA-256 is kept), so it need
+  // not pay again. Tied to the hash it passed: once a reload changes an application's secret,
+  // what passed against the old one has to pass again.
+  bool verified_before(const RegisteredApp& app, std::string_view secret);
+  void remember_verified(const RegisteredApp& app, std::string_view secret);
   // A hash of the registered apps' cost that no secret matches: what an unknown client id is
   // checked against, so that timing does not tell which ids exist.
   const std::string& stand_in_hash() const { return stand_in_hash_; }
@@ -98,12 +109,18 @@ class Authority {
   std::string sign_token(const RegisteredApp& app);
 
   AuthorityConfig config_;
+  mutable std::mutex apps_mutex_;  // guards apps_ (the pointer; what it points to never changes)
+  std::shared_ptr<const std::vector<RegisteredApp>> apps_;
   KeyRing keys_;
   std::string public_url_;
   std::mutex verified_mutex_;  // guards verified_
-  // client_id -> SHA-256 of the last secret that passed scrypt, so a client asking again is not
-  // charged scrypt every time; a wrong secret always is.
-  std::unordered_map<std::string, std::string> verified_;
+  // client_id -> the hash it passed against and the SHA-256 of the last secret that passed
+  // scrypt, so a client asking again is not charged scrypt every time; a wrong secret always is.
+  struct Verified {
+    std::string secret_hash;
+    std::string digest;
+  };
+  std::unordered_map<std::string, Verified> verified_;
   std::string stand_in_hash_;
 };
 

@@ -24,9 +24,12 @@ asio::awaitable<SecretChecks::Verdict> SecretChecks::verify(std::string client_i
                                                             std::string source) {
   using Kind = Verdict::Kind;
   const auto now = FailureThrottle::Clock::now();
-  const RegisteredApp* app = authority_.find_application(client_id);
+  const auto app = authority_.find_application(client_id);
   // Knowing the secret is the proof: a client that passed before is not held up by guessers.
-  if (app && authority_.verified_before(client_id, secret)) co_return Verdict{Kind::accepted, app, {}};
+  if (app && authority_.verified_before(*app, secret)) {
+    Verdict accepted{Kind::accepted, app, {}};  // named: GCC 12 and aggregate temporaries in coroutines
+    co_return accepted;
+  }
   auto wait = per_client_.blocked(client_id, now);
   if (auto by_source = per_source_.blocked(source, now); by_source && (!wait || *by_source > *wait)) wait = by_source;
   if (wait) {
@@ -51,8 +54,9 @@ asio::awaitable<SecretChecks::Verdict> SecretChecks::verify(std::string client_i
   }
   --waiting_;
   if (matches && app) {
-    authority_.remember_verified(client_id, secret);
-    co_return Verdict{Kind::accepted, app, {}};
+    authority_.remember_verified(*app, secret);
+    Verdict accepted{Kind::accepted, app, {}};
+    co_return accepted;
   }
   ++failures_;
   const auto failed_at = FailureThrottle::Clock::now();

@@ -36,7 +36,7 @@ class SecretChecks {
 
   struct Verdict {
     enum class Kind { accepted, refused, throttled, busy } kind = Kind::refused;
-    const RegisteredApp* app = nullptr;   // accepted
+    std::shared_ptr<const RegisteredApp> app;  // accepted
     std::chrono::seconds retry_after{0};  // throttled, busy
   };
   // Whether `secret` is `client_id`'s, asked from `source` (an address). Resumes on the caller's

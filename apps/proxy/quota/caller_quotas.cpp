@@ -123,8 +123,18 @@ CallerQuotas::Caller& CallerQuotas::caller_state(const std::string& caller, Cloc
   return c;
 }
 
+std::optional<CallerQuotas::Refusal> CallerQuotas::screen(const std::string& caller, Kind kind,
+                                                          Clock::time_point now) {
+  return check(caller, kind, now, false);
+}
+
 std::optional<CallerQuotas::Refusal> CallerQuotas::admit(const std::string& caller, Kind kind,
                                                          Clock::time_point now) {
+  return check(caller, kind, now, true);
+}
+
+std::optional<CallerQuotas::Refusal> CallerQuotas::check(const std::string& caller, Kind kind, Clock::time_point now,
+                                                         bool count) {
   std::lock_guard lock(mutex_);
   Caller& c = caller_state(caller, now);
   auto refuse = [&](int which, const Bucket& b, double needed) {
@@ -135,6 +145,7 @@ std::optional<CallerQuotas::Refusal> CallerQuotas::admit(const std::string& call
   // Byte buckets may go into debt (a request's size is taken after it); a caller in debt waits.
   if (kind == Kind::produce && c.produce.rate > 0 && c.produce.tokens <= 0) return refuse(1, c.produce, 1);
   if (kind == Kind::consume && c.consume.rate > 0 && c.consume.tokens <= 0) return refuse(2, c.consume, 1);
+  if (!count) return std::nullopt;
   if (c.requests.rate > 0) c.requests.tokens -= 1;
   ++c.admitted;
   return std::nullopt;

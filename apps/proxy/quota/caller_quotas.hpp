@@ -63,6 +63,10 @@ class CallerQuotas {
   };
   // Whether `caller` may start a request of `kind` now; when it may, the request is counted.
   std::optional<Refusal> admit(const std::string& caller, Kind kind, Clock::time_point now);
+  // The same refusal from a request's header, before its body is read (a large body from a caller
+  // in debt is not worth receiving), without counting a request that is let through: admit() will
+  // when its body has come.
+  std::optional<Refusal> screen(const std::string& caller, Kind kind, Clock::time_point now);
   // What an admitted request moved: body bytes in (produce) and out (consume), uncompressed.
   void charge(const std::string& caller, Kind kind, std::uint64_t bytes, Clock::time_point now);
 
@@ -71,6 +75,7 @@ class CallerQuotas {
   std::size_t tracked() const;
 
  private:
+  std::optional<Refusal> check(const std::string& caller, Kind kind, Clock::time_point now, bool count);
   struct Bucket {
     double tokens = 0;
     double rate = 0;  // 0: no limit

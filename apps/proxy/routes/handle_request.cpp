@@ -93,8 +93,11 @@ CallerQuotas::Kind quota_kind(Route r) {
   return CallerQuotas::Kind::other;
 }
 
-std::optional<Failure> over_quota(CallerQuotas& quotas, const std::string& caller, Route route) {
-  const auto refusal = quotas.admit(caller, quota_kind(route), CallerQuotas::Clock::now());
+// `screening`: from the header, before the body is read; the request is counted when it is admitted.
+std::optional<Failure> over_quota(CallerQuotas& quotas, const std::string& caller, Route route, bool screening) {
+  const auto kind = quota_kind(route);
+  const auto now = CallerQuotas::Clock::now();
+  const auto refusal = screening ? quotas.screen(caller, kind, now) : quotas.admit(caller, kind, now);
   if (!refusal) return std::nullopt;
   char rate[32];
   std::snprintf(rate, sizeof rate, "%.0f", refusal->rate);
@@ -111,12 +114,17 @@ double seconds_since(std::chrono::steady_clock::time_point started) {
 
 }  // namespace
 
-boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx, const Request& header) {
+boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx, const Request& header,
+                                                               const std::string& peer) {
   const auto started = std::chrono::steady_clock::now();
   RouteMatch m;
   std::optional<Failure> failure;
+  std::string principal;
   try {
-    failure = co_await admit(ctx, header, m);
+    failure = co_await admit(ctx, header, m, &principal);
+    if (principal.empty()) principal = peer;
+    if (!failure && ctx.quotas != nullptr && ctx.quotas->enabled() && is_api_route(m.route))
+      failure = over_quota(*ctx.quotas, principal, m.route, true);
   } catch (const ProxyError& e) {
     failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}, {}};
   }
@@ -138,7 +146,7 @@ boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request
   try {
     failure = co_await admit(ctx, req, m, &principal);
     if (principal.empty()) principal = peer;
-    if (!failure && quoted && is_api_route(m.route)) failure = over_quota(*ctx.quotas, principal, m.route);
+    if (!failure && quoted && is_api_route(m.route)) failure = over_quota(*ctx.quotas, principal, m.route, false);
     if (!failure) {
       res = co_await dispatch(ctx, m, req, peer);
       if (quoted && is_api_route(m.route)) {

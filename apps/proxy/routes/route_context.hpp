@@ -10,7 +10,7 @@
 #include "quota/caller_quotas.hpp"
 #include "routes/reply.hpp"
 #include "routes/router.hpp"
-#include "server/proxy_metrics.hpp"
+#include "metrics/proxy_metrics.hpp"
 #include "storage/storage.hpp"
 
 namespace krest::proxy {
@@ -29,8 +29,10 @@ struct RouteContext {
 // `peer`: the address the request came from.
 boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req, const std::string& peer);
 // From a request's header alone, before its body is read: the refusal (unknown path, wrong method,
-// missing or invalid token) to send instead of reading the body, or nullopt to go on.
-boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx, const Request& header);
+// missing or invalid token, a caller over its quota) to send instead of reading the body, or
+// nullopt to go on. `peer` as for handle_request().
+boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx, const Request& header,
+                                                               const std::string& peer);
 
 // One handler per route family, each in its own file.
 boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, const Request& req);

@@ -12,6 +12,7 @@
 
 namespace krest::proxy {
 
+// Each route's name, methods and path are one row of the table in router.cpp (kRoutes).
 enum class Route {
   status,           // GET /v1/status
   topic,            // PUT|DELETE /v1/topics/{topic}

@@ -51,9 +51,11 @@ Server::Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& me
       // Never below max_body_bytes: a body the proxy accepts must be admissible when nothing else is held.
       bodies_(std::max(body_memory_bound(config.max_body_memory_bytes), static_cast<std::uint64_t>(config.max_body_bytes))),
       env_{routes, config, metrics, stopping_, body_codings(config), bodies_},
-      connection_limit_(connection_limit(config)) {}
+      connection_limit_(connection_limit(config)) {
+  metrics.show_body_budget(&bodies_);
+}
 
-Server::~Server() = default;
+Server::~Server() { env_.metrics.show_body_budget(nullptr); }
 
 tcp::endpoint Server::bind() {
   const auto colon = config_.listen.rfind(':');

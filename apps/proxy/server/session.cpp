@@ -120,7 +120,7 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       const bool large = !declared || *declared > kScreenBodiesAbove;
       // (Not a conditional expression around co_await: GCC 12 destroys its temporary too early.)
       std::optional<Response> refusal;
-      if (large) refusal = co_await screen_request(env.routes, parser.get());
+      if (large) refusal = co_await screen_request(env.routes, parser.get(), peer);
       if (refusal) {
         refusal->keep_alive(false);
         refusal->set(http::field::server, "krest-proxy");

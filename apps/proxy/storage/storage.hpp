@@ -1,6 +1,7 @@
 #pragma once
-// What routes need from a backend: the embedded log today, a Kafka cluster later. Methods throw
-// ProxyError for anything a client must hear about (unknown topic, bad partition, disk full).
+// What routes need from a backend: the embedded log (storage/embedded/) or a Kafka cluster
+// (storage/kafka/). Methods throw ProxyError for anything a client must hear about (unknown topic,
+// bad partition, disk full, brokers down).
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
@@ -105,6 +106,10 @@ class Storage {
 
   // Appends the backend's own metrics, in Prometheus text format, to a /metrics response.
   virtual void append_metrics(std::string& out) const = 0;
+
+  // The port the proxy listens on, once bound and before start(): a backend that names the proxy
+  // itself as its partitions' leader (the embedded log) reports it in metadata.
+  virtual void listening_on(std::uint16_t port) { (void)port; }
 
   // Background work (syncing, retention) runs between start() and stop().
   virtual void start() = 0;

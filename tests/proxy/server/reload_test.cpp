@@ -1,6 +1,6 @@
-// SIGHUP to a real krest-proxy: a renewed certificate and new quotas without a restart, open
-// connections and a running load untouched, and files that cannot be used refused with the old
-// ones kept.
+// SIGHUP to a real krest-proxy: a renewed certificate, new quotas, the authority's applications
+// and the token policy without a restart, open connections and a running load untouched, and
+// files that cannot be used refused with the old ones kept.
 #include <signal.h>
 #include <boost/beast/http/field.hpp>
 #include <boost/json.hpp>
@@ -11,8 +11,10 @@
 #include <fstream>
 #include <thread>
 
+#include "authority/secret_hash.hpp"
 #include "server/tls_setup.hpp"
 #include "support/proxy_fixture.hpp"
+#include "support/test_authority.hpp"
 
 using namespace krest::test;
 namespace fs = std::filesystem;
@@ -130,4 +132,87 @@ TEST_CASE("SIGHUP applies new quotas from the config file and keeps them through
   write_text(config, "{}\n");
   hang_up_and_wait(proxy, "reload: quotas off");
   CHECK(refusals(50) == 0);
+}
+
+namespace {
+
+// An authority file registering `apps` (JSON application objects).
+std::string authority_text(const std::string& apps) {
+  return std::string(R"({"tenant":")") + kTenant + R"(","applications":[)" + apps + "]}";
+}
+
+std::string app_json(const std::string& client_id, const std::string& secret_hash) {
+  return R"({"name":")" + client_id + R"(","client_id":")" + client_id + R"(","secret_hash":")" + secret_hash +
+         R"(","groups":[")" + kAllowedGroup + R"("]})";
+}
+
+// The token endpoint's answer for `client_id` and `secret`: the status and, on 200, "Bearer <token>".
+std::pair<int, std::string> ask_token(const ProxyProcess& proxy, const std::string& client_id, const std::string& secret) {
+  auto c = proxy.client();
+  auto r = c.request(boost::beast::http::verb::post, std::string("/") + kTenant + "/oauth2/v2.0/token",
+                     "grant_type=client_credentials&client_id=" + client_id + "&client_secret=" + secret +
+                         "&scope=https%3A%2F%2Fhib.azurehdinsight.net%2F.default",
+                     "application/x-www-form-urlencoded");
+  if (r.result_int() != 200) return {static_cast<int>(r.result_int()), {}};
+  return {200, "Bearer " + std::string(boost::json::parse(r.body()).at("access_token").as_string())};
+}
+
+int api_status(const ProxyProcess& proxy, const std::string& bearer) {
+  auto c = proxy.client();
+  c.set_authorization(bearer);
+  return c.get("/v1/metadata/topics").result_int();
+}
+
+}  // namespace
+
+TEST_CASE("SIGHUP reads the authority's applications and the allowed groups again, a rotated secret included",
+          "[integration][reload]") {
+  TempDir dir;
+  const auto authority = dir / "authority.json", config = dir / "proxy.json";
+  const std::string second_secret = "second-app-secret-0123456789", rotated_secret = "rotated-app-secret-0123456789";
+  // Hashed at the test application's cost: cheap under sanitizers.
+  const std::string second_hash = krest::proxy::hash_secret_like(second_secret, kClientSecretHash);
+  const std::string rotated_hash = krest::proxy::hash_secret_like(rotated_secret, kClientSecretHash);
+  write_text(authority, authority_text(app_json(kClientId, kClientSecretHash)));
+  write_text(config, std::string(R"({"auth_allowed_groups":[")") + kAllowedGroup + R"("]})");
+  ProxyProcess proxy(dir / "data",
+                     {"--auth", "jwt", "--authority-file", authority.string(), "--config", config.string()});
+
+  const auto [first_status, first_token] = ask_token(proxy, kClientId, kClientSecret);
+  REQUIRE(first_status == 200);
+  CHECK(api_status(proxy, first_token) == 200);
+
+  // The test application taken out, another registered: the removed one's token and secret stop
+  // working at once, the new one gets tokens.
+  write_text(authority, authority_text(app_json("second-app", second_hash)));
+  hang_up_and_wait(proxy, "reload: authority: 1 application(s) registered");
+  CHECK(api_status(proxy, first_token) == 401);
+  CHECK(ask_token(proxy, kClientId, kClientSecret).first == 401);
+  const auto [second_status, second_token] = ask_token(proxy, "second-app", second_secret);
+  REQUIRE(second_status == 200);
+  CHECK(api_status(proxy, second_token) == 200);
+  CHECK(ask_token(proxy, "second-app", second_secret).first == 200);  // now from the verified-secret cache
+
+  // Its secret rotated: the old one fails although it passed a moment ago, the new one passes.
+  write_text(authority, authority_text(app_json("second-app", rotated_hash)));
+  hang_up_and_wait(proxy, "reload: authority: 1 application(s) registered", 2);
+  CHECK(ask_token(proxy, "second-app", second_secret).first == 401);
+  CHECK(ask_token(proxy, "second-app", rotated_secret).first == 200);
+
+  // A broken file and a change that takes a restart: the applications in use kept, and said.
+  write_text(authority, "{\"applications\": [");
+  hang_up_and_wait(proxy, "kept the registered applications");
+  CHECK(ask_token(proxy, "second-app", rotated_secret).first == 200);
+  write_text(authority, std::string(R"({"tenant":"elsewhere","applications":[)") + app_json("second-app", rotated_hash) + "]}");
+  hang_up_and_wait(proxy, "authority setting 'tenant' changed");
+  CHECK(ask_token(proxy, "second-app", rotated_secret).first == 200);
+
+  // The allowed groups changed in the config file: a token whose verdict was cached as allowed is
+  // refused with 403 at once; changed back, allowed again.
+  write_text(config, R"({"auth_allowed_groups":["other-group","another-group"]})");
+  hang_up_and_wait(proxy, "reload: auth: 2 allowed group(s)");
+  CHECK(api_status(proxy, second_token) == 403);
+  write_text(config, std::string(R"({"auth_allowed_groups":[")") + kAllowedGroup + R"("]})");
+  hang_up_and_wait(proxy, "reload: auth: 1 allowed group(s)", 5);  // the four reloads above said it too
+  CHECK(api_status(proxy, second_token) == 200);
 }

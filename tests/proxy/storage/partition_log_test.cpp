@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "storage/partition_log.hpp"
-#include "storage/record_frame.hpp"
+#include "storage/embedded/partition_log.hpp"
+#include "storage/embedded/record_frame.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace krest::proxy;

@@ -1,4 +1,4 @@
-#include "storage/record_frame.hpp"
+#include "storage/embedded/record_frame.hpp"
 
 #include <zlib.h>
 

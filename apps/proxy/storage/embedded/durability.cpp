@@ -1,10 +1,10 @@
-#include "storage/durability.hpp"
+#include "storage/embedded/durability.hpp"
 
 #include <boost/system/errc.hpp>
 
 #include <algorithm>
 
-#include "storage/partition_log.hpp"
+#include "storage/embedded/partition_log.hpp"
 
 namespace krest::proxy {
 

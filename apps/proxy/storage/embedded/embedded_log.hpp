@@ -12,8 +12,8 @@
 #include <shared_mutex>
 #include <thread>
 
-#include "storage/durability.hpp"
-#include "storage/partition_log.hpp"
+#include "storage/embedded/durability.hpp"
+#include "storage/embedded/partition_log.hpp"
 #include "storage/storage.hpp"
 
 namespace krest::proxy {
@@ -38,7 +38,7 @@ class EmbeddedLog final : public Storage {
   explicit EmbeddedLog(EmbeddedLogOptions options);
   ~EmbeddedLog() override;
 
-  void set_advertised_port(std::int32_t port) { advertised_port_ = port; }
+  void listening_on(std::uint16_t port) override { advertised_port_ = port; }
 
   std::vector<std::string> list_topics() const override;
   boost::asio::awaitable<void> create_topic(const std::string& name, const api::TopicSpec& spec) override;

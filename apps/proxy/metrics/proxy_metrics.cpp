@@ -1,6 +1,7 @@
-#include "server/proxy_metrics.hpp"
+#include "metrics/proxy_metrics.hpp"
 
 #include "metrics/prometheus.hpp"
+#include "server/body_budget.hpp"
 
 namespace krest::proxy {
 namespace m = krest::metrics;
@@ -71,6 +72,13 @@ std::string ProxyMetrics::render() const {
           body_memory_refused_);
   m::append_gauge(out, "krest_proxy_open_connections", "Connections open now.",
                   static_cast<double>(open_connections_.load(std::memory_order_relaxed)));
+  if (body_budget_) {
+    m::append_gauge(out, "krest_proxy_body_memory_bytes", "Request body bytes held in memory now, over all connections.",
+                    static_cast<double>(body_budget_->in_use()));
+    m::append_gauge(out, "krest_proxy_body_memory_limit_bytes",
+                    "The bound on request body bytes in memory (max_body_memory_bytes, or its default).",
+                    static_cast<double>(body_budget_->limit()));
+  }
   if (const auto expires = tls_expires_at_.load(std::memory_order_relaxed); expires != 0)
     m::append_gauge(out, "krest_proxy_tls_certificate_expiry_timestamp_seconds",
                     "When the certificate new connections are served with expires (notAfter), seconds since the epoch.",

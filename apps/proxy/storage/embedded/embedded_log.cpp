@@ -1,4 +1,4 @@
-#include "storage/embedded_log.hpp"
+#include "storage/embedded/embedded_log.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -20,7 +20,7 @@
 #include "metrics/prometheus.hpp"
 #include "proxy_error.hpp"
 #include "storage/record_placement.hpp"
-#include "storage/record_frame.hpp"
+#include "storage/embedded/record_frame.hpp"
 
 namespace krest::proxy {
 namespace fs = std::filesystem;
@@ -413,6 +413,9 @@ asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::str
   } else {
     for (std::int32_t p = 0; p < count; ++p) write_partition(p);
   }
+  // Written: its memory (a copy of the body's records) goes now, not after the wait for the disk,
+  // where it would sit uncounted beside the body max_body_memory_bytes counts.
+  std::string().swap(frame);
 
   if (durability_.policy() == DurabilityPolicy::fsync) {
     for (auto& [log, mark] : marks) {

@@ -1,4 +1,4 @@
-#include "storage/partition_log.hpp"
+#include "storage/embedded/partition_log.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@
 #include <stdexcept>
 
 #include "proxy_error.hpp"
-#include "storage/record_frame.hpp"
+#include "storage/embedded/record_frame.hpp"
 
 namespace krest::proxy {
 namespace fs = std::filesystem;

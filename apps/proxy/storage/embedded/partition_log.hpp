@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/log_metrics.hpp"
+#include "storage/embedded/log_metrics.hpp"
 #include "storage/storage.hpp"
 
 namespace krest::proxy {

@@ -11,6 +11,8 @@
 
 namespace krest::proxy {
 
+class BodyBudget;
+
 class ProxyMetrics {
  public:
   void record_request(Route route, unsigned status, double seconds);
@@ -21,11 +23,14 @@ class ProxyMetrics {
   void connection_rejected();
   void body_memory_refused();
   void set_tls_expiry(std::int64_t unix_seconds) { tls_expires_at_.store(unix_seconds, std::memory_order_relaxed); }
+  // The server's body budget, shown as gauges (set before serving, cleared when the server goes).
+  void show_body_budget(const BodyBudget* budget) { body_budget_ = budget; }
   std::int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
 
   std::string render() const;
 
  private:
+  const BodyBudget* body_budget_ = nullptr;
   static constexpr std::array<unsigned, 15> kStatuses = {200, 400, 401, 403, 404, 405, 409, 413,
                                                          429, 431, 500, 503, 507, 100, 0 /* other */};
   static std::size_t status_index(unsigned status);

@@ -42,7 +42,11 @@ Authenticator::Shard& Authenticator::shard_for(std::string_view token) {
 }
 
 void Authenticator::replace_policy(TokenPolicy fresh) {
-  std::atomic_store(&policy_, std::shared_ptr<const TokenPolicy>(std::make_shared<const TokenPolicy>(std::move(fresh))));
+  auto policy = std::make_shared<const TokenPolicy>(std::move(fresh));
+  {
+    std::lock_guard lock(policy_mutex_);
+    policy_ = std::move(policy);
+  }
   // After the swap: what remember() adds from here on was judged by the new policy or is refused.
   for (auto& shard : shards_) {
     std::lock_guard lock(shard.mutex);

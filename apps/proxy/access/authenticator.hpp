@@ -67,9 +67,13 @@ class Authenticator {
   // replaced meanwhile is not kept.
   void remember(std::string_view token, const TokenCheck& check, std::int64_t now,
                 const std::shared_ptr<const TokenPolicy>& judged_by);
-  std::shared_ptr<const TokenPolicy> policy() const { return std::atomic_load(&policy_); }
+  std::shared_ptr<const TokenPolicy> policy() const {
+    std::lock_guard lock(policy_mutex_);
+    return policy_;
+  }
 
-  std::shared_ptr<const TokenPolicy> policy_;  // swapped whole by replace_policy()
+  mutable std::mutex policy_mutex_;
+  std::shared_ptr<const TokenPolicy> policy_;  // swapped whole by replace_policy(); guarded by policy_mutex_
   std::unique_ptr<KeySource> keys_;
   std::size_t shard_capacity_;
   std::function<bool(std::string_view)> still_registered_;

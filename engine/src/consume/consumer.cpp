@@ -2,8 +2,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
@@ -236,8 +236,8 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       --m.fetching;
       --p.fetching;
       p.wake.notify_all();  // held back by its share, it may send again
-      // Partitions held back by the limit get their turn (only they: waking every partition on
-      // every answer would cost as much as the answers once there are hundreds).
+      // The first partition held back by the limit gets the slot (only it: waking every partition
+      // on every answer would cost as much as the answers once there are hundreds).
       m.wake_first_in_room();
     }
   };

@@ -49,11 +49,8 @@ struct StreamModel {
     next = offset + page;
   }
   ReadTurns::Stream stream() const {
-    ReadTurns::Stream s;
+    auto s = at(next, kept);
     s.started = started;
-    s.next = next;
-    s.read_on_limit = 8000;
-    s.kept = [this](std::int64_t o) { return kept.count(o) > 0; };
     return s;
   }
 };

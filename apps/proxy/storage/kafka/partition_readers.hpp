@@ -37,10 +37,8 @@ class PartitionReaders {
   // wait for give_up().
   bool request_turn(Session& s, std::int64_t offset, std::function<void()> granted, ReadTurns::Ticket& ticket);
   // A waiting request gives up. False when it had been given the turn meanwhile (`granted` has run
-  // or is about to): it must then read(), or end_turn().
+  // or is about to): it must then read().
   bool give_up(Session& s, ReadTurns::Ticket ticket);
-  // Ends a turn without reading, handing it to the next request.
-  void end_turn(Session& s);
 
   // Blocking (run it on a thread pool), in the request's turn; ends the turn. A windowed client asks for
   // its next pages at once and they may arrive out of order: a request a little ahead of where the
@@ -53,6 +51,8 @@ class PartitionReaders {
 
  private:
   struct Consumer;
+  // Hands the turn to the next waiting request, if any.
+  void end_turn(Session& s);
   FetchResult read_turn(Session& s, const FetchRequest& request);
 
   KafkaOptions options_;

@@ -93,11 +93,17 @@ CallerQuotas::Kind quota_kind(Route r) {
   return CallerQuotas::Kind::other;
 }
 
+// Quotas count the API's callers (the token's principal, or the address without auth), once any is set.
+bool quotas_apply(const RouteContext& ctx, Route route) {
+  return ctx.quotas != nullptr && ctx.quotas->enabled() && is_api_route(route);
+}
+
 // `screening`: from the header, before the body is read; the request is counted when it is admitted.
-std::optional<Failure> over_quota(CallerQuotas& quotas, const std::string& caller, Route route, bool screening) {
+std::optional<Failure> over_quota(RouteContext& ctx, const std::string& caller, Route route, bool screening) {
+  if (!quotas_apply(ctx, route)) return std::nullopt;
   const auto kind = quota_kind(route);
   const auto now = CallerQuotas::Clock::now();
-  const auto refusal = screening ? quotas.screen(caller, kind, now) : quotas.admit(caller, kind, now);
+  const auto refusal = screening ? ctx.quotas->screen(caller, kind, now) : ctx.quotas->admit(caller, kind, now);
   if (!refusal) return std::nullopt;
   char rate[32];
   std::snprintf(rate, sizeof rate, "%.0f", refusal->rate);
@@ -123,8 +129,7 @@ boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx
   try {
     failure = co_await admit(ctx, header, m, &principal);
     if (principal.empty()) principal = peer;
-    if (!failure && ctx.quotas != nullptr && ctx.quotas->enabled() && is_api_route(m.route))
-      failure = over_quota(*ctx.quotas, principal, m.route, true);
+    if (!failure) failure = over_quota(ctx, principal, m.route, true);
   } catch (const ProxyError& e) {
     failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}, {}};
   }
@@ -140,16 +145,14 @@ boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request
   Response res;
   // co_await is not allowed inside a catch block, so failures are carried out of the try as text.
   std::optional<Failure> failure;
-  // Quotas count the API's callers: the token's principal, or the address without auth.
   std::string principal;
-  const bool quoted = ctx.quotas != nullptr && ctx.quotas->enabled();
   try {
     failure = co_await admit(ctx, req, m, &principal);
     if (principal.empty()) principal = peer;
-    if (!failure && quoted && is_api_route(m.route)) failure = over_quota(*ctx.quotas, principal, m.route, false);
+    if (!failure) failure = over_quota(ctx, principal, m.route, false);
     if (!failure) {
       res = co_await dispatch(ctx, m, req, peer);
-      if (quoted && is_api_route(m.route)) {
+      if (quotas_apply(ctx, m.route)) {
         const auto kind = quota_kind(m.route);
         const std::size_t moved = kind == CallerQuotas::Kind::produce ? req.body().size() : res.body().size();
         ctx.quotas->charge(principal, kind, moved, CallerQuotas::Clock::now());

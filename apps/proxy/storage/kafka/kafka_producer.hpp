@@ -5,8 +5,10 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "api/produce_body.hpp"
@@ -33,11 +35,17 @@ class KafkaProducer {
 
  private:
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  // The topic's handle, made once: naming the topic on every record would look it up (and take a
+  // lock and a reference) per record. Kept for the producer's life; librdkafka keeps its topics
+  // that long anyway, and a topic deleted and made again is the same name to it.
+  rd_kafka_topic_t* topic_handle(const std::string& topic);
 
   std::chrono::milliseconds timeout_;
   RdKafkaHandle rk_;
   std::atomic<bool> stopping_{false};
   std::thread poller_;
+  std::mutex topics_mu_;
+  std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
 };
 
 }  // namespace krest::proxy

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/command_line.hpp"
 #include "cli/connection.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/usage_error.hpp"
@@ -14,6 +15,7 @@ using namespace krest::cli;
 int main(int argc, char** argv) {
   // A closed pipe (krest tail | head) is an ordinary end of output, handled where writes fail.
   std::signal(SIGPIPE, SIG_IGN);
+  remember_command_line(argc, argv);
 
   CLI::App app{"krest: move data in and out of Kafka through an HDInsight-compatible Kafka REST proxy"};
   app.name("krest");  // "Usage: krest ...", whatever path it was run by

@@ -18,13 +18,21 @@ import json
 d = json.load(open("produce.json"))
 lat = d["latency"]
 assert 0 < lat["p50_ms"] <= lat["p90_ms"] <= lat["p99_ms"] <= lat["p99.9_ms"] <= lat["max_ms"], lat
-assert sum(s["records"] for s in d["per_second"]) == 20000, d["per_second"]
+assert sum(i["records"] for i in d["intervals"]) == 20000, d["intervals"]
+assert sum(i["histogram"]["count"] for i in d["intervals"]) == 40
+assert d["histogram"]["count"] == 40 and sum(c for v, c in d["histogram"]["buckets"]) == 40
+assert d["settings"]["record_size"] == 100 and d["command_line"].startswith("krest bench produce")
+assert d["endpoint"].startswith("https://127.0.0.1:") and d["krest_version"] and d["cpu"]
 PY
+# Plain decimals: no 1.5E6 anywhere (Boost.JSON's own way of writing a double).
+! grep -Eq '[0-9][eE][-+]?[0-9]' produce.json || fail "a number with an exponent: $(grep -Eo '.{20}[0-9][eE][-+]?[0-9].{5}' produce.json | head -3)"
 ok "produce: 20000 records in 40 requests, counted, percentiles in order, stored"
 
 "$krest" bench consume -t b -n 10000 -b 1000 --json > consume.json 2> /dev/null
 [ "$(json_get consume.json '["records"]')" = 10000 ] && [ "$(json_get consume.json '["failed"]')" = 0 ] ||
   fail "consume: $(cat consume.json)"
+[ "$(json_get consume.json '.get("settings").get("record_size", "none")')" = none ] ||
+  fail "a consume result names a record size: $(cat consume.json)"
 "$krest" bench mixed -t b -n 20000 -b 500 --json > mixed.json 2> /dev/null
 [ "$(json_get mixed.json '["records"]')" = 20000 ] || fail "mixed: $(cat mixed.json)"
 rc=0; "$krest" bench consume -t empty --partitions 1 -n 10 2> empty.err || rc=$?
@@ -64,4 +72,50 @@ timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$dir
   fail "chromium: $(tail -3 chromium.log)"
 python3 "$here/png_check.py" report.png 400 || fail "the screenshot shows no charts"
 ok "the report opened in headless Chromium shows its charts"
+
+# A run shorter than a second draws its 100 ms intervals, not empty axes.
+"$krest" bench produce -t b -d 0.4 -b 100 --report short.html --json > short.json 2> /dev/null
+[ "$(python3 -c 'import json; print(len(json.load(open("short.json"))["intervals"]))')" -ge 3 ] ||
+  fail "a 0.4 s run has fewer than 3 intervals: $(head -c 300 short.json)"
+for id in throughput latency-over-time errors latency; do
+  grep -q "id=\"$id\"" short.html || fail "the short run's report has no $id chart"
+done
+! grep -q 'nothing to draw' short.html || fail "the short run's report has an empty chart"
+timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$dir/chromium" \
+  --screenshot="$dir/short.png" --window-size=900,1800 "file://$dir/short.html" > chromium.log 2>&1 ||
+  fail "chromium: $(tail -3 chromium.log)"
+python3 "$here/png_check.py" short.png 400 || fail "the short run's screenshot shows no charts"
+ok "a 0.4 s run's report draws throughput, latency and errors over time at 100 ms, rendered by Chromium"
+
+# Two runs started together by --start-at, merged: counts add up and the histogram is the two
+# histograms added (the exactness itself is a unit test); compare puts them side by side.
+at=$(( $(date +%s) + 3 ))
+"$krest" bench produce -t b -n 3000 -b 100 -w 2 --start-at "$at" --json > m1.json 2> /dev/null &
+m1=$!
+"$krest" bench produce -t b -n 5000 -b 100 -w 2 --start-at "$at" --json > m2.json 2> /dev/null || fail "second merged run"
+wait $m1 || fail "first merged run"
+"$krest" bench merge m1.json m2.json > merged.json 2> merged.err || fail "merge: $(cat merged.err)"
+python3 - <<'PY' || fail "the merged result: $(head -c 400 merged.json)"
+import json
+a, b, m = (json.load(open(f)) for f in ("m1.json", "m2.json", "merged.json"))
+assert abs(a["start_unix_ms"] - b["start_unix_ms"]) < 1000, (a["start_unix_ms"], b["start_unix_ms"])
+assert m["records"] == 8000 and m["requests"] == 80 and m["runs"] == 2, m["records"]
+assert m["histogram"]["count"] == 80
+counts = {}
+for d in (a, b):
+    for v, c in d["histogram"]["buckets"]:
+        counts[v] = counts.get(v, 0) + c
+assert counts == {v: c for v, c in m["histogram"]["buckets"]}
+assert sum(i["requests"] for i in m["intervals"]) == 80
+PY
+[ "$(json_get m1.json '["start_unix_ms"]')" -ge $(( at * 1000 )) ] || fail "--start-at: the run began before $at"
+grep -q "2 runs merged" merged.err || fail "merge's table: $(cat merged.err)"
+"$krest" bench compare m1.json m2.json merged.json --report compare.html > compare.txt || fail "compare"
+grep -q '^| records/s |' compare.txt && grep -q 'vs \[1\]' compare.txt && grep -q 'id="comparison"' compare.html ||
+  fail "compare: $(cat compare.txt)"
+rc=0; "$krest" bench compare m1.json > /dev/null 2> cmp.err || rc=$?
+[ $rc = 2 ] && grep -q "two or more" cmp.err || fail "compare of one file: $rc $(cat cmp.err)"
+rc=0; "$krest" bench merge produce.err > /dev/null 2> merge.err || rc=$?
+[ $rc = 2 ] && grep -q "is not a krest bench --json result" merge.err || fail "merge of a non-result: $rc $(cat merge.err)"
+ok "two runs started together by --start-at merge into one result, compare shows them side by side, bad files are refused"
 echo "$passed passed, 0 failed"

@@ -1,11 +1,15 @@
 // krest bench produce|consume|mixed: how fast is this proxy, measured from here.
+// krest bench compare|merge FILE.json...: what earlier runs measured, side by side or as one.
 #include "bench/bench_command.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 
+#include "bench/bench_compare.hpp"
+#include "bench/bench_json.hpp"
 #include "bench/bench_report.hpp"
 #include "cli/run_command.hpp"
 #include "cli/subcommand.hpp"
@@ -16,6 +20,15 @@ namespace asio = boost::asio;
 
 namespace krest::cli {
 namespace {
+
+bool measures(const BenchOptions& o) { return o.mode == "produce" || o.mode == "consume" || o.mode == "mixed"; }
+
+void write_file(const std::string& path, const std::string& text, const char* what) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error(std::string("cannot write the ") + what + " '" + path + "'");
+  std::fprintf(stderr, "krest bench: %s written to %s\n", what, path.c_str());
+}
 
 asio::awaitable<int> bench(Client& client, StopRequest& stop, const BenchOptions& o) {
   TerminalStatus status(o.progress);
@@ -28,27 +41,66 @@ asio::awaitable<int> bench(Client& client, StopRequest& stop, const BenchOptions
   };
   BenchResult result = co_await run_bench(client, o, on_tick, stop.requested);
   status.clear();
-  std::fputs(bench_table(o, result).c_str(), o.json ? stderr : stdout);
-  if (o.json) std::fputs(bench_json(o, result).c_str(), stdout);
-  if (!o.report.empty()) {
-    std::ofstream out(o.report, std::ios::binary);
-    out << bench_html(o, result);
-    if (!out) throw std::runtime_error("cannot write the report '" + o.report + "'");
-    std::fprintf(stderr, "krest bench: report written to %s\n", o.report.c_str());
-  }
+  std::fputs(bench_table(result).c_str(), o.json ? stderr : stdout);
+  if (o.json) std::fputs(bench_json(result).c_str(), stdout);
+  if (!o.report.empty()) write_file(o.report, bench_html(result), "report");
   co_return result.failed > 0 ? kExitFailed : kExitOk;
+}
+
+std::vector<BenchResult> read_all(const std::vector<std::string>& files) {
+  std::vector<BenchResult> runs;
+  for (const auto& f : files) runs.push_back(read_bench_json(f));
+  return runs;
+}
+
+// compare: the table on stdout, the overlay to --report.
+int compare(const BenchOptions& o) {
+  if (o.files.size() < 2) throw UsageError("compare needs two or more --json results (krest bench compare A.json B.json)");
+  const auto groups = group_runs(o.files, read_all(o.files));
+  std::fputs(compare_table(groups).c_str(), stdout);
+  if (!o.report.empty()) write_file(o.report, compare_html(groups), "report");
+  return kExitOk;
+}
+
+// merge: one result on stdout (JSON), its table on stderr, its report to --report.
+int merge(const BenchOptions& o) {
+  if (o.files.empty()) throw UsageError("merge needs the --json results of the runs to merge");
+  const auto merged = merge_results(read_all(o.files));
+  std::fputs(bench_table(merged).c_str(), stderr);
+  std::fputs(bench_json(merged).c_str(), stdout);
+  if (!o.report.empty()) write_file(o.report, bench_html(merged), "report");
+  return merged.failed > 0 ? kExitFailed : kExitOk;
+}
+
+// "2026-12-03T10:00:00Z" or seconds since 1970.
+std::chrono::system_clock::time_point parse_start_at(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
+    return std::chrono::system_clock::time_point(std::chrono::seconds(std::stoll(text)));
+  std::tm tm{};
+  char zone = 0;
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &zone, &consumed) != 7 ||
+      zone != 'Z' || static_cast<std::size_t>(consumed) != text.size())
+    throw UsageError("--start-at '" + text + "': give a UTC time as 2026-12-03T10:00:00Z, or seconds since 1970");
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 }  // namespace
 
 Subcommand bench_subcommand() {
   auto o = std::make_shared<BenchOptions>();
-  Subcommand s{"bench", "Measure a proxy's throughput and latency (produce, consume or mixed)"};
-  s.define = [o](CLI::App& app) -> std::vector<CLI::App*> {
-    app.add_option("mode", o->mode, "produce, consume, or mixed (half of each)")
+  auto start_at = std::make_shared<std::string>();
+  Subcommand s{"bench", "Measure a proxy's throughput and latency (produce, consume or mixed); compare or merge results"};
+  s.define = [o, start_at](CLI::App& app) -> std::vector<CLI::App*> {
+    app.add_option("mode", o->mode,
+                   "produce, consume, or mixed (half of each); compare or merge earlier --json results")
         ->required()
-        ->check(CLI::IsMember({"produce", "consume", "mixed"}));
-    app.add_option("-t,--topic", o->topic, "the topic (consume reads what it holds)")->required();
+        ->check(CLI::IsMember({"produce", "consume", "mixed", "compare", "merge"}));
+    app.add_option("files", o->files, "compare, merge: the --json results to read")->type_name("FILE.json ...");
+    app.add_option("-t,--topic", o->topic, "the topic (consume reads what it holds); needed to measure");
     app.add_option("-n,--records", o->records, "stop after this many records (default: run for --duration)")
         ->check(CLI::Range(std::int64_t{1}, INT64_MAX));
     app.add_option("-d,--duration", o->duration_s, "seconds to run")->check(CLI::Range(0.1, 86400.0));
@@ -62,18 +114,37 @@ Subcommand bench_subcommand() {
     app.add_option("-r,--rate", o->rate,
                    "a fixed rate in requests/s; latency then counts from each request's scheduled time")
         ->check(CLI::Range(0.0, 10000000.0));
-    app.add_flag("--json", o->json, "print the result as JSON on stdout (the table goes to stderr)");
+    app.add_option("--start-at", *start_at,
+                   "send the first request at this wall-clock time (UTC, 2026-12-03T10:00:00Z, or seconds since "
+                   "1970): runs on several machines start together, for merge")
+        ->type_name("TIME");
+    app.add_flag("--json", o->json,
+                 "print the result as JSON on stdout (the table goes to stderr): plain decimals, the whole "
+                 "histogram and every interval's, for compare and merge");
     app.add_option("--report", o->report, "write a self-contained HTML report with charts")->type_name("FILE.html");
     app.add_option("--progress", o->progress, "status line on stderr: auto (on a terminal), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
     app.footer("Examples:\n"
                "  krest bench produce -t bench --partitions 6 -d 30 -b 500 -w 16 --report produce.html\n"
                "  krest bench consume -t bench -d 30 --json > consume.json\n"
-               "  krest bench produce -t bench -r 200 -d 60      # a fixed 200 requests/s: latency under load");
+               "  krest bench produce -t bench -r 200 -d 60      # a fixed 200 requests/s: latency under load\n"
+               "  krest bench compare before.json after.json --report compare.html\n"
+               "  krest bench produce -t bench -d 60 --start-at 2026-12-03T10:00:00Z --json > $(hostname).json\n"
+               "  krest bench merge host1.json host2.json > all.json   # histograms added, not percentiles averaged");
     return {&app};
   };
-  s.check = [o] {
-    require_topic_name(o->topic);
+  s.check = [o, start_at] {
+    if (measures(*o)) {
+      if (o->topic.empty()) throw UsageError("--topic is required to measure (krest bench " + o->mode + " -t TOPIC)");
+      require_topic_name(o->topic);
+      if (!o->files.empty()) throw UsageError("unexpected argument '" + o->files.front() + "' (files are for compare and merge)");
+    }
+    if (!start_at->empty()) o->start_at = parse_start_at(*start_at);
+  };
+  s.local = [o]() -> std::optional<int> {
+    if (o->mode == "compare") return compare(*o);
+    if (o->mode == "merge") return merge(*o);
+    return std::nullopt;
   };
   // One connection per request in flight: HTTP/1.1 has no pipelining.
   s.adjust = [o](ClientOptions& options) { options.pool.connections = static_cast<std::size_t>(o->in_flight); };

@@ -1,14 +1,21 @@
 #pragma once
-// What `krest bench` prints and writes: a table for people, JSON for machines, and a
-// self-contained HTML page (inline SVG charts, nothing fetched) for a report.
+// What `krest bench` prints and writes for people: a table, and a self-contained HTML page
+// (inline SVG charts, nothing fetched). JSON for machines is bench_json.hpp.
 #include <string>
 
-#include "bench/bench_run.hpp"
+#include "bench/bench_result.hpp"
 
 namespace krest::cli {
 
-std::string bench_table(const BenchOptions& options, const BenchResult& result);
-std::string bench_json(const BenchOptions& options, const BenchResult& result);
-std::string bench_html(const BenchOptions& options, const BenchResult& result);
+// "produce on 'b' (2 partition(s)), 8 request(s) in flight, ...": what was run.
+std::string describe_run(const BenchInfo& info);
+
+std::string bench_table(const BenchResult& result);
+std::string bench_html(const BenchResult& result);
+
+// The HTML page's head and style, and the table of what the run was (endpoint, date, version,
+// command line, settings, machine): shared with compare's report.
+std::string html_head(const std::string& title);
+std::string html_run_header(const BenchInfo& info);
 
 }  // namespace krest::cli

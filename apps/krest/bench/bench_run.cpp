@@ -8,16 +8,21 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "api/consume_body.hpp"
 #include "api/produce_body.hpp"
 #include "api/utf8.hpp"
+#include "cli/command_line.hpp"
 #include "cli/usage_error.hpp"
 #include "client/client_impl.hpp"
 #include "krest/admin.hpp"
+#include "krest/version.hpp"
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
@@ -90,19 +95,19 @@ struct BenchState {
     const auto done = Clock::now();
     auto& r = result;
     ++r.requests;
-    const auto second = static_cast<std::size_t>(std::chrono::duration<double>(done - start).count());
-    if (r.per_second.size() <= second) r.per_second.resize(second + 1);
-    auto& s = r.per_second[second];
-    ++s.requests;
+    auto& interval = r.timeline.at(std::chrono::duration<double>(done - start).count());
+    ++interval.requests;
     const int status = x.ec ? 0 : x.response.result_int();
     if (status != 200) {
       ++r.failed;
-      ++s.failed;
+      ++interval.failed;
       if (r.errors.size() < 5)
         r.errors.push_back(x.ec ? x.ec.message() : "HTTP " + std::to_string(status) + ": " + x.response.body().substr(0, 200));
       return;
     }
-    r.latency.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(done - intended).count()));
+    const auto micros = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(done - intended).count());
+    r.latency.record(micros);
+    interval.latency.record(micros);
     std::uint64_t records = 0;
     if (produce) {
       records = static_cast<std::uint64_t>(o.batch);
@@ -114,7 +119,7 @@ struct BenchState {
       r.bytes += b.size();
     }
     r.records += records;
-    s.records += records;
+    interval.records += records;
   }
 };
 
@@ -166,6 +171,40 @@ std::vector<std::string> make_values(const BenchOptions& o) {
   return values;
 }
 
+// "Intel(R) Xeon(R) ... x 2": the first model name in /proc/cpuinfo and the CPUs this process may use.
+std::string describe_cpu() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      model = line.substr(line.find(':') + 1);
+      model.erase(0, model.find_first_not_of(' '));
+      break;
+    }
+  return model + " x " + std::to_string(std::thread::hardware_concurrency());
+}
+
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("unknown host");
+}
+
+BenchInfo describe_run(const BenchOptions& o, const Client::Impl& client) {
+  BenchInfo info;
+  info.mode = o.mode;
+  info.topic = o.topic;
+  info.endpoint = client.options.endpoint;
+  info.krest_version = KREST_VERSION_STRING;
+  info.command_line = command_line();
+  info.host = host_name();
+  info.cpu = describe_cpu();
+  info.batch = o.batch;
+  info.record_size = o.mode == "consume" ? 0 : o.record_size;
+  info.in_flight = o.in_flight;
+  info.rate = o.rate;
+  return info;
+}
+
 }  // namespace
 
 asio::awaitable<BenchResult> run_bench(Client& client, const BenchOptions& o,
@@ -190,7 +229,8 @@ asio::awaitable<BenchResult> run_bench(Client& client, const BenchOptions& o,
     co_await admin.create_topic(o.topic, settings);
     partitions = co_await admin.describe_topic(o.topic);
   }
-  st->result.partitions = static_cast<std::int32_t>(partitions.size());
+  st->result.info = describe_run(o, st->client);
+  st->result.info.partitions = static_cast<std::int32_t>(partitions.size());
   if (o.mode != "produce") {
     std::sort(partitions.begin(), partitions.end(),
               [](const PartitionInfo& a, const PartitionInfo& b) { return a.partition < b.partition; });
@@ -206,6 +246,18 @@ asio::awaitable<BenchResult> run_bench(Client& client, const BenchOptions& o,
 
   auto ex = co_await asio::this_coro::executor;
   st->all_done = std::make_unique<asio::steady_timer>(ex, Clock::time_point::max());
+  if (o.start_at) {
+    // Several machines given one wall-clock time start together, whatever their set-up took.
+    // In steps, so that an interrupt while waiting ends the wait.
+    asio::steady_timer step(ex);
+    for (auto left = *o.start_at - std::chrono::system_clock::now();
+         left > std::chrono::system_clock::duration::zero() && !stop; left = *o.start_at - std::chrono::system_clock::now()) {
+      step.expires_after(std::min<Clock::duration>(std::chrono::duration_cast<Clock::duration>(left), 100ms));
+      co_await step.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+  st->result.info.start_unix_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   st->start = Clock::now();
   st->end = st->start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
   st->running = static_cast<std::size_t>(o.in_flight);

@@ -5,18 +5,20 @@
 // (no coordinated omission).
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "bench/latency_histogram.hpp"
+#include "bench/bench_result.hpp"
 #include "krest/client.hpp"
 
 namespace krest::cli {
 
 struct BenchOptions {
-  std::string mode;  // produce | consume | mixed
+  std::string mode;  // produce | consume | mixed (compare and merge measure nothing)
   std::string topic;
   std::int64_t records = 0;      // stop after this many records; 0: after duration_s
   double duration_s = 10;
@@ -28,20 +30,9 @@ struct BenchOptions {
   double rate = 0;                // requests per second, fixed; 0: as fast as the proxy answers
   bool json = false;
   std::string report;             // an HTML report file
+  std::optional<std::chrono::system_clock::time_point> start_at;  // the first request not before
+  std::vector<std::string> files;  // compare and merge: the --json results to read
   std::string progress = "auto";
-};
-
-struct BenchSecond {
-  std::uint64_t records = 0, requests = 0, failed = 0;
-};
-
-struct BenchResult {
-  std::uint64_t requests = 0, failed = 0, records = 0, bytes = 0;
-  double seconds = 0;
-  LatencyHistogram latency;             // microseconds, from the intended send time
-  std::vector<BenchSecond> per_second;  // by the second each request completed in
-  std::vector<std::string> errors;      // the first few failures, for the report
-  std::int32_t partitions = 0;
 };
 
 // Runs the benchmark on the client's executor; `on_tick` is called about 4 times a second with the

@@ -37,6 +37,25 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
   max_ = std::max(max_, other.max_);
 }
 
+std::vector<std::pair<std::uint64_t, std::uint64_t>> LatencyHistogram::buckets() const {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  for (std::size_t i = 0; i < counts_.size(); ++i)
+    if (counts_[i]) out.emplace_back(upper_bound(i), counts_[i]);
+  return out;
+}
+
+LatencyHistogram LatencyHistogram::restore(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& buckets,
+                                           std::uint64_t sum, std::uint64_t max) {
+  LatencyHistogram h;
+  for (const auto& [value, count] : buckets) {
+    h.counts_[std::min(index(value), h.counts_.size() - 1)] += count;
+    h.count_ += count;
+  }
+  h.sum_ = sum;
+  h.max_ = max;
+  return h;
+}
+
 std::uint64_t LatencyHistogram::quantile(double q) const {
   if (count_ == 0) return 0;
   const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(count_) + 0.999999);

@@ -13,8 +13,16 @@ class LatencyHistogram {
   void record(std::uint64_t micros);
   void merge(const LatencyHistogram& other);
 
+  // The counters that are not zero, as (the highest value the bucket holds, count), lowest first:
+  // with sum() and max() all a histogram is, so one written out and read back (restore) merges
+  // exactly like the original.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> buckets() const;
+  static LatencyHistogram restore(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& buckets,
+                                  std::uint64_t sum, std::uint64_t max);
+
   std::uint64_t count() const { return count_; }
   std::uint64_t max() const { return max_; }
+  std::uint64_t sum() const { return sum_; }
   double mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0; }
   // The value at quantile q (0 < q <= 1): the highest value its bucket can hold, capped at max().
   std::uint64_t quantile(double q) const;

@@ -7,6 +7,7 @@ namespace krest::cli {
 int run_subcommand(const Subcommand& s, const ConnectionProfile& profile) {
   try {
     s.check();
+    if (const auto done = s.local()) return *done;
     auto options = client_options(profile);
     s.adjust(options);
     return run_command(s.name, options, s.command);

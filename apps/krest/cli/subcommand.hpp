@@ -3,6 +3,7 @@
 // before any connection, how it adjusts the engine's options, and the coroutine that does the
 // work. main() holds the table of them; run_subcommand() runs one the same way for all.
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct Subcommand {
   std::function<std::vector<CLI::App*>(CLI::App& app)> define{};
   // What can be checked before a connection is made; throws UsageError.
   std::function<void()> check = [] {};
+  // Work that needs no proxy (bench compare and merge): its exit code, or nothing to go on and
+  // connect. Runs after check(); throws as a command does.
+  std::function<std::optional<int>()> local = [] { return std::optional<int>{}; };
   // Adjusts the engine's options to the subcommand (bench pins its pool).
   std::function<void(ClientOptions&)> adjust = [](ClientOptions&) {};
   // Besides the line on stderr, what a failure with this message and exit code also prints (load

@@ -1,0 +1,21 @@
+#pragma once
+// A bench result as JSON (`krest bench --json`) and back: numbers as plain decimals, the whole
+// latency histogram and every interval's, so that `compare` and `merge` work from the files
+// exactly as from the runs.
+#include <string>
+#include <vector>
+
+#include "bench/bench_result.hpp"
+
+namespace krest::cli {
+
+std::string bench_json(const BenchResult& result);
+
+// Throws UsageError naming the file and what is wrong with it.
+BenchResult read_bench_json(const std::string& path);
+
+// Runs made at the same time on several machines as one: histograms and counts added, timelines
+// aligned by their start times (wall clock), never percentiles averaged.
+BenchResult merge_results(const std::vector<BenchResult>& runs);
+
+}  // namespace krest::cli

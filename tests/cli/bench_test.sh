@@ -118,4 +118,25 @@ rc=0; "$krest" bench compare m1.json > /dev/null 2> cmp.err || rc=$?
 rc=0; "$krest" bench merge produce.err > /dev/null 2> merge.err || rc=$?
 [ $rc = 2 ] && grep -q "is not a krest bench --json result" merge.err || fail "merge of a non-result: $rc $(cat merge.err)"
 ok "two runs started together by --start-at merge into one result, compare shows them side by side, bad files are refused"
+# --find-max against a limit the test imposes: a quota of 200 requests/s (429 beyond it) on this
+# caller. The objective is loose (p99 500 ms) so that the quota, not a slow sanitizer build, is
+# the limit found; it must be found within 10%.
+expect_usage 2 "--find-max needs an objective" "$krest" bench produce -t b --find-max
+expect_usage 2 "--slo is the objective of --find-max" "$krest" bench produce -t b --slo p99=5ms
+expect_usage 2 "give a percentile and a bound" "$krest" bench produce -t b --find-max --slo p99=5
+restart_proxy --quota-requests-per-s 200 --quota-burst-ms 100
+"$krest" bench produce -t b -b 10 -w 16 -d 2 --find-max --slo p99=500ms --json --report max.html > max.json 2> max.err ||
+  fail "find-max: $(cat max.err)"
+python3 - <<'PY' || fail "find-max did not find the quota: $(cat max.err)"
+import json
+d = json.load(open("max.json"))
+f = d["find_max"]
+print(f"find-max: {f['max_rate']} requests/s in {len(f['steps'])} steps against a quota of 200/s")
+assert 180 <= f["max_rate"] <= 220, f
+assert d["settings"]["target_rate"] == f["max_rate"] and d["failed"] == 0, d["settings"]
+assert any(not s["kept"] and "failed" in s["verdict"] for s in f["steps"]), f["steps"]
+PY
+grep -q "maximum sustained: " max.err && grep -q 'id="latency-vs-rate"' max.html ||
+  fail "find-max's table or report: $(cat max.err)"
+ok "--find-max finds a 200 requests/s quota within 10% and draws latency against rate"
 echo "$passed passed, 0 failed"

@@ -11,6 +11,7 @@
 #include "bench/bench_compare.hpp"
 #include "bench/bench_json.hpp"
 #include "bench/bench_report.hpp"
+#include "bench/find_max.hpp"
 #include "cli/run_command.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/terminal_status.hpp"
@@ -39,6 +40,26 @@ asio::awaitable<int> bench(Client& client, StopRequest& stop, const BenchOptions
                 std::to_string(r.latency.quantile(0.99) / 1000) + " ms" +
                 (r.failed ? "  " + with_thousands(r.failed) + " failed" : ""));
   };
+  if (o.find_max) {
+    const auto objective = LatencyObjective::parse(o.slo);
+    std::function<void(int, double)> on_step = [&o, &on_tick, &status](int step, double rate) {
+      on_tick = [&status, &o, step, rate](const BenchResult& r, double seconds) {
+        status.show("bench " + o.mode + " find-max, step " + std::to_string(step) + " at " +
+                    (rate > 0 ? with_thousands(static_cast<std::uint64_t>(rate)) + " requests/s" : "full speed") + ": " +
+                    std::to_string(static_cast<int>(seconds)) + " s  p99 " +
+                    std::to_string(r.latency.quantile(0.99) / 1000) + " ms" +
+                    (r.failed ? "  " + with_thousands(r.failed) + " failed" : ""));
+      };
+    };
+    const auto found = co_await find_max(client, o, objective, on_step, on_tick, stop.requested);
+    status.clear();
+    const auto* best = found.best_step();
+    const auto& shown = best ? best->result : found.steps.front().result;
+    std::fputs((find_max_table(found) + "\n" + bench_table(shown)).c_str(), o.json ? stderr : stdout);
+    if (o.json) std::fputs(find_max_json(found).c_str(), stdout);
+    if (!o.report.empty()) write_file(o.report, bench_html(shown, find_max_html(found)), "report");
+    co_return best ? kExitOk : kExitFailed;
+  }
   BenchResult result = co_await run_bench(client, o, on_tick, stop.requested);
   status.clear();
   std::fputs(bench_table(result).c_str(), o.json ? stderr : stdout);
@@ -118,6 +139,11 @@ Subcommand bench_subcommand() {
                    "send the first request at this wall-clock time (UTC, 2026-12-03T10:00:00Z, or seconds since "
                    "1970): runs on several machines start together, for merge")
         ->type_name("TIME");
+    app.add_flag("--find-max", o->find_max,
+                 "find the highest fixed rate that keeps --slo with no request failing: a full-speed probe, then "
+                 "fixed-rate steps of --duration each");
+    app.add_option("--slo", o->slo, "the latency objective for --find-max: p99=50ms, p99.9=200ms, max=1s, ...")
+        ->type_name("pN=BOUND");
     app.add_flag("--json", o->json,
                  "print the result as JSON on stdout (the table goes to stderr): plain decimals, the whole "
                  "histogram and every interval's, for compare and merge");
@@ -128,6 +154,7 @@ Subcommand bench_subcommand() {
                "  krest bench produce -t bench --partitions 6 -d 30 -b 500 -w 16 --report produce.html\n"
                "  krest bench consume -t bench -d 30 --json > consume.json\n"
                "  krest bench produce -t bench -r 200 -d 60      # a fixed 200 requests/s: latency under load\n"
+               "  krest bench produce -t bench -d 10 --find-max --slo p99=50ms --report max.html\n"
                "  krest bench compare before.json after.json --report compare.html\n"
                "  krest bench produce -t bench -d 60 --start-at 2026-12-03T10:00:00Z --json > $(hostname).json\n"
                "  krest bench merge host1.json host2.json > all.json   # histograms added, not percentiles averaged");
@@ -140,6 +167,14 @@ Subcommand bench_subcommand() {
       if (!o->files.empty()) throw UsageError("unexpected argument '" + o->files.front() + "' (files are for compare and merge)");
     }
     if (!start_at->empty()) o->start_at = parse_start_at(*start_at);
+    if (o->find_max) {
+      if (o->slo.empty()) throw UsageError("--find-max needs an objective: --slo p99=50ms (any percentile and bound)");
+      LatencyObjective::parse(o->slo);
+      if (o->records > 0) throw UsageError("--find-max runs steps of --duration seconds: --records does not apply");
+      if (o->rate > 0) throw UsageError("--find-max chooses the rates itself: --rate does not apply");
+    } else if (!o->slo.empty()) {
+      throw UsageError("--slo is the objective of --find-max: give --find-max too");
+    }
   };
   s.local = [o]() -> std::optional<int> {
     if (o->mode == "compare") return compare(*o);

@@ -141,7 +141,15 @@ struct Reader {
 
 }  // namespace
 
-std::string bench_json(const BenchResult& r) {
+std::string bench_json(const BenchResult& r) { return plain_json(bench_json_object(r)); }
+
+std::string plain_json(const json::object& doc) {
+  std::string out;
+  write_plain(out, doc);
+  return out + "\n";
+}
+
+json::object bench_json_object(const BenchResult& r) {
   const auto& i = r.info;
   json::object settings{{"records_per_request", i.batch}, {"in_flight", i.in_flight}, {"target_rate", i.rate}};
   if (i.record_size > 0) settings["record_size"] = i.record_size;
@@ -187,9 +195,7 @@ std::string bench_json(const BenchResult& r) {
                    {"interval_s", rounded(width, 3)},
                    {"intervals", std::move(intervals)},
                    {"errors", std::move(errors)}};
-  std::string out;
-  write_plain(out, doc);
-  return out + "\n";
+  return doc;
 }
 
 BenchResult read_bench_json(const std::string& path) {

@@ -84,7 +84,7 @@ std::string html_run_header(const BenchInfo& i) {
   return html;
 }
 
-std::string bench_html(const BenchResult& r) {
+std::string bench_html(const BenchResult& r, const std::string& before_charts) {
   const auto& intervals = r.timeline.intervals();
   const double width = r.timeline.width();
   Chart throughput{"throughput", "Throughput over time", "time since the start", "records per second", {}, {}, " s", false};
@@ -140,6 +140,7 @@ std::string bench_html(const BenchResult& r) {
     html += "<p>Latency is measured from each request's scheduled send time at the fixed rate, so a stall "
             "counts for every request it delayed.</p>\n";
   for (const auto& e : r.errors) html += "<p class=\"err\">error: " + escape_html(e) + "</p>\n";
+  html += before_charts;
   html += svg_chart(throughput) + svg_chart(latency) + svg_chart(failures) + svg_chart(spectrum);
   html += "</body></html>\n";
   return html;

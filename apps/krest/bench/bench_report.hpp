@@ -11,7 +11,8 @@ namespace krest::cli {
 std::string describe_run(const BenchInfo& info);
 
 std::string bench_table(const BenchResult& result);
-std::string bench_html(const BenchResult& result);
+// `before_charts`: a section of more to say (find-max's steps), put after the summary.
+std::string bench_html(const BenchResult& result, const std::string& before_charts = "");
 
 // The HTML page's head and style, and the table of what the run was (endpoint, date, version,
 // command line, settings, machine): shared with compare's report.

@@ -32,6 +32,8 @@ struct BenchOptions {
   std::string report;             // an HTML report file
   std::optional<std::chrono::system_clock::time_point> start_at;  // the first request not before
   std::vector<std::string> files;  // compare and merge: the --json results to read
+  bool find_max = false;           // steps of fixed rates for the highest that keeps `slo`
+  std::string slo;                 // "p99=50ms"
   std::string progress = "auto";
 };
 

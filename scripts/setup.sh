@@ -11,6 +11,7 @@ packages=(
   librdkafka-dev liblmdb-dev catch2
   python3 python3-requests python3-msal curl kcat tmux chromium clang libclang-rt-14-dev faketime
   help2man systemd dpkg-dev procps
+  libhdrhistogram-java default-jre-headless
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light bc time)

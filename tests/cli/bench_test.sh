@@ -118,6 +118,25 @@ rc=0; "$krest" bench compare m1.json > /dev/null 2> cmp.err || rc=$?
 rc=0; "$krest" bench merge produce.err > /dev/null 2> merge.err || rc=$?
 [ $rc = 2 ] && grep -q "is not a krest bench --json result" merge.err || fail "merge of a non-result: $rc $(cat merge.err)"
 ok "two runs started together by --start-at merge into one result, compare shows them side by side, bad files are refused"
+# --hlog: an HdrHistogram interval log that HdrHistogram's own HistogramLogProcessor (Debian's
+# libhdrhistogram-java) reads back to the same count, p50 and max as the JSON result.
+"$krest" bench produce -t b -d 1 -b 100 --hlog run.hlog --json > hlog.json 2> /dev/null || fail "the --hlog run"
+head -2 run.hlog | grep -q '^#\[Histogram log format version 1.3\]' || fail "the log's header: $(head -3 run.hlog)"
+java -cp /usr/share/java/hdrhistogram.jar org.HdrHistogram.HistogramLogProcessor -i run.hlog -csv \
+  -outputValueUnitRatio 1000 > hlog.csv 2> hlog.err || fail "HistogramLogProcessor: $(tail -3 hlog.err)"
+python3 - <<'PY' || fail "HistogramLogProcessor read something else: $(head -5 hlog.csv)"
+import csv, json
+d = json.load(open("hlog.json"))
+rows = [r for r in csv.reader(l for l in open("hlog.csv") if not l.startswith("#")) if r and r[0] != "Value"]
+total = int(rows[-1][2])
+p50 = next(float(r[0]) for r in rows if float(r[1]) >= 0.5)
+print(f"--hlog: HistogramLogProcessor counts {total} (JSON {d['histogram']['count']}), p50 {p50} ms (JSON {d['latency']['p50_ms']}), max {rows[-1][0]} ms")
+assert total == d["histogram"]["count"] == d["requests"], (total, d["requests"])
+assert abs(p50 - d["latency"]["p50_ms"]) <= 0.02 * d["latency"]["p50_ms"] + 0.01, (p50, d["latency"])
+assert abs(float(rows[-1][0]) - d["latency"]["max_ms"]) <= 0.02 * d["latency"]["max_ms"] + 0.01
+PY
+ok "--hlog writes an interval log HdrHistogram's HistogramLogProcessor reads to the same count, p50 and max"
+
 # --find-max against a limit the test imposes: a quota of 200 requests/s (429 beyond it) on this
 # caller. The objective is loose (p99 500 ms) so that the quota, not a slow sanitizer build, is
 # the limit found; it must be found within 10%.

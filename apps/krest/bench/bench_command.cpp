@@ -12,6 +12,7 @@
 #include "bench/bench_json.hpp"
 #include "bench/bench_report.hpp"
 #include "bench/find_max.hpp"
+#include "bench/hdr_log.hpp"
 #include "cli/run_command.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/terminal_status.hpp"
@@ -58,6 +59,7 @@ asio::awaitable<int> bench(Client& client, StopRequest& stop, const BenchOptions
     std::fputs((find_max_table(found) + "\n" + bench_table(shown)).c_str(), o.json ? stderr : stdout);
     if (o.json) std::fputs(find_max_json(found).c_str(), stdout);
     if (!o.report.empty()) write_file(o.report, bench_html(shown, find_max_html(found)), "report");
+    if (!o.hlog.empty()) write_file(o.hlog, hdr_interval_log(shown), "HdrHistogram log");
     co_return best ? kExitOk : kExitFailed;
   }
   BenchResult result = co_await run_bench(client, o, on_tick, stop.requested);
@@ -65,6 +67,7 @@ asio::awaitable<int> bench(Client& client, StopRequest& stop, const BenchOptions
   std::fputs(bench_table(result).c_str(), o.json ? stderr : stdout);
   if (o.json) std::fputs(bench_json(result).c_str(), stdout);
   if (!o.report.empty()) write_file(o.report, bench_html(result), "report");
+  if (!o.hlog.empty()) write_file(o.hlog, hdr_interval_log(result), "HdrHistogram log");
   co_return result.failed > 0 ? kExitFailed : kExitOk;
 }
 
@@ -90,6 +93,7 @@ int merge(const BenchOptions& o) {
   std::fputs(bench_table(merged).c_str(), stderr);
   std::fputs(bench_json(merged).c_str(), stdout);
   if (!o.report.empty()) write_file(o.report, bench_html(merged), "report");
+  if (!o.hlog.empty()) write_file(o.hlog, hdr_interval_log(merged), "HdrHistogram log");
   return merged.failed > 0 ? kExitFailed : kExitOk;
 }
 
@@ -148,6 +152,10 @@ Subcommand bench_subcommand() {
                  "print the result as JSON on stdout (the table goes to stderr): plain decimals, the whole "
                  "histogram and every interval's, for compare and merge");
     app.add_option("--report", o->report, "write a self-contained HTML report with charts")->type_name("FILE.html");
+    app.add_option("--hlog", o->hlog,
+                   "write the run's intervals as an HdrHistogram interval log (HistogramLogProcessor, the plotters "
+                   "read it; values in microseconds)")
+        ->type_name("FILE.hlog");
     app.add_option("--progress", o->progress, "status line on stderr: auto (on a terminal), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
     app.footer("Examples:\n"

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -203,9 +204,13 @@ BenchResult read_bench_json(const std::string& path) {
   if (!in) throw UsageError("cannot read '" + path + "'");
   std::stringstream text;
   text << in.rdbuf();
+  return parse_bench_json(text.str(), path);
+}
+
+BenchResult parse_bench_json(std::string_view text, const std::string& path) {
   Reader rd{path};
   boost::system::error_code ec;
-  auto doc = json::parse(text.str(), ec);
+  auto doc = json::parse(text, ec);
   if (ec) rd.bad("not JSON (" + ec.message() + ")");
   if (!doc.is_object()) rd.bad("not a JSON object");
   const auto& o = doc.get_object();
@@ -219,21 +224,27 @@ BenchResult read_bench_json(const std::string& path) {
   i.command_line = rd.text(o, "command_line");
   i.host = rd.text(o, "host");
   i.cpu = rd.text(o, "cpu");
-  i.start_unix_ms = static_cast<std::int64_t>(rd.number(o, "start_unix_ms"));
+  i.start_unix_ms = static_cast<std::int64_t>(std::min<std::uint64_t>(rd.count(o, "start_unix_ms"), INT64_MAX / 2));
   i.runs = static_cast<std::int64_t>(rd.count(o, "runs"));
   i.partitions = static_cast<std::int32_t>(rd.count(o, "partitions"));
   const auto& settings = rd.object(o, "settings");
   i.batch = static_cast<std::int64_t>(rd.count(settings, "records_per_request"));
   i.in_flight = static_cast<std::int64_t>(rd.count(settings, "in_flight"));
   i.rate = rd.number(settings, "target_rate");
+  if (!(i.rate >= 0 && i.rate <= 1e12)) rd.bad("\"target_rate\" is not a rate");
   if (settings.contains("record_size")) i.record_size = static_cast<std::int64_t>(rd.count(settings, "record_size"));
   r.seconds = rd.number(o, "seconds");
+  if (!(r.seconds >= 0 && r.seconds <= 1e9)) rd.bad("\"seconds\" is not a duration");
   r.requests = rd.count(o, "requests");
   r.failed = rd.count(o, "failed");
   r.records = rd.count(o, "records");
   r.bytes = rd.count(o, "bytes");
   r.latency = rd.histogram(rd.object(o, "histogram"));
   std::vector<BenchInterval> intervals;
+  const double width = rd.number(o, "interval_s");
+  if (!(width >= 0.001 && width <= 1e9)) rd.bad("\"interval_s\" is not an interval's length");
+  if (rd.array(o, "intervals").size() > BenchTimeline::kMaxIntervals)
+    rd.bad("more than " + std::to_string(BenchTimeline::kMaxIntervals) + " intervals (krest writes at most that)");
   for (const auto& v : rd.array(o, "intervals")) {
     if (!v.is_object()) rd.bad("an interval is not an object");
     const auto& io = v.get_object();
@@ -244,7 +255,7 @@ BenchResult read_bench_json(const std::string& path) {
     interval.latency = rd.histogram(rd.object(io, "histogram"));
     intervals.push_back(std::move(interval));
   }
-  r.timeline = BenchTimeline::restore(rd.number(o, "interval_s"), std::move(intervals));
+  r.timeline = BenchTimeline::restore(width, std::move(intervals));
   for (const auto& e : rd.array(o, "errors"))
     if (e.is_string()) r.errors.emplace_back(e.get_string());
   return r;

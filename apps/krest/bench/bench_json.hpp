@@ -3,6 +3,7 @@
 // latency histogram and every interval's, so that `compare` and `merge` work from the files
 // exactly as from the runs.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/bench_result.hpp"
@@ -20,6 +21,8 @@ std::string plain_json(const boost::json::object& doc);
 
 // Throws UsageError naming the file and what is wrong with it.
 BenchResult read_bench_json(const std::string& path);
+// The same from text already read; `name` for the messages.
+BenchResult parse_bench_json(std::string_view text, const std::string& name);
 
 // Runs made at the same time on several machines as one: histograms and counts added, timelines
 // aligned by their start times (wall clock), never percentiles averaged.

@@ -30,6 +30,7 @@ struct BenchOptions {
   double rate = 0;                // requests per second, fixed; 0: as fast as the proxy answers
   bool json = false;
   std::string report;             // an HTML report file
+  std::string hlog;               // an HdrHistogram interval log file
   std::optional<std::chrono::system_clock::time_point> start_at;  // the first request not before
   std::vector<std::string> files;  // compare and merge: the --json results to read
   bool find_max = false;           // steps of fixed rates for the highest that keeps `slo`

@@ -118,6 +118,35 @@ rc=0; "$krest" bench compare m1.json > /dev/null 2> cmp.err || rc=$?
 rc=0; "$krest" bench merge produce.err > /dev/null 2> merge.err || rc=$?
 [ $rc = 2 ] && grep -q "is not a krest bench --json result" merge.err || fail "merge of a non-result: $rc $(cat merge.err)"
 ok "two runs started together by --start-at merge into one result, compare shows them side by side, bad files are refused"
+# Realistic loads: sizes spread over a range, keyed records, a produce:consume ratio, and records
+# timed from their send to their arrival at a tail.
+"$krest" bench produce -t shaped --partitions 4 -n 400 -b 100 -s 20-40 --keys 4 --json > shaped.json 2> /dev/null ||
+  fail "the shaped produce"
+"$krest" consume -t shaped -p 0 -o earliest -c 1000 -f '%k %S\n' > shaped.txt 2> /dev/null || true
+for p in 1 2 3; do "$krest" consume -t shaped -p $p -o earliest -c 1000 -f '%k %S\n' >> shaped.txt 2> /dev/null || true; done
+python3 - <<'PY' || fail "sizes or keys: $(head -5 shaped.txt)"
+rows = [l.split() for l in open("shaped.txt") if l.strip()]
+assert len(rows) == 400, len(rows)
+keys = {r[0] for r in rows}
+sizes = [int(r[1]) for r in rows]
+assert keys == {"key-0", "key-1", "key-2", "key-3"}, keys
+assert 20 <= min(sizes) and max(sizes) <= 40 and len(set(sizes)) >= 5, (min(sizes), max(sizes))
+PY
+before=$("$krest" topics describe shaped --json | python3 -c 'import json,sys; print(sum(p["latest_offset"] for p in json.load(sys.stdin)["partitions"]))')
+"$krest" bench mixed -t shaped -n 4000 -b 100 -w 1 --ratio 3:1 --json > ratio.json 2> /dev/null || fail "the 3:1 mixed run"
+after=$("$krest" topics describe shaped --json | python3 -c 'import json,sys; print(sum(p["latest_offset"] for p in json.load(sys.stdin)["partitions"]))')
+[ $((after - before)) = 3000 ] || fail "--ratio 3:1 of 40 requests produced $((after - before)) records, not 3000"
+"$krest" bench end-to-end -t shaped -r 50 -b 10 -d 2 --poll-max-ms 50 --json > e2e.json 2> e2e.err || fail "end-to-end: $(cat e2e.err)"
+python3 - <<'PY' || fail "end-to-end: $(cat e2e.err)"
+import json
+d = json.load(open("e2e.json"))
+print(f"end-to-end: {d['records']} of {d['records_produced']} records, p50 {d['latency']['p50_ms']} ms, p99 {d['latency']['p99_ms']} ms")
+assert d["records_produced"] == 1000 and d["records"] == 1000 and d["records_missing"] == 0, d
+assert d["histogram"]["count"] == 1000 and d["latency"]["p50_ms"] > 0, d["latency"]
+assert d["settings"]["poll_max_ms"] == 50
+PY
+ok "record sizes over a range, keys, a 3:1 produce:consume ratio and end-to-end latency from send to tail"
+
 # --hlog: an HdrHistogram interval log that HdrHistogram's own HistogramLogProcessor (Debian's
 # libhdrhistogram-java) reads back to the same count, p50 and max as the JSON result.
 "$krest" bench produce -t b -d 1 -b 100 --hlog run.hlog --json > hlog.json 2> /dev/null || fail "the --hlog run"

@@ -23,7 +23,33 @@ namespace asio = boost::asio;
 namespace krest::cli {
 namespace {
 
-bool measures(const BenchOptions& o) { return o.mode == "produce" || o.mode == "consume" || o.mode == "mixed"; }
+bool measures(const BenchOptions& o) { return o.mode != "compare" && o.mode != "merge"; }
+
+// "100" or "50-500".
+void parse_record_size(const std::string& text, BenchOptions& o) {
+  auto bad = [&] { return UsageError("--record-size '" + text + "': give bytes (100) or a range (50-500), 1 to 10000000"); };
+  long long low = 0, high = 0;
+  char extra = 0;
+  const int n = std::sscanf(text.c_str(), "%lld-%lld%c", &low, &high, &extra);
+  if (n == 1 && text.find_first_not_of("0123456789") == std::string::npos)
+    high = 0;
+  else if (n != 2 || text.find_first_not_of("0123456789-") != std::string::npos)
+    throw bad();
+  if (low < 1 || low > 10000000 || high < 0 || high > 10000000 || (n == 2 && high < low)) throw bad();
+  o.record_size = low;
+  o.record_size_max = n == 2 ? high : 0;
+}
+
+// "3:1": produce and consume requests of a mixed run, in turn.
+void parse_ratio(const std::string& text, BenchOptions& o) {
+  long long p = 0, c = 0;
+  char extra = 0;
+  if (std::sscanf(text.c_str(), "%lld:%lld%c", &p, &c, &extra) != 2 || p < 0 || c < 0 || p + c < 1 || p > 1000 ||
+      c > 1000 || text.find_first_not_of("0123456789:") != std::string::npos)
+    throw UsageError("--ratio '" + text + "': give produce:consume requests, as 3:1 (each 0 to 1000)");
+  o.ratio_produce = p;
+  o.ratio_consume = c;
+}
 
 void write_file(const std::string& path, const std::string& text, const char* what) {
   std::ofstream out(path, std::ios::binary);
@@ -68,7 +94,7 @@ asio::awaitable<int> bench(Client& client, StopRequest& stop, const BenchOptions
   if (o.json) std::fputs(bench_json(result).c_str(), stdout);
   if (!o.report.empty()) write_file(o.report, bench_html(result), "report");
   if (!o.hlog.empty()) write_file(o.hlog, hdr_interval_log(result), "HdrHistogram log");
-  co_return result.failed > 0 ? kExitFailed : kExitOk;
+  co_return result.failed > 0 || result.missing > 0 ? kExitFailed : kExitOk;
 }
 
 std::vector<BenchResult> read_all(const std::vector<std::string>& files) {
@@ -118,18 +144,30 @@ std::chrono::system_clock::time_point parse_start_at(const std::string& text) {
 Subcommand bench_subcommand() {
   auto o = std::make_shared<BenchOptions>();
   auto start_at = std::make_shared<std::string>();
+  auto record_size = std::make_shared<std::string>();
+  auto ratio = std::make_shared<std::string>();
+  auto poll_max_ms = std::make_shared<std::int64_t>(2000);
   Subcommand s{"bench", "Measure a proxy's throughput and latency (produce, consume or mixed); compare or merge results"};
-  s.define = [o, start_at](CLI::App& app) -> std::vector<CLI::App*> {
+  s.define = [o, start_at, record_size, ratio, poll_max_ms](CLI::App& app) -> std::vector<CLI::App*> {
     app.add_option("mode", o->mode,
-                   "produce, consume, or mixed (half of each); compare or merge earlier --json results")
+                   "produce, consume, mixed (see --ratio), or end-to-end (records timed from their send to their "
+                   "arrival at a tail); compare or merge earlier --json results")
         ->required()
-        ->check(CLI::IsMember({"produce", "consume", "mixed", "compare", "merge"}));
+        ->check(CLI::IsMember({"produce", "consume", "mixed", "end-to-end", "compare", "merge"}));
     app.add_option("files", o->files, "compare, merge: the --json results to read")->type_name("FILE.json ...");
     app.add_option("-t,--topic", o->topic, "the topic (consume reads what it holds); needed to measure");
     app.add_option("-n,--records", o->records, "stop after this many records (default: run for --duration)")
         ->check(CLI::Range(std::int64_t{1}, INT64_MAX));
     app.add_option("-d,--duration", o->duration_s, "seconds to run")->check(CLI::Range(0.1, 86400.0));
-    app.add_option("-s,--record-size", o->record_size, "bytes per record value")->check(CLI::Range(1, 10000000));
+    app.add_option("-s,--record-size", *record_size, "bytes per record value, or a range to spread them over (50-500)")
+        ->type_name("BYTES|MIN-MAX")
+        ->default_str("100");
+    app.add_option("--keys", o->keys, "key the records with this many distinct keys, in turn (0: no keys)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{100000000}));
+    app.add_option("--ratio", *ratio, "mixed: produce:consume requests, in turn")->type_name("P:C")->default_str("1:1");
+    app.add_option("--poll-max-ms", *poll_max_ms,
+                   "end-to-end: the tail's longest wait at a partition's end (krest tail's default)")
+        ->check(CLI::Range(1, 60000));
     app.add_option("--sample", o->sample_file, "take record values from this file's lines instead")->type_name("FILE");
     app.add_option("-b,--batch", o->batch, "records per request (produce body, consume count)")
         ->check(CLI::Range(1, 100000));
@@ -163,12 +201,22 @@ Subcommand bench_subcommand() {
                "  krest bench consume -t bench -d 30 --json > consume.json\n"
                "  krest bench produce -t bench -r 200 -d 60      # a fixed 200 requests/s: latency under load\n"
                "  krest bench produce -t bench -d 10 --find-max --slo p99=50ms --report max.html\n"
+               "  krest bench mixed -t bench --ratio 3:1 -s 50-2000 --keys 1000 -d 30\n"
+               "  krest bench end-to-end -t bench -r 100 -b 10 -d 30   # produce to tail, per record\n"
                "  krest bench compare before.json after.json --report compare.html\n"
                "  krest bench produce -t bench -d 60 --start-at 2026-12-03T10:00:00Z --json > $(hostname).json\n"
                "  krest bench merge host1.json host2.json > all.json   # histograms added, not percentiles averaged");
     return {&app};
   };
-  s.check = [o, start_at] {
+  s.check = [o, start_at, record_size, ratio, poll_max_ms] {
+    if (!record_size->empty()) parse_record_size(*record_size, *o);
+    if (!ratio->empty()) {
+      if (o->mode != "mixed") throw UsageError("--ratio is for mixed runs");
+      parse_ratio(*ratio, *o);
+    }
+    o->poll_max = std::chrono::milliseconds(*poll_max_ms);
+    if (o->mode == "end-to-end" && o->record_size < 17 && o->sample_file.empty())
+      throw UsageError("end-to-end stamps each value with 17 bytes: --record-size must be at least 17");
     if (measures(*o)) {
       if (o->topic.empty()) throw UsageError("--topic is required to measure (krest bench " + o->mode + " -t TOPIC)");
       require_topic_name(o->topic);
@@ -190,7 +238,10 @@ Subcommand bench_subcommand() {
     return std::nullopt;
   };
   // One connection per request in flight: HTTP/1.1 has no pipelining.
-  s.adjust = [o](ClientOptions& options) { options.pool.connections = static_cast<std::size_t>(o->in_flight); };
+  // (end-to-end: and up to 16 more for its tail.)
+  s.adjust = [o](ClientOptions& options) {
+    options.pool.connections = static_cast<std::size_t>(o->in_flight) + (o->mode == "end-to-end" ? 16 : 0);
+  };
   s.command = [o](Client& client, StopRequest& stop) { return bench(client, stop, *o); };
   return s;
 }

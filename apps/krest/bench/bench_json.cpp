@@ -154,6 +154,10 @@ json::object bench_json_object(const BenchResult& r) {
   const auto& i = r.info;
   json::object settings{{"records_per_request", i.batch}, {"in_flight", i.in_flight}, {"target_rate", i.rate}};
   if (i.record_size > 0) settings["record_size"] = i.record_size;
+  if (i.record_size_max > 0) settings["record_size_max"] = i.record_size_max;
+  if (i.keys > 0) settings["keys"] = i.keys;
+  if (!i.ratio.empty()) settings["ratio"] = i.ratio;
+  if (i.poll_max_ms > 0) settings["poll_max_ms"] = i.poll_max_ms;
   json::array intervals;
   const double width = r.timeline.width();
   for (std::size_t n = 0; n < r.timeline.intervals().size(); ++n) {
@@ -196,6 +200,10 @@ json::object bench_json_object(const BenchResult& r) {
                    {"interval_s", rounded(width, 3)},
                    {"intervals", std::move(intervals)},
                    {"errors", std::move(errors)}};
+  if (i.mode == "end-to-end") {
+    doc["records_produced"] = r.produced;
+    doc["records_missing"] = r.missing;
+  }
   return doc;
 }
 
@@ -232,7 +240,16 @@ BenchResult parse_bench_json(std::string_view text, const std::string& path) {
   i.in_flight = static_cast<std::int64_t>(rd.count(settings, "in_flight"));
   i.rate = rd.number(settings, "target_rate");
   if (!(i.rate >= 0 && i.rate <= 1e12)) rd.bad("\"target_rate\" is not a rate");
-  if (settings.contains("record_size")) i.record_size = static_cast<std::int64_t>(rd.count(settings, "record_size"));
+  auto optional_count = [&](const json::object& from, const char* name) -> std::int64_t {
+    return from.contains(name) ? static_cast<std::int64_t>(std::min<std::uint64_t>(rd.count(from, name), INT64_MAX / 2)) : 0;
+  };
+  i.record_size = optional_count(settings, "record_size");
+  i.record_size_max = optional_count(settings, "record_size_max");
+  i.keys = optional_count(settings, "keys");
+  i.poll_max_ms = optional_count(settings, "poll_max_ms");
+  if (settings.contains("ratio")) i.ratio = rd.text(settings, "ratio");
+  r.produced = static_cast<std::uint64_t>(optional_count(o, "records_produced"));
+  r.missing = static_cast<std::uint64_t>(optional_count(o, "records_missing"));
   r.seconds = rd.number(o, "seconds");
   if (!(r.seconds >= 0 && r.seconds <= 1e9)) rd.bad("\"seconds\" is not a duration");
   r.requests = rd.count(o, "requests");
@@ -286,6 +303,8 @@ BenchResult merge_results(const std::vector<BenchResult>& runs) {
     out.failed += r.failed;
     out.records += r.records;
     out.bytes += r.bytes;
+    out.produced += r.produced;
+    out.missing += r.missing;
     out.latency.merge(r.latency);
     out.timeline.merge(r.timeline, offset);
     for (const auto& e : r.errors)

@@ -39,7 +39,14 @@ std::string describe_run(const BenchInfo& i) {
   std::string text = i.mode + " on '" + i.topic + "' (" + std::to_string(i.partitions) + " partition(s)), " +
                      std::to_string(i.in_flight) + " request(s) in flight, " + std::to_string(i.batch) +
                      " records per request";
-  if (i.record_size > 0) text += " of " + std::to_string(i.record_size) + " bytes";
+  if (i.record_size > 0)
+    text += " of " + std::to_string(i.record_size) +
+            (i.record_size_max > i.record_size ? "-" + std::to_string(i.record_size_max) : "") + " bytes";
+  if (i.keys > 0) text += ", " + std::to_string(i.keys) + " keys";
+  if (!i.ratio.empty()) text += ", produce:consume " + i.ratio;
+  if (i.mode == "end-to-end")
+    text += ", timed from each record's send to its arrival at a tail (waiting at most " +
+            std::to_string(i.poll_max_ms) + " ms at the end)";
   text += i.rate > 0 ? ", fixed rate " + fixed(i.rate, 0) + " requests/s" : ", as fast as answered";
   if (i.runs > 1) text += ", " + std::to_string(i.runs) + " runs merged";
   return text;
@@ -55,7 +62,13 @@ std::string bench_table(const BenchResult& r) {
   out += "  latency ms  ";
   for (std::size_t i = 0; i < 5; ++i)
     out += std::string(" ") + kQuantileNames[i] + " " + ms(r.latency.quantile(kQuantiles[i]));
-  out += r.info.rate > 0 ? "   (from each request's scheduled send time)\n" : "\n";
+  if (r.info.mode == "end-to-end")
+    out += "   (each record, from its scheduled send to its arrival at the tail)\n";
+  else
+    out += r.info.rate > 0 ? "   (from each request's scheduled send time)\n" : "\n";
+  if (r.info.mode == "end-to-end")
+    out += "  records produced " + with_thousands(r.produced) + ", consumed " + with_thousands(r.records) +
+           ", missing " + with_thousands(r.missing) + "\n";
   for (const auto& e : r.errors) out += "  error: " + e + "\n";
   return out;
 }

@@ -18,11 +18,15 @@
 namespace krest::cli {
 
 struct BenchOptions {
-  std::string mode;  // produce | consume | mixed (compare and merge measure nothing)
+  std::string mode;  // produce | consume | mixed | end-to-end (compare and merge measure nothing)
   std::string topic;
   std::int64_t records = 0;      // stop after this many records; 0: after duration_s
   double duration_s = 10;
   std::int64_t record_size = 100;
+  std::int64_t record_size_max = 0;  // sizes drawn evenly from [record_size, record_size_max]; 0: all record_size
+  std::int64_t keys = 0;             // records keyed by one of this many keys, in turn; 0: no keys
+  std::int64_t ratio_produce = 1, ratio_consume = 1;  // mixed: produce and consume requests, in turn
+  std::chrono::milliseconds poll_max{2000};  // end-to-end: the tailing consumer's longest wait at the end
   std::string sample_file;        // values from its lines, in turn, instead of generated ones
   std::int64_t batch = 500;       // records per request
   std::int64_t in_flight = 8;     // requests at once

@@ -87,6 +87,44 @@ timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$dir
 python3 "$here/png_check.py" short.png 400 || fail "the short run's screenshot shows no charts"
 ok "a 0.4 s run's report draws throughput, latency and errors over time at 100 ms, rendered by Chromium"
 
+# A long run's report: an hour at 6.4 s intervals (as the timeline coarsens a real one), made up
+# here in the --json format and drawn by merge's --report; Chromium must show its charts.
+python3 - <<'PY'
+import json, math, random
+random.seed(3)
+intervals, total = [], {}
+for n in range(563):
+    lat = [int(800 + 400 * math.sin(n / 40) + random.expovariate(1 / 300)) for _ in range(50)]
+    buckets = {}
+    for v in lat:
+        buckets[v] = buckets.get(v, 0) + 1
+        total[v] = total.get(v, 0) + 1
+    lat.sort()
+    intervals.append({"t_s": n * 6.4, "records": 25000, "requests": 50, "failed": 1 if n % 97 == 0 else 0,
+                      "records_per_second": 25000 / 6.4, "latency": {},
+                      "histogram": {"unit": "us", "count": 50, "sum": sum(lat), "max": lat[-1],
+                                    "buckets": sorted([v, c] for v, c in buckets.items())}})
+count = sum(total.values())
+doc = {"format": "krest-bench/1", "mode": "produce", "topic": "long", "endpoint": "https://127.0.0.1:1",
+       "krest_version": "0.1.0", "command_line": "krest bench produce -t long -d 3600", "host": "h", "cpu": "c x 2",
+       "start_unix_ms": 1796280000000, "runs": 1, "partitions": 6,
+       "settings": {"records_per_request": 500, "in_flight": 8, "target_rate": 0, "record_size": 100},
+       "seconds": 563 * 6.4, "requests": count, "failed": 6, "records": 563 * 25000, "bytes": 563 * 25000 * 100,
+       "histogram": {"unit": "us", "count": count, "sum": sum(v * c for v, c in total.items()), "max": max(total),
+                     "buckets": sorted([v, c] for v, c in total.items())},
+       "interval_s": 6.4, "intervals": intervals, "errors": []}
+json.dump(doc, open("long.json", "w"))
+PY
+rc=0; "$krest" bench merge long.json --report long.html > long-merged.json 2> long.err || rc=$?
+[ $rc = 1 ] || fail "the long run (6 requests failed) exits $rc, not 1: $(cat long.err)"
+! grep -q 'nothing to draw' long.html && [ "$(grep -c 'class="series"' long.html)" -ge 7 ] ||
+  fail "the long run's report lacks a series"
+timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$dir/chromium" \
+  --screenshot="$dir/long.png" --window-size=900,1800 "file://$dir/long.html" > chromium.log 2>&1 ||
+  fail "chromium: $(tail -3 chromium.log)"
+python3 "$here/png_check.py" long.png 400 || fail "the long run's screenshot shows no charts"
+ok "an hour-long run's report (563 intervals of 6.4 s) draws its charts in Chromium"
+
 # Two runs started together by --start-at, merged: counts add up and the histogram is the two
 # histograms added (the exactness itself is a unit test); compare puts them side by side.
 at=$(( $(date +%s) + 3 ))

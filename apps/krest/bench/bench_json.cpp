@@ -315,7 +315,7 @@ BenchResult merge_results(const std::vector<BenchResult>& runs) {
   for (const auto& m : modes) out.info.mode += (out.info.mode.empty() ? "" : "+") + m;
   out.info.host.clear();
   for (const auto& h : hosts) out.info.host += (out.info.host.empty() ? "" : ", ") + h;
-  out.info.command_line = "krest bench merge of " + std::to_string(runs.size()) + " results";
+  if (runs.size() > 1) out.info.command_line = "krest bench merge of " + std::to_string(runs.size()) + " results";
   return out;
 }
 

@@ -100,11 +100,14 @@ std::string html_run_header(const BenchInfo& i) {
 std::string bench_html(const BenchResult& r, const std::string& before_charts) {
   const auto& intervals = r.timeline.intervals();
   const double width = r.timeline.width();
-  Chart throughput{"throughput", "Throughput over time", "time since the start", "records per second", {}, {}, " s", false};
+  // Time in seconds, or in minutes past ten of them ("1.5k s" reads worse than "25 min").
+  const double scale = r.seconds > 600 ? 60 : 1;
+  const std::string unit = r.seconds > 600 ? " min" : " s";
+  Chart throughput{"throughput", "Throughput over time", "time since the start", "records per second", {}, {}, unit, false};
   Chart latency{"latency-over-time", "Latency over time (of the requests completed in each " +
                                          compact_number(width) + " s)",
-                "time since the start", "milliseconds", {}, {}, " s", false};
-  Chart failures{"errors", "Failed requests over time", "time since the start", "failed requests per second", {}, {}, " s", false};
+                "time since the start", "milliseconds", {}, {}, unit, false};
+  Chart failures{"errors", "Failed requests over time", "time since the start", "failed requests per second", {}, {}, unit, false};
   ChartSeries rate{"records/s", {}}, fails{"failed/s", {}};
   std::vector<ChartSeries> quantile_series = {{"p50", {}}, {"p90", {}}, {"p99", {}}, {"max", {}}};
   const double quantile_of[] = {0.5, 0.9, 0.99, 1.0};
@@ -114,12 +117,12 @@ std::string bench_html(const BenchResult& r, const std::string& before_charts) {
     const double length = std::min(width, r.seconds - begin);
     if (length < width * 0.2) continue;
     const auto& in = intervals[n];
-    rate.points.emplace_back(begin + length, per_second(in.records, length));
-    fails.points.emplace_back(begin + length, per_second(in.failed, length));
+    const double x = (begin + length) / scale;
+    rate.points.emplace_back(x, per_second(in.records, length));
+    fails.points.emplace_back(x, per_second(in.failed, length));
     if (in.latency.count() == 0) continue;
     for (std::size_t q = 0; q < quantile_series.size(); ++q)
-      quantile_series[q].points.emplace_back(begin + length,
-                                             static_cast<double>(in.latency.quantile(quantile_of[q])) / 1000.0);
+      quantile_series[q].points.emplace_back(x, static_cast<double>(in.latency.quantile(quantile_of[q])) / 1000.0);
   }
   throughput.series.push_back(std::move(rate));
   latency.series = std::move(quantile_series);

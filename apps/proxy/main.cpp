@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <sys/resource.h>
 
@@ -13,6 +14,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "access/authenticator.hpp"
 #include "authority/authority.hpp"
@@ -256,6 +258,11 @@ int run(const ProxyConfig& config, const ConfigFlags& flags) {
   CallerQuotas quotas(quota_settings(config));
   RouteContext routes{storage, metrics, config, authenticator.get(), authority.get(), secret_checks.get(), &quotas};
   Server server(config, routes, metrics, tls.get());
+  // After the server: destroyed (joined) before it, so no body is parsed for a request whose
+  // io_context has gone.
+  boost::asio::thread_pool large_bodies(config.threads > 0 ? static_cast<std::size_t>(config.threads)
+                                                           : std::max(1u, std::thread::hardware_concurrency()));
+  routes.large_bodies = &large_bodies;
   Reloadable reloadable{tls.get(), &metrics, &quotas, authority.get(), config.authority_file, authenticator.get()};
   server.on_reload([&] { reload(flags, reloadable); });
   auto endpoint = server.bind();
@@ -278,6 +285,7 @@ int run(const ProxyConfig& config, const ConfigFlags& flags) {
   std::fflush(stdout);
 
   server.run();
+  large_bodies.join();  // what a request past the shutdown grace left running there, before the log stops
   storage.stop();  // syncs the log; the server (and the executors waiters post to) outlives this
   spdlog::info("stopped");
   return 0;

@@ -1,19 +1,50 @@
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "api/produce_response.hpp"
 #include "proxy_error.hpp"
 #include "routes/route_context.hpp"
 
-namespace krest::proxy {
+namespace asio = boost::asio;
 
-boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
-  const std::string topic = topic_param(m.params[0]);
+namespace krest::proxy {
+namespace {
+
+// A body this large takes its I/O thread long enough to parse and frame (a 60 MiB one about half a
+// second) that every other request on that thread would wait behind it: it goes to the pool.
+constexpr std::size_t kLargeBodyBytes = 1 << 20;
+
+struct Stored {
   api::ProduceBody body;
+  std::vector<RecordPosition> positions;
+};
+
+asio::awaitable<Stored> parse_and_store(RouteContext& ctx, const std::string& topic, const Request& req) {
+  Stored out;
   if (auto err =
-          api::parse_produce_body(req.body(), static_cast<std::size_t>(ctx.config.max_records_per_request), body))
+          api::parse_produce_body(req.body(), static_cast<std::size_t>(ctx.config.max_records_per_request), out.body))
     throw ProxyError(err->kind == api::ProduceParseError::Kind::too_many_records ? ErrorKind::payload_too_large
                                                                                  : ErrorKind::bad_request,
                      err->message);
+  out.positions = co_await ctx.storage.produce(topic, out.body);
+  co_return out;
+}
 
-  auto positions = co_await ctx.storage.produce(topic, body);
+}  // namespace
+
+boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
+  const std::string topic = topic_param(m.params[0]);
+  Stored stored;
+  if (ctx.large_bodies && req.body().size() >= kLargeBodyBytes) {
+    // Named first (GCC 12 and temporaries in co_await); `topic` and `req` outlive it: this frame
+    // waits for it, and the pool is joined before the I/O threads' frames can go.
+    auto on_pool = parse_and_store(ctx, topic, req);
+    stored = co_await asio::co_spawn(ctx.large_bodies->get_executor(), std::move(on_pool), asio::use_awaitable);
+  } else {
+    stored = co_await parse_and_store(ctx, topic, req);
+  }
+  const auto& body = stored.body;
+  const auto& positions = stored.positions;
 
   std::uint64_t bytes = 0;
   for (std::size_t i = 0; i < body.size(); ++i) bytes += body.payload_bytes(body.record(i));

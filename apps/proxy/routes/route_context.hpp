@@ -1,5 +1,6 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <optional>
 
@@ -24,6 +25,9 @@ struct RouteContext {
   Authority* authority = nullptr;          // null: no development authority here
   SecretChecks* secret_checks = nullptr;   // with the authority: where client secrets are checked
   CallerQuotas* quotas = nullptr;          // quotas per caller (CallerQuotas::enabled: any set)
+  // Where large produce bodies are parsed and stored, off the I/O thread that read them (null: on
+  // it). Joined before the server's io_contexts go, so a request it works for outlives the work.
+  boost::asio::thread_pool* large_bodies = nullptr;
 };
 
 // `peer`: the address the request came from.

@@ -15,18 +15,20 @@ namespace {
 constexpr std::size_t kLargeBodyBytes = 1 << 20;
 
 struct Stored {
-  api::ProduceBody body;
+  std::size_t records = 0, payload_bytes = 0;
   std::vector<RecordPosition> positions;
 };
 
 asio::awaitable<Stored> parse_and_store(RouteContext& ctx, const std::string& topic, const Request& req) {
-  Stored out;
-  if (auto err =
-          api::parse_produce_body(req.body(), static_cast<std::size_t>(ctx.config.max_records_per_request), out.body))
+  api::ProduceBody body;
+  if (auto err = api::parse_produce_body(req.body(), static_cast<std::size_t>(ctx.config.max_records_per_request), body))
     throw ProxyError(err->kind == api::ProduceParseError::Kind::too_many_records ? ErrorKind::payload_too_large
                                                                                  : ErrorKind::bad_request,
                      err->message);
-  out.positions = co_await ctx.storage.produce(topic, out.body);
+  Stored out;
+  out.records = body.size();
+  for (std::size_t i = 0; i < body.size(); ++i) out.payload_bytes += body.payload_bytes(body.record(i));
+  out.positions = co_await ctx.storage.produce(topic, body);  // may empty `body`
   co_return out;
 }
 
@@ -43,16 +45,11 @@ boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMat
   } else {
     stored = co_await parse_and_store(ctx, topic, req);
   }
-  const auto& body = stored.body;
-  const auto& positions = stored.positions;
-
-  std::uint64_t bytes = 0;
-  for (std::size_t i = 0; i < body.size(); ++i) bytes += body.payload_bytes(body.record(i));
-  ctx.metrics.add_records_in(body.size(), bytes);
+  ctx.metrics.add_records_in(stored.records, stored.payload_bytes);
 
   // (krest) One entry per record in request order; HDInsight's body differs and clients treat any
   // 200 as success.
-  co_return json_reply(req, api::write_produce_response(positions));
+  co_return json_reply(req, api::write_produce_response(stored.positions));
 }
 
 }  // namespace krest::proxy

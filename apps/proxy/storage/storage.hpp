@@ -99,9 +99,10 @@ class Storage {
   virtual std::string unhealthy() const { return {}; }
 
   // Stores every record of the body or none of them; returns one position per record, in order,
-  // once they are durable by the configured policy.
+  // once they are durable by the configured policy. The body's memory may be released once its
+  // records are written, before the wait for durability (the caller reads nothing of it after).
   virtual boost::asio::awaitable<std::vector<RecordPosition>> produce(const std::string& topic,
-                                                                      const api::ProduceBody& body) = 0;
+                                                                      api::ProduceBody& body) = 0;
   virtual boost::asio::awaitable<FetchResult> fetch(const std::string& topic, const FetchRequest& request) = 0;
 
   // Appends the backend's own metrics, in Prometheus text format, to a /metrics response.

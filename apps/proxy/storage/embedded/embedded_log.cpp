@@ -372,7 +372,7 @@ asio::awaitable<api::PartitionMetadata> EmbeddedLog::partition(const std::string
 }
 
 asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::string& topic,
-                                                                  const api::ProduceBody& body) {
+                                                                  api::ProduceBody& body) {
   auto t = find(topic);
   const auto count = static_cast<std::int32_t>(t->partitions.size());
   const std::int32_t sticky = static_cast<std::int32_t>(t->sticky.fetch_add(1, std::memory_order_relaxed) % count);
@@ -416,6 +416,9 @@ asio::awaitable<std::vector<RecordPosition>> EmbeddedLog::produce(const std::str
   // Written: its memory (a copy of the body's records) goes now, not after the wait for the disk,
   // where it would sit uncounted beside the body max_body_memory_bytes counts.
   std::string().swap(frame);
+  // So do the parsed records (another copy): a wait for fsync may be long, and many requests wait.
+  std::string().swap(body.arena_);
+  std::vector<api::ProduceRecord>().swap(body.records_);
 
   if (durability_.policy() == DurabilityPolicy::fsync) {
     for (auto& [log, mark] : marks) {

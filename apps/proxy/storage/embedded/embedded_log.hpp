@@ -53,7 +53,7 @@ class EmbeddedLog final : public Storage {
   std::optional<std::map<std::string, std::string>> topic_properties(const std::string& topic) const override;
   api::PartitionMetadata partition_now(const std::string& topic, std::int32_t partition) const;
   boost::asio::awaitable<std::vector<RecordPosition>> produce(const std::string& topic,
-                                                              const api::ProduceBody& body) override;
+                                                              api::ProduceBody& body) override;
   boost::asio::awaitable<FetchResult> fetch(const std::string& topic, const FetchRequest& request) override;
   void append_metrics(std::string& out) const override;
   void start() override;

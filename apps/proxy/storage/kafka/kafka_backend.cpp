@@ -160,7 +160,7 @@ std::int32_t KafkaBackend::next_sticky(const std::string& topic, std::int32_t co
 }
 
 asio::awaitable<std::vector<RecordPosition>> KafkaBackend::produce(const std::string& topic,
-                                                                   const api::ProduceBody& body) {
+                                                                   api::ProduceBody& body) {
   auto snap = co_await snapshot_with(topic);
   const auto count = static_cast<std::int32_t>(snap->topics.at(topic).size());
   // The embedded log's placement, so that a topic's keys land alike on either backend.

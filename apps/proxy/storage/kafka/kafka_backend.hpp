@@ -34,7 +34,7 @@ class KafkaBackend final : public Storage {
   boost::asio::awaitable<std::vector<api::PartitionMetadata>> partitions(const std::string& topic) override;
   boost::asio::awaitable<api::PartitionMetadata> partition(const std::string& topic, std::int32_t partition) override;
   boost::asio::awaitable<std::vector<RecordPosition>> produce(const std::string& topic,
-                                                              const api::ProduceBody& body) override;
+                                                              api::ProduceBody& body) override;
   boost::asio::awaitable<FetchResult> fetch(const std::string& topic, const FetchRequest& request) override;
   std::string unhealthy() const override;
   void append_metrics(std::string& out) const override;

@@ -36,7 +36,7 @@ boost::asio::awaitable<Response> metadata_route(RouteContext& ctx, const RouteMa
     case Route::partitions: {
       const std::string topic = topic_param(m.params[0]);
       auto partitions = co_await ctx.storage.partitions(topic);
-      const auto properties = ctx.storage.topic_properties(topic);
+      const auto properties = co_await ctx.storage.topic_properties(topic);
       co_return json_reply(req, api::write_partitions(topic, partitions, properties ? &*properties : nullptr));
     }
     default: {

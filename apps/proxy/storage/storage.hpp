@@ -88,11 +88,12 @@ class Storage {
   virtual boost::asio::awaitable<api::PartitionMetadata> partition(const std::string& topic,
                                                                    std::int32_t partition) = 0;
 
-  // The properties `topic` was created with, reported beside its partitions (a krest extension);
-  // none where the backend does not keep them.
-  virtual std::optional<std::map<std::string, std::string>> topic_properties(const std::string& topic) const {
+  // The properties `topic` was created with (or was given since), reported beside its partitions
+  // (a krest extension); none where the backend cannot tell.
+  virtual boost::asio::awaitable<std::optional<std::map<std::string, std::string>>> topic_properties(
+      const std::string& topic) {
     (void)topic;
-    return std::nullopt;
+    co_return std::nullopt;
   }
 
   // Why the backend cannot serve now (for /health and /v1/status), or empty when it can.

@@ -142,6 +142,21 @@ TEST_CASE("brokers: the embedded log reports itself as one broker, Kafka its bro
   CHECK(b.at("rack").is_null());
 }
 
+TEST_CASE("partition metadata: the topic's properties beside its partitions, left out when the cluster cannot tell", "[integration][api]") {
+  ProxyFixture f;
+  create_topic(f, "props", 1, R"({"retention.ms":"3600000"})");
+  for (int asked = 0; asked < 2; ++asked) {  // the second time from what the first learned
+    auto r = f.client->get("/v1/metadata/topics/props/partitions");
+    REQUIRE(r.result_int() == 200);
+    auto parts = json_of(r).as_object();
+    CHECK(parts.at("partitions").as_array().size() == 1);
+    if (f.kafka)  // the mock cluster has no DescribeConfigs (nor CreateTopics: no properties set)
+      CHECK_FALSE(parts.contains("topic_properties"));
+    else
+      CHECK(parts.at("topic_properties").at("retention.ms").as_string() == "3600000");
+  }
+}
+
 TEST_CASE("partition metadata: exact field names, high-water mark, and 404/400 errors", "[integration][api]") {
   ProxyFixture f;
   create_topic(f, "meta", 2);

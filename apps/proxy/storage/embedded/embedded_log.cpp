@@ -363,8 +363,9 @@ asio::awaitable<std::vector<api::PartitionMetadata>> EmbeddedLog::partitions(con
   co_return partitions_now(topic);
 }
 
-std::optional<std::map<std::string, std::string>> EmbeddedLog::topic_properties(const std::string& topic) const {
-  return find(topic)->spec.properties;
+asio::awaitable<std::optional<std::map<std::string, std::string>>> EmbeddedLog::topic_properties(
+    const std::string& topic) {
+  co_return find(topic)->spec.properties;
 }
 
 asio::awaitable<api::PartitionMetadata> EmbeddedLog::partition(const std::string& topic, std::int32_t p) {

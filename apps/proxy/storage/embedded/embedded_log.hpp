@@ -50,7 +50,8 @@ class EmbeddedLog final : public Storage {
   boost::asio::awaitable<std::vector<api::PartitionMetadata>> partitions(const std::string& topic) override;
   boost::asio::awaitable<api::PartitionMetadata> partition(const std::string& topic, std::int32_t partition) override;
   std::vector<api::PartitionMetadata> partitions_now(const std::string& topic) const;
-  std::optional<std::map<std::string, std::string>> topic_properties(const std::string& topic) const override;
+  boost::asio::awaitable<std::optional<std::map<std::string, std::string>>> topic_properties(
+      const std::string& topic) override;
   api::PartitionMetadata partition_now(const std::string& topic, std::int32_t partition) const;
   boost::asio::awaitable<std::vector<RecordPosition>> produce(const std::string& topic,
                                                               api::ProduceBody& body) override;

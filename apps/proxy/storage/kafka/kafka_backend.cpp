@@ -231,6 +231,10 @@ asio::awaitable<void> KafkaBackend::create_topic(const std::string& name, const 
     const auto* result = rd_kafka_event_CreateTopics_result(event.get());
     const auto** results = result ? rd_kafka_CreateTopics_result_topics(result, &n) : nullptr;
     throw_admin_error(event.get(), results, n, "creating topic '" + *topic + "'");
+    {
+      std::lock_guard lock(configs_mu_);
+      created_with_[*topic] = wanted->properties;
+    }
     // The cluster propagates a new topic to every broker's metadata in its own time: wait for it,
     // so that a produce right after the create finds the topic.
     for (int attempt = 0; attempt < 50; ++attempt) {
@@ -258,9 +262,71 @@ asio::awaitable<void> KafkaBackend::delete_topic(const std::string& name) {
     const auto* result = rd_kafka_event_DeleteTopics_result(event.get());
     const auto** results = result ? rd_kafka_DeleteTopics_result_topics(result, &n) : nullptr;
     throw_admin_error(event.get(), results, n, "deleting topic '" + *topic + "'");
+    {
+      std::lock_guard lock(configs_mu_);
+      created_with_.erase(*topic);
+    }
     metadata_.refresh();
   };
   co_await blocking_.run(std::move(work));
+}
+
+asio::awaitable<std::optional<std::map<std::string, std::string>>> KafkaBackend::topic_properties(
+    const std::string& name) {
+  std::optional<std::map<std::string, std::string>> created;
+  {
+    std::lock_guard lock(configs_mu_);
+    if (auto it = created_with_.find(name); it != created_with_.end()) created = it->second;
+    if (std::chrono::steady_clock::now() < describe_configs_after_) co_return created;
+  }
+  auto topic = std::make_shared<const std::string>(name);
+  auto work = [this, topic]() -> std::optional<std::map<std::string, std::string>> {
+    const auto unanswered = [this, topic](const std::string& why) {
+      spdlog::info("kafka: the cluster did not describe the configs of '{}' ({}): topic_properties are left out "
+                   "for 10 minutes", *topic, why);
+      std::lock_guard lock(configs_mu_);
+      describe_configs_after_ = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+    };
+    rd_kafka_ConfigResource_t* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic->c_str());
+    std::unique_ptr<rd_kafka_event_t, EventDeleter> event;
+    try {
+      // A second, not kafka_admin_timeout_ms: this holds up a metadata answer.
+      event = admin_call(
+          producer_.handle(), std::min(options_.admin_timeout, std::chrono::milliseconds(1000)),
+          RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS,
+          [](rd_kafka_t* rk, rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q, void* what) {
+            rd_kafka_ConfigResource_t* one[] = {static_cast<rd_kafka_ConfigResource_t*>(what)};
+            rd_kafka_DescribeConfigs(rk, one, 1, o, q);
+          },
+          resource);
+    } catch (const ProxyError& e) {
+      rd_kafka_ConfigResource_destroy(resource);
+      unanswered(e.what());
+      return std::nullopt;
+    }
+    rd_kafka_ConfigResource_destroy(resource);
+    const auto* result = rd_kafka_event_DescribeConfigs_result(event.get());
+    size_t n = 0;
+    const auto** resources = result ? rd_kafka_DescribeConfigs_result_resources(result, &n) : nullptr;
+    if (rd_kafka_event_error(event.get())) {
+      unanswered(rd_kafka_event_error_string(event.get()));
+      return std::nullopt;
+    }
+    if (n != 1 || rd_kafka_ConfigResource_error(resources[0])) return std::nullopt;  // e.g. no such topic
+    std::map<std::string, std::string> out;
+    size_t count = 0;
+    const auto** entries = rd_kafka_ConfigResource_configs(resources[0], &count);
+    for (size_t i = 0; i < count; ++i) {
+      // Only what was set for this topic: the brokers' defaults would bury it.
+      if (rd_kafka_ConfigEntry_source(entries[i]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) continue;
+      if (rd_kafka_ConfigEntry_is_sensitive(entries[i])) continue;
+      const char* value = rd_kafka_ConfigEntry_value(entries[i]);
+      out[rd_kafka_ConfigEntry_name(entries[i])] = value ? value : "";
+    }
+    return out;
+  };
+  auto described = co_await blocking_.run(std::move(work));
+  co_return described ? described : created;
 }
 
 }  // namespace krest::proxy

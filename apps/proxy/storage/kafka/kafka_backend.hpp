@@ -29,6 +29,12 @@ class KafkaBackend final : public Storage {
 
   std::vector<std::string> list_topics() const override;
   boost::asio::awaitable<void> create_topic(const std::string& name, const api::TopicSpec& spec) override;
+  // The topic's own configs (DescribeConfigs: those set for it, not the brokers' defaults); none
+  // when the cluster does not answer DescribeConfigs within a second (librdkafka's mock cluster
+  // has no DescribeConfigs: then it is not asked again for ten minutes, and topics created here
+  // report what they were created with).
+  boost::asio::awaitable<std::optional<std::map<std::string, std::string>>> topic_properties(
+      const std::string& topic) override;
   boost::asio::awaitable<void> delete_topic(const std::string& name) override;
   std::vector<api::BrokerEndpoint> brokers() const override;
   boost::asio::awaitable<std::vector<api::PartitionMetadata>> partitions(const std::string& topic) override;
@@ -59,6 +65,9 @@ class KafkaBackend final : public Storage {
   BlockingPool blocking_;  // metadata and admin calls
   BlockingPool reading_;   // consume requests, which may wait up to fetch_timeout each
   std::mutex sticky_mu_;
+  std::mutex configs_mu_;  // guards the two below
+  std::map<std::string, std::map<std::string, std::string>> created_with_;  // topics created here
+  std::chrono::steady_clock::time_point describe_configs_after_{};  // not asked before (unanswered)
   std::map<std::string, std::uint32_t> sticky_;  // guarded by sticky_mu_
 };
 

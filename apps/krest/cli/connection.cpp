@@ -18,7 +18,7 @@ using P = ConnectionProfile;
 const settings::Table<P>& table() {
   // clang-format off
   static const settings::Table<P> rows = {
-      {"endpoint", "the proxy: https://CLUSTER-kafkarest.azurehdinsight.net or a krest-proxy URL", &P::endpoint, 0, 0, {}, "KREST_ENDPOINT"},
+      {"endpoint", "the proxy: https://CLUSTER-kafkarest.azurehdinsight.net or a krest-proxy URL; several, comma-separated, are used as one", &P::endpoint, 0, 0, {}, "KREST_ENDPOINT"},
       {"ca_file", "PEM file of CAs to trust instead of the system's store (a krest-proxy's cert.pem)", &P::ca_file, 0, 0, {}, "KREST_CA_FILE"},
       {"insecure", "do not verify the proxy's certificate (never in production)", &P::insecure, 0, 0, {}, "KREST_INSECURE"},
       {"auth", "auto (client-credentials when a client id is set, token when a token is, else none), none, token, client-credentials", &P::auth, 0, 0, {"auto", "none", "token", "client-credentials"}, "KREST_AUTH"},

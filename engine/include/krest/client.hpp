@@ -49,7 +49,10 @@ enum class Compression {
 };
 
 struct ClientOptions {
-  std::string endpoint;  // https://host[:port][/prefix], the part before /v1
+  // https://host[:port][/prefix], the part before /v1. Several, comma-separated, are used as one
+  // (proxies in front of one cluster): connections are spread over them in turn, and one that
+  // refuses connections backs off while the others carry the requests. They share one path.
+  std::string endpoint;
   TlsOptions tls;
   AuthOptions auth;
   PoolOptions pool;

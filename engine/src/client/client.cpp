@@ -34,7 +34,7 @@ std::vector<std::string> validate(const ClientOptions& o) {
     problems.push_back("endpoint: empty; give the proxy's base URL, e.g. https://CLUSTER-kafkarest.azurehdinsight.net");
   } else {
     try {
-      net::parse_base_url(o.endpoint);
+      net::parse_endpoints(o.endpoint);
     } catch (const std::invalid_argument& e) {
       problems.push_back(std::string("endpoint: ") + e.what());
     }
@@ -59,10 +59,11 @@ std::vector<std::string> validate(const ClientOptions& o) {
 Client::Impl::Impl(asio::any_io_executor executor, ClientOptions o)
     : ex(std::move(executor)),
       options(util::checked(std::move(o), "client")),
-      base(net::parse_base_url(options.endpoint)),
+      endpoints(net::parse_endpoints(options.endpoint)),
+      base(endpoints.front()),
       tls(net::make_client_tls(options.tls)),
       tokens(ex, options.auth),
-      pool(ex, base, tls, options.pool, bodies),
+      pool(ex, endpoints, tls, options.pool, bodies),
       compression(options.compression) {
   if (options.pool.eager) pool.open_all();
 }
@@ -269,7 +270,9 @@ Error exchange_error(const http::Exchange& x, std::string_view what, const net::
 
 Client::Impl& impl_of(Client& client) { return *client.impl_; }
 
-Error Client::Impl::error_of(const http::Exchange& x, std::string_view what) const { return exchange_error(x, what, base); }
+Error Client::Impl::error_of(const http::Exchange& x, std::string_view what) const {
+  return exchange_error(x, what, x.server ? *x.server : base);
+}
 
 asio::awaitable<http::Exchange> Client::Impl::read_metadata(http::Request& req) {
   using Clock = std::chrono::steady_clock;

@@ -53,7 +53,8 @@ struct Client::Impl {
 
   boost::asio::any_io_executor ex;
   ClientOptions options;
-  net::BaseUrl base;
+  std::vector<net::BaseUrl> endpoints;  // the proxies used as one (ClientOptions::endpoint's list)
+  net::BaseUrl base;                    // the first: its path is every endpoint's
   boost::asio::ssl::context tls;
   TokenSource tokens;
   http::BodyPool bodies;  // request and response bodies for reuse (before the pool: it lends them)

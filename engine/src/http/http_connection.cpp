@@ -357,6 +357,7 @@ std::chrono::milliseconds retry_after(const Response& response) {
 
 asio::awaitable<Exchange> HttpConnection::exchange(Request& req, const HeaderCallback& on_header) {
   Exchange out;
+  out.server = &server_;
   last_used_ = std::chrono::steady_clock::now();
   const auto started = last_used_;
   if (!streams_) {

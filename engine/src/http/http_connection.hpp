@@ -35,6 +35,7 @@ struct Exchange {
   // so resending it could do it twice.
   bool request_sent = false;
   bool connected = false;  // this exchange had to open the connection first
+  const net::BaseUrl* server = nullptr;  // where it went (the connection's, valid while its pool is)
   // From the start of the exchange (its connect included) to the end of the response.
   std::chrono::steady_clock::duration elapsed{};
   // From the response's header to its body's last byte: how fast the body crossed.

@@ -42,4 +42,23 @@ BaseUrl parse_base_url(std::string_view text) {
   return out;
 }
 
+std::vector<BaseUrl> parse_endpoints(std::string_view list) {
+  std::vector<BaseUrl> out;
+  std::size_t at = 0;
+  for (;;) {
+    const auto comma = list.find(',', at);
+    auto one = list.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
+    while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+    while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+    if (one.empty()) throw std::invalid_argument("'" + std::string(list) + "': an empty URL in the list");
+    out.push_back(parse_base_url(one));
+    if (out.back().path != out.front().path)
+      throw std::invalid_argument("'" + std::string(list) + "': every endpoint must have the same path ('" +
+                                  out.front().path + "' and '" + out.back().path + "')");
+    if (comma == std::string_view::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace krest::net

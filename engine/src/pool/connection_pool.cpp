@@ -32,17 +32,20 @@ http::ConnectionOptions connection_options(const PoolOptions& o) {
 // Adapted pools start with this many slots; eager ones open them at start.
 constexpr std::size_t kInitialAdaptiveSlots = 8;
 
-ConnectionPool::ConnectionPool(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls,
+ConnectionPool::ConnectionPool(asio::any_io_executor ex, std::vector<net::BaseUrl> servers, asio::ssl::context& tls,
                                const PoolOptions& options, http::BodyPool& bodies)
-    : ex_(std::move(ex)), server_(std::move(server)), tls_(tls), bodies_(bodies), options_(options), available_(ex_) {
-  const std::size_t initial =
-      options.connections.adaptive ? std::min(kInitialAdaptiveSlots, options.connections.max) : options.connections.max;
+    : ex_(std::move(ex)), servers_(std::move(servers)), tls_(tls), bodies_(bodies), options_(options), available_(ex_) {
+  // Every endpoint gets at least one connection, whatever the bound.
+  const std::size_t initial = std::max(servers_.size(), options.connections.adaptive
+                                                            ? std::min(kInitialAdaptiveSlots, options.connections.max)
+                                                            : options.connections.max);
   slots_.reserve(initial);
   for (std::size_t i = 0; i < initial; ++i) add_slot();
 }
 
 ConnectionPool::Slot* ConnectionPool::add_slot() {
-  slots_.push_back(std::make_unique<Slot>(ex_, server_, tls_, connection_options(options_), &sessions_, &bodies_));
+  const auto& server = servers_[slots_.size() % servers_.size()];
+  slots_.push_back(std::make_unique<Slot>(ex_, server, tls_, connection_options(options_), &sessions_, &bodies_));
   return slots_.back().get();
 }
 
@@ -76,13 +79,19 @@ void ConnectionPool::Lease::report(const http::Exchange& x) {
 }
 
 ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_point& retry_at) {
-  for (auto& s : slots_) {
+  // Open connections in turn, from where the last pick left off: requests spread over every open
+  // connection (and so over every endpoint), not always the first.
+  for (std::size_t k = 0; k < slots_.size(); ++k) {
+    auto& s = slots_[(next_pick_ + k) % slots_.size()];
     if (s->busy || !s->conn.is_open()) continue;
     if (now - s->conn.last_used() > options_.idle_timeout)
       s->conn.close();
     else
       s->conn.drop_if_closed_by_peer();
-    if (s->conn.is_open()) return s.get();
+    if (s->conn.is_open()) {
+      next_pick_ = (next_pick_ + k + 1) % slots_.size();
+      return s.get();
+    }
   }
   bool backing_off = false;
   for (auto& s : slots_) {

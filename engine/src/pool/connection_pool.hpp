@@ -1,5 +1,7 @@
 #pragma once
-// Keep-alive connections to one proxy, each lent to one request at a time: a pinned number, or
+// Keep-alive connections to one proxy (or several used as one: connections are spread over them in
+// turn, and one that refuses connections backs off while the others carry the requests), each lent
+// to one request at a time: a pinned number, or
 // (adapted) one more whenever a request finds all of them busy, up to a bound. A free connection
 // that is open and healthy is preferred; one idle too long, or closed by the server while idle,
 // is dropped before use; one whose last connect failed waits out a backoff before the next try.
@@ -22,7 +24,7 @@ class ConnectionPool {
 
  public:
   // `tls` and `bodies` must outlive the pool.
-  ConnectionPool(boost::asio::any_io_executor ex, net::BaseUrl server, boost::asio::ssl::context& tls,
+  ConnectionPool(boost::asio::any_io_executor ex, std::vector<net::BaseUrl> servers, boost::asio::ssl::context& tls,
                  const PoolOptions& options, http::BodyPool& bodies);
   ~ConnectionPool();
   ConnectionPool(const ConnectionPool&) = delete;
@@ -72,7 +74,8 @@ class ConnectionPool {
   void open_in_background(Slot* slot);
 
   boost::asio::any_io_executor ex_;
-  net::BaseUrl server_;
+  std::vector<net::BaseUrl> servers_;  // slot i connects to servers_[i % size]
+  std::size_t next_pick_ = 0;          // where pick() starts looking: open connections in turn
   boost::asio::ssl::context& tls_;
   http::BodyPool& bodies_;
   PoolOptions options_;

@@ -11,15 +11,9 @@
 namespace krest::cli {
 namespace {
 
-std::string fixed(double v, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, v);
-  return text;
-}
-
 std::string setting_of(const BenchInfo& i) {
   return i.mode + "|" + i.endpoint + "|" + std::to_string(i.batch) + "|" + std::to_string(i.record_size) + "|" +
-         std::to_string(i.in_flight) + "|" + fixed(i.rate, 3);
+         std::to_string(i.in_flight) + "|" + fixed_point(i.rate, 3);
 }
 
 struct Measure {
@@ -59,7 +53,7 @@ Summary summarise(const CompareGroup& g, const Measure& m) {
 // when there is nothing to divide by.
 std::string ratio(const Summary& base, const Summary& other, bool repeated) {
   if (base.median == 0) return other.median == 0 ? "1.00x" : "-";
-  std::string text = fixed(other.median / base.median, 2) + "x";
+  std::string text = fixed_point(other.median / base.median, 2) + "x";
   if (repeated && other.low <= base.high && base.low <= other.high) text += " ~";
   return text;
 }
@@ -69,6 +63,30 @@ std::string value_text(const Summary& s, std::size_t runs) {
   if (runs > 1) text += " (" + compact_number(s.low) + "-" + compact_number(s.high) + ")";
   return text;
 }
+
+// The comparison once, for both the Markdown and the HTML table: per measure, its name and its
+// cells (each setting's value, then, past the first, its ratio to the first).
+struct Row {
+  const char* measure;
+  std::vector<std::string> cells;
+};
+
+std::vector<Row> comparison(const std::vector<CompareGroup>& groups) {
+  std::vector<Row> rows;
+  for (const auto& m : measures()) {
+    Row row{m.name, {}};
+    const auto base = summarise(groups[0], m);
+    for (std::size_t k = 0; k < groups.size(); ++k) {
+      const auto s = summarise(groups[k], m);
+      row.cells.push_back(value_text(s, groups[k].runs.size()));
+      if (k > 0) row.cells.push_back(ratio(base, s, groups[0].runs.size() > 1 && groups[k].runs.size() > 1));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+bool within_noise(const std::string& cell) { return cell.find('~') != std::string::npos; }
 
 }  // namespace
 
@@ -101,16 +119,11 @@ std::string compare_table(const std::vector<CompareGroup>& groups) {
   out += "\n|---|";
   for (std::size_t k = 0; k < groups.size(); ++k) out += k > 0 ? "---:|---:|" : "---:|";
   out += "\n";
-  for (const auto& m : measures()) {
-    out += std::string("| ") + m.name + " |";
-    const auto base = summarise(groups[0], m);
-    for (std::size_t k = 0; k < groups.size(); ++k) {
-      const auto s = summarise(groups[k], m);
-      out += " " + value_text(s, groups[k].runs.size()) + " |";
-      if (k == 0) continue;
-      const auto r = ratio(base, s, groups[0].runs.size() > 1 && groups[k].runs.size() > 1);
-      marked = marked || r.find('~') != std::string::npos;
-      out += " " + r + " |";
+  for (const auto& row : comparison(groups)) {
+    out += std::string("| ") + row.measure + " |";
+    for (const auto& cell : row.cells) {
+      marked = marked || within_noise(cell);
+      out += " " + cell + " |";
     }
     out += "\n";
   }
@@ -133,18 +146,10 @@ std::string compare_html(const std::vector<CompareGroup>& groups) {
   for (std::size_t k = 0; k < groups.size(); ++k)
     html += "<th>[" + std::to_string(k + 1) + "]</th>" + (k > 0 ? "<th>vs [1]</th>" : "");
   html += "</tr>\n";
-  for (const auto& m : measures()) {
-    html += std::string("<tr><td>") + m.name + "</td>";
-    const auto base = summarise(groups[0], m);
-    for (std::size_t k = 0; k < groups.size(); ++k) {
-      const auto s = summarise(groups[k], m);
-      html += "<td>" + escape_html(value_text(s, groups[k].runs.size())) + "</td>";
-      if (k > 0) {
-        const auto r = ratio(base, s, groups[0].runs.size() > 1 && groups[k].runs.size() > 1);
-        html += std::string("<td") + (r.find('~') != std::string::npos ? " class=\"noise\"" : "") + ">" +
-                escape_html(r) + "</td>";
-      }
-    }
+  for (const auto& row : comparison(groups)) {
+    html += std::string("<tr><td>") + row.measure + "</td>";
+    for (const auto& cell : row.cells)
+      html += std::string("<td") + (within_noise(cell) ? " class=\"noise\"" : "") + ">" + escape_html(cell) + "</td>";
     html += "</tr>\n";
   }
   html += "</table>\n";

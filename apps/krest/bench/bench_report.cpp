@@ -11,13 +11,7 @@
 namespace krest::cli {
 namespace {
 
-std::string fixed(double v, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, v);
-  return text;
-}
-
-std::string ms(std::uint64_t micros) { return fixed(static_cast<double>(micros) / 1000.0, 2); }
+std::string ms(std::uint64_t micros) { return fixed_point(static_cast<double>(micros) / 1000.0, 2); }
 
 double per_second(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0; }
 
@@ -47,7 +41,7 @@ std::string describe_run(const BenchInfo& i) {
   if (i.mode == "end-to-end")
     text += ", timed from each record's send to its arrival at a tail (waiting at most " +
             std::to_string(i.poll_max_ms) + " ms at the end)";
-  text += i.rate > 0 ? ", fixed rate " + fixed(i.rate, 0) + " requests/s" : ", as fast as answered";
+  text += i.rate > 0 ? ", fixed rate " + fixed_point(i.rate, 0) + " requests/s" : ", as fast as answered";
   if (i.runs > 1) text += ", " + std::to_string(i.runs) + " runs merged";
   return text;
 }
@@ -55,10 +49,10 @@ std::string describe_run(const BenchInfo& i) {
 std::string bench_table(const BenchResult& r) {
   std::string out = "krest bench " + describe_run(r.info) + "\n";
   out += "  " + with_thousands(r.requests - r.failed) + " requests ok, " + with_thousands(r.failed) + " failed, " +
-         with_thousands(r.records) + " records in " + fixed(r.seconds, 2) + " s\n";
+         with_thousands(r.records) + " records in " + fixed_point(r.seconds, 2) + " s\n";
   out += "  throughput   " + with_thousands(static_cast<std::uint64_t>(per_second(r.records, r.seconds))) +
-         " records/s   " + fixed(per_second(r.bytes, r.seconds) / 1e6, 1) + " MB/s   " +
-         fixed(per_second(r.requests - r.failed, r.seconds), 1) + " requests/s\n";
+         " records/s   " + fixed_point(per_second(r.bytes, r.seconds) / 1e6, 1) + " MB/s   " +
+         fixed_point(per_second(r.requests - r.failed, r.seconds), 1) + " requests/s\n";
   out += "  latency ms  ";
   for (std::size_t i = 0; i < 5; ++i)
     out += std::string(" ") + kQuantileNames[i] + " " + ms(r.latency.quantile(kQuantiles[i]));
@@ -145,10 +139,10 @@ std::string bench_html(const BenchResult& r, const std::string& before_charts) {
   };
   row("requests ok / failed", with_thousands(r.requests - r.failed) + " / " + with_thousands(r.failed));
   row("records", with_thousands(r.records));
-  row("seconds", fixed(r.seconds, 2));
+  row("seconds", fixed_point(r.seconds, 2));
   row("records/s", with_thousands(static_cast<std::uint64_t>(per_second(r.records, r.seconds))));
-  row("MB/s", fixed(per_second(r.bytes, r.seconds) / 1e6, 1));
-  row("requests/s", fixed(per_second(r.requests - r.failed, r.seconds), 1));
+  row("MB/s", fixed_point(per_second(r.bytes, r.seconds) / 1e6, 1));
+  row("requests/s", fixed_point(per_second(r.requests - r.failed, r.seconds), 1));
   for (std::size_t i = 0; i < 5; ++i)
     row(std::string("latency ") + kQuantileNames[i] + " (ms)", ms(r.latency.quantile(kQuantiles[i])));
   html += "</table>\n";

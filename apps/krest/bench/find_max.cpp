@@ -15,12 +15,6 @@ namespace asio = boost::asio;
 namespace krest::cli {
 namespace {
 
-std::string fixed(double v, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, v);
-  return text;
-}
-
 double ok_per_second(const BenchResult& r) {
   return r.seconds > 0 ? static_cast<double>(r.requests - r.failed) / r.seconds : 0;
 }
@@ -41,9 +35,9 @@ void judge(FindMaxStep& step, const LatencyObjective& o) {
   else if (r.requests == 0)
     step.verdict = "no request completed";
   else if (got > o.bound_ms)
-    step.verdict = quantile_name(o) + " " + fixed(got, 2) + " ms > " + fixed(o.bound_ms, 2) + " ms";
+    step.verdict = quantile_name(o) + " " + fixed_point(got, 2) + " ms > " + fixed_point(o.bound_ms, 2) + " ms";
   else if (step.target_rate > 0 && ok_per_second(r) < 0.95 * step.target_rate)
-    step.verdict = "reached " + fixed(ok_per_second(r), 0) + " of " + fixed(step.target_rate, 0) + "/s (raise --in-flight)";
+    step.verdict = "reached " + fixed_point(ok_per_second(r), 0) + " of " + fixed_point(step.target_rate, 0) + "/s (raise --in-flight)";
   else
     step.verdict = "kept";
   step.kept = step.verdict == "kept";
@@ -100,18 +94,18 @@ std::string find_max_table(const FindMaxResult& f) {
     const auto& r = s.result;
     char line[256];
     std::snprintf(line, sizeof line, "  %4zu  %12s  %13s  %11s  %9s  %7s  %s\n", i + 1,
-                  s.target_rate > 0 ? fixed(s.target_rate, 1).c_str() : "closed loop", fixed(ok_per_second(r), 1).c_str(),
+                  s.target_rate > 0 ? fixed_point(s.target_rate, 1).c_str() : "closed loop", fixed_point(ok_per_second(r), 1).c_str(),
                   with_thousands(static_cast<std::uint64_t>(r.seconds > 0 ? static_cast<double>(r.records) / r.seconds : 0)).c_str(),
-                  fixed(static_cast<double>(r.latency.quantile(0.5)) / 1000, 2).c_str(),
-                  fixed(objective_ms(r, f.objective), 2).c_str(), s.verdict.c_str());
+                  fixed_point(static_cast<double>(r.latency.quantile(0.5)) / 1000, 2).c_str(),
+                  fixed_point(objective_ms(r, f.objective), 2).c_str(), s.verdict.c_str());
     out += line;
   }
   if (const auto* best = f.best_step()) {
     const auto& r = best->result;
-    out += "maximum sustained: " + fixed(best->target_rate, 1) + " requests/s (" +
+    out += "maximum sustained: " + fixed_point(best->target_rate, 1) + " requests/s (" +
            with_thousands(static_cast<std::uint64_t>(static_cast<double>(r.records) / r.seconds)) + " records/s) with " +
-           quantile_name(f.objective) + " " + fixed(objective_ms(r, f.objective), 2) + " ms <= " +
-           fixed(f.objective.bound_ms, 2) + " ms\n";
+           quantile_name(f.objective) + " " + fixed_point(objective_ms(r, f.objective), 2) + " ms <= " +
+           fixed_point(f.objective.bound_ms, 2) + " ms\n";
   } else {
     out += "no fixed rate kept the objective (" + f.objective.text + ")\n";
   }
@@ -164,7 +158,7 @@ std::string find_max_html(const FindMaxResult& f) {
   std::string html = "<h2>Maximum sustained rate</h2>\n<pre id=\"find-max\">" + escape_html(find_max_table(f)) + "</pre>\n";
   html += svg_chart(curve);
   if (const auto* best = f.best_step())
-    html += "<p>Below: the step at " + fixed(best->target_rate, 1) + " requests/s, the highest that kept the objective.</p>\n";
+    html += "<p>Below: the step at " + fixed_point(best->target_rate, 1) + " requests/s, the highest that kept the objective.</p>\n";
   return html;
 }
 

@@ -26,7 +26,10 @@ struct Chart {
 // A <div id=...> holding the chart, or a line saying there is nothing to draw.
 std::string svg_chart(const Chart& chart);
 
-// 2382050 -> "2.4M", 0.25 -> "0.25": short labels for axes and tables.
+// 12.3456 with 2 decimals -> "12.35".
+std::string fixed_point(double v, int decimals);
+
+// 2382050 -> "2.38M", 0.25 -> "0.25": short labels for axes and tables.
 std::string compact_number(double v);
 
 std::string escape_html(const std::string& s);

@@ -35,6 +35,7 @@ constexpr std::size_t kInitialAdaptiveSlots = 8;
 ConnectionPool::ConnectionPool(asio::any_io_executor ex, std::vector<net::BaseUrl> servers, asio::ssl::context& tls,
                                const PoolOptions& options, http::BodyPool& bodies)
     : ex_(std::move(ex)), servers_(std::move(servers)), tls_(tls), bodies_(bodies), options_(options), available_(ex_) {
+  for (std::size_t i = 0; i < servers_.size(); ++i) sessions_.emplace_back();
   // Every endpoint gets at least one connection, whatever the bound.
   const std::size_t initial = std::max(servers_.size(), options.connections.adaptive
                                                             ? std::min(kInitialAdaptiveSlots, options.connections.max)
@@ -44,8 +45,9 @@ ConnectionPool::ConnectionPool(asio::any_io_executor ex, std::vector<net::BaseUr
 }
 
 ConnectionPool::Slot* ConnectionPool::add_slot() {
-  const auto& server = servers_[slots_.size() % servers_.size()];
-  slots_.push_back(std::make_unique<Slot>(ex_, server, tls_, connection_options(options_), &sessions_, &bodies_));
+  const std::size_t i = slots_.size() % servers_.size();
+  slots_.push_back(
+      std::make_unique<Slot>(ex_, servers_[i], tls_, connection_options(options_), &sessions_[i], &bodies_));
   return slots_.back().get();
 }
 

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -79,7 +80,7 @@ class ConnectionPool {
   boost::asio::ssl::context& tls_;
   http::BodyPool& bodies_;
   PoolOptions options_;
-  http::TlsSessionCache sessions_;
+  std::deque<http::TlsSessionCache> sessions_;  // one per server: a session resumes only where it began
   std::vector<std::unique_ptr<Slot>> slots_;
   util::Signal available_;  // a connection was given back, or the pool closed
   bool closed_ = false;

@@ -98,7 +98,6 @@ start_proxy d
 pid_d=${pids[-1]}
 start_proxy e
 cat "$dir/d/tls/cert.pem" "$dir/e/tls/cert.pem" > both.pem
-both() { KREST_ENDPOINT="$url_d,$url_e" KREST_CA_FILE=$dir/both.pem "$krest" "$@"; }
 produced_through() {  # produce requests proxy $1 answered 200
   local u="url_$1"
   curl -s --cacert "$dir/$1/tls/cert.pem" "${!u}/metrics" |
@@ -106,10 +105,16 @@ produced_through() {  # produce requests proxy $1 answered 200
 }
 mock create failover 8 1
 seq 1 400000 | sed 's/^/record-/' > failover.txt
-both tail -t failover --from earliest -f '%p %o %s\n' > tailed.txt 2> ftail.err &
+# (Run directly, not through a shell function: $! would be the subshell running it, and killing
+# that would leave the tail itself following for ever. The EXIT trap kills both on a failure.)
+KREST_ENDPOINT="$url_d,$url_e" KREST_CA_FILE=$dir/both.pem "$krest" tail -t failover --from earliest -f '%p %o %s\n' \
+  > tailed.txt 2> ftail.err &
 tail_pid=$!
-both load failover.txt -t failover --batch-records 200 2> fload.err &
+pids+=($tail_pid)
+KREST_ENDPOINT="$url_d,$url_e" KREST_CA_FILE=$dir/both.pem "$krest" load failover.txt -t failover --batch-records 200 \
+  2> fload.err &
 load_pid=$!
+pids+=($load_pid)
 for _ in $(seq 200); do [ "${pd:-0}" -ge 20 ] && break; pd=$(produced_through d); pd=${pd:-0}; sleep 0.02; done
 pe=$(produced_through e)
 kill -0 $load_pid 2> /dev/null || fail "the load ended before the kill: make it longer ($(cat fload.err | tail -2))"

@@ -19,8 +19,6 @@ namespace krest::cli {
 namespace {
 
 constexpr const char* kFormat = "krest-bench/1";
-const char* const kQuantileNames[] = {"p50", "p90", "p99", "p99.9", "max"};
-const double kQuantiles[] = {0.5, 0.9, 0.99, 0.999, 1.0};
 
 // Boost.JSON writes doubles as 1.5323013569723712E6; people and spreadsheets read 1532301.36.
 void write_plain(std::string& out, const json::value& v) {

@@ -15,8 +15,6 @@ std::string ms(std::uint64_t micros) { return fixed_point(static_cast<double>(mi
 
 double per_second(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0; }
 
-const char* const kQuantileNames[] = {"p50", "p90", "p99", "p99.9", "max"};
-const double kQuantiles[] = {0.5, 0.9, 0.99, 0.999, 1.0};
 
 std::string utc_date(std::int64_t unix_ms) {
   const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);

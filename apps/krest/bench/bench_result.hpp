@@ -11,6 +11,10 @@
 
 namespace krest::cli {
 
+// The percentiles every table, report and JSON result shows, and their names.
+inline constexpr const char* kQuantileNames[] = {"p50", "p90", "p99", "p99.9", "max"};
+inline constexpr double kQuantiles[] = {0.5, 0.9, 0.99, 0.999, 1.0};
+
 struct BenchInfo {
   std::string mode;  // produce | consume | mixed; merged runs of different modes join them with '+'
   std::string topic;

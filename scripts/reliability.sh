@@ -32,7 +32,7 @@ faults=(
   "an oversized header is 431|an oversized header|-|431, connection closed"
   "a chunked body that grows past max_body_bytes|a chunked body past the limit|-|413, connection closed"
   "partition log: a torn write at the end is cut off at recovery|a torn frame at the end of a segment|-|recovery cuts it"
-  "kafka: kcat reads what krest-proxy wrote|every Kafka broker down, then back|two proxies, kcat cross-checks|health 503 then 200"
+  "kafka: kcat reads what krest-proxy wrote|every Kafka broker down, then back; then one of two proxies used as one (\`--endpoint A,B\`) killed with kill -9 in the middle of a load and a tail|two proxies, kcat cross-checks; a 400,000-record krest load and a krest tail over both proxies|health 503 then 200; the load exits 0 and the tail reads every record, each partition in order"
   "bench counts records, shows a stalled server|SIGSTOP of krest-proxy for 1.5 s|50 requests/s fixed rate|the stall, measured"
   "soak: loads and a long tail|kill -9 of krest-proxy every 15 s, tokens expiring every 2 s, for 60 s|5,000-record loads in rounds + a long checkpointed tail|4 crashes, ~30 expiries; tail memory and descriptors flat"
   "a full disk under a load answers 507|a full disk under a 12 MB load (a 4 MiB file size limit; a full 6 MiB tmpfs where mounting is allowed), then kill -9|100,000-record krest loads|507s, then crashes and restarts on the full disk"
@@ -50,7 +50,10 @@ security=(
   "a request without Host is 400 and an overlong request line 414|malformed framing|no Host; a 20 KB request line|400; 414"
   "topics named like staging directories keep their records|losing data through topic names|.keep, .creating-v2, .deleted-v2-1, v2, 249- and 240-character names, kill -9, restart|every record back; long names created and deleted"
   "data and keys are private|reading records and keys as another local user|modes of the data directory, topics, segments, TLS key|0700 / 0600 (0750 / 0640 with data_group_readable); keys 0600 from creation"
-  "bodies past max_body_memory_bytes are refused from their header|exhausting memory with many large bodies|two 3 MB produce bodies at once against a 4 MiB bound|the second refused from its header (503, Retry-After, counted in /metrics); the first completes, then the second is admitted"
+  "bodies past max_body_memory_bytes are refused from their header|exhausting memory with many large bodies|two 3 MB produce bodies at once against an 8 MB bound (a body counts twice: as it came and as parsed)|the second refused from its header (503, Retry-After, counted in /metrics); the first completes, then the second is admitted"
+  "a compressed body is decoded only for a caller with a token|making the proxy decode without a token|a gzip body without a token|401 before anything is decoded"
+  "a compressed body is counted at what it decodes to|exhausting memory with small compressed bodies that decode large|a zstd body of under 2 KB decoding to 600 KB while 1.4 MB of a 2 MiB bound are held|503 with Retry-After; admitted once there is room"
+  "small requests are answered while a large body is parsed|stalling an I/O thread with a large body|a 40 MB produce on a proxy with one I/O thread, small requests on another connection|the small requests wait a fraction of the large one's time (parsed and stored on a pool)"
   "a caller over its request quota gets 429|one application taking the whole proxy|120 requests at once from an application held to 20 a second, beside one without a quota|429 with Retry-After past its burst and rate, let in again after waiting; the other never refused; both counted per caller in /metrics"
   "SIGHUP swaps the TLS certificate|a certificate renewed or broken under load|a new certificate and key swapped in under a running produce load, then a mismatched key and a file that is no certificate|new connections get the new certificate, open ones go on, nothing lost; the bad files refused with the one in use kept"
   "produce and consume byte quotas hold a caller|one application's large bodies taking the bandwidth|90 KB bodies and 150-record reads against 100 KB/s quotas, the third body sent as its header alone|the body over the quota refused from its header (429, Retry-After, connection closed); every record kept and read back; the other caller never held back"
@@ -148,7 +151,9 @@ produce body at once (resent after \`Retry-After\` when refused), while a small 
 on a connection of their own post 10 records and read 10 every 20 ms. Connections come from
 several loopback addresses, as from several machines, so the default per-address connection limit
 holds for each. Peak RSS is sampled every 20 ms from /proc; the bound is
-\`max_body_memory_bytes\` (by default the smaller of 1 GiB and a quarter of the machine's memory).
+\`max_body_memory_bytes\` (by default the smaller of 1 GiB and a quarter of the machine's memory),
+which counts each body twice: as it came and as the records parsed from it (the body's text is
+freed once parsed, and the parsed records once written).
 Before admission control the same 64 bodies took the proxy to 3,956 MiB and the small producer's p99
 to 2.4 s.
 

@@ -7,7 +7,7 @@ proxy_bin=$1
 dir=$(mktemp -d)
 pid=""
 trap '[ -z "$pid" ] || kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-"$proxy_bin" --listen 127.0.0.1:0 --data-dir "$dir/data" --auth none --max-body-bytes 3500000 --max-body-memory-bytes 4194304 \
+"$proxy_bin" --listen 127.0.0.1:0 --data-dir "$dir/data" --auth none --max-body-bytes 3500000 --max-body-memory-bytes 8000000 \
   > "$dir/out" 2> "$dir/err" &
 pid=$!
 for _ in $(seq 100); do grep -q 'listening on' "$dir/out" && break; sleep 0.1; done
@@ -51,14 +51,15 @@ s.sendall(request("PUT", "/v1/topics/big") + b"")
 head, _ = answer(s)
 assert head.startswith("HTTP/1.1 200"), head
 
-# Six records of 500,000 characters: a 3 MB body, under max_body_bytes (3.5 MB); two would pass 4 MiB.
+# Six records of 500,000 characters: a 3 MB body, under max_body_bytes (3.5 MB). A body counts twice
+# (as it came and as parsed): one holds 6 MB, two would pass 8 MB.
 body = json.dumps({"records": [{"value": "x" * 500000} for _ in range(6)]}).encode()
 a = connect()
 a.sendall(request("POST", "/v1/producer/topics/big", body) + body[:1000])  # admitted, still arriving
 time.sleep(0.5)
 b = connect()
 start = time.time()
-b.sendall(request("POST", "/v1/producer/topics/big", body))  # the header alone: its body would pass 4 MiB
+b.sendall(request("POST", "/v1/producer/topics/big", body))  # the header alone: its body would pass 8 MB
 head, text = answer(b)
 assert head.startswith("HTTP/1.1 503"), head
 assert "retry-after: 1" in head.lower(), head

@@ -14,7 +14,7 @@ namespace krest::proxy {
 
 namespace {
 
-boost::asio::awaitable<Response> dispatch(RouteContext& ctx, const RouteMatch& m, const Request& req,
+boost::asio::awaitable<Response> dispatch(RouteContext& ctx, const RouteMatch& m, Request& req,
                                           const std::string& peer) {
   switch (m.route) {
     case Route::produce: co_return co_await produce_route(ctx, m, req);
@@ -139,8 +139,9 @@ boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx
   co_return res;
 }
 
-boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req, const std::string& peer) {
+boost::asio::awaitable<Response> handle_request(RouteContext& ctx, Request& req, const std::string& peer) {
   const auto started = std::chrono::steady_clock::now();
+  const std::size_t body_bytes = req.body().size();  // the produce route frees the body
   RouteMatch m;
   Response res;
   // co_await is not allowed inside a catch block, so failures are carried out of the try as text.
@@ -154,7 +155,7 @@ boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request
       res = co_await dispatch(ctx, m, req, peer);
       if (quotas_apply(ctx, m.route)) {
         const auto kind = quota_kind(m.route);
-        const std::size_t moved = kind == CallerQuotas::Kind::produce ? req.body().size() : res.body().size();
+        const std::size_t moved = kind == CallerQuotas::Kind::produce ? body_bytes : res.body().size();
         ctx.quotas->charge(principal, kind, moved, CallerQuotas::Clock::now());
       }
     }

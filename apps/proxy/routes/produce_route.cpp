@@ -19,12 +19,15 @@ struct Stored {
   std::vector<RecordPosition> positions;
 };
 
-asio::awaitable<Stored> parse_and_store(RouteContext& ctx, const std::string& topic, const Request& req) {
+asio::awaitable<Stored> parse_and_store(RouteContext& ctx, const std::string& topic, Request& req) {
   api::ProduceBody body;
   if (auto err = api::parse_produce_body(req.body(), static_cast<std::size_t>(ctx.config.max_records_per_request), body))
     throw ProxyError(err->kind == api::ProduceParseError::Kind::too_many_records ? ErrorKind::payload_too_large
                                                                                  : ErrorKind::bad_request,
                      err->message);
+  // Parsed: the text goes now, so that a body and its records are never in memory beside the
+  // records' frame for the log (max_body_memory_bytes counts two copies of each body).
+  std::string().swap(req.body());
   Stored out;
   out.records = body.size();
   for (std::size_t i = 0; i < body.size(); ++i) out.payload_bytes += body.payload_bytes(body.record(i));
@@ -34,7 +37,7 @@ asio::awaitable<Stored> parse_and_store(RouteContext& ctx, const std::string& to
 
 }  // namespace
 
-boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
+boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, Request& req) {
   const std::string topic = topic_param(m.params[0]);
   Stored stored;
   if (ctx.large_bodies && req.body().size() >= kLargeBodyBytes) {

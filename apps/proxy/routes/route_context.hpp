@@ -30,8 +30,9 @@ struct RouteContext {
   boost::asio::thread_pool* large_bodies = nullptr;
 };
 
-// `peer`: the address the request came from.
-boost::asio::awaitable<Response> handle_request(RouteContext& ctx, const Request& req, const std::string& peer);
+// `peer`: the address the request came from. The route may take `req`'s body (a produce frees it
+// once parsed).
+boost::asio::awaitable<Response> handle_request(RouteContext& ctx, Request& req, const std::string& peer);
 // From a request's header alone, before its body is read: the refusal (unknown path, wrong method,
 // missing or invalid token, a caller over its quota) to send instead of reading the body, or
 // nullopt to go on. `peer` as for handle_request().
@@ -39,7 +40,8 @@ boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx
                                                                const std::string& peer);
 
 // One handler per route family, each in its own file.
-boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
+// Takes the request's body: it is freed once parsed, so that only one copy of it is in memory.
+boost::asio::awaitable<Response> produce_route(RouteContext& ctx, const RouteMatch& m, Request& req);
 boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 boost::asio::awaitable<Response> topic_route(RouteContext& ctx, const RouteMatch& m, const Request& req);
 boost::asio::awaitable<Response> metadata_route(RouteContext& ctx, const RouteMatch& m, const Request& req);

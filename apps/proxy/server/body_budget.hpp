@@ -1,7 +1,11 @@
 #pragma once
-// How many bytes of request bodies krest-proxy holds in memory at once, over every connection.
-// A request whose body would pass the bound is refused from its header (503 with Retry-After),
-// before any of the body is read: an offer of many large bodies costs a refusal each, not memory.
+// How much memory request bodies take in krest-proxy at once, over every connection. A body is
+// counted twice (kCopiesPerBody): as it came in and as the records parsed from it, which live
+// side by side while it is stored (a produce's parsed records until Kafka has them). A request
+// whose body would pass the bound is refused from its header (503 with Retry-After), before any
+// of the body is read: an offer of many large bodies costs a refusal each, not memory. A body sent
+// compressed is counted at what it decodes to, room for which is taken before it is decoded.
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -9,6 +13,8 @@ namespace krest::proxy {
 
 class BodyBudget {
  public:
+  static constexpr std::uint64_t kCopiesPerBody = 2;
+
   explicit BodyBudget(std::uint64_t limit) : limit_(limit) {}
 
   // The bytes of one request's body, held from reserve() until it goes out of scope.
@@ -18,15 +24,28 @@ class BodyBudget {
     ~Hold() { budget_.in_use_.fetch_sub(bytes_, std::memory_order_relaxed); }
     Hold(const Hold&) = delete;
     Hold& operator=(const Hold&) = delete;
-    // False (nothing held) when `bytes` more would pass the bound.
-    bool reserve(std::uint64_t bytes) {
+    // False (nothing more held) when `bytes` more would pass the bound.
+    bool reserve(std::uint64_t bytes) { return reserve_up_to(bytes, bytes) == bytes; }
+    // Up to `bytes` more, as much as the bound leaves but not less than `least`: what was taken
+    // (0 when not even `least` is left).
+    std::uint64_t reserve_up_to(std::uint64_t bytes, std::uint64_t least) {
       auto used = budget_.in_use_.load(std::memory_order_relaxed);
+      std::uint64_t take = 0;
       do {
-        if (used + bytes > budget_.limit_) return false;
-      } while (!budget_.in_use_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
-      bytes_ += bytes;
-      return true;
+        const std::uint64_t room = used < budget_.limit_ ? budget_.limit_ - used : 0;
+        take = std::min(bytes, room);
+        if (take < least || take == 0) return 0;
+      } while (!budget_.in_use_.compare_exchange_weak(used, used + take, std::memory_order_relaxed));
+      bytes_ += take;
+      return take;
     }
+    // Gives back what is held beyond `bytes`.
+    void keep_only(std::uint64_t bytes) {
+      if (bytes >= bytes_) return;
+      budget_.in_use_.fetch_sub(bytes_ - bytes, std::memory_order_relaxed);
+      bytes_ = bytes;
+    }
+    std::uint64_t held() const { return bytes_; }
 
    private:
     BodyBudget& budget_;

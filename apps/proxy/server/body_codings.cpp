@@ -29,7 +29,6 @@ BodyCodings body_codings(const ProxyConfig& config) {
   b.accepted.zstd = config.compression == "auto" || config.compression == "zstd";
   b.level = static_cast<int>(config.compression_level);
   b.min_bytes = static_cast<std::uint64_t>(config.compression_min_bytes);
-  b.max_body_bytes = static_cast<std::uint64_t>(config.max_body_bytes);
   return b;
 }
 
@@ -45,7 +44,11 @@ std::optional<Response> refuse_coding(const Request& header, const BodyCodings& 
   return res;
 }
 
-std::optional<Response> decode_body(Request& req, const BodyCodings& codings) {
+bool has_content_coding(const Request& req) { return req.find(http::field::content_encoding) != req.end(); }
+
+std::optional<Response> decode_body(Request& req, std::uint64_t limit,
+                                    const std::string& limit_described, bool& past_limit) {
+  past_limit = false;
   bool known = false;
   const auto c = request_coding(req, known);
   if (c == coding::Coding::identity) {
@@ -53,10 +56,11 @@ std::optional<Response> decode_body(Request& req, const BodyCodings& codings) {
     return std::nullopt;
   }
   std::string plain;
-  const auto result = coding::decode(c, req.body(), codings.max_body_bytes, plain);
-  if (result.status == coding::DecodeStatus::too_large)
-    return error_reply(req.version(), 413,
-                       "request body decodes to more than max_body_bytes = " + std::to_string(codings.max_body_bytes));
+  const auto result = coding::decode(c, req.body(), limit, plain);
+  if (result.status == coding::DecodeStatus::too_large) {
+    past_limit = true;
+    return error_reply(req.version(), 413, "request body decodes to more than " + limit_described);
+  }
   if (result.status == coding::DecodeStatus::corrupt)
     return error_reply(req.version(), 400,
                        "request body is not valid " + std::string(coding::name(c)) + ": " + result.message);

@@ -1,6 +1,6 @@
 #pragma once
 // Content codings at krest-proxy's edge (RFC 9110 §8.4, RFC 7694): request bodies sent gzip or
-// zstd are decoded before any handler sees them, within max_body_bytes after decoding (a
+// zstd are decoded before any handler sees them, within the route's body limit after decoding (a
 // compressed bomb gets 413, never an out-of-memory); a coding not accepted gets 415 naming the
 // ones that are; large response bodies are compressed when the client's Accept-Encoding asks; and
 // every response lists the codings accepted in requests (Accept-Encoding), so that a client knows
@@ -21,7 +21,6 @@ struct BodyCodings {
   coding::CodingSet accepted;  // in requests, and offered in responses
   int level = 1;
   std::uint64_t min_bytes = 1024;  // smaller responses go as they are
-  std::uint64_t max_body_bytes = 64 << 20;
 };
 
 BodyCodings body_codings(const ProxyConfig& config);
@@ -29,9 +28,13 @@ BodyCodings body_codings(const ProxyConfig& config);
 // 415 for a request whose Content-Encoding is not accepted here; decided from the header alone.
 std::optional<Response> refuse_coding(const Request& header, const BodyCodings& codings);
 
-// Decodes a body sent with a content coding, in place (the Content-Encoding field removed);
-// 413 when it decodes to more than max_body_bytes, 400 when it is not what it says it is.
-std::optional<Response> decode_body(Request& req, const BodyCodings& codings);
+bool has_content_coding(const Request& req);
+
+// Decodes a body sent with a content coding, in place (the Content-Encoding field removed), to at
+// most `limit` bytes: past it `past_limit` is set and the answer is a 413 saying the body decodes
+// to more than `limit_described`; 400 when it is not what it says it is.
+std::optional<Response> decode_body(Request& req, std::uint64_t limit,
+                                    const std::string& limit_described, bool& past_limit);
 
 // How a request body came in: the time from its header to its last byte, and its size as sent.
 struct BodyTransfer {

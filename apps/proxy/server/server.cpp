@@ -48,8 +48,10 @@ Server::Server(const ProxyConfig& config, RouteContext& routes, ProxyMetrics& me
       acceptor_(workers_[0]->ioc),
       signals_(workers_[0]->ioc, SIGINT, SIGTERM),
       hangups_(workers_[0]->ioc, SIGHUP),
-      // Never below max_body_bytes: a body the proxy accepts must be admissible when nothing else is held.
-      bodies_(std::max(body_memory_bound(config.max_body_memory_bytes), static_cast<std::uint64_t>(config.max_body_bytes))),
+      // Never below what one body of max_body_bytes holds: a body the proxy accepts must be
+      // admissible when nothing else is held.
+      bodies_(std::max(body_memory_bound(config.max_body_memory_bytes),
+                       BodyBudget::kCopiesPerBody * static_cast<std::uint64_t>(config.max_body_bytes))),
       env_{routes, config, metrics, stopping_, body_codings(config), bodies_},
       connection_limit_(connection_limit(config)) {
   metrics.show_body_budget(&bodies_);

@@ -42,6 +42,22 @@ bool expects_continue(const Request& req) {
   return it != req.end() && beast::iequals(it->value(), "100-continue");
 }
 
+// 503 with Retry-After for a request whose body would pass max_body_memory_bytes; the connection
+// closes (the body is left unread on it).
+template <class Stream>
+asio::awaitable<void> refuse_for_memory(Stream& stream, SessionEnv& env) {
+  env.metrics.body_memory_refused();
+  Response busy = error_reply(11, 503,
+                              "request bodies in memory are at max_body_memory_bytes = " +
+                                  std::to_string(env.bodies.limit()) + ": try again shortly");
+  busy.set(http::field::retry_after, "1");
+  busy.keep_alive(false);
+  busy.set(http::field::server, "krest-proxy");
+  beast::get_lowest_layer(stream).expires_after(milliseconds(env.config.write_timeout_ms));
+  co_await http::async_write(stream, busy, kTuple);
+  env.metrics.record_request(Route::unknown, 503, 0);
+}
+
 template <class Stream>
 asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionControl& ctl) {
   const ProxyConfig& config = env.config;
@@ -111,16 +127,20 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
     }
     parser.body_limit(body_limit.bytes);
     std::optional<BodyTransfer> transfer;
-    // Held until this request's answer is written: its body is in memory that long.
+    // Held until this request's answer is written: its body, and what is parsed from it, are in
+    // memory that long.
     BodyBudget::Hold body_memory(env.bodies);
-    if (!parser.is_done()) {
+    // A body sent compressed is decoded only for a caller the route would take, whatever its size:
+    // a few kilobytes may decode to megabytes.
+    const bool coded = has_content_coding(parser.get());
+    if (!parser.is_done() || coded) {
       // A large body (or one of unknown size) that would be refused anyway (no token, unknown path)
       // is not read: the refusal goes out at once and the connection closes, the unread body still
       // on it. A small body is read as usual, so its refusal keeps the connection open.
-      const bool large = !declared || *declared > kScreenBodiesAbove;
+      const bool large = !parser.is_done() && (!declared || *declared > kScreenBodiesAbove);
       // (Not a conditional expression around co_await: GCC 12 destroys its temporary too early.)
       std::optional<Response> refusal;
-      if (large) refusal = co_await screen_request(env.routes, parser.get(), peer);
+      if (large || coded) refusal = co_await screen_request(env.routes, parser.get(), peer);
       if (refusal) {
         refusal->keep_alive(false);
         refusal->set(http::field::server, "krest-proxy");
@@ -128,18 +148,11 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
         co_await http::async_write(stream, *refusal, kTuple);
         co_return;
       }
+    }
+    if (!parser.is_done()) {
       // A body of unknown size (chunked) is counted at the most it may grow to.
-      if (!body_memory.reserve(declared ? *declared : body_limit.bytes)) {
-        env.metrics.body_memory_refused();
-        Response busy = error_reply(11, 503,
-                                    "request bodies in memory are at max_body_memory_bytes = " +
-                                        std::to_string(env.bodies.limit()) + ": try again shortly");
-        busy.set(http::field::retry_after, "1");
-        busy.keep_alive(false);  // the body is left unread on the connection
-        busy.set(http::field::server, "krest-proxy");
-        socket.expires_after(milliseconds(config.write_timeout_ms));
-        co_await http::async_write(stream, busy, kTuple);
-        env.metrics.record_request(Route::unknown, 503, 0);
+      if (!body_memory.reserve(BodyBudget::kCopiesPerBody * (declared ? *declared : body_limit.bytes))) {
+        co_await refuse_for_memory(stream, env);
         co_return;
       }
       if (expects_continue(parser.get())) {
@@ -162,8 +175,19 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
     Request req = parser.release();
     // The handler may wait for the disk; the connection's deadline must not cut that short.
     socket.expires_never();
-    // (Named, not a conditional around co_await: GCC 12 destroys its temporary too early.)
-    std::optional<Response> undecodable = decode_body(req, env.codings);
+    std::optional<Response> undecodable;
+    if (coded) {
+      // Room for what it decodes to is taken first: as much as the route allows, or what is left.
+      body_memory.reserve_up_to(BodyBudget::kCopiesPerBody * body_limit.bytes, 0);
+      const std::uint64_t room = std::min(body_limit.bytes, body_memory.held() / BodyBudget::kCopiesPerBody);
+      bool past_limit = false;
+      undecodable = decode_body(req, room, body_limit.described, past_limit);
+      if (past_limit && room < body_limit.bytes) {
+        co_await refuse_for_memory(stream, env);
+        co_return;
+      }
+      body_memory.keep_only(BodyBudget::kCopiesPerBody * req.body().size());
+    }
     Response res;
     if (undecodable)
       res = std::move(*undecodable);

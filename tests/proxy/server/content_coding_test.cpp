@@ -3,6 +3,9 @@
 // when asked, and each request body's transfer time reported in Server-Timing.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "coding/content_coding.hpp"
 #include "support/proxy_fixture.hpp"
 
@@ -87,6 +90,46 @@ TEST_CASE("krest-proxy refuses compressed bombs, lies and codings it does not ta
   CHECK(r.result_int() == 415);
   CHECK(r[http::field::accept_encoding] == "zstd, gzip");
   CHECK(json_of(f.connect().get("/v1/metadata/topics/b/partitions/0")).at("latest_offset").as_int64() == 0);
+}
+
+TEST_CASE("a compressed body is decoded only for a caller with a token", "[integration][server][coding]") {
+  ProxyFixture f;
+  REQUIRE(f.proxy.has_test_authority());
+  // Not gzip at all: decoded, it would be a 400. Without a token it is never decoded.
+  HttpsClient anonymous(f.proxy.port(), f.proxy.ca_file());
+  auto r = exchange(anonymous, "POST", "/v1/producer/topics/t",
+                    "Content-Type: application/json\r\nContent-Encoding: gzip\r\n", produce_body(2));
+  CHECK(r.result_int() == 401);
+}
+
+TEST_CASE("a compressed body is counted at what it decodes to in max_body_memory_bytes",
+          "[integration][server][coding]") {
+  // Room for 2 MiB: a body counts twice (as it came and as parsed), so 1 MiB of bodies at once.
+  ProxyFixture f({"--max-body-bytes", "1048576", "--max-body-memory-bytes", "2097152"});
+  REQUIRE(f.client->put("/v1/topics/m", R"({"partition_count":1})").result_int() == 200);
+  const auto one_value = [](char c, std::size_t n) { return R"({"records":[{"value":")" + std::string(n, c) + "\"}]}"; };
+  const std::string ct = "Content-Type: application/json\r\n";
+  // A plain body of 700 KB admitted and still arriving: 1.4 MB of the 2 MiB held.
+  const std::string held = one_value('h', 700000);
+  auto a = f.connect();
+  a.send_raw("POST /v1/producer/topics/m HTTP/1.1\r\nHost: localhost\r\n" + a.authorization_line() + ct +
+             "Content-Length: " + std::to_string(held.size()) + "\r\n\r\n" + held.substr(0, 1000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // 600 KB that arrive as a few hundred bytes of zstd: there is no room for what they decode to.
+  const std::string wide = packed(Coding::zstd, one_value('w', 600000));
+  REQUIRE(wide.size() < 2000);
+  auto b = f.connect();
+  auto r = exchange(b, "POST", "/v1/producer/topics/m", ct + "Content-Encoding: zstd\r\n", wide);
+  CHECK(r.result_int() == 503);
+  CHECK(r[http::field::retry_after] == "1");
+  CHECK_THAT(r.body(), Catch::Contains("max_body_memory_bytes"));
+  // Once the held body is stored, there is room again.
+  a.send_raw(held.substr(1000));
+  CHECK(a.read_reply().result_int() == 200);
+  auto c = f.connect();
+  r = exchange(c, "POST", "/v1/producer/topics/m", ct + "Content-Encoding: zstd\r\n", wide);
+  CHECK(r.result_int() == 200);
+  CHECK(json_of(f.connect().get("/v1/metadata/topics/m/partitions/0")).at("latest_offset").as_int64() == 2);
 }
 
 TEST_CASE("krest-proxy with compression none takes only plain bodies", "[integration][server][coding]") {

@@ -6,20 +6,17 @@
 
 #include "api/json_text.hpp"
 #include "api/utf8.hpp"
+#include "storage/kafka/fetch_turn.hpp"
 #include "storage/kafka/kafka_errors.hpp"
 
 namespace krest::proxy {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = FetchTurn::Clock;
 
-// How long records may still come after librdkafka reported an end beyond them.
-constexpr auto kEndGrace = std::chrono::milliseconds(300);
-// How far ahead of its partition's position a request may be and still read on to its offset,
-// keeping what it passes for the requests that want it (a windowed client's pages arrive out of
-// order); farther, the fetch restarts at the request's offset.
-// What it keeps is bounded per open partition (a window of 16 pages of 500 small records).
-constexpr std::int64_t kAheadRecords = 8000;
+// What a request reading on to its offset keeps for the requests that want it, per open partition
+// (a window of 16 pages of 500 small records).
+constexpr std::int64_t kAheadRecords = FetchTurn::kReadOnRecords;
 constexpr std::size_t kAheadBytes = 4 << 20;
 
 int stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
@@ -28,6 +25,15 @@ int stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
 }
 
 std::size_t message_bytes(const rd_kafka_message_t& m) { return m.len + m.key_len; }
+
+FetchTurn::Message::Kind kind_of(const rd_kafka_message_t& m) {
+  using Kind = FetchTurn::Message::Kind;
+  if (m.err == RD_KAFKA_RESP_ERR_NO_ERROR) return Kind::record;
+  if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Kind::end_of_partition;
+  if (m.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)
+    return Kind::offsets_gone;
+  return Kind::error;
+}
 
 // Appends `s` to the fetch buffer as the API can carry it (UTF-8), returning where it starts.
 std::pair<std::uint32_t, std::uint32_t> append_text(FetchResult& out, std::string_view s, bool& plain) {
@@ -241,136 +247,71 @@ FetchResult PartitionReaders::read(Session& s, const FetchRequest& request) {
   return read_turn(s, request);
 }
 
-FetchResult PartitionReaders::read_turn(Session& session, const FetchRequest& request) {
-  Session* reader = &session;
-  const std::string& topic = session.topic;
-  rd_kafka_t* rk = reader->consumer->rk.get();
+FetchResult PartitionReaders::read_turn(Session& reader, const FetchRequest& request) {
+  const std::string& topic = reader.topic;
+  rd_kafka_t* rk = reader.consumer->rk.get();
   rd_kafka_poll(rk, 0);  // statistics and error callbacks
   const int timeout_ms = static_cast<int>(options_.fetch_timeout.count());
   const std::string where = "'" + topic + "' partition " + std::to_string(request.partition);
-
-  std::int64_t low = -1, high = -1;
-  auto query = [&] {
-    auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), request.partition, &low, &high, timeout_ms);
+  auto ask = [&] {
+    FetchTurn::Offsets o;
+    auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), request.partition, &o.low, &o.high, timeout_ms);
     if (err) throw kafka_error(err, "offsets of " + where);
+    return o;
   };
-  // The fetch carries on from where it stands for a request at that place, for one a little ahead
-  // (reading on to it, keeping what it passes), and for one whose first record was kept so;
-  // anything else restarts it.
-  const bool in_stream = reader->started && request.offset >= reader->next &&
-                         request.offset - reader->next <= kAheadRecords;
-  const bool kept = reader->started && reader->ahead.count(request.offset) > 0;
-  // A reader already fetching this partition knows its end from its own fetches; but a request
-  // ahead of the fetch, at or past that end, asks the broker, as another client may just have
-  // written there.
-  if (!(in_stream || kept) ||
-      rd_kafka_get_watermark_offsets(rk, topic.c_str(), request.partition, &low, &high) != 0 || high < 0 ||
-      (request.offset > reader->next && request.offset >= high))
-    query();
+
+  const FetchTurn::Request asked{request.offset, request.max_records, request.max_bytes};
+  const FetchTurn::Stream stream{reader.started, reader.next, reader.started && reader.ahead.count(request.offset) > 0};
+  FetchTurn turn(asked, stream, Clock::now() + options_.fetch_timeout);
+  std::optional<FetchTurn::Offsets> seen;
+  if (FetchTurn::Offsets o; rd_kafka_get_watermark_offsets(rk, topic.c_str(), request.partition, &o.low, &o.high) == 0)
+    seen = o;
+  if (turn.must_ask(seen)) seen = ask();
 
   FetchResult out;
-  out.next_offset = request.offset;
-  if (request.offset >= high) return out;
-  std::int64_t next = std::max(request.offset, low);
-  if (kept && next == request.offset) {
-    // Records kept for this request by one that read past them: as many as follow in a row.
-    bool full = false;
-    while (out.records.size() < request.max_records) {
-      RdKafkaMessage m = reader->take_ahead(next);
-      if (!m) break;
-      if (!out.records.empty() && out.bytes + message_bytes(*m) > request.max_bytes) {
-        reader->keep_ahead(std::move(m));  // room: it was just taken out
-        full = true;
-        break;
-      }
+  const auto start = turn.begin(*seen);
+  if (start == FetchTurn::Start::restart) reader.start(turn.next_offset());
+  // Records kept for this request by one that read past them: as many as follow in a row.
+  while (turn.wants_kept()) {
+    RdKafkaMessage m = reader.take_ahead(turn.next_offset());
+    const std::optional<std::size_t> bytes = m ? std::optional(message_bytes(*m)) : std::nullopt;
+    if (turn.take_kept(bytes))
       append_record(out, *m);
-      next = m->offset + 1;
-    }
-    // Done unless the kept records end where the fetch stands and there is room for more.
-    if (full || out.records.size() == request.max_records || next != reader->next) {
-      out.next_offset = next;
-      return out;
-    }
-  } else if (!in_stream || next != request.offset) {
-    reader->start(next);
+    else if (m)
+      reader.keep_ahead(std::move(m));  // room: it was just taken out
   }
-
-  std::int64_t stream = reader->next;  // the offset of the next message the fetch hands out
-  const auto deadline = Clock::now() + options_.fetch_timeout;
-  int resets = 0;
-  std::optional<std::pair<std::int64_t, Clock::time_point>> eof_past;  // an end reported past `next`
-  while (out.records.size() < request.max_records && next < high) {
+  while (turn.wants_more()) {
     RdKafkaMessage m;
-    if (reader->held) {
-      m = std::move(reader->held);
+    if (reader.held) {
+      m = std::move(reader.held);
     } else {
-      if (eof_past && Clock::now() >= eof_past->second) {
-        next = std::max(next, eof_past->first);
-        stream = std::max(stream, eof_past->first);
-        break;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) break;
-      m.reset(rd_kafka_consume(reader->rkt, request.partition, static_cast<int>(std::min<long>(left, 20))));
+      const auto wait = turn.poll_wait(Clock::now());
+      if (!wait) break;
+      m.reset(rd_kafka_consume(reader.rkt, request.partition, static_cast<int>(wait->count())));
       if (!m) continue;
     }
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      // An end below `high` is old news: it was reached before the records up to `high` were written
-      // (a fetch that ran ahead of this request met it), and they are on their way.
-      if (m->offset < high) continue;
-      if (m->offset <= next) {  // the end: nothing more now
-        stream = std::max(stream, m->offset);
+    const FetchTurn::Message seen_message{kind_of(*m), m->offset, message_bytes(*m)};
+    switch (turn.on_message(seen_message, Clock::now())) {
+      case FetchTurn::Verdict::take: append_record(out, *m); break;
+      case FetchTurn::Verdict::keep_ahead: reader.keep_ahead(std::move(m)); break;
+      case FetchTurn::Verdict::hold: reader.held = std::move(m); break;
+      case FetchTurn::Verdict::drop: break;
+      case FetchTurn::Verdict::ask_offsets:
+        if (turn.restart_with(ask())) reader.start(turn.next_offset());
         break;
-      }
-      // An end past `next`: the last offsets were compacted away, or records are still on their
-      // way (librdkafka can report the end of one fetch before the records of the next). Records
-      // arriving within a short grace win; otherwise the gap is real and is skipped.
-      if (!eof_past) eof_past = std::pair{m->offset, Clock::now() + kEndGrace};
-      continue;
-    }
-    if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-      // Retention removed the start meanwhile: look again, and start over at the new earliest.
-      if (++resets > 3) throw kafka_error(m->err, "reading " + where);
-      query();
-      if (next >= high) break;
-      next = std::max(next, low);
-      reader->start(next);
-      stream = next;
-      continue;
-    }
-    if (m->err) {
-      if (out.records.empty()) {
-        reader->stop();
+      case FetchTurn::Verdict::fail:
+        reader.stop();
         throw kafka_error(m->err, "reading " + where);
-      }
-      break;
     }
-    if (m->offset < next) {
-      // Read past on the way to this request's offset: kept for the request that wants it.
-      if (m->offset >= stream) {
-        stream = m->offset + 1;
-        reader->keep_ahead(std::move(m));
-      }
-      continue;
-    }
-    eof_past.reset();
-    if (!out.records.empty() && out.bytes + message_bytes(*m) > request.max_bytes) {
-      stream = m->offset;
-      reader->held = std::move(m);
-      break;
-    }
-    append_record(out, *m);
-    next = m->offset + 1;
-    stream = next;
   }
-  if (out.records.empty() && next < high && Clock::now() >= deadline) {
-    reader->stop();
+  if (turn.timed_out(Clock::now())) {
+    reader.stop();
     throw ProxyError(ErrorKind::unavailable, "no answer for " + where + " within kafka_fetch_timeout_ms (" +
                                                  std::to_string(options_.fetch_timeout.count()) +
                                                  " ms): is its leader down?");
   }
-  out.next_offset = next;
-  reader->next = stream;
+  out.next_offset = turn.next_offset();
+  reader.next = turn.stream_next();
   return out;
 }
 

@@ -9,7 +9,7 @@ build=${KREST_TEST_BUILD:-build-asan}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKREST_SANITIZE=ON -DKREST_WERROR=ON > /dev/null
 cmake --build "$build" -j "$(nproc)" > /dev/null
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKREST_BUILD_TESTS=OFF > /dev/null
-cmake --build build-release -j "$(nproc)" --target krest-proxy > /dev/null
+cmake --build build-release -j "$(nproc)" --target krest-proxy krest > /dev/null
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -96,6 +96,8 @@ done
 stall_table=$(bench/run_stall_bench.sh 10 2> /dev/null) || stall_table="(bench/run_stall_bench.sh failed)"
 # krest-proxy's memory and a small caller's latency under an offer of large bodies far past the bound.
 overload_table=$(bench/run_overload_bench.sh 64 60 2> /dev/null) || { overload_table+=$'\n\n**FAILED**'; failed=1; }
+# One caller over its quota at full speed beside another at a fixed rate.
+quota_table=$(bench/run_quota_bench.sh 400 200 10 2> /dev/null) || { quota_table+=$'\n\n**FAILED**'; failed=1; }
 # ThreadSanitizer: the unit, proxy, client and CLI tests, every krest-proxy and krest they start instrumented too.
 tsan_build=${KREST_TSAN_BUILD:-build-tsan}
 cmake -S . -B "$tsan_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKREST_TSAN=ON -DKREST_WERROR=ON \
@@ -158,6 +160,16 @@ Before admission control the same 64 bodies took the proxy to 3,956 MiB and the 
 to 2.4 s.
 
 $overload_table
+
+## Quotas per caller
+
+\`bench/run_quota_bench.sh 400 200 10\` (release build, krest-proxy with its development authority and
+two applications): \`greedy-app\` is held to 200 requests/s (\`quota_callers\`) and sends produce
+requests of 50 records as fast as 16 in flight allow (\`krest bench\` never retries, so every 429 is
+answered at once and another request follows); \`calm-app\`, with no quota, sends 400 requests/s at
+a fixed rate (latency from each request's scheduled time), for 10 s alone and 10 s beside it.
+
+$quota_table
 
 ## Threads
 

@@ -263,6 +263,7 @@ int run(const ProxyConfig& config, const ConfigFlags& flags) {
   boost::asio::thread_pool large_bodies(config.threads > 0 ? static_cast<std::size_t>(config.threads)
                                                            : std::max(1u, std::thread::hardware_concurrency()));
   routes.large_bodies = &large_bodies;
+  routes.memory = &server.memory();
   Reloadable reloadable{tls.get(), &metrics, &quotas, authority.get(), config.authority_file, authenticator.get()};
   server.on_reload([&] { reload(flags, reloadable); });
   auto endpoint = server.bind();

@@ -39,7 +39,7 @@ const settings::Table<ProxyConfig>& fields() {
       {"serve_api", "serve the Kafka REST API (false: only the authority)", &ProxyConfig::serve_api},
       {"max_header_bytes", "largest request header accepted (431 beyond)", &ProxyConfig::max_header_bytes, 1024, 1 << 20},
       {"max_body_bytes", "largest request body accepted (413 beyond)", &ProxyConfig::max_body_bytes, 1024, 1LL << 31},
-      {"max_body_memory_bytes", "memory for request bodies over all connections, each body counted twice (as it came and as parsed) and a compressed one at what it decodes to (a request beyond is refused with 503 and Retry-After, from its header when its size is known); 0: the smaller of 1 GiB and a quarter of the machine's memory", &ProxyConfig::max_body_memory_bytes, 0, 1LL << 40},
+      {"max_body_memory_bytes", "memory for request bodies and unwritten answers over all connections, each body counted twice (as it came and as parsed) and a compressed one at what it decodes to (a request beyond is refused with 503 and Retry-After, from its header when its size is known; consume pages shrink to what is left); 0: the smaller of 1 GiB and a quarter of the machine's memory", &ProxyConfig::max_body_memory_bytes, 0, 1LL << 40},
       {"max_records_per_request", "most records in one produce request (413 beyond)", &ProxyConfig::max_records_per_request, 1, 10000000},
       {"max_consume_count", "largest consume count accepted (400 beyond)", &ProxyConfig::max_consume_count, 1, 10000000},
       {"max_connections", "open connections at most (and never more than the open-file limit leaves beside the storage's own); more are closed at once", &ProxyConfig::max_connections, 1, 1000000},

@@ -1,7 +1,7 @@
 #include "metrics/proxy_metrics.hpp"
 
 #include "metrics/prometheus.hpp"
-#include "server/body_budget.hpp"
+#include "admission/body_budget.hpp"
 
 namespace krest::proxy {
 namespace m = krest::metrics;
@@ -73,7 +73,7 @@ std::string ProxyMetrics::render() const {
   m::append_gauge(out, "krest_proxy_open_connections", "Connections open now.",
                   static_cast<double>(open_connections_.load(std::memory_order_relaxed)));
   if (body_budget_) {
-    m::append_gauge(out, "krest_proxy_body_memory_bytes", "Request body bytes held in memory now, over all connections.",
+    m::append_gauge(out, "krest_proxy_body_memory_bytes", "Memory counted for request bodies (twice each) and answers not yet written, over all connections.",
                     static_cast<double>(body_budget_->in_use()));
     m::append_gauge(out, "krest_proxy_body_memory_limit_bytes",
                     "The bound on request body bytes in memory (max_body_memory_bytes, or its default).",

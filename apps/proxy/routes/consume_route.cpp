@@ -1,7 +1,17 @@
+#include <boost/beast/http/field.hpp>
+
+#include <algorithm>
+
 #include "api/consume_body.hpp"
 #include "routes/route_context.hpp"
 
 namespace krest::proxy {
+namespace {
+
+// The smallest page served while memory is short (a page has at least one record, whatever its size).
+constexpr std::uint64_t kLeastPageBytes = 64 * 1024;
+
+}  // namespace
 
 boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMatch& m, const Request& req) {
   const std::string topic = topic_param(m.params[0]);
@@ -11,6 +21,19 @@ boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMat
   fetch.max_records =
       m.has_count ? static_cast<std::size_t>(count_param(m.query_count, ctx.config.max_consume_count)) : 1;
   fetch.max_bytes = api::kConsumeMaxBytes;
+  if (ctx.memory) {
+    // While bodies and unread answers fill max_body_memory_bytes, pages get smaller (counted as a
+    // body is, twice: the records read, then their JSON); with next to no room, 503.
+    const std::uint64_t room = ctx.memory->room() / BodyBudget::kCopiesPerBody;
+    if (room < kLeastPageBytes) {
+      Response busy = error_reply(req.version(), 503,
+                                  "answers and request bodies in memory are at max_body_memory_bytes = " +
+                                      std::to_string(ctx.memory->limit()) + ": try again shortly");
+      busy.set(boost::beast::http::field::retry_after, "1");
+      co_return busy;
+    }
+    fetch.max_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(fetch.max_bytes, room));
+  }
 
   FetchResult result = co_await ctx.storage.fetch(topic, fetch);
 

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "access/authenticator.hpp"
+#include "admission/body_budget.hpp"
 #include "authority/authority.hpp"
 #include "authority/secret_checks.hpp"
 #include "config/proxy_config.hpp"
@@ -28,6 +29,8 @@ struct RouteContext {
   // Where large produce bodies are parsed and stored, off the I/O thread that read them (null: on
   // it). Joined before the server's io_contexts go, so a request it works for outlives the work.
   boost::asio::thread_pool* large_bodies = nullptr;
+  // Memory for bodies and answers (max_body_memory_bytes): a consume page is sized to what is left.
+  const BodyBudget* memory = nullptr;
 };
 
 // `peer`: the address the request came from. The route may take `req`'s body (a produce frees it

@@ -36,6 +36,8 @@ class Server {
   void request_stop();  // thread-safe
   // What SIGHUP does (on the accepting thread): reload what can be reloaded.
   void on_reload(std::function<void()> reload) { reload_ = std::move(reload); }
+  // Memory for request bodies and answers (max_body_memory_bytes, or its default).
+  const BodyBudget& memory() const { return bodies_; }
 
  private:
   boost::asio::awaitable<void> accept_loop();

@@ -194,6 +194,8 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
     else
       res = co_await handle_request(env.routes, req, peer);
     finish_response(req, res, env.codings, transfer);
+    // The answer is in memory until written: counted, whatever the bound (it is built already).
+    body_memory.add(res.body().size());
     const bool keep_alive = req.keep_alive() && !env.stopping.load();
     res.keep_alive(keep_alive);
     res.set(http::field::server, "krest-proxy");

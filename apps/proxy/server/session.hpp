@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "routes/route_context.hpp"
-#include "server/body_budget.hpp"
+#include "admission/body_budget.hpp"
 #include "server/body_codings.hpp"
 #include "server/worker.hpp"
 

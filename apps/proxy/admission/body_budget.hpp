@@ -1,10 +1,13 @@
 #pragma once
-// How much memory request bodies take in krest-proxy at once, over every connection. A body is
+// How much memory request bodies (and answers waiting to be written) take in krest-proxy at once,
+// over every connection. A body is
 // counted twice (kCopiesPerBody): as it came in and as the records parsed from it, which live
 // side by side while it is stored (a produce's parsed records until Kafka has them). A request
 // whose body would pass the bound is refused from its header (503 with Retry-After), before any
 // of the body is read: an offer of many large bodies costs a refusal each, not memory. A body sent
-// compressed is counted at what it decodes to, room for which is taken before it is decoded.
+// compressed is counted at what it decodes to, room for which is taken before it is decoded. An
+// answer is counted from when it is built until it is written, so that a client that does not read
+// its answers holds memory the bound knows of; consume pages are smaller while room is short.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -39,6 +42,12 @@ class BodyBudget {
       bytes_ += take;
       return take;
     }
+    // `bytes` more whatever the bound: memory already taken (an answer built, waiting to be
+    // written), counted so that what comes next sees it.
+    void add(std::uint64_t bytes) {
+      budget_.in_use_.fetch_add(bytes, std::memory_order_relaxed);
+      bytes_ += bytes;
+    }
     // Gives back what is held beyond `bytes`.
     void keep_only(std::uint64_t bytes) {
       if (bytes >= bytes_) return;
@@ -54,6 +63,10 @@ class BodyBudget {
 
   std::uint64_t limit() const { return limit_; }
   std::uint64_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
+  std::uint64_t room() const {
+    const auto used = in_use();
+    return used < limit_ ? limit_ - used : 0;
+  }
 
  private:
   const std::uint64_t limit_;

@@ -1,4 +1,4 @@
-#include "server/body_budget.hpp"
+#include "admission/body_budget.hpp"
 
 #include <unistd.h>
 

@@ -1,0 +1,77 @@
+// max_body_memory_bytes and what reads: consume pages get smaller while request bodies fill the
+// bound, and a consume is refused with 503 and Retry-After when next to nothing is left.
+#include <boost/beast/http/field.hpp>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "support/proxy_fixture.hpp"
+
+using namespace krest::test;
+namespace http = boost::beast::http;
+
+namespace {
+
+std::string records_of(std::size_t count, std::size_t bytes) {
+  std::string body = R"({"records":[)";
+  for (std::size_t i = 0; i < count; ++i) body += (i ? "," : "") + std::string(R"({"value":")") + std::string(bytes, 'r') + "\"}";
+  return body + "]}";
+}
+
+// A produce whose header and first bytes are sent: its body is admitted (and counted) but still
+// arriving. finish() sends the rest and reads the answer.
+struct HeldBody {
+  HttpsClient c;
+  std::string body;
+  HeldBody(const ProxyFixture& f, std::size_t bytes) : c(f.connect()), body(records_of(1, bytes - 16)) {
+    c.send_raw("POST /v1/producer/topics/c HTTP/1.1\r\nHost: localhost\r\n" + c.authorization_line() +
+               "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+               body.substr(0, 100));
+  }
+  int finish() {
+    c.send_raw(body.substr(100));
+    return c.read_reply().result_int();
+  }
+};
+
+std::size_t page_records(HttpsClient& c) {
+  auto r = c.get("/v1/consumer/topics/c/partitions/0/offsets/0?count=5000");
+  REQUIRE(r.result_int() == 200);
+  return json_of(r).at("records").as_array().size();
+}
+
+}  // namespace
+
+TEST_CASE("consume pages shrink while bodies fill max_body_memory_bytes and 503 when nothing is left",
+          "[integration][server][memory]") {
+  ProxyFixture f({"--max-body-bytes", "1048576", "--max-body-memory-bytes", "4194304"});
+  REQUIRE(f.client->put("/v1/topics/c", R"({"partition_count":1})").result_int() == 200);
+  for (int i = 0; i < 4; ++i) REQUIRE(f.client->post("/v1/producer/topics/c", records_of(1000, 900)).result_int() == 200);
+  auto reader = f.connect();
+  // Alone: a page is at most half the bound (2 MiB: records and their JSON both count).
+  const auto alone = page_records(reader);
+  CHECK(alone > 2000);
+  CHECK(alone <= 2 * 1048576 / 900 + 1);
+
+  // Two bodies of 900 KB arriving hold 3.6 MB of the 4 MiB: the page is at most (4 MiB - 3.6 MB) / 2.
+  HeldBody a(f, 900000), b(f, 900000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto squeezed = page_records(reader);
+  CHECK(squeezed >= 1);
+  CHECK(squeezed <= (4194304 - 3600000) / 2 / 900 + 1);
+
+  // Nearly all of it held: a consume is refused, with Retry-After.
+  HeldBody c(f, 260000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto r = reader.get("/v1/consumer/topics/c/partitions/0/offsets/0?count=5000");
+  CHECK(r.result_int() == 503);
+  CHECK(r[http::field::retry_after] == "1");
+  CHECK_THAT(r.body(), Catch::Contains("max_body_memory_bytes"));
+
+  // The bodies stored, pages are whole again.
+  CHECK(a.finish() == 200);
+  CHECK(b.finish() == 200);
+  CHECK(c.finish() == 200);
+  CHECK(page_records(reader) == alone);
+}

@@ -266,6 +266,17 @@ int run(const ProxyConfig& config, const ConfigFlags& flags) {
   routes.memory = &server.memory();
   Reloadable reloadable{tls.get(), &metrics, &quotas, authority.get(), config.authority_file, authenticator.get()};
   server.on_reload([&] { reload(flags, reloadable); });
+  if (config.watch_files) {
+    std::vector<std::filesystem::path> watched;
+    for (const auto& f : config_files(flags)) watched.emplace_back(f);
+    for (const std::string* f : {&config.tls_cert, &config.tls_key, &config.authority_file, &config.auth_jwks_file})
+      if (!f->empty()) watched.emplace_back(*f);
+    try {
+      if (!watched.empty()) server.watch_files(watched);
+    } catch (const std::exception& e) {
+      spdlog::warn("files are not watched for changes (SIGHUP still reloads): {}", e.what());
+    }
+  }
   auto endpoint = server.bind();
   storage.listening_on(endpoint.port());
   storage.start();

@@ -20,6 +20,7 @@ const settings::Table<ProxyConfig>& fields() {
       {"tls", "serve HTTPS (false: plain HTTP behind a TLS load balancer)", &ProxyConfig::tls},
       {"tls_cert", "PEM certificate chain; empty: a self-signed one in <data_dir>/tls/", &ProxyConfig::tls_cert},
       {"tls_key", "PEM private key for tls_cert", &ProxyConfig::tls_key},
+      {"watch_files", "reload (as on SIGHUP) when the --config file, tls_cert, tls_key, authority_file or auth_jwks_file changes", &ProxyConfig::watch_files},
       {"threads", "I/O threads; 0 = one per core", &ProxyConfig::threads, 0, 256},
       {"auth", "authentication of API requests: jwt (Entra-style bearer tokens) or none", &ProxyConfig::auth, 0, 0, {"jwt", "none"}},
       {"auth_authority", "token authority whose discovery document gives the signing keys, e.g. https://login.microsoftonline.com/TENANT", &ProxyConfig::auth_authority},
@@ -96,6 +97,13 @@ ConfigFlags::~ConfigFlags() = default;
 
 void add_config_options(CLI::App& app, ConfigFlags& flags) {
   settings::add_options(app, *flags.given, fields(), "JSON file with any of the settings below (keys with underscores)");
+}
+
+std::vector<std::string> config_files(const ConfigFlags& flags) {
+  std::vector<std::string> files;
+  for (const CLI::Option* o : flags.given->config_files)
+    if (o->count() > 0) files.push_back(o->as<std::string>());
+  return files;
 }
 
 void compose_config(ProxyConfig& config, const ConfigFlags& flags) {

@@ -19,6 +19,7 @@ struct ProxyConfig {
   bool tls = true;       // false: plain HTTP, for use behind a TLS-terminating load balancer
   std::string tls_cert;  // PEM chain; with tls_key. Empty: a self-signed pair in <data_dir>/tls/
   std::string tls_key;
+  bool watch_files = true;  // reload when a file read at a reload changes, as on SIGHUP
   std::int64_t threads = 0;  // 0: one per core
   std::string auth = "jwt";  // jwt | none
 
@@ -109,6 +110,8 @@ struct ConfigFlags {
 
 // Adds --config and one flag per field.
 void add_config_options(CLI::App& app, ConfigFlags& flags);
+// The --config files given on the command line.
+std::vector<std::string> config_files(const ConfigFlags& flags);
 // The --config file, then the flags over it. Throws std::invalid_argument naming the source.
 void compose_config(ProxyConfig& config, const ConfigFlags& flags);
 

@@ -14,6 +14,8 @@
 #include <csignal>
 #include <thread>
 
+#include "server/file_watch.hpp"
+
 namespace krest::proxy {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -87,6 +89,16 @@ void Server::run() {
   });
   asio::co_spawn(workers_[0]->ioc, accept_loop(), asio::detached);
   asio::co_spawn(workers_[0]->ioc, reload_loop(), asio::detached);
+  if (file_watch_) {
+    auto changes = file_watch_->run([this](const std::vector<std::string>& files) {
+      if (stopping_.load()) return;
+      std::string names;
+      for (const auto& f : files) names += (names.empty() ? "" : ", ") + f;
+      spdlog::info("changed: {}: reloading", names);
+      if (reload_) reload_();
+    });
+    asio::co_spawn(workers_[0]->ioc, std::move(changes), asio::detached);
+  }
   for (std::size_t i = 1; i < workers_.size(); ++i)
     workers_[i]->thread = std::thread([w = workers_[i].get()] { w->ioc.run(); });
   workers_[0]->ioc.run();
@@ -95,6 +107,11 @@ void Server::run() {
 
 void Server::request_stop() {
   asio::post(workers_[0]->ioc, [this] { begin_stop(); });
+}
+
+void Server::watch_files(const std::vector<std::filesystem::path>& files) {
+  // A burst of changes (a certificate and its key, an editor's save) within half a second is one reload.
+  file_watch_ = std::make_unique<FileWatch>(workers_[0]->ioc.get_executor(), files, std::chrono::milliseconds(500));
 }
 
 asio::awaitable<void> Server::reload_loop() {
@@ -176,6 +193,7 @@ void Server::begin_stop() {
   boost::system::error_code ignored;
   signals_.cancel(ignored);
   hangups_.cancel(ignored);
+  if (file_watch_) file_watch_->stop();
   acceptor_.close(ignored);
   for (auto& w : workers_) {
     asio::post(w->ioc, [w = w.get()] {

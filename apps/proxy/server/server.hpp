@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,8 @@
 #include "server/worker.hpp"
 
 namespace krest::proxy {
+
+class FileWatch;
 
 class Server {
  public:
@@ -36,6 +39,9 @@ class Server {
   void request_stop();  // thread-safe
   // What SIGHUP does (on the accepting thread): reload what can be reloaded.
   void on_reload(std::function<void()> reload) { reload_ = std::move(reload); }
+  // Reload as on SIGHUP, too, when any of `files` changes (call before run()). Throws
+  // std::runtime_error when they cannot be watched.
+  void watch_files(const std::vector<std::filesystem::path>& files);
   // Memory for request bodies and answers (max_body_memory_bytes, or its default).
   const BodyBudget& memory() const { return bodies_; }
 
@@ -57,6 +63,7 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::signal_set hangups_;
   std::function<void()> reload_;
+  std::unique_ptr<FileWatch> file_watch_;  // with watch_files()
   std::atomic<bool> stopping_{false};
   std::atomic<int> sessions_{0};
   BodyBudget bodies_;

@@ -34,9 +34,8 @@ void write_text(const fs::path& p, const std::string& text) {
   fs::rename(staged, p);
 }
 
-// Signals a reload and waits (10 s at most) for the `n`th log line containing `needle`.
-void hang_up_and_wait(const ProxyProcess& proxy, const std::string& needle, int n = 1) {
-  REQUIRE(::kill(proxy.pid(), SIGHUP) == 0);
+// Waits (10 s at most) for the `n`th log line containing `needle`.
+void wait_for_log(const ProxyProcess& proxy, const std::string& needle, int n = 1) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
     const auto log = proxy.log();
@@ -46,6 +45,12 @@ void hang_up_and_wait(const ProxyProcess& proxy, const std::string& needle, int 
     if (std::chrono::steady_clock::now() > deadline) FAIL("no '" << needle << "' in the log:\n" << log);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// Signals a reload and waits for the `n`th log line containing `needle`.
+void hang_up_and_wait(const ProxyProcess& proxy, const std::string& needle, int n = 1) {
+  REQUIRE(::kill(proxy.pid(), SIGHUP) == 0);
+  wait_for_log(proxy, needle, n);
 }
 
 }  // namespace
@@ -59,7 +64,9 @@ TEST_CASE("SIGHUP swaps the TLS certificate for new connections while a running 
   const auto cert = dir / "live" / "cert.pem", key = dir / "live" / "key.pem";
   swap_in(old_pair.cert, cert);
   swap_in(old_pair.key, key);
-  ProxyProcess proxy(dir / "data", {"--tls-cert", cert.string(), "--tls-key", key.string(), "--durability", "none"});
+  // (Files not watched here: each reload below is the SIGHUP's.)
+  ProxyProcess proxy(dir / "data", {"--tls-cert", cert.string(), "--tls-key", key.string(), "--durability", "none",
+                                    "--watch-files=false"});
   auto admin = proxy.client(10000, old_pair.cert);
   REQUIRE(admin.put("/v1/topics/reload").result_int() == 200);
   const auto expiry_before = admin.get("/metrics").body();
@@ -109,7 +116,7 @@ TEST_CASE("SIGHUP applies new quotas from the config file and keeps them through
   TempDir dir;
   const auto config = dir / "proxy.json";
   write_text(config, "{}\n");
-  ProxyProcess proxy(dir / "data", {"--config", config.string()});
+  ProxyProcess proxy(dir / "data", {"--config", config.string(), "--watch-files=false"});
   auto c = proxy.client();
   auto refusals = [&](int requests) {
     int refused = 0;
@@ -175,8 +182,8 @@ TEST_CASE("SIGHUP reads the authority's applications and the allowed groups agai
   const std::string rotated_hash = krest::proxy::hash_secret_like(rotated_secret, kClientSecretHash);
   write_text(authority, authority_text(app_json(kClientId, kClientSecretHash)));
   write_text(config, std::string(R"({"auth_allowed_groups":[")") + kAllowedGroup + R"("]})");
-  ProxyProcess proxy(dir / "data",
-                     {"--auth", "jwt", "--authority-file", authority.string(), "--config", config.string()});
+  ProxyProcess proxy(dir / "data", {"--auth", "jwt", "--authority-file", authority.string(), "--config",
+                                    config.string(), "--watch-files=false"});
 
   const auto [first_status, first_token] = ask_token(proxy, kClientId, kClientSecret);
   REQUIRE(first_status == 200);
@@ -215,4 +222,60 @@ TEST_CASE("SIGHUP reads the authority's applications and the allowed groups agai
   write_text(config, std::string(R"({"auth_allowed_groups":[")") + kAllowedGroup + R"("]})");
   hang_up_and_wait(proxy, "reload: auth: 1 allowed group(s)", 5);  // the four reloads above said it too
   CHECK(api_status(proxy, second_token) == 200);
+}
+
+TEST_CASE("changed files are read again without SIGHUP: renamed over, written in place, or a swapped ..data link",
+          "[integration][reload]") {
+  TempDir dir;
+  // Laid out as Kubernetes mounts a secret: each file a link through `..data` to a versioned directory.
+  fs::create_directories(dir / "secret" / "..v1");
+  const auto secret = dir / "secret";
+  const auto config = dir / "proxy.json";
+  const std::string second_secret = "second-app-secret-0123456789";
+  const std::string second_hash = krest::proxy::hash_secret_like(second_secret, kClientSecretHash);
+  write_text(secret / "..v1" / "authority.json", authority_text(app_json(kClientId, kClientSecretHash)));
+  fs::create_directory_symlink("..v1", secret / "..data");
+  fs::create_symlink("..data/authority.json", secret / "authority.json");
+  write_text(config, std::string(R"({"auth_allowed_groups":[")") + kAllowedGroup + R"("]})");
+  ProxyProcess proxy(dir / "data", {"--auth", "jwt", "--authority-file", (secret / "authority.json").string(),
+                                    "--config", config.string()});
+  const auto [first_status, first_token] = ask_token(proxy, kClientId, kClientSecret);
+  REQUIRE(first_status == 200);
+
+  // The secret volume updated: a new version directory, and `..data` swapped to it by a rename.
+  fs::create_directories(secret / "..v2");
+  write_text(secret / "..v2" / "authority.json", authority_text(app_json("second-app", second_hash)));
+  fs::create_directory_symlink("..v2", secret / "..data_tmp");
+  fs::rename(secret / "..data_tmp", secret / "..data");
+  wait_for_log(proxy, "reload: authority: 1 application(s) registered");
+  CHECK_THAT(proxy.log(), Catch::Contains("changed: " + (secret / "authority.json").string() + ": reloading"));
+  CHECK(api_status(proxy, first_token) == 401);
+  CHECK(ask_token(proxy, "second-app", second_secret).first == 200);
+
+  // The config file renamed over: the allowed groups change, and a cached token is refused at once.
+  const auto [second_status, second_token] = ask_token(proxy, "second-app", second_secret);
+  REQUIRE(second_status == 200);
+  CHECK(api_status(proxy, second_token) == 200);
+  write_text(config, R"({"auth_allowed_groups":["other-group"]})");
+  wait_for_log(proxy, "reload: auth: 1 allowed group(s)", 2);
+  wait_for_log(proxy, "changed: " + config.string());
+  CHECK(api_status(proxy, second_token) == 403);
+
+  // Written in place (no rename): the same.
+  std::ofstream(config, std::ios::trunc) << R"({"auth_allowed_groups":[")" << kAllowedGroup << R"(", "g2"]})";
+  wait_for_log(proxy, "reload: auth: 2 allowed group(s)");
+  CHECK(api_status(proxy, second_token) == 200);
+
+  // Other files in the same directories change nothing.
+  const auto reloads = [&] {
+    const auto log = proxy.log();
+    int n = 0;
+    for (auto at = log.find(": reloading"); at != std::string::npos; at = log.find(": reloading", at + 1)) ++n;
+    return n;
+  };
+  const int before = reloads();
+  std::ofstream(dir / "notes.txt") << "unrelated";
+  std::ofstream(secret / "other.txt") << "unrelated";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  CHECK(reloads() == before);
 }

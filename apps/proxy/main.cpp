@@ -82,6 +82,7 @@ TokenPolicy token_policy(const ProxyConfig& c) {
   policy.allowed_groups = c.auth_allowed_groups;
   policy.allowed_principals = c.auth_allowed_principals;
   policy.clock_skew_s = c.auth_clock_skew_s;
+  for (const auto& [group, rates] : quota_settings(c).groups) policy.quota_groups.push_back(group);
   return policy;
 }
 

@@ -79,6 +79,7 @@ TokenCheck Authenticator::unless_unregistered(TokenCheck check) const {
 AuthOutcome Authenticator::verdict_outcome(const TokenCheck& check) const {
   AuthOutcome out;
   out.principal = check.principal;
+  out.groups = check.groups;
   switch (check.verdict) {
     case TokenVerdict::accepted: return out;
     case TokenVerdict::forbidden:
@@ -95,19 +96,31 @@ AuthOutcome Authenticator::verdict_outcome(const TokenCheck& check) const {
   return out;
 }
 
+namespace {
+
+AuthOutcome refused(unsigned status, std::string www_authenticate, std::string message) {
+  AuthOutcome out;
+  out.status = status;
+  out.www_authenticate = std::move(www_authenticate);
+  out.message = std::move(message);
+  return out;
+}
+
+}  // namespace
+
 boost::asio::awaitable<AuthOutcome> Authenticator::authenticate(std::string_view header) {
   while (!header.empty() && (header.front() == ' ' || header.front() == '\t')) header.remove_prefix(1);
   while (!header.empty() && (header.back() == ' ' || header.back() == '\t')) header.remove_suffix(1);
   if (header.empty()) {
     rejected_401_.fetch_add(1, std::memory_order_relaxed);
-    co_return AuthOutcome{401, std::string(kRealm), "this API requires an Authorization: Bearer <token> header", {}};
+    AuthOutcome missing = refused(401, std::string(kRealm), "this API requires an Authorization: Bearer <token> header");
+    co_return missing;
   }
   if (header.size() < 7 || !boost::beast::iequals(header.substr(0, 7), "Bearer ")) {
     rejected_401_.fetch_add(1, std::memory_order_relaxed);
-    co_return AuthOutcome{401,
-                          challenge("invalid_request", "the Authorization scheme must be Bearer"),
-                          "the Authorization header must be 'Bearer <token>'",
-                          {}};
+    AuthOutcome not_bearer = refused(401, challenge("invalid_request", "the Authorization scheme must be Bearer"),
+                                     "the Authorization header must be 'Bearer <token>'");
+    co_return not_bearer;
   }
   std::string_view token = header.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
@@ -131,7 +144,8 @@ boost::asio::awaitable<AuthOutcome> Authenticator::authenticate(std::string_view
   if (!trusted) trusted = co_await keys_->refresh_for_unknown_key();
   if (!trusted) {
     unavailable_.fetch_add(1, std::memory_order_relaxed);
-    co_return AuthOutcome{503, {}, "token signing keys are not available yet from " + keys_->describe(), {}};
+    AuthOutcome no_keys = refused(503, {}, "token signing keys are not available yet from " + keys_->describe());
+    co_return no_keys;
   }
   const auto judged_by = policy();
   TokenPolicy policy = *judged_by;

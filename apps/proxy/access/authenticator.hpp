@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "access/key_source.hpp"
 #include "access/token_check.hpp"
@@ -23,6 +24,7 @@ struct AuthOutcome {
   std::string www_authenticate;  // for 401 and 403
   std::string message;           // for the error body and the log; never the token
   std::string principal;
+  std::vector<std::string> groups;  // the token's groups that have a quota (quota_groups)
 };
 
 class Authenticator {

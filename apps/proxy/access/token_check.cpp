@@ -34,7 +34,12 @@ bool numeric_claim(const json::object& claims, std::string_view name, std::int64
   return true;
 }
 
-TokenCheck invalid(std::string why) { return {TokenVerdict::invalid, std::move(why), {}, 0, 0}; }
+TokenCheck invalid(std::string why) {
+  TokenCheck out;
+  out.verdict = TokenVerdict::invalid;
+  out.reason = std::move(why);
+  return out;
+}
 
 bool audience_ok(const json::object& claims, const std::vector<std::string>& audiences) {
   const json::value* aud = claims.if_contains("aud");
@@ -44,6 +49,16 @@ bool audience_ok(const json::object& claims, const std::vector<std::string>& aud
   for (const auto& a : aud->as_array())
     if (a.is_string() && contains(audiences, a.get_string())) return true;
   return false;
+}
+
+// The token's groups that are among `wanted`.
+std::vector<std::string> groups_among(const json::object& claims, const std::vector<std::string>& wanted) {
+  std::vector<std::string> out;
+  const json::value* g = claims.if_contains("groups");
+  if (wanted.empty() || g == nullptr || !g->is_array()) return out;
+  for (const auto& id : g->as_array())
+    if (id.is_string() && contains(wanted, id.get_string())) out.emplace_back(id.get_string());
+  return out;
 }
 
 bool in_allowed_group(const json::object& claims, const std::vector<std::string>& groups) {
@@ -80,8 +95,12 @@ TokenCheck check_token(std::string_view token, const KeyMap& keys, const TokenPo
   if (jwt->header.contains("crit")) return invalid("the token has critical header extensions this proxy does not know");
   if (jwt->kid.empty()) return invalid("the token has no key id (kid)");
   auto key = keys.find(jwt->kid);
-  if (key == keys.end())
-    return {TokenVerdict::unknown_key, "the token's signing key '" + jwt->kid + "' is not known", {}, 0, 0};
+  if (key == keys.end()) {
+    TokenCheck unknown;
+    unknown.verdict = TokenVerdict::unknown_key;
+    unknown.reason = "the token's signing key '" + jwt->kid + "' is not known";
+    return unknown;
+  }
   if (!key->second.verify_sha256(jwt->signing_input, jwt->signature))
     return invalid("the token's signature does not verify");
 
@@ -94,6 +113,7 @@ TokenCheck check_token(std::string_view token, const KeyMap& keys, const TokenPo
   if (!audience_ok(claims, policy.audiences)) return invalid("the token's audience is not this proxy");
   for (const char* name : {"appid", "azp", "oid"})
     if (out.principal = string_claim(claims, name); !out.principal.empty()) break;
+  out.groups = groups_among(claims, policy.quota_groups);
 
   out.verdict = TokenVerdict::accepted;
   const bool allowed = in_allowed_group(claims, policy.allowed_groups) ||

@@ -18,6 +18,8 @@ struct TokenPolicy {
   std::vector<std::string> allowed_groups;      // a "groups" entry in here authorizes...
   std::vector<std::string> allowed_principals;  // ...as does an "oid", "appid" or "azp" in here
   std::int64_t clock_skew_s = 60;
+  // Groups with a quota of their own (quota_groups): a token's membership in these is kept.
+  std::vector<std::string> quota_groups;
 };
 
 using KeyMap = std::map<std::string, auth::RsaKey>;
@@ -35,6 +37,7 @@ struct TokenCheck {
   std::string principal;        // appid/azp/oid of a validly signed token
   std::int64_t expires_at = 0;  // "exp" of a validly signed token
   std::int64_t not_before = 0;  // "nbf", 0 when absent
+  std::vector<std::string> groups;  // the token's "groups" among policy.quota_groups
 };
 
 // `now` is seconds since the Unix epoch.

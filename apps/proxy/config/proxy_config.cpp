@@ -51,6 +51,7 @@ const settings::Table<ProxyConfig>& fields() {
       {"quota_consume_bytes_per_s", "consume body bytes (uncompressed) a second each caller may receive; 0: no limit", &ProxyConfig::quota_consume_bytes_per_s, 0, 1LL << 40},
       {"quota_burst_ms", "how much of its rates a caller may spend at once, as time", &ProxyConfig::quota_burst_ms, 1, 3600000},
       {"quota_callers", "a caller's own rates over the defaults: \"CALLER requests_per_s=N produce_bytes_per_s=N consume_bytes_per_s=N\" (any of them; CALLER is an appid, azp or oid, or an address without auth)", &ProxyConfig::quota_callers},
+      {"quota_groups", "rates shared by every caller whose token has the group in its groups claim, on top of each caller's own: \"GROUP requests_per_s=N produce_bytes_per_s=N consume_bytes_per_s=N\" (any of them; a rate left out has no limit)", &ProxyConfig::quota_groups},
       {"compression", "content codings: of request bodies accepted (415 for others), of responses when the client's Accept-Encoding asks: auto (zstd and gzip), gzip, zstd, none", &ProxyConfig::compression, 0, 0, {"auto", "gzip", "zstd", "none"}},
       {"compression_level", "level responses are compressed at: zstd 1..19, gzip 1..9 (higher is clamped to 9)", &ProxyConfig::compression_level, 1, 19},
       {"compression_min_bytes", "responses smaller than this go uncompressed", &ProxyConfig::compression_min_bytes, 0, 1LL << 30},

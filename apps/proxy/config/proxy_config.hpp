@@ -59,6 +59,7 @@ struct ProxyConfig {
   std::int64_t quota_consume_bytes_per_s = 0;
   std::int64_t quota_burst_ms = 1000;       // each bucket holds this much of its rate
   std::vector<std::string> quota_callers;  // "CALLER requests_per_s=N produce_bytes_per_s=N consume_bytes_per_s=N"
+  std::vector<std::string> quota_groups;   // "GROUP requests_per_s=N ...": shared by the group's members
 
   // Content codings (gzip, zstd): of request bodies accepted, of responses when the client asks.
   std::string compression = "auto";  // auto (both) | gzip | zstd | none

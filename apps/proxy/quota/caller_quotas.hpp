@@ -4,6 +4,10 @@
 // caller is the token's application (appid, azp) or object id (oid); without authentication, the
 // source address.
 //
+// A group named in quota_groups has buckets of its own, shared by every caller whose token carries
+// it (the token's "groups" claim): a request counts against its caller's quotas and each of its
+// groups'.
+//
 // A request is let in while each bucket that applies to it is out of debt; what it cost is taken
 // afterwards, in full. So a single request larger than a second's worth still passes (and its
 // caller then waits the debt off), and consume bytes, known only once the answer is built, are
@@ -33,6 +37,7 @@ struct QuotaRates {
 struct QuotaSettings {
   QuotaRates defaults;                       // every caller without an entry of its own
   std::map<std::string, QuotaRates> callers;  // by caller; a rate left out takes the default's
+  std::map<std::string, QuotaRates> groups;   // by group, shared by its members; a rate left out: no limit
   double burst_s = 1;
   std::size_t max_callers = 10000;  // callers tracked at most (idle ones are forgotten first)
   bool any() const;
@@ -40,9 +45,10 @@ struct QuotaSettings {
 
 // From the quota_* settings. Throws std::invalid_argument naming the entry and the problem.
 QuotaSettings quota_settings(const ProxyConfig& config);
-// One quota_callers entry: "CALLER requests_per_s=N produce_bytes_per_s=N consume_bytes_per_s=N"
-// (any of the three). Throws std::invalid_argument.
-std::pair<std::string, QuotaRates> parse_caller_quota(const std::string& entry, const QuotaRates& defaults);
+// One quota_callers (or quota_groups, `setting`) entry: "NAME requests_per_s=N produce_bytes_per_s=N
+// consume_bytes_per_s=N" (any of the three), over `defaults`. Throws std::invalid_argument.
+std::pair<std::string, QuotaRates> parse_caller_quota(const std::string& entry, const QuotaRates& defaults,
+                                                      const char* setting = "quota_callers");
 
 class CallerQuotas {
  public:
@@ -60,22 +66,28 @@ class CallerQuotas {
     const char* quota;  // requests_per_s, produce_bytes_per_s or consume_bytes_per_s
     double rate;
     std::chrono::seconds retry_after;
+    std::string group;  // the group whose shared quota it is; empty: the caller's own
   };
   // Whether `caller` may start a request of `kind` now; when it may, the request is counted.
-  std::optional<Refusal> admit(const std::string& caller, Kind kind, Clock::time_point now);
+  // `groups`: the caller's token's groups that have a quota.
+  std::optional<Refusal> admit(const std::string& caller, const std::vector<std::string>& groups, Kind kind,
+                               Clock::time_point now);
   // The same refusal from a request's header, before its body is read (a large body from a caller
   // in debt is not worth receiving), without counting a request that is let through: admit() will
   // when its body has come.
-  std::optional<Refusal> screen(const std::string& caller, Kind kind, Clock::time_point now);
+  std::optional<Refusal> screen(const std::string& caller, const std::vector<std::string>& groups, Kind kind,
+                                Clock::time_point now);
   // What an admitted request moved: body bytes in (produce) and out (consume), uncompressed.
-  void charge(const std::string& caller, Kind kind, std::uint64_t bytes, Clock::time_point now);
+  void charge(const std::string& caller, const std::vector<std::string>& groups, Kind kind, std::uint64_t bytes,
+              Clock::time_point now);
 
   // Per-caller counters for /metrics.
   void append_metrics(std::string& out) const;
   std::size_t tracked() const;
 
  private:
-  std::optional<Refusal> check(const std::string& caller, Kind kind, Clock::time_point now, bool count);
+  std::optional<Refusal> check(const std::string& caller, const std::vector<std::string>& groups, Kind kind,
+                               Clock::time_point now, bool count);
   struct Bucket {
     double tokens = 0;
     double rate = 0;  // 0: no limit
@@ -87,12 +99,19 @@ class CallerQuotas {
     std::uint64_t admitted = 0, bytes_in = 0, bytes_out = 0;
     std::uint64_t refused[3] = {0, 0, 0};  // by quota, in Refusal::quota's order
   };
+  static void set_rates(Caller& c, const QuotaRates& rates, double burst_s);
+  void refill(Caller& c, Clock::time_point now) const;
   Caller& caller_state(const std::string& caller, Clock::time_point now);
+  // A configured group's state (null for a group without a quota), refilled to `now`.
+  Caller* group_state(const std::string& group, Clock::time_point now);
+  // The refusal of a request of `kind` by `c`'s buckets (counted in c.refused), if they are in debt.
+  std::optional<Refusal> in_debt(Caller& c, Kind kind) const;
   void forget_idle(Clock::time_point now);
 
   QuotaSettings settings_;
-  mutable std::mutex mutex_;  // guards callers_ and forgotten_
+  mutable std::mutex mutex_;  // guards callers_, groups_ and forgotten_
   std::unordered_map<std::string, Caller> callers_;
+  std::map<std::string, Caller> groups_;  // only groups in settings_.groups; guarded by mutex_
   Caller forgotten_;
   std::atomic<bool> enabled_{false};  // the counters of callers no longer tracked, summed (caller="(others)")
 };

@@ -53,9 +53,15 @@ bool needs_token(const RouteContext& ctx, Route r) {
 
 // The checks that need only the request's header: route, method, token. A failure to send, or
 // nullopt when the request may go to its handler.
-// `principal`, when given, is set to the token's application or object id.
+// Who asks: the token's application or object id (empty without a token), and its groups that
+// have a quota of their own.
+struct Caller {
+  std::string principal;
+  std::vector<std::string> groups;
+};
+
 boost::asio::awaitable<std::optional<Failure>> admit(RouteContext& ctx, const Request& req, RouteMatch& m,
-                                                     std::string* principal = nullptr) {
+                                                     Caller& caller) {
   m = match_route(req.target());
   if (m.route == Route::unknown || !served(ctx, m.route))
     co_return Failure{404, "no such path: " + std::string(req.target()), {}, {}};
@@ -65,7 +71,8 @@ boost::asio::awaitable<std::optional<Failure>> admit(RouteContext& ctx, const Re
   if (needs_token(ctx, m.route)) {
     AuthOutcome auth = co_await ctx.authenticator->authenticate(req[boost::beast::http::field::authorization]);
     if (auth.status != 0) co_return Failure{auth.status, std::move(auth.message), std::move(auth.www_authenticate), {}};
-    if (principal) *principal = std::move(auth.principal);
+    caller.principal = std::move(auth.principal);
+    caller.groups = std::move(auth.groups);
   }
   co_return std::nullopt;
 }
@@ -99,18 +106,20 @@ bool quotas_apply(const RouteContext& ctx, Route route) {
 }
 
 // `screening`: from the header, before the body is read; the request is counted when it is admitted.
-std::optional<Failure> over_quota(RouteContext& ctx, const std::string& caller, Route route, bool screening) {
+std::optional<Failure> over_quota(RouteContext& ctx, const Caller& caller, Route route, bool screening) {
   if (!quotas_apply(ctx, route)) return std::nullopt;
   const auto kind = quota_kind(route);
   const auto now = CallerQuotas::Clock::now();
-  const auto refusal = screening ? ctx.quotas->screen(caller, kind, now) : ctx.quotas->admit(caller, kind, now);
+  const auto refusal = screening ? ctx.quotas->screen(caller.principal, caller.groups, kind, now)
+                                 : ctx.quotas->admit(caller.principal, caller.groups, kind, now);
   if (!refusal) return std::nullopt;
   char rate[32];
   std::snprintf(rate, sizeof rate, "%.0f", refusal->rate);
-  return Failure{429,
-                 "caller '" + printable(caller) + "' is over its quota of " + rate + " " + refusal->quota +
-                     ": try again after Retry-After seconds",
-                 {},
+  const std::string whose = refusal->group.empty()
+                                ? "caller '" + printable(caller.principal) + "' is over its quota"
+                                : "group '" + printable(refusal->group) + "' (of caller '" +
+                                      printable(caller.principal) + "') is over its shared quota";
+  return Failure{429, whose + " of " + rate + " " + refusal->quota + ": try again after Retry-After seconds", {},
                  std::to_string(refusal->retry_after.count())};
 }
 
@@ -125,11 +134,11 @@ boost::asio::awaitable<std::optional<Response>> screen_request(RouteContext& ctx
   const auto started = std::chrono::steady_clock::now();
   RouteMatch m;
   std::optional<Failure> failure;
-  std::string principal;
+  Caller caller;
   try {
-    failure = co_await admit(ctx, header, m, &principal);
-    if (principal.empty()) principal = peer;
-    if (!failure) failure = over_quota(ctx, principal, m.route, true);
+    failure = co_await admit(ctx, header, m, caller);
+    if (caller.principal.empty()) caller.principal = peer;
+    if (!failure) failure = over_quota(ctx, caller, m.route, true);
   } catch (const ProxyError& e) {
     failure = Failure{static_cast<unsigned>(http_status(e.kind())), e.what(), {}, {}};
   }
@@ -146,17 +155,17 @@ boost::asio::awaitable<Response> handle_request(RouteContext& ctx, Request& req,
   Response res;
   // co_await is not allowed inside a catch block, so failures are carried out of the try as text.
   std::optional<Failure> failure;
-  std::string principal;
+  Caller caller;
   try {
-    failure = co_await admit(ctx, req, m, &principal);
-    if (principal.empty()) principal = peer;
-    if (!failure) failure = over_quota(ctx, principal, m.route, false);
+    failure = co_await admit(ctx, req, m, caller);
+    if (caller.principal.empty()) caller.principal = peer;
+    if (!failure) failure = over_quota(ctx, caller, m.route, false);
     if (!failure) {
       res = co_await dispatch(ctx, m, req, peer);
       if (quotas_apply(ctx, m.route)) {
         const auto kind = quota_kind(m.route);
         const std::size_t moved = kind == CallerQuotas::Kind::produce ? body_bytes : res.body().size();
-        ctx.quotas->charge(principal, kind, moved, CallerQuotas::Clock::now());
+        ctx.quotas->charge(caller.principal, caller.groups, kind, moved, CallerQuotas::Clock::now());
       }
     }
   } catch (const ProxyError& e) {

@@ -19,7 +19,7 @@ namespace {
 struct Setup {
   auth::RsaKey key = auth::RsaKey::generate();
   KeyMap keys{{"k1", key}};
-  TokenPolicy policy{{"https://issuer.example/t/v2.0"}, {"https://hib.azurehdinsight.net"}, {"writers"}, {}, 60};
+  TokenPolicy policy{{"https://issuer.example/t/v2.0"}, {"https://hib.azurehdinsight.net"}, {"writers"}, {}, 60, {}};
   boost::json::object claims =
       good_claims("https://issuer.example/t/v2.0", "https://hib.azurehdinsight.net", "writers");
 
@@ -105,7 +105,7 @@ TEST_CASE("a principal on the allow-list needs no group, and an expired outsider
 
 TEST_CASE("a cached verdict is re-checked against the clock", "[unit][access]") {
   auto& s = setup();
-  TokenCheck cached{TokenVerdict::accepted, {}, "app", unix_now() + 10, unix_now() - 10};
+  TokenCheck cached{TokenVerdict::accepted, {}, "app", unix_now() + 10, unix_now() - 10, {}};
   CHECK(check_time(cached, s.policy, unix_now()).verdict == TokenVerdict::accepted);
   CHECK(check_time(cached, s.policy, unix_now() + 71).verdict == TokenVerdict::invalid);
   CHECK(check_time(cached, s.policy, unix_now() - 100).verdict == TokenVerdict::invalid);
@@ -143,9 +143,22 @@ TEST_CASE("no mutation of a valid token is accepted, and no input crashes the ch
 TEST_CASE("an exp at the end of time does not overflow into the past", "[unit][access]") {
   auto& s = setup();
   // exp + skew overflowed (undefined behaviour, caught by UBSan; in practice a wrap to "expired").
-  TokenCheck cached{TokenVerdict::accepted, {}, "app", std::numeric_limits<std::int64_t>::max(), 0};
+  TokenCheck cached{TokenVerdict::accepted, {}, "app", std::numeric_limits<std::int64_t>::max(), 0, {}};
   CHECK(check_time(cached, s.policy, unix_now()).verdict == TokenVerdict::accepted);
   auto c = s.claims;
   c["exp"] = std::numeric_limits<std::int64_t>::max();
   CHECK(s.check(c).verdict == TokenVerdict::accepted);
+}
+
+TEST_CASE("a token's groups that have a quota are kept with its verdict, and no others", "[unit][access]") {
+  auto& s = setup();
+  auto claims = s.claims;
+  claims["groups"] = boost::json::array{"writers", "team", "unrelated"};
+  const auto without = s.check(claims);
+  CHECK(without.groups.empty());  // no quota_groups: nothing kept
+  TokenPolicy policy = s.policy;
+  policy.quota_groups = {"team", "absent"};
+  const auto with = check_token(auth::encode_rs256(claims, s.key, "k1"), s.keys, policy, unix_now());
+  REQUIRE(with.verdict == TokenVerdict::accepted);
+  CHECK(with.groups == std::vector<std::string>{"team"});
 }

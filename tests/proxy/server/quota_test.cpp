@@ -133,3 +133,37 @@ TEST_CASE("produce and consume byte quotas hold a caller to its rate while its r
   for (int i = 0; i < 5; ++i)
     REQUIRE(calm.get("/v1/consumer/topics/quota/partitions/0/offsets/0?count=270").result_int() == 200);
 }
+
+TEST_CASE("a group's quota holds its members together while each caller's own still applies",
+          "[integration][quota]") {
+  // Both applications are in the allowed group; the group may make 20 requests a second in all.
+  TwoCallers f({"--quota-groups", std::string(kAllowedGroup) + " requests_per_s=20"});
+  auto greedy = f.connect(kGreedy);
+  auto calm = f.connect(kClientId);
+  int passed = 0, refused_greedy = 0, refused_calm = 0;
+  std::string message;
+  const auto started = Clock::now();
+  for (int i = 0; i < 60; ++i) {
+    for (auto* c : {&greedy, &calm}) {
+      auto r = c->get("/v1/metadata/topics");
+      if (r.result_int() == 200) ++passed;
+      if (r.result_int() == 429) {
+        ++(c == &greedy ? refused_greedy : refused_calm);
+        message = r.body();
+        CHECK(r[http::field::retry_after] == "1");
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  CAPTURE(passed, refused_greedy, refused_calm, seconds);
+  CHECK(passed >= 20);
+  CHECK(passed <= 21 + 20 * seconds);
+  CHECK(refused_greedy > 0);  // both held: the quota is the group's, not either caller's
+  CHECK(refused_calm > 0);
+  CHECK_THAT(message, Catch::Contains(std::string("group '") + kAllowedGroup + "'") &&
+                          Catch::Contains("shared quota of 20 requests_per_s"));
+  const auto metrics = f.proxy->client().get("/metrics").body();
+  CHECK_THAT(metrics, Catch::Contains(std::string(R"(krest_proxy_group_quota_refused_total{group=")") +
+                                      kAllowedGroup + R"(",quota="requests_per_s"} )" +
+                                      std::to_string(refused_greedy + refused_calm)));
+}

@@ -116,7 +116,10 @@ $network_table
 \`tools/krest_kafka_mock\`: the real Kafka protocol on loopback), keyed records with 100-byte values.
 kcat produces and consumes straight to the cluster; krest goes through krest-proxy
 (\`--backend kafka\`, HTTPS, JSON both ways) on the same 2 cores. Medians of the runs. The mock keeps
-about 5 MB per partition, so the topics have enough partitions to keep every record.
+about 5 MB per partition, so the topics have enough partitions to keep every record. The last two
+rows go through two krest-proxies in front of the same cluster, used as one (\`--endpoint A,B\`):
+on one machine they share its 2 cores with everything else, so they show what spreading costs,
+not what a second machine would add.
 
 $kafka_table
 DOC

@@ -32,12 +32,16 @@ auth_flags=(--auth none)
 start_proxy kafka --backend kafka --kafka-bootstrap-servers "$bs"
 kurl=$url
 kflags=(--endpoint "$kurl" --ca-file "$work/kafka/tls/cert.pem")
+# A second proxy in front of the same cluster, and a CA file trusting both: krest uses them as one.
+start_proxy kafka2 --backend kafka --kafka-bootstrap-servers "$bs"
+cat "$work/kafka/tls/cert.pem" "$work/kafka2/tls/cert.pem" > "$work/both.pem"
+bflags=(--endpoint "$kurl,$url" --ca-file "$work/both.pem")
 
 rate() { python3 -c "print(int($1 / $2))"; }
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -a kp kc pp pc pw
+declare -a kp kc pp pc pw tp tc
 for r in $(seq "$repeats"); do
   mock create kcat$r "$partitions" 1
   mock create proxy$r "$partitions" 1
@@ -54,12 +58,21 @@ for r in $(seq "$repeats"); do
   t0=$(now); got=$("$krest" tail --topic proxy$r --from earliest --exit-at-end --window 1 --format '%o\n' "${kflags[@]}" | wc -l); t1=$(now)
   [[ $got -eq $records ]] || { echo "krest tail --window 1 consumed $got of $records" >&2; exit 1; }
   pw+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  mock create both$r "$partitions" 1
+  t0=$(now); "$krest" load "$work/records.txt" --topic both$r --key-delimiter '|' "${bflags[@]}" 2> "$work/load.err"; t1=$(now)
+  tp+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  t0=$(now); got=$("$krest" tail --topic both$r --from earliest --exit-at-end --format '%o\n' "${bflags[@]}" | wc -l); t1=$(now)
+  [[ $got -eq $records ]] || { echo "krest tail over two proxies consumed $got of $records" >&2; exit 1; }
+  tc+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
 done
 kp_m=$(printf '%s\n' "${kp[@]}" | median); pp_m=$(printf '%s\n' "${pp[@]}" | median)
 kc_m=$(printf '%s\n' "${kc[@]}" | median); pc_m=$(printf '%s\n' "${pc[@]}" | median)
 pw_m=$(printf '%s\n' "${pw[@]}" | median)
+tp_m=$(printf "%s\n" "${tp[@]}" | median); tc_m=$(printf "%s\n" "${tc[@]}" | median)
 echo "| $records records of 100 bytes, $partitions partitions | kcat straight to the cluster, records/s | krest through krest-proxy, records/s | ratio |"
 echo "|---|---:|---:|---:|"
 printf '| produce (kcat -P / krest load) | %s | %s | %.2f |\n' "$kp_m" "$pp_m" "$(echo "$pp_m / $kp_m" | bc -l)"
 printf '| consume (kcat -C -e / krest tail --exit-at-end) | %s | %s | %.2f |\n' "$kc_m" "$pc_m" "$(echo "$pc_m / $kc_m" | bc -l)"
 printf '| consume, krest tail --window 1 | %s | %s | %.2f |\n' "$kc_m" "$pw_m" "$(echo "$pw_m / $kc_m" | bc -l)"
+printf '| produce through two proxies as one (`--endpoint A,B`) | %s | %s | %.2f |\n' "$kp_m" "$tp_m" "$(echo "$tp_m / $kp_m" | bc -l)"
+printf '| consume through two proxies as one | %s | %s | %.2f |\n' "$kc_m" "$tc_m" "$(echo "$tc_m / $kc_m" | bc -l)"

@@ -23,6 +23,8 @@
 #include <optional>
 #include <vector>
 
+#include "net/address_order.hpp"
+
 namespace krest::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -301,7 +303,10 @@ asio::awaitable<error_code> HttpConnection::connect() {
   auto [rec, endpoints] = co_await s->resolver.async_resolve(server_.host, server_.port, kTuple);
   if (s->timed_out) co_return beast::error::timeout;
   if (rec) co_return rec;
-  auto [cec, ep] = co_await asio::async_connect(s->socket, endpoints, kTuple);
+  std::vector<tcp::endpoint> addresses;
+  for (const auto& entry : endpoints) addresses.push_back(entry.endpoint());
+  const auto order = net::address_order(std::move(addresses), options_.first_address);
+  auto [cec, ep] = co_await asio::async_connect(s->socket, order, kTuple);
   if (s->timed_out) co_return beast::error::timeout;
   if (cec) co_return cec;
   error_code ec;

@@ -26,6 +26,9 @@ struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{10000};  // resolve + TCP connect + TLS handshake
   std::chrono::milliseconds request_timeout{30000};  // write the request and read the whole response
   std::uint64_t max_response_bytes = 64ULL << 20;
+  // Which of the host's addresses to try first (modulo their count; net/address_order.hpp): a pool
+  // gives its connections to an endpoint consecutive numbers, so they spread over its addresses.
+  std::size_t first_address = 0;
 };
 
 struct Exchange {

@@ -24,8 +24,14 @@ struct ConnectionPool::Slot {
 };
 
 namespace {
-http::ConnectionOptions connection_options(const PoolOptions& o) {
-  return {o.connect_timeout, o.request_timeout, o.max_response_bytes};
+// `nth`: the connection's number among its endpoint's.
+http::ConnectionOptions connection_options(const PoolOptions& o, std::size_t nth) {
+  http::ConnectionOptions c;
+  c.connect_timeout = o.connect_timeout;
+  c.request_timeout = o.request_timeout;
+  c.max_response_bytes = o.max_response_bytes;
+  c.first_address = nth;
+  return c;
 }
 }  // namespace
 
@@ -47,7 +53,8 @@ ConnectionPool::ConnectionPool(asio::any_io_executor ex, std::vector<net::BaseUr
 ConnectionPool::Slot* ConnectionPool::add_slot() {
   const std::size_t i = slots_.size() % servers_.size();
   slots_.push_back(
-      std::make_unique<Slot>(ex_, servers_[i], tls_, connection_options(options_), &sessions_[i], &bodies_));
+      std::make_unique<Slot>(ex_, servers_[i], tls_, connection_options(options_, slots_.size() / servers_.size()),
+                             &sessions_[i], &bodies_));
   return slots_.back().get();
 }
 

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "net/address_order.hpp"
 #include "net/base_url.hpp"
 
 using krest::net::parse_endpoints;
@@ -35,4 +36,20 @@ TEST_CASE("endpoints: one URL or several used as one, each checked, one path for
   } catch (const std::invalid_argument& e) {
     CHECK(std::string(e.what()).find("same path") != std::string::npos);
   }
+}
+
+TEST_CASE("a name with several addresses: the n-th connection tries the n-th first, then the rest in turn",
+          "[unit][engine]") {
+  using boost::asio::ip::make_address;
+  using boost::asio::ip::tcp;
+  const std::vector<tcp::endpoint> three = {{make_address("10.0.0.1"), 443},
+                                            {make_address("10.0.0.2"), 443},
+                                            {make_address("10.0.0.3"), 443}};
+  for (std::size_t n = 0; n < 7; ++n) {
+    const auto order = krest::net::address_order(three, n);
+    REQUIRE(order.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(order[i] == three[(n + i) % 3]);
+  }
+  CHECK(krest::net::address_order({}, 5).empty());
+  CHECK(krest::net::address_order({three[1]}, 5) == std::vector<tcp::endpoint>{three[1]});
 }

@@ -35,6 +35,18 @@ struct HeldBody {
   }
 };
 
+// Waits (5 s at most) until /metrics counts no memory held but that of `held` bytes: an answer the
+// client has read may still be counted until the server sees its write complete.
+void wait_for_held(const ProxyFixture& f, std::uint64_t held) {
+  auto m = f.connect();
+  const std::string line = "krest_proxy_body_memory_bytes " + std::to_string(held) + "\n";
+  for (int i = 0; i < 250; ++i) {
+    if (m.get("/metrics").body().find(line) != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL("body memory never came to " << held);
+}
+
 std::size_t page_records(HttpsClient& c) {
   auto r = c.get("/v1/consumer/topics/c/partitions/0/offsets/0?count=5000");
   REQUIRE(r.result_int() == 200);
@@ -49,6 +61,7 @@ TEST_CASE("consume pages shrink while bodies fill max_body_memory_bytes and 503 
   REQUIRE(f.client->put("/v1/topics/c", R"({"partition_count":1})").result_int() == 200);
   for (int i = 0; i < 4; ++i) REQUIRE(f.client->post("/v1/producer/topics/c", records_of(1000, 900)).result_int() == 200);
   auto reader = f.connect();
+  wait_for_held(f, 0);
   // Alone: a page is at most half the bound (2 MiB: records and their JSON both count).
   const auto alone = page_records(reader);
   CHECK(alone > 2000);
@@ -56,14 +69,14 @@ TEST_CASE("consume pages shrink while bodies fill max_body_memory_bytes and 503 
 
   // Two bodies of 900 KB arriving hold 3.6 MB of the 4 MiB: the page is at most (4 MiB - 3.6 MB) / 2.
   HeldBody a(f, 900000), b(f, 900000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  wait_for_held(f, 2 * (a.body.size() + b.body.size()));
   const auto squeezed = page_records(reader);
   CHECK(squeezed >= 1);
   CHECK(squeezed <= (4194304 - 3600000) / 2 / 900 + 1);
 
   // Nearly all of it held: a consume is refused, with Retry-After.
   HeldBody c(f, 260000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  wait_for_held(f, 2 * (a.body.size() + b.body.size() + c.body.size()));
   auto r = reader.get("/v1/consumer/topics/c/partitions/0/offsets/0?count=5000");
   CHECK(r.result_int() == 503);
   CHECK(r[http::field::retry_after] == "1");
@@ -73,5 +86,6 @@ TEST_CASE("consume pages shrink while bodies fill max_body_memory_bytes and 503 
   CHECK(a.finish() == 200);
   CHECK(b.finish() == 200);
   CHECK(c.finish() == 200);
+  wait_for_held(f, 0);
   CHECK(page_records(reader) == alone);
 }

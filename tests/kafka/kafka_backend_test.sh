@@ -137,6 +137,30 @@ assert missing == 0
 PY
 ok "two proxies as one: both used while both live, one killed with kill -9 mid-load, nothing lost, the tail in order ($pd produces through d and $pe through e before the kill)"
 
+# 6. A partition's pages stay with one proxy: read through two proxies as one, each partition's
+# fetch stream starts about once and little is fetched for nothing (pages alternating between
+# proxies make each read the other's pages on its way, and drop them).
+start_proxy f
+cat "$dir/e/tls/cert.pem" "$dir/f/tls/cert.pem" > ef.pem
+kafka_counter() {  # $1: proxy, $2: counter
+  local u="url_$1"
+  curl -s --cacert "$dir/$1/tls/cert.pem" "${!u}/metrics" | sed -n "s/^$2 //p"
+}
+starts() { kafka_counter "$1" krest_kafka_fetch_stream_starts_total; }
+unused() { kafka_counter "$1" krest_kafka_fetched_records_unused_total; }
+before=$(( $(starts e) + $(starts f) ))
+unused_before=$(( $(unused e) + $(unused f) ))
+got=$(KREST_ENDPOINT="$url_e,$url_f" KREST_CA_FILE=$dir/ef.pem "$krest" tail -t failover --from earliest --exit-at-end \
+  -f '%o\n' 2> ef.err | wc -l)
+[ "$got" -ge 400000 ] || fail "the tail over e,f read $got records: $(tail -3 ef.err)"
+after_e=$(starts e); after_f=$(starts f)
+started=$(( after_e + after_f - before ))
+wasted=$(( $(unused e) + $(unused f) - unused_before ))
+[ "$(starts f)" -ge 1 ] || fail "the tail over e,f never read through f"
+[ "$started" -le 40 ] || fail "reading 8 partitions of 800 pages through two proxies started $started fetch streams"
+[ "$wasted" -le 40000 ] || fail "reading 400,000 records through two proxies fetched $wasted records for nothing"
+ok "a partition's pages stay with one proxy of two: $started fetch streams started for 8 partitions, $wasted records fetched unused ($got records)"
+
 # 4. Health follows the brokers; librdkafka's statistics are in /metrics.
 start_proxy c --kafka-metadata-refresh-ms 200 --kafka-fetch-timeout-ms 1000
 health() { curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/c/tls/cert.pem" "$url_c/health"; }

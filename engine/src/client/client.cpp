@@ -85,8 +85,9 @@ std::optional<double> server_timing_body(std::string_view value) {
 
 }  // namespace
 
-asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const http::HeaderCallback& on_header) {
-  auto lease = co_await pool.acquire();
+asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const http::HeaderCallback& on_header,
+                                                   std::optional<std::size_t> affinity) {
+  auto lease = co_await pool.acquire(affinity);
   const auto now = std::chrono::steady_clock::now();
   if (auto accept = compression.accept_encoding(now); accept.empty())
     req.erase(bhttp::field::accept_encoding);

@@ -4,6 +4,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +38,13 @@ struct Client::Impl {
   // uncompressed, after a 415). Transport failures come back in Exchange::ec; throws
   // Error(token) when no token can be had, Error(closed) after close(), and Error(protocol) for an
   // answer that cannot be decoded (or decodes to more than max_response_bytes).
-  boost::asio::awaitable<http::Exchange> send(http::Request& req, const http::HeaderCallback& on_header);
+  // `affinity`: requests with the same one go to the same endpoint while a connection to it is
+  // free (a partition's pages, to the proxy already reading that partition).
+  boost::asio::awaitable<http::Exchange> send(http::Request& req, const http::HeaderCallback& on_header,
+                                              std::optional<std::size_t> affinity);
+  boost::asio::awaitable<http::Exchange> send(http::Request& req, const http::HeaderCallback& on_header) {
+    return send(req, on_header, std::nullopt);
+  }
   // (An overload, not a default argument: a temporary std::function in a co_await expression is
   // what GCC 12 gets wrong.)
   boost::asio::awaitable<http::Exchange> send(http::Request& req) { return send(req, no_header_callback); }

@@ -68,7 +68,8 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
           delivered(start),
           queued_upto(start),
           poll_backoff(o.poll_initial),
-          wake(std::move(ex)) {}
+          wake(std::move(ex)),
+          affinity(std::hash<std::string>{}(topic) + static_cast<std::size_t>(id)) {}
     std::string topic;
     std::int32_t partition;
     consume::FetchWindow window;
@@ -84,6 +85,10 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     Clock::time_point retry_at{};
     std::optional<Clock::time_point> failing_since;
     util::Signal wake;
+    // Its pages go to one proxy of several while a connection to it is free: that proxy's read of
+    // the partition goes on from page to page (on the Kafka backend a page at another proxy
+    // restarts both fetches). A topic's partitions in turn over the proxies.
+    std::size_t affinity;
   };
   struct Chunk {
     std::shared_ptr<Partition> partition;
@@ -262,7 +267,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     std::optional<Error> error;
     const auto ticket = limit.sent(fetching);
     try {
-      x = co_await client.send(req, on_header);
+      x = co_await client.send(req, on_header, p->affinity);
     } catch (const Error& e) {
       error = e;
     } catch (const std::exception& e) {

@@ -87,21 +87,30 @@ void ConnectionPool::Lease::report(const http::Exchange& x) {
   }
 }
 
-ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_point& retry_at) {
+ConnectionPool::Slot* ConnectionPool::pick_open(Clock::time_point now, std::optional<std::size_t> endpoint) {
   // Open connections in turn, from where the last pick left off: requests spread over every open
   // connection (and so over every endpoint), not always the first.
   for (std::size_t k = 0; k < slots_.size(); ++k) {
-    auto& s = slots_[(next_pick_ + k) % slots_.size()];
-    if (s->busy || !s->conn.is_open()) continue;
+    const std::size_t i = (next_pick_ + k) % slots_.size();
+    auto& s = slots_[i];
+    if (s->busy || !s->conn.is_open() || (endpoint && i % servers_.size() != *endpoint)) continue;
     if (now - s->conn.last_used() > options_.idle_timeout)
       s->conn.close();
     else
       s->conn.drop_if_closed_by_peer();
     if (s->conn.is_open()) {
-      next_pick_ = (next_pick_ + k + 1) % slots_.size();
+      next_pick_ = (i + 1) % slots_.size();
       return s.get();
     }
   }
+  return nullptr;
+}
+
+ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_point& retry_at,
+                                           std::optional<std::size_t> affinity) {
+  if (affinity && servers_.size() > 1)
+    if (Slot* s = pick_open(now, *affinity % servers_.size())) return s;
+  if (Slot* s = pick_open(now, std::nullopt)) return s;
   bool backing_off = false;
   for (auto& s : slots_) {
     if (s->busy) continue;
@@ -114,12 +123,12 @@ ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_po
   return nullptr;
 }
 
-asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire() {
+asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(std::optional<std::size_t> affinity) {
   const auto alive = alive_;
   for (;;) {
     if (closed_) throw Error(Error::Kind::closed, "the client is closed");
     auto retry_at = Clock::time_point::max();
-    if (Slot* s = pick(Clock::now(), retry_at)) {
+    if (Slot* s = pick(Clock::now(), retry_at, affinity)) {
       s->busy = true;
       co_return Lease(this, s);
     }

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "http/http_connection.hpp"
@@ -53,7 +54,10 @@ class ConnectionPool {
   };
 
   // Waits for a free connection. Throws krest::Error(closed) once close() was called.
-  boost::asio::awaitable<Lease> acquire();
+  // `affinity` (with several endpoints): an open connection to endpoint affinity % count is taken
+  // when one is free, so that requests with the same affinity (a partition's pages) go to the same
+  // proxy, whose read of that partition carries on instead of restarting; otherwise any is.
+  boost::asio::awaitable<Lease> acquire(std::optional<std::size_t> affinity = std::nullopt);
   // Opens every connection now (PoolOptions::eager), in the background.
   void open_all();
   // Adapted pools: opens connections in the background until `wanted` are open or opening (within
@@ -70,7 +74,11 @@ class ConnectionPool {
 
  private:
   void release(Slot* slot);
-  Slot* pick(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point& retry_at);
+  Slot* pick(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point& retry_at,
+             std::optional<std::size_t> affinity);
+  // An open, healthy, free connection among slots i with i % servers_.size() == endpoint (all
+  // when endpoint is nullopt), in turn from next_pick_.
+  Slot* pick_open(std::chrono::steady_clock::time_point now, std::optional<std::size_t> endpoint);
   Slot* add_slot();
   void open_in_background(Slot* slot);
 

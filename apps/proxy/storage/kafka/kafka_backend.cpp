@@ -9,6 +9,7 @@
 #include <functional>
 #include <thread>
 
+#include "metrics/prometheus.hpp"
 #include "proxy_error.hpp"
 #include "storage/kafka/kafka_errors.hpp"
 #include "storage/record_placement.hpp"
@@ -88,7 +89,19 @@ void KafkaBackend::stop() {
 
 std::string KafkaBackend::unhealthy() const { return metadata_.unhealthy(); }
 
-void KafkaBackend::append_metrics(std::string& out) const { stats_.append_metrics(out); }
+void KafkaBackend::append_metrics(std::string& out) const {
+  stats_.append_metrics(out);
+  metrics::append_counter(out, "krest_kafka_fetch_stream_starts_total",
+                          "Partition fetch streams started at a consume request's offset: one per partition read "
+                          "from a new place; many more means a partition's pages keep moving its stream (out of "
+                          "order beyond the read-on distance, or one reader's pages spread over several proxies).",
+                          static_cast<double>(readers_.stream_starts()));
+  metrics::append_counter(out, "krest_kafka_fetched_records_unused_total",
+                          "Records a partition's fetch stream read past on the way to a request's offset and "
+                          "dropped unserved: work for nothing (many when one reader's pages alternate between "
+                          "proxies).",
+                          static_cast<double>(readers_.unused_records()));
+}
 
 std::shared_ptr<const ClusterSnapshot> KafkaBackend::cached_snapshot() const {
   auto snap = metadata_.snapshot();

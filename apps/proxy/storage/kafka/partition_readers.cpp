@@ -112,12 +112,16 @@ struct PartitionReaders::Session {
   std::map<std::int64_t, RdKafkaMessage> ahead;
   std::size_t ahead_bytes = 0;
   std::list<std::shared_ptr<Session>>::iterator recent;
+  std::atomic<std::uint64_t>* unused = nullptr;  // PartitionReaders' count of records fetched for nothing
 
   ~Session() { stop(); }
 
   void keep_ahead(RdKafkaMessage m) {
     const std::size_t bytes = message_bytes(*m);
-    if (static_cast<std::int64_t>(ahead.size()) >= kAheadRecords || ahead_bytes + bytes > kAheadBytes) return;
+    if (static_cast<std::int64_t>(ahead.size()) >= kAheadRecords || ahead_bytes + bytes > kAheadBytes) {
+      unused->fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     if (ahead.try_emplace(m->offset, std::move(m)).second) ahead_bytes += bytes;
   }
   RdKafkaMessage take_ahead(std::int64_t offset) {
@@ -131,6 +135,7 @@ struct PartitionReaders::Session {
 
   void stop() {
     held.reset();
+    if (unused) unused->fetch_add(ahead.size(), std::memory_order_relaxed);
     ahead.clear();
     ahead_bytes = 0;
     if (started) rd_kafka_consume_stop(rkt, partition);
@@ -201,6 +206,7 @@ std::shared_ptr<PartitionReaders::Session> PartitionReaders::session(const std::
   s->rkt = s->consumer->topic(topic);
   s->topic = topic;
   s->partition = partition;
+  s->unused = &unused_records_;
   recent_.push_front(s);
   s->recent = recent_.begin();
   sessions_[key] = s;
@@ -270,7 +276,10 @@ FetchResult PartitionReaders::read_turn(Session& reader, const FetchRequest& req
 
   FetchResult out;
   const auto start = turn.begin(*seen);
-  if (start == FetchTurn::Start::restart) reader.start(turn.next_offset());
+  if (start == FetchTurn::Start::restart) {
+    reader.start(turn.next_offset());
+    stream_starts_.fetch_add(1, std::memory_order_relaxed);
+  }
   // Records kept for this request by one that read past them: as many as follow in a row.
   while (turn.wants_kept()) {
     RdKafkaMessage m = reader.take_ahead(turn.next_offset());
@@ -297,7 +306,10 @@ FetchResult PartitionReaders::read_turn(Session& reader, const FetchRequest& req
       case FetchTurn::Verdict::hold: reader.held = std::move(m); break;
       case FetchTurn::Verdict::drop: break;
       case FetchTurn::Verdict::ask_offsets:
-        if (turn.restart_with(ask())) reader.start(turn.next_offset());
+        if (turn.restart_with(ask())) {
+          reader.start(turn.next_offset());
+          stream_starts_.fetch_add(1, std::memory_order_relaxed);
+        }
         break;
       case FetchTurn::Verdict::fail:
         reader.stop();

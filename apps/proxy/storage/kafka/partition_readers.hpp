@@ -5,6 +5,7 @@
 // requests, so that the next page a client asks for (at the previous response's NextOffset) is
 // already fetched. Requests for one partition take turns on its session (ReadTurns says whose
 // turn is next); sessions beyond `open_partitions` are closed least recently used first.
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <list>
@@ -49,6 +50,14 @@ class PartitionReaders {
   // the end gives none. Throws ProxyError.
   FetchResult read(Session& s, const FetchRequest& request);
 
+  // Fetch streams started at a request's offset so far: one per partition read from a new place;
+  // many more means requests for a partition keep moving its stream (pages out of order beyond
+  // what is read on to, or one reader's pages spread over several proxies).
+  std::uint64_t stream_starts() const { return stream_starts_.load(std::memory_order_relaxed); }
+  // Records a stream read past on the way to a request's offset and dropped unserved (beyond what
+  // it keeps, or kept when the stream moved): work for nothing.
+  std::uint64_t unused_records() const { return unused_records_.load(std::memory_order_relaxed); }
+
  private:
   struct Consumer;
   // Hands the turn to the next waiting request, if any.
@@ -56,6 +65,7 @@ class PartitionReaders {
   FetchResult read_turn(Session& s, const FetchRequest& request);
 
   KafkaOptions options_;
+  std::atomic<std::uint64_t> stream_starts_{0}, unused_records_{0};
   std::vector<std::unique_ptr<Consumer>> consumers_;
   std::mutex mu_;
   std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Session>> sessions_;  // guarded by mu_

@@ -135,8 +135,9 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
     const bool coded = has_content_coding(parser.get());
     if (!parser.is_done() || coded) {
       // A large body (or one of unknown size) that would be refused anyway (no token, unknown path)
-      // is not read: the refusal goes out at once and the connection closes, the unread body still
-      // on it. A small body is read as usual, so its refusal keeps the connection open.
+      // is not read, and a compressed one not decoded: the refusal goes out at once and the
+      // connection closes, the unread body still on it. A small plain body is read as usual, so
+      // its refusal keeps the connection open.
       const bool large = !parser.is_done() && (!declared || *declared > kScreenBodiesAbove);
       // (Not a conditional expression around co_await: GCC 12 destroys its temporary too early.)
       std::optional<Response> refusal;

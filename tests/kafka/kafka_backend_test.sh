@@ -181,4 +181,27 @@ for b in 1 2 3; do mock up $b; done
 for _ in $(seq 100); do [ "$(health)" = 200 ] && break; sleep 0.1; done
 [ "$(health)" = 200 ] || fail "health after the brokers came back: $(health)"
 ok "health says 503 with the brokers down and 200 when they are back"
+
+# 7. Secured brokers: security settings reach librdkafka whole (a value with commas, given as a JSON
+# array in the config file) and are checked at start with librdkafka's own validation. The mock
+# cluster speaks no SASL, so these brokers are an address nobody listens on: only start-up is tested.
+starts_with() {  # $1: name, $2: config JSON; prints the exit status (124: still running after 3 s)
+  printf '%s' "$2" > "$1.json"
+  local rc=0
+  timeout 3 "$proxy_bin" --config "$1.json" --listen 127.0.0.1:0 --data-dir "$dir/$1" > "$1.out" 2> "$1.err" || rc=$?
+  echo "$rc"
+}
+secured='{"backend":"kafka","auth":"none","kafka_bootstrap_servers":"127.0.0.1:1","kafka_properties":['
+rc=$(starts_with scram "$secured"'"security.protocol=SASL_SSL","sasl.mechanisms=SCRAM-SHA-512","sasl.username=krest","sasl.password=pw-hunter2"]}')
+[ "$rc" = 124 ] && grep -q 'listening on' scram.out || fail "SCRAM over SASL_SSL did not start ($rc): $(cat scram.err)"
+rc=$(starts_with oauth "$secured"'"security.protocol=SASL_PLAINTEXT","sasl.mechanisms=OAUTHBEARER","enable.sasl.oauthbearer.unsecure.jwt=true","sasl.oauthbearer.config=principal=krest scope=kafka.read,kafka.write"]}')
+[ "$rc" = 124 ] && grep -q 'listening on' oauth.out || fail "OAUTHBEARER with a comma in its value did not start ($rc): $(cat oauth.err)"
+rc=$(starts_with unknown "$secured"'"sasl.mechanismz=PLAIN","sasl.password=pw-hunter2"]}')
+[ "$rc" = 1 ] || fail "an unknown property: exit $rc"
+grep -q "kafka_properties 'sasl.mechanismz': No such configuration property" unknown.err || fail "unknown property: $(cat unknown.err)"
+rc=$(starts_with refused "$secured"'"sasl.password=pw-hunter2","security.protocol=SASL_FOO"]}')
+[ "$rc" = 1 ] || fail "a refused value: exit $rc"
+grep -q "kafka_properties 'security.protocol': Invalid value" refused.err || fail "refused value: $(cat refused.err)"
+! grep -q hunter2 scram.err oauth.err unknown.err refused.err || fail "a password reached the log"
+ok "secured brokers: SCRAM over SASL_SSL and OAUTHBEARER (a value with commas) start; an unknown property and a refused value stop krest-proxy naming them; no password in the log"
 echo "$passed passed, 0 failed"

@@ -62,10 +62,12 @@ TEST_CASE("consume pages shrink while bodies fill max_body_memory_bytes and 503 
   for (int i = 0; i < 4; ++i) REQUIRE(f.client->post("/v1/producer/topics/c", records_of(1000, 900)).result_int() == 200);
   auto reader = f.connect();
   wait_for_held(f, 0);
-  // Alone: a page is at most half the bound (2 MiB: records and their JSON both count).
+  // Alone: a page is at most half the bound (2 MiB: records and their JSON both count). Other
+  // answers being written (the /metrics one just read) may take a few kilobytes of it.
+  const std::size_t whole = 2 * 1048576 / 900 + 1;
   const auto alone = page_records(reader);
-  CHECK(alone > 2000);
-  CHECK(alone <= 2 * 1048576 / 900 + 1);
+  CHECK(alone > whole - 100);
+  CHECK(alone <= whole);
 
   // Two bodies of 900 KB arriving hold 3.6 MB of the 4 MiB: the page is at most (4 MiB - 3.6 MB) / 2.
   HeldBody a(f, 900000), b(f, 900000);
@@ -87,5 +89,7 @@ TEST_CASE("consume pages shrink while bodies fill max_body_memory_bytes and 503 
   CHECK(b.finish() == 200);
   CHECK(c.finish() == 200);
   wait_for_held(f, 0);
-  CHECK(page_records(reader) == alone);
+  const auto again = page_records(reader);
+  CHECK(again > whole - 100);
+  CHECK(again <= whole);
 }

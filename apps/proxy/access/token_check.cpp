@@ -57,7 +57,8 @@ std::vector<std::string> groups_among(const json::object& claims, const std::vec
   const json::value* g = claims.if_contains("groups");
   if (wanted.empty() || g == nullptr || !g->is_array()) return out;
   for (const auto& id : g->as_array())
-    if (id.is_string() && contains(wanted, id.get_string())) out.emplace_back(id.get_string());
+    if (id.is_string() && contains(wanted, id.get_string()) && !contains(out, id.get_string()))
+      out.emplace_back(id.get_string());  // once, however often the claim repeats it
   return out;
 }
 

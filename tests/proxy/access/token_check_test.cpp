@@ -150,10 +150,10 @@ TEST_CASE("an exp at the end of time does not overflow into the past", "[unit][a
   CHECK(s.check(c).verdict == TokenVerdict::accepted);
 }
 
-TEST_CASE("a token's groups that have a quota are kept with its verdict, and no others", "[unit][access]") {
+TEST_CASE("a token's groups that have a quota are kept with its verdict, once each, and no others", "[unit][access]") {
   auto& s = setup();
   auto claims = s.claims;
-  claims["groups"] = boost::json::array{"writers", "team", "unrelated"};
+  claims["groups"] = boost::json::array{"writers", "team", "unrelated", "team"};
   const auto without = s.check(claims);
   CHECK(without.groups.empty());  // no quota_groups: nothing kept
   TokenPolicy policy = s.policy;

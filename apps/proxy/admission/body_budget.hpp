@@ -35,8 +35,7 @@ class BodyBudget {
       auto used = budget_.in_use_.load(std::memory_order_relaxed);
       std::uint64_t take = 0;
       do {
-        const std::uint64_t room = used < budget_.limit_ ? budget_.limit_ - used : 0;
-        take = std::min(bytes, room);
+        take = std::min(bytes, budget_.room_at(used));
         if (take < least || take == 0) return 0;
       } while (!budget_.in_use_.compare_exchange_weak(used, used + take, std::memory_order_relaxed));
       bytes_ += take;
@@ -63,12 +62,11 @@ class BodyBudget {
 
   std::uint64_t limit() const { return limit_; }
   std::uint64_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
-  std::uint64_t room() const {
-    const auto used = in_use();
-    return used < limit_ ? limit_ - used : 0;
-  }
+  std::uint64_t room() const { return room_at(in_use()); }
 
  private:
+  std::uint64_t room_at(std::uint64_t used) const { return used < limit_ ? limit_ - used : 0; }
+
   const std::uint64_t limit_;
   std::atomic<std::uint64_t> in_use_{0};
 };

@@ -70,31 +70,30 @@ bool FileWatch::collect(const char* buf, std::size_t n, std::set<std::string>& c
   return any;
 }
 
-asio::awaitable<void> FileWatch::run(std::function<void(const std::vector<std::string>&)> changed) {
+bool FileWatch::drain(std::set<std::string>& changed) {
   // Room for many events at once: each is a header and a name of at most NAME_MAX + 1 bytes.
   std::array<char, 64 * 1024> buf;
+  bool any = false;
+  for (;;) {
+    const ssize_t n = ::read(inotify_.native_handle(), buf.data(), buf.size());
+    if (n <= 0) return any;  // EAGAIN: all read
+    any = collect(buf.data(), static_cast<std::size_t>(n), changed) || any;
+  }
+}
+
+asio::awaitable<void> FileWatch::run(std::function<void(const std::vector<std::string>&)> changed) {
   std::set<std::string> burst;
   for (;;) {
     auto [wec] = co_await inotify_.async_wait(asio::posix::stream_descriptor::wait_read, kTuple);
     if (wec) co_return;  // stopped
-    for (;;) {
-      const ssize_t n = ::read(inotify_.native_handle(), buf.data(), buf.size());
-      if (n <= 0) break;  // EAGAIN: all read
-      collect(buf.data(), static_cast<std::size_t>(n), burst);
-    }
-    if (burst.empty()) continue;
-    // Let the burst end: whatever comes within `settle` of the last change joins it.
+    if (!drain(burst)) continue;
+    // Let the burst end: whatever comes within `settle` of the last change of a watched file joins
+    // it (other files in their directories do not count).
     for (;;) {
       settle_timer_.expires_after(settle_);
       auto [tec] = co_await settle_timer_.async_wait(kTuple);
       if (tec) co_return;
-      bool more = false;  // of the watched files (other files in their directories do not count)
-      for (;;) {
-        const ssize_t n = ::read(inotify_.native_handle(), buf.data(), buf.size());
-        if (n <= 0) break;
-        more = collect(buf.data(), static_cast<std::size_t>(n), burst) || more;
-      }
-      if (!more) break;
+      if (!drain(burst)) break;
     }
     const std::vector<std::string> names(burst.begin(), burst.end());
     burst.clear();

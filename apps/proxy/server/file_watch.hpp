@@ -32,6 +32,8 @@ class FileWatch {
   void stop();
 
  private:
+  // Reads every event waiting (never blocks), adding the watched files they change; true when any.
+  bool drain(std::set<std::string>& changed);
   // Adds the watched files changed by the events in buf[0, n); true when there was any.
   bool collect(const char* buf, std::size_t n, std::set<std::string>& changed) const;
 

@@ -75,18 +75,21 @@ void raise_open_file_limit() {
   }
 }
 
-TokenPolicy token_policy(const ProxyConfig& c) {
+// `quotas`: the settings' quotas, parsed once by the caller (the groups with a quota are kept with
+// each token's verdict).
+TokenPolicy token_policy(const ProxyConfig& c, const QuotaSettings& quotas) {
   TokenPolicy policy;
   policy.issuers = c.auth_issuers;
   policy.audiences = c.auth_audiences;
   policy.allowed_groups = c.auth_allowed_groups;
   policy.allowed_principals = c.auth_allowed_principals;
   policy.clock_skew_s = c.auth_clock_skew_s;
-  for (const auto& [group, rates] : quota_settings(c).groups) policy.quota_groups.push_back(group);
+  for (const auto& [group, rates] : quotas.groups) policy.quota_groups.push_back(group);
   return policy;
 }
 
-std::unique_ptr<Authenticator> make_authenticator(const ProxyConfig& c, Authority* authority) {
+std::unique_ptr<Authenticator> make_authenticator(const ProxyConfig& c, const QuotaSettings& quotas,
+                                                  Authority* authority) {
   if (c.auth != "jwt") return nullptr;
   std::unique_ptr<KeySource> keys;
   if (!c.auth_jwks_file.empty()) {
@@ -101,7 +104,7 @@ std::unique_ptr<Authenticator> make_authenticator(const ProxyConfig& c, Authorit
   } else {
     keys = authority->key_source();
   }
-  TokenPolicy policy = token_policy(c);
+  TokenPolicy policy = token_policy(c, quotas);
   spdlog::info("auth: JWT bearer tokens, keys from {}; {} allowed group(s), {} allowed principal(s)", keys->describe(),
                policy.allowed_groups.size(), policy.allowed_principals.size());
   return std::make_unique<Authenticator>(std::move(policy), std::move(keys));
@@ -201,12 +204,13 @@ void reload(const ConfigFlags& flags, const Reloadable& r) {
     spdlog::error("reload: kept the settings in use: {}", problems.front());
     return;
   }
-  quotas.update(quota_settings(fresh));
+  const QuotaSettings fresh_quotas = quota_settings(fresh);
+  quotas.update(fresh_quotas);
   spdlog::info("reload: quotas {}", quotas.enabled() ? "set" : "off");
   if (r.authority) reload_authority(r, fresh);
   if (r.authenticator) {
     if (fresh.auth != "jwt") spdlog::warn("reload: auth changed to '{}': that takes a restart", fresh.auth);
-    r.authenticator->replace_policy(token_policy(fresh));
+    r.authenticator->replace_policy(token_policy(fresh, fresh_quotas));
     spdlog::info("reload: auth: {} allowed group(s), {} allowed principal(s)", fresh.auth_allowed_groups.size(),
                  fresh.auth_allowed_principals.size());
     if (const std::string problem = r.authenticator->keys().reload(); !problem.empty())
@@ -244,7 +248,8 @@ int run(const ProxyConfig& config, const ConfigFlags& flags) {
     authority = std::make_unique<Authority>(read_authority_config(config.authority_file),
                                             std::filesystem::path(config.data_dir) / "authority" / "keys");
   }
-  auto authenticator = make_authenticator(config, authority.get());
+  const QuotaSettings quota = quota_settings(config);
+  auto authenticator = make_authenticator(config, quota, authority.get());
   std::unique_ptr<SecretChecks> secret_checks;
   if (authority) {
     secret_checks = std::make_unique<SecretChecks>(*authority);
@@ -256,7 +261,7 @@ int run(const ProxyConfig& config, const ConfigFlags& flags) {
 
   ProxyMetrics metrics;
   if (tls) metrics.set_tls_expiry(tls->expires_at());
-  CallerQuotas quotas(quota_settings(config));
+  CallerQuotas quotas(quota);
   RouteContext routes{storage, metrics, config, authenticator.get(), authority.get(), secret_checks.get(), &quotas};
   Server server(config, routes, metrics, tls.get());
   // After the server: destroyed (joined) before it, so no body is parsed for a request whose

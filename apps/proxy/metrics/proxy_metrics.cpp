@@ -35,6 +35,7 @@ void ProxyMetrics::connection_opened() {
 void ProxyMetrics::connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
 void ProxyMetrics::connection_rejected() { connections_rejected_.fetch_add(1, std::memory_order_relaxed); }
 void ProxyMetrics::body_memory_refused() { body_memory_refused_.fetch_add(1, std::memory_order_relaxed); }
+void ProxyMetrics::page_memory_refused() { page_memory_refused_.fetch_add(1, std::memory_order_relaxed); }
 
 std::string ProxyMetrics::render() const {
   std::string out;
@@ -68,8 +69,12 @@ std::string ProxyMetrics::render() const {
   counter("krest_proxy_connections_rejected_total", "Connections closed at once because max_connections was reached.",
           connections_rejected_);
   counter("krest_proxy_body_memory_refused_total",
-          "Requests refused from their header (503) because their body would pass max_body_memory_bytes.",
+          "Requests refused (503) because their body would pass max_body_memory_bytes: from their header, or a "
+          "compressed one as it would decode past the room left.",
           body_memory_refused_);
+  counter("krest_proxy_consume_memory_refused_total",
+          "Consume requests refused (503) because max_body_memory_bytes left no room for a page.",
+          page_memory_refused_);
   m::append_gauge(out, "krest_proxy_open_connections", "Connections open now.",
                   static_cast<double>(open_connections_.load(std::memory_order_relaxed)));
   if (body_budget_) {

@@ -1,5 +1,3 @@
-#include <boost/beast/http/field.hpp>
-
 #include <algorithm>
 
 #include "api/consume_body.hpp"
@@ -26,11 +24,8 @@ boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMat
     // body is, twice: the records read, then their JSON); with next to no room, 503.
     const std::uint64_t room = ctx.memory->room() / BodyBudget::kCopiesPerBody;
     if (room < kLeastPageBytes) {
-      Response busy = error_reply(req.version(), 503,
-                                  "answers and request bodies in memory are at max_body_memory_bytes = " +
-                                      std::to_string(ctx.memory->limit()) + ": try again shortly");
-      busy.set(boost::beast::http::field::retry_after, "1");
-      co_return busy;
+      ctx.metrics.page_memory_refused();
+      co_return memory_busy_reply(req.version(), ctx.memory->limit());
     }
     fetch.max_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(fetch.max_bytes, room));
   }

@@ -35,4 +35,12 @@ Response error_reply(unsigned version, unsigned status, std::string_view message
   return res;
 }
 
+Response memory_busy_reply(unsigned version, std::uint64_t limit) {
+  Response busy = error_reply(version, 503,
+                              "request bodies and unwritten answers in memory are at max_body_memory_bytes = " +
+                                  std::to_string(limit) + ": try again shortly");
+  busy.set(http::field::retry_after, "1");
+  return busy;
+}
+
 }  // namespace krest::proxy

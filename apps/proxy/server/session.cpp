@@ -47,10 +47,7 @@ bool expects_continue(const Request& req) {
 template <class Stream>
 asio::awaitable<void> refuse_for_memory(Stream& stream, SessionEnv& env) {
   env.metrics.body_memory_refused();
-  Response busy = error_reply(11, 503,
-                              "request bodies in memory are at max_body_memory_bytes = " +
-                                  std::to_string(env.bodies.limit()) + ": try again shortly");
-  busy.set(http::field::retry_after, "1");
+  Response busy = memory_busy_reply(11, env.bodies.limit());
   busy.keep_alive(false);
   busy.set(http::field::server, "krest-proxy");
   beast::get_lowest_layer(stream).expires_after(milliseconds(env.config.write_timeout_ms));

@@ -83,6 +83,10 @@ TEST_CASE("consume pages shrink while bodies fill max_body_memory_bytes and 503 
   CHECK(r.result_int() == 503);
   CHECK(r[http::field::retry_after] == "1");
   CHECK_THAT(r.body(), Catch::Contains("max_body_memory_bytes"));
+  // Counted apart from the bodies refused from their header (none here).
+  const auto metrics = f.client->get("/metrics").body();
+  CHECK_THAT(metrics, Catch::Contains("krest_proxy_consume_memory_refused_total 1\n"));
+  CHECK_THAT(metrics, Catch::Contains("krest_proxy_body_memory_refused_total 0\n"));
 
   // The bodies stored, pages are whole again.
   CHECK(a.finish() == 200);

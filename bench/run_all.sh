@@ -115,7 +115,9 @@ $network_table
 \`bench/run_kafka_bench.sh 400000 3\`: librdkafka's mock cluster (3 brokers, run by
 \`tools/krest_kafka_mock\`: the real Kafka protocol on loopback), keyed records with 100-byte values.
 kcat produces and consumes straight to the cluster; krest goes through krest-proxy
-(\`--backend kafka\`, HTTPS, JSON both ways) on the same 2 cores. Medians of the runs. The mock keeps
+(\`--backend kafka\`, HTTPS, JSON both ways) on the same 2 cores. Medians of the runs. krest-proxy's
+producer is idempotent (no duplicates or reordering from librdkafka's retries), which kcat's is not
+by default: the second row gives kcat the same setting. The mock keeps
 about 5 MB per partition, so the topics have enough partitions to keep every record. The last two
 rows go through two krest-proxies in front of the same cluster, used as one (\`--endpoint A,B\`):
 on one machine they share its 2 cores with everything else, so they show what spreading costs,

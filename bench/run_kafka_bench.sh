@@ -41,12 +41,17 @@ rate() { python3 -c "print(int($1 / $2))"; }
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -a kp kc pp pc pw tp tc
+declare -a kp ki kc pp pc pw tp tc
 for r in $(seq "$repeats"); do
   mock create kcat$r "$partitions" 1
   mock create proxy$r "$partitions" 1
   t0=$(now); kcat -b "$bs" -P -t kcat$r -K '|' -X linger.ms=5 -X partitioner=murmur2_random < "$work/records.txt"; t1=$(now)
   kp+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  # The same with the guarantee krest-proxy's producer gives (no duplicates or reordering from
+  # librdkafka's own retries), which costs librdkafka CPU of its own.
+  mock create kcati$r "$partitions" 1
+  t0=$(now); kcat -b "$bs" -P -t kcati$r -K '|' -X linger.ms=5 -X partitioner=murmur2_random -X enable.idempotence=true < "$work/records.txt"; t1=$(now)
+  ki+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
   t0=$(now); "$krest" load "$work/records.txt" --topic proxy$r --key-delimiter '|' "${kflags[@]}" 2> "$work/load.err"; t1=$(now)
   pp+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
   t0=$(now); got=$(kcat -b "$bs" -C -t kcat$r -e -q -f '%o\n' | wc -l); t1=$(now)
@@ -65,13 +70,14 @@ for r in $(seq "$repeats"); do
   [[ $got -eq $records ]] || { echo "krest tail over two proxies consumed $got of $records" >&2; exit 1; }
   tc+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
 done
-kp_m=$(printf '%s\n' "${kp[@]}" | median); pp_m=$(printf '%s\n' "${pp[@]}" | median)
+kp_m=$(printf '%s\n' "${kp[@]}" | median); ki_m=$(printf '%s\n' "${ki[@]}" | median); pp_m=$(printf '%s\n' "${pp[@]}" | median)
 kc_m=$(printf '%s\n' "${kc[@]}" | median); pc_m=$(printf '%s\n' "${pc[@]}" | median)
 pw_m=$(printf '%s\n' "${pw[@]}" | median)
 tp_m=$(printf "%s\n" "${tp[@]}" | median); tc_m=$(printf "%s\n" "${tc[@]}" | median)
 echo "| $records records of 100 bytes, $partitions partitions | kcat straight to the cluster, records/s | krest through krest-proxy, records/s | ratio |"
 echo "|---|---:|---:|---:|"
 printf '| produce (kcat -P / krest load) | %s | %s | %.2f |\n' "$kp_m" "$pp_m" "$(echo "$pp_m / $kp_m" | bc -l)"
+printf '| produce, kcat with `-X enable.idempotence=true` (as krest-proxy produces) | %s | %s | %.2f |\n' "$ki_m" "$pp_m" "$(echo "$pp_m / $ki_m" | bc -l)"
 printf '| consume (kcat -C -e / krest tail --exit-at-end) | %s | %s | %.2f |\n' "$kc_m" "$pc_m" "$(echo "$pc_m / $kc_m" | bc -l)"
 printf '| consume, krest tail --window 1 | %s | %s | %.2f |\n' "$kc_m" "$pw_m" "$(echo "$pw_m / $kc_m" | bc -l)"
 printf '| produce through two proxies as one (`--endpoint A,B`) | %s | %s | %.2f |\n' "$kp_m" "$tp_m" "$(echo "$tp_m / $kp_m" | bc -l)"

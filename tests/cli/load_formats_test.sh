@@ -174,7 +174,11 @@ start=$(date +%s%N)
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$elapsed_ms" -ge 550 ] || fail "--rate 100 loaded 60 records in $elapsed_ms ms"
 python3 -c 'import json; d=json.load(open("paced.json")); assert d["records"]==60 and d["invalid"]==0, d' || fail "$(cat paced.json)"
-ok "--rate and --json"
+# Numbers as people write them: 0.6, never 6E-1.
+grep -qiE '[0-9]e[-+]?[0-9]' paced.json && fail "--json writes exponents: $(cat paced.json)"
+python3 -c 'import json; d=json.load(open("paced.json")); assert 0.5 < d["seconds"] < 60 and d["records_per_second"] > 0, d' ||
+  fail "$(cat paced.json)"
+ok "--rate and --json, numbers in plain decimals"
 
 # An unknown topic: a clear error, nothing attempted.
 rc=0; err=$("$krest" load lines.txt -t nosuch 2>&1) || rc=$?

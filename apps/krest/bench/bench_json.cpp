@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/plain_json.hpp"
 #include "cli/usage_error.hpp"
 
 namespace json = boost::json;
@@ -19,49 +20,6 @@ namespace krest::cli {
 namespace {
 
 constexpr const char* kFormat = "krest-bench/1";
-
-// Boost.JSON writes doubles as 1.5323013569723712E6; people and spreadsheets read 1532301.36.
-void write_plain(std::string& out, const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [key, value] : v.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(json::value(key));
-        out += ':';
-        write_plain(out, value);
-      }
-      out += '}';
-      break;
-    }
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& value : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        write_plain(out, value);
-      }
-      out += ']';
-      break;
-    }
-    case json::kind::double_: {
-      const double d = v.get_double();
-      if (!std::isfinite(d)) {
-        out += "null";
-        break;
-      }
-      char text[64];
-      const auto end = std::to_chars(text, text + sizeof text, d, std::chars_format::fixed).ptr;
-      out.append(text, end);
-      break;
-    }
-    default:
-      out += json::serialize(v);
-  }
-}
 
 double rounded(double v, int decimals) {
   const double scale = std::pow(10.0, decimals);
@@ -142,11 +100,6 @@ struct Reader {
 
 std::string bench_json(const BenchResult& r) { return plain_json(bench_json_object(r)); }
 
-std::string plain_json(const json::object& doc) {
-  std::string out;
-  write_plain(out, doc);
-  return out + "\n";
-}
 
 json::object bench_json_object(const BenchResult& r) {
   const auto& i = r.info;

@@ -15,9 +15,8 @@ class object;
 namespace krest::cli {
 
 std::string bench_json(const BenchResult& result);
-// The same as an object, for a result with more to say (find-max), and its plain-decimal text.
+// The same as an object, for a result with more to say (find-max: cli/plain_json.hpp writes it).
 boost::json::object bench_json_object(const BenchResult& result);
-std::string plain_json(const boost::json::object& doc);
 
 // Throws UsageError naming the file and what is wrong with it.
 BenchResult read_bench_json(const std::string& path);

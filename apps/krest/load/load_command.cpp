@@ -22,6 +22,7 @@
 #include <filesystem>
 
 #include "cli/atomic_file.hpp"
+#include "cli/plain_json.hpp"
 #include "cli/concurrency_option.hpp"
 #include "cli/run_command.hpp"
 #include "cli/subcommand.hpp"
@@ -120,7 +121,7 @@ void print_summary(LoadRun& run, const Client& client, bool interrupted, const s
                             {"refused", run.refused},
                             {"interrupted", interrupted}};
     if (!error.empty()) doc["error"] = error;
-    std::printf("%s\n", boost::json::serialize(doc).c_str());
+    std::fputs(plain_json(doc).c_str(), stdout);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -91,7 +92,8 @@ void KafkaProducer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*)
   resume(batch->report_done(keep));
 }
 
-KafkaProducer::KafkaProducer(const KafkaOptions& options, KafkaStats& stats) : timeout_(options.request_timeout) {
+KafkaProducer::KafkaProducer(const KafkaOptions& options, KafkaStats& stats)
+    : timeout_(options.request_timeout), max_topics_(std::max<std::size_t>(1, options.topic_handles)) {
   rk_ = make_rdkafka(
       RD_KAFKA_PRODUCER, options,
       {{"enable.idempotence", "true"},
@@ -121,20 +123,31 @@ KafkaProducer::~KafkaProducer() {
   stopping_ = true;
   if (poller_.joinable()) poller_.join();
   rd_kafka_poll(rk_.get(), 0);  // reports that came after the poller stopped
-  for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);  // before the handle they belong to
+  topics_.clear();  // before the handle they belong to
 }
 
-rd_kafka_topic_t* KafkaProducer::topic_handle(const std::string& topic) {
+std::size_t KafkaProducer::topic_handles() const {
   std::lock_guard lock(topics_mu_);
-  auto [it, added] = topics_.try_emplace(topic, nullptr);
-  if (added) {
-    it->second = rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr);
-    if (!it->second) {
-      topics_.erase(it);
-      throw kafka_error(rd_kafka_last_error(), "topic handle for '" + topic + "'");
-    }
+  return topics_.size();
+}
+
+KafkaProducer::TopicHandle KafkaProducer::topic_handle(const std::string& topic) {
+  std::lock_guard lock(topics_mu_);
+  if (auto it = topics_.find(topic); it != topics_.end()) {
+    it->second.used = ++use_count_;
+    return it->second.handle;
   }
-  return it->second;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr);
+  if (!rkt) throw kafka_error(rd_kafka_last_error(), "topic handle for '" + topic + "'");
+  TopicHandle handle(rkt, [](rd_kafka_topic_t* t) { rd_kafka_topic_destroy(t); });
+  if (topics_.size() >= max_topics_) {
+    // The least recently used goes (a scan: only when a new topic comes past the bound).
+    auto oldest = std::min_element(topics_.begin(), topics_.end(),
+                                   [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
+    topics_.erase(oldest);
+  }
+  topics_.emplace(topic, KeptTopic{handle, ++use_count_});
+  return handle;
 }
 
 void KafkaProducer::flush() { rd_kafka_flush(rk_.get(), static_cast<int>(timeout_.count())); }
@@ -147,7 +160,7 @@ asio::awaitable<void> KafkaProducer::produce(const std::string& topic, const api
   batch->remaining.store(body.size() + 1, std::memory_order_relaxed);  // +1: this coroutine's own, released once all are sent
   batch->self = batch;
   asio::steady_timer backoff(co_await asio::this_coro::executor);
-  rd_kafka_topic_t* rkt = topic_handle(topic);
+  const TopicHandle rkt = topic_handle(topic);  // held until every record is handed over
   for (std::size_t i = 0; i < body.size(); ++i) {
     const auto& r = body.record(i);
     batch->slots[i] = {batch.get(), i};
@@ -157,7 +170,7 @@ asio::awaitable<void> KafkaProducer::produce(const std::string& topic, const api
       // No copy: librdkafka points into the body's arena, which outlives every report (this
       // coroutine, and with it the request holding the body, resumes only after the last one).
       auto err = rd_kafka_producev(
-          rk_.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(positions[i].partition),
+          rk_.get(), RD_KAFKA_V_RKT(rkt.get()), RD_KAFKA_V_PARTITION(positions[i].partition),
           RD_KAFKA_V_KEY(r.has_key ? key.data() : nullptr, r.has_key ? key.size() : 0),
           RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(0),
           RD_KAFKA_V_OPAQUE(&batch->slots[i]), RD_KAFKA_V_END);

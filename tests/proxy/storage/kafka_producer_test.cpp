@@ -1,0 +1,83 @@
+// KafkaProducer against librdkafka's mock cluster (a child process on 127.0.0.1): the topic
+// handles it keeps stay within their bound while produces to many topics go on, and a topic whose
+// handle went is produced to again as before.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/produce_body.hpp"
+#include "storage/kafka/kafka_producer.hpp"
+#include "support/kafka_mock.hpp"
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using krest::proxy::KafkaOptions;
+using krest::proxy::KafkaProducer;
+using krest::proxy::KafkaStats;
+
+namespace {
+
+krest::api::ProduceBody body_of(int records) {
+  std::string text = R"({"records":[)";
+  for (int i = 0; i < records; ++i) text += (i ? "," : "") + std::string(R"({"value":"v)") + std::to_string(i) + "\"}";
+  text += "]}";
+  krest::api::ProduceBody body;
+  REQUIRE_FALSE(krest::api::parse_produce_body(text, 1000, body));
+  return body;
+}
+
+// Produces `records` records to partition 0 of `topic`; their offsets.
+std::vector<std::int64_t> produce(asio::io_context& io, KafkaProducer& producer, const std::string& topic,
+                                  int records) {
+  const auto body = body_of(records);
+  std::vector<krest::api::RecordPosition> positions(static_cast<std::size_t>(records));
+  auto done = asio::co_spawn(io, producer.produce(topic, body, positions), asio::use_future);
+  REQUIRE(done.wait_for(15s) == std::future_status::ready);
+  done.get();
+  std::vector<std::int64_t> offsets;
+  for (const auto& p : positions) offsets.push_back(p.offset);
+  return offsets;
+}
+
+}  // namespace
+
+TEST_CASE("the Kafka producer keeps at most its bound of topic handles and produces again to a topic whose handle went",
+          "[integration][kafka]") {
+  krest::test::KafkaMock mock(1);
+  for (const char* t : {"h0", "h1", "h2", "h3"}) mock.create_topic(t, 1);
+  KafkaOptions o;
+  o.bootstrap_servers = mock.bootstrap();
+  o.topic_handles = 2;
+  o.request_timeout = 10000ms;
+  KafkaStats stats;
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  {
+    KafkaProducer producer(o, stats);
+    CHECK(produce(io, producer, "h0", 3) == std::vector<std::int64_t>{0, 1, 2});
+    CHECK(produce(io, producer, "h1", 2) == std::vector<std::int64_t>{0, 1});
+    CHECK(producer.topic_handles() == 2);
+    // h0 is the least recently used: h2 takes its place.
+    CHECK(produce(io, producer, "h2", 1) == std::vector<std::int64_t>{0});
+    CHECK(producer.topic_handles() == 2);
+    // h0 again, from a handle made anew: its offsets go on where they were.
+    CHECK(produce(io, producer, "h0", 2) == std::vector<std::int64_t>{3, 4});
+    CHECK(produce(io, producer, "h3", 1) == std::vector<std::int64_t>{0});
+    CHECK(producer.topic_handles() == 2);
+    // h1 went before h0 (used longer ago) and comes back the same.
+    CHECK(produce(io, producer, "h1", 1) == std::vector<std::int64_t>{2});
+    CHECK(produce(io, producer, "h0", 1) == std::vector<std::int64_t>{5});
+    CHECK(producer.topic_handles() == 2);
+  }
+  work.reset();
+  runner.join();
+}

@@ -42,26 +42,33 @@ bool is_ip_literal(const std::string& host) {
 }
 }  // namespace
 
-TlsSessionCache::~TlsSessionCache() { clear(); }
+TlsSessionCache::~TlsSessionCache() {
+  for (auto& [peer, session] : sessions_) SSL_SESSION_free(static_cast<SSL_SESSION*>(session));
+}
 
-void TlsSessionCache::store(void* ssl) {
+void TlsSessionCache::store(const std::string& peer, void* ssl) {
   SSL_SESSION* s = SSL_get1_session(static_cast<SSL*>(ssl));
   if (!s) return;
   if (!SSL_SESSION_is_resumable(s)) {
     SSL_SESSION_free(s);
     return;
   }
-  clear();
-  session_ = s;
+  clear(peer);
+  sessions_.emplace_back(peer, s);
 }
 
-void TlsSessionCache::offer(void* ssl) const {
-  if (session_) SSL_set_session(static_cast<SSL*>(ssl), static_cast<SSL_SESSION*>(session_));
+void TlsSessionCache::offer(const std::string& peer, void* ssl) const {
+  for (const auto& [p, session] : sessions_)
+    if (p == peer) SSL_set_session(static_cast<SSL*>(ssl), static_cast<SSL_SESSION*>(session));
 }
 
-void TlsSessionCache::clear() {
-  if (session_) SSL_SESSION_free(static_cast<SSL_SESSION*>(session_));
-  session_ = nullptr;
+void TlsSessionCache::clear(const std::string& peer) {
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (it->first != peer) continue;
+    SSL_SESSION_free(static_cast<SSL_SESSION*>(it->second));
+    sessions_.erase(it);
+    return;
+  }
 }
 
 // One open connection: the socket, and over it an OpenSSL session that reads and writes the
@@ -89,6 +96,7 @@ struct HttpConnection::Streams {
   std::size_t begin = 0, end = 0;
   std::string head;  // the request's header, and the start of its body, as one write
   bool session_stored = false;
+  std::string peer;  // the address connected to, "address:port": whose TLS session this is
   bool used = false;  // has carried a request
 
   std::size_t buffered() const { return end - begin; }
@@ -313,6 +321,7 @@ asio::awaitable<error_code> HttpConnection::connect() {
   s->socket.set_option(tcp::no_delay(true), ec);
   s->socket.non_blocking(true, ec);
   if (ec) co_return ec;
+  s->peer = ep.address().to_string() + ":" + std::to_string(ep.port());
   if (server_.tls) {
     s->ssl = SSL_new(tls_.native_handle());
     if (!s->ssl || SSL_set_fd(s->ssl, static_cast<int>(s->socket.native_handle())) != 1)
@@ -329,10 +338,10 @@ asio::awaitable<error_code> HttpConnection::connect() {
       SSL_set_hostflags(s->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
       SSL_set1_host(s->ssl, server_.host.c_str());
     }
-    if (sessions_) sessions_->offer(s->ssl);
+    if (sessions_) sessions_->offer(s->peer, s->ssl);
     if (auto hec = co_await handshake(*s)) {
       // A session the server no longer honours is not offered again.
-      if (sessions_) sessions_->clear();
+      if (sessions_) sessions_->clear(s->peer);
       co_return hec;
     }
     if (SSL_session_reused(s->ssl)) ++resumed_;
@@ -394,7 +403,7 @@ asio::awaitable<Exchange> HttpConnection::exchange(Request& req, const HeaderCal
   out.elapsed = last_used_ - started;
   if (!out.ec && s->ssl && sessions_ && !s->session_stored) {
     // TLS 1.3 tickets arrive after the handshake, so the session is worth keeping only now.
-    sessions_->store(s->ssl);
+    sessions_->store(s->peer, s->ssl);
     s->session_stored = true;
   }
   if ((out.ec || !out.response.keep_alive()) && streams_ == s) close();

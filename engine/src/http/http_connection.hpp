@@ -12,6 +12,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "http/body_pool.hpp"
 #include "net/base_url.hpp"
@@ -48,20 +51,25 @@ struct Exchange {
 // How long a response's Retry-After (delta-seconds) asks to wait; zero when it has none.
 std::chrono::milliseconds retry_after(const Response& response);
 
-// The last TLS session a server gave, so that the next connection to it resumes the session
-// instead of paying for a full handshake. Shared by the connections of one pool.
+// The last TLS session each server gave, so that the next connection to it resumes the session
+// instead of paying for a full handshake. Shared by the connections to one endpoint, kept per
+// address (`peer`, as "address:port"): a name may resolve to several proxies, and one proxy's
+// session is of no use to another (offered there, it would cost a full handshake, and the
+// session that handshake gave would replace the first proxy's).
 class TlsSessionCache {
  public:
   TlsSessionCache() = default;
   ~TlsSessionCache();
   TlsSessionCache(const TlsSessionCache&) = delete;
   TlsSessionCache& operator=(const TlsSessionCache&) = delete;
-  void store(void* ssl);          // takes the session of a live SSL*
-  void offer(void* ssl) const;    // offers the stored session, if any, to an SSL* about to connect
-  void clear();
+  void store(const std::string& peer, void* ssl);  // takes the session of a live SSL*
+  void offer(const std::string& peer, void* ssl) const;  // offers the peer's session, if any, to an SSL* about to connect
+  void clear(const std::string& peer);
+  std::size_t size() const { return sessions_.size(); }
 
  private:
-  void* session_ = nullptr;  // SSL_SESSION*
+  // SSL_SESSION* by peer: as many as the name has addresses (a few), so a vector.
+  std::vector<std::pair<std::string, void*>> sessions_;
 };
 
 // Called once the status line and headers have arrived, before the body is read.

@@ -88,22 +88,35 @@ void ConnectionPool::Lease::report(const http::Exchange& x) {
 }
 
 ConnectionPool::Slot* ConnectionPool::pick_open(Clock::time_point now, std::optional<std::size_t> endpoint) {
-  // Open connections in turn, from where the last pick left off: requests spread over every open
-  // connection (and so over every endpoint), not always the first.
-  for (std::size_t k = 0; k < slots_.size(); ++k) {
-    const std::size_t i = (next_pick_ + k) % slots_.size();
-    auto& s = slots_[i];
-    if (s->busy || !s->conn.is_open() || (endpoint && i % servers_.size() != *endpoint)) continue;
-    if (now - s->conn.last_used() > options_.idle_timeout)
-      s->conn.close();
-    else
-      s->conn.drop_if_closed_by_peer();
-    if (s->conn.is_open()) {
-      next_pick_ = (i + 1) % slots_.size();
-      return s.get();
+  // Requests spread over the endpoints in turn; within one, the first free connection in slot
+  // order, so that connections beyond what the requests need stay free and close once idle (a
+  // round over all of them would keep every one in use, however many a startup opened: a proxy
+  // would see a hundred connections from a client that keeps four requests out).
+  const std::size_t n = servers_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t e = endpoint ? *endpoint : (next_endpoint_ + k) % n;
+    for (std::size_t i = e; i < slots_.size(); i += n) {
+      auto& s = slots_[i];
+      if (s->busy || !s->conn.is_open()) continue;
+      if (now - s->conn.last_used() > options_.idle_timeout)
+        s->conn.close();
+      else
+        s->conn.drop_if_closed_by_peer();
+      if (s->conn.is_open()) {
+        if (!endpoint) next_endpoint_ = (e + 1) % n;
+        return s.get();
+      }
     }
+    if (endpoint) break;
   }
   return nullptr;
+}
+
+void ConnectionPool::close_idle(Clock::time_point now) {
+  if (now - idle_checked_ < std::chrono::seconds(1)) return;
+  idle_checked_ = now;
+  for (auto& s : slots_)
+    if (!s->busy && s->conn.is_open() && now - s->conn.last_used() > options_.idle_timeout) s->conn.close();
 }
 
 ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_point& retry_at,
@@ -128,7 +141,9 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(std::optional<std
   for (;;) {
     if (closed_) throw Error(Error::Kind::closed, "the client is closed");
     auto retry_at = Clock::time_point::max();
-    if (Slot* s = pick(Clock::now(), retry_at, affinity)) {
+    const auto now = Clock::now();
+    close_idle(now);
+    if (Slot* s = pick(now, retry_at, affinity)) {
       s->busy = true;
       co_return Lease(this, s);
     }

@@ -76,15 +76,19 @@ class ConnectionPool {
   void release(Slot* slot);
   Slot* pick(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point& retry_at,
              std::optional<std::size_t> affinity);
-  // An open, healthy, free connection among slots i with i % servers_.size() == endpoint (all
-  // when endpoint is nullopt), in turn from next_pick_.
+  // An open, healthy, free connection to `endpoint` (slots i with i % servers_.size() == endpoint),
+  // or with nullopt to the endpoints in turn from next_endpoint_: within an endpoint, the first
+  // free one in slot order.
   Slot* pick_open(std::chrono::steady_clock::time_point now, std::optional<std::size_t> endpoint);
+  // Closes free connections idle past idle_timeout (at most once a second).
+  void close_idle(std::chrono::steady_clock::time_point now);
   Slot* add_slot();
   void open_in_background(Slot* slot);
 
   boost::asio::any_io_executor ex_;
   std::vector<net::BaseUrl> servers_;  // slot i connects to servers_[i % size]
-  std::size_t next_pick_ = 0;          // where pick() starts looking: open connections in turn
+  std::size_t next_endpoint_ = 0;      // the endpoint pick() tries first: endpoints in turn
+  std::chrono::steady_clock::time_point idle_checked_{};
   boost::asio::ssl::context& tls_;
   http::BodyPool& bodies_;
   PoolOptions options_;

@@ -14,6 +14,7 @@
 #include "krest/consumer.hpp"
 #include "krest/producer.hpp"
 #include "support/engine_harness.hpp"
+#include "support/https_client.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace krest;
@@ -597,6 +598,40 @@ TEST_CASE("an eager pool opens its connections at start and keeps using them", "
   // TLS 1.3 session tickets waiting on a fresh connection are not mistaken for a server's close.
   CHECK(client.metrics().connects == 3);
   CHECK(client.metrics().reconnects == 0);
+  client.close();
+  h.drain();
+}
+
+TEST_CASE("connections beyond what the requests need go idle and close, however many were opened",
+          "[integration][engine]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data");
+  EngineHarness h;
+  auto options = client_options(proxy);
+  options.pool.connections = 8;
+  options.pool.eager = true;
+  options.pool.idle_timeout = milliseconds(400);
+  Client client(h.ioc.get_executor(), options);
+  h.run([&]() -> asio::awaitable<void> {
+    asio::steady_timer pause(h.ioc, milliseconds(300));
+    co_await pause.async_wait(asio::use_awaitable);
+    REQUIRE(client.metrics().connects == 8);
+    // One request at a time, one every 40 ms for 2 s: a round over all eight would use each every
+    // 320 ms and keep them all open; the first free one carries them, and the other seven close.
+    Admin admin(client);
+    for (int i = 0; i < 50; ++i) {
+      CHECK(co_await admin.status());
+      pause.expires_after(milliseconds(40));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+  }());
+  CHECK(client.metrics().connects == 8);  // none had to be opened again
+  const auto metrics = proxy.client().get("/metrics").body();
+  const auto at = metrics.find("\nkrest_proxy_open_connections ");
+  REQUIRE(at != std::string::npos);
+  // The one carrying the requests, the token source's to the authority, and the one asking (all
+  // eight and those two, had the pool taken its connections in turn).
+  CHECK(std::stoi(metrics.substr(at + 30)) <= 3);
   client.close();
   h.drain();
 }

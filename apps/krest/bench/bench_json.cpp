@@ -5,7 +5,6 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <cmath>
 #include <fstream>
@@ -99,7 +98,6 @@ struct Reader {
 }  // namespace
 
 std::string bench_json(const BenchResult& r) { return plain_json(bench_json_object(r)); }
-
 
 json::object bench_json_object(const BenchResult& r) {
   const auto& i = r.info;

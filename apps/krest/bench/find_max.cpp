@@ -7,8 +7,8 @@
 #include <cstdio>
 
 #include "bench/bench_json.hpp"
-#include "cli/plain_json.hpp"
 #include "bench/svg_chart.hpp"
+#include "cli/plain_json.hpp"
 #include "cli/terminal_status.hpp"
 
 namespace asio = boost::asio;

@@ -22,8 +22,8 @@
 #include <filesystem>
 
 #include "cli/atomic_file.hpp"
-#include "cli/plain_json.hpp"
 #include "cli/concurrency_option.hpp"
+#include "cli/plain_json.hpp"
 #include "cli/run_command.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/terminal_status.hpp"

@@ -35,7 +35,7 @@ void ProxyMetrics::connection_opened() {
 void ProxyMetrics::connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
 void ProxyMetrics::connection_rejected() { connections_rejected_.fetch_add(1, std::memory_order_relaxed); }
 void ProxyMetrics::body_memory_refused() { body_memory_refused_.fetch_add(1, std::memory_order_relaxed); }
-void ProxyMetrics::page_memory_refused() { page_memory_refused_.fetch_add(1, std::memory_order_relaxed); }
+void ProxyMetrics::consume_memory_refused() { consume_memory_refused_.fetch_add(1, std::memory_order_relaxed); }
 
 std::string ProxyMetrics::render() const {
   std::string out;
@@ -74,7 +74,7 @@ std::string ProxyMetrics::render() const {
           body_memory_refused_);
   counter("krest_proxy_consume_memory_refused_total",
           "Consume requests refused (503) because max_body_memory_bytes left no room for a page.",
-          page_memory_refused_);
+          consume_memory_refused_);
   m::append_gauge(out, "krest_proxy_open_connections", "Connections open now.",
                   static_cast<double>(open_connections_.load(std::memory_order_relaxed)));
   if (body_budget_) {

@@ -22,7 +22,7 @@ class ProxyMetrics {
   void connection_closed();
   void connection_rejected();
   void body_memory_refused();
-  void page_memory_refused();
+  void consume_memory_refused();
   void set_tls_expiry(std::int64_t unix_seconds) { tls_expires_at_.store(unix_seconds, std::memory_order_relaxed); }
   // The server's body budget, shown as gauges (set before serving, cleared when the server goes).
   void show_body_budget(const BodyBudget* budget) { body_budget_ = budget; }
@@ -42,7 +42,7 @@ class ProxyMetrics {
   std::atomic<std::int64_t> open_connections_{0};
   std::atomic<std::int64_t> tls_expires_at_{0};  // 0: no certificate (plain HTTP) or unreadable
   std::atomic<std::uint64_t> connections_total_{0}, connections_rejected_{0}, body_memory_refused_{0},
-      page_memory_refused_{0};
+      consume_memory_refused_{0};
 };
 
 }  // namespace krest::proxy

@@ -24,7 +24,7 @@ boost::asio::awaitable<Response> consume_route(RouteContext& ctx, const RouteMat
     // body is, twice: the records read, then their JSON); with next to no room, 503.
     const std::uint64_t room = ctx.memory->room() / BodyBudget::kCopiesPerBody;
     if (room < kLeastPageBytes) {
-      ctx.metrics.page_memory_refused();
+      ctx.metrics.consume_memory_refused();
       co_return memory_busy_reply(req.version(), ctx.memory->limit());
     }
     fetch.max_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(fetch.max_bytes, room));

@@ -87,6 +87,10 @@ void ConnectionPool::Lease::report(const http::Exchange& x) {
   }
 }
 
+bool ConnectionPool::idle_too_long(const Slot& s, Clock::time_point now) const {
+  return now - s.conn.last_used() > options_.idle_timeout;
+}
+
 ConnectionPool::Slot* ConnectionPool::pick_open(Clock::time_point now, std::optional<std::size_t> endpoint) {
   // Requests spread over the endpoints in turn; within one, the first free connection in slot
   // order, so that connections beyond what the requests need stay free and close once idle (a
@@ -98,7 +102,7 @@ ConnectionPool::Slot* ConnectionPool::pick_open(Clock::time_point now, std::opti
     for (std::size_t i = e; i < slots_.size(); i += n) {
       auto& s = slots_[i];
       if (s->busy || !s->conn.is_open()) continue;
-      if (now - s->conn.last_used() > options_.idle_timeout)
+      if (idle_too_long(*s, now))
         s->conn.close();
       else
         s->conn.drop_if_closed_by_peer();
@@ -116,7 +120,7 @@ void ConnectionPool::close_idle(Clock::time_point now) {
   if (now - idle_checked_ < std::chrono::seconds(1)) return;
   idle_checked_ = now;
   for (auto& s : slots_)
-    if (!s->busy && s->conn.is_open() && now - s->conn.last_used() > options_.idle_timeout) s->conn.close();
+    if (!s->busy && s->conn.is_open() && idle_too_long(*s, now)) s->conn.close();
 }
 
 ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_point& retry_at,

@@ -82,6 +82,7 @@ class ConnectionPool {
   Slot* pick_open(std::chrono::steady_clock::time_point now, std::optional<std::size_t> endpoint);
   // Closes free connections idle past idle_timeout (at most once a second).
   void close_idle(std::chrono::steady_clock::time_point now);
+  bool idle_too_long(const Slot& s, std::chrono::steady_clock::time_point now) const;
   Slot* add_slot();
   void open_in_background(Slot* slot);
 

@@ -7,7 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKREST_FUZZ=ON > /dev/null
-cmake --build build-fuzz -j "$(nproc)" > /dev/null
+# Quiet when it builds; the compiler's or linker's words when it does not.
+mkdir -p build-fuzz
+if ! cmake --build build-fuzz -j "$(nproc)" > build-fuzz/build.log 2>&1; then
+  echo "fuzz: the fuzz targets did not build:" >&2
+  grep -E "error|undefined reference" build-fuzz/build.log | head -20 >&2 || tail -20 build-fuzz/build.log >&2
+  exit 1
+fi
 targets=$(cd fuzz/targets && ls *.cpp | sed 's/\.cpp$//')
 mkdir -p build-fuzz/crashes
 failed=0

@@ -98,4 +98,12 @@ bool HttpsClient::closed_by_server() {
   return ec == asio::error::eof || ec == ssl::error::stream_truncated || ec == asio::error::connection_reset;
 }
 
+double metric(HttpsClient& c, const std::string& name) {
+  const std::string text = c.get("/metrics").body();
+  const std::string line_start = "\n" + name + " ";
+  const auto at = text.find(line_start);
+  if (at == std::string::npos) throw std::runtime_error("/metrics has no " + name);
+  return std::stod(text.substr(at + line_start.size()));
+}
+
 }  // namespace krest::test

@@ -47,4 +47,7 @@ class HttpsClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// A sample's value in the server's /metrics, read on `c`; throws when it has no such sample.
+double metric(HttpsClient& c, const std::string& name);
+
 }  // namespace krest::test

@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
-#include <regex>
 #include <set>
 #include <thread>
 
@@ -44,13 +43,6 @@ struct JwksProxy {
     return c.get(target);
   }
 };
-
-double metric(HttpsClient& c, const std::string& name) {
-  std::smatch m;
-  const std::string text = c.get("/metrics").body();
-  if (!std::regex_search(text, m, std::regex("\n" + name + " ([0-9.e+]+)"))) return -1;
-  return std::stod(m[1]);
-}
 
 }  // namespace
 

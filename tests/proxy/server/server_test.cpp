@@ -15,17 +15,6 @@
 using namespace krest::test;
 namespace http = boost::beast::http;
 
-namespace {
-
-double metric(HttpsClient& c, const std::string& name) {
-  auto text = c.get("/metrics").body();
-  auto at = text.find("\n" + name + " ");
-  REQUIRE(at != std::string::npos);
-  return std::stod(text.substr(at + name.size() + 2));
-}
-
-}  // namespace
-
 TEST_CASE("keep-alive: many requests share one connection", "[integration][server]") {
   ProxyFixture f;
   // Before: the fixture's token request had a connection of its own.

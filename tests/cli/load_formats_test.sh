@@ -180,6 +180,15 @@ python3 -c 'import json; d=json.load(open("paced.json")); assert 0.5 < d["second
   fail "$(cat paced.json)"
 ok "--rate and --json, numbers in plain decimals"
 
+# --json says what the adapted settings came to, and a pinned one is reported as pinned.
+python3 -c 'import json; d=json.load(open("paced.json")); assert d["requests"] >= 1 and d["connections"] >= 1 and 4 <= d["in_flight_limit"] <= 128, d' ||
+  fail "adapted: $(cat paced.json)"
+seq 1 3000 > pinned.txt
+"$krest" load pinned.txt -t paced --in-flight 3 --connections 2 --json 2>/dev/null > pinned.json
+python3 -c 'import json; d=json.load(open("pinned.json")); assert d["records"] == 3000 and d["in_flight_limit"] == 3 and 1 <= d["connections"] <= 2 and d["requests"] >= 6, d' ||
+  fail "pinned: $(cat pinned.json)"
+ok "--json reports the requests in flight, connections and requests"
+
 # An unknown topic: a clear error, nothing attempted.
 rc=0; err=$("$krest" load lines.txt -t nosuch 2>&1) || rc=$?
 [ "$rc" = 1 ] && grep -q "topic 'nosuch' does not exist" <<< "$err" || fail "unknown topic: $rc $err"

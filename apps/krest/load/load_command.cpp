@@ -81,8 +81,10 @@ ProducerOptions producer_options(const LoadOptions& o) {
   return p;
 }
 
-// `error`: why the load stopped early, when it did (carried in --json's object too).
-void print_summary(LoadRun& run, const Client& client, bool interrupted, const std::string& error) {
+// `error`: why the load stopped early, when it did (carried in --json's object too). `producer`:
+// what the requests in flight came to, for --json (a starting point for pinning them).
+void print_summary(LoadRun& run, const Client& client, const ProducerStats& producer, bool interrupted,
+                   const std::string& error) {
   run.status.clear();
   const auto& o = run.options;
   double s = run.seconds();
@@ -119,7 +121,10 @@ void print_summary(LoadRun& run, const Client& client, bool interrupted, const s
                             {"retries", retries},
                             {"invalid", run.invalid},
                             {"refused", run.refused},
-                            {"interrupted", interrupted}};
+                            {"interrupted", interrupted},
+                            {"requests", m.requests},
+                            {"connections", m.connects},
+                            {"in_flight_limit", producer.in_flight_limit}};
     if (!error.empty()) doc["error"] = error;
     std::fputs(plain_json(doc).c_str(), stdout);
   }
@@ -282,7 +287,7 @@ asio::awaitable<int> finish(Client& client, StopRequest& stop, LoadRun& run, Pro
       error = e.what();
     }
   }
-  print_summary(run, client, interrupted, error);
+  print_summary(run, client, producer.stats(), interrupted, error);
   if (run.options.json_summary) summary_printed = true;  // the failure is in it: no second object
   if (failure) std::rethrow_exception(failure);
   if (!run.fatal.empty()) throw std::runtime_error(run.fatal);

@@ -101,7 +101,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
         options(util::checked(std::move(o), "consumer")),
         limit(options.max_in_flight, client.options.pool.connections),
         changed(client.ex),
-        discovery_timer(client.ex) {}
+        discovery_timer(client.ex) {
+    limit.watch_connecting([&pool = client.pool] { return pool.requests_stalled_connecting(flow::Clock::now()) > 0; });
+  }
 
   Client::Impl& client;
   ConsumerOptions options;

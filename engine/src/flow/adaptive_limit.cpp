@@ -29,16 +29,16 @@ void AdaptiveLimit::sample_rate(const Ticket& ticket, Clock::time_point now) {
   if (seconds > 0) round_rate_ = std::max(round_rate_, static_cast<double>(delivered_ - ticket.delivered) / seconds);
 }
 
-void AdaptiveLimit::completed(const Ticket& ticket, Clock::time_point now) {
+void AdaptiveLimit::completed(const Ticket& ticket, Clock::time_point now, bool connecting) {
   rtt_sum_ += std::chrono::duration<double>(now - ticket.sent).count();
   ++samples_;
   sample_rate(ticket, now);
-  if (round_open_ && ticket.sequence >= round_ends_at_) end_round(now);
+  if (round_open_ && ticket.sequence >= round_ends_at_) end_round(now, connecting);
 }
 
-void AdaptiveLimit::unmeasured(const Ticket& ticket, Clock::time_point now, bool delivered) {
+void AdaptiveLimit::unmeasured(const Ticket& ticket, Clock::time_point now, bool delivered, bool connecting) {
   if (delivered) sample_rate(ticket, now);
-  if (round_open_ && ticket.sequence >= round_ends_at_) end_round(now);
+  if (round_open_ && ticket.sequence >= round_ends_at_) end_round(now, connecting);
 }
 
 void AdaptiveLimit::overloaded(Clock::time_point) {
@@ -69,9 +69,11 @@ void AdaptiveLimit::follow_target(double target) {
     limit_ = std::min({highest, target, limit_ * 1.5});
 }
 
-void AdaptiveLimit::end_round(Clock::time_point now) {
+void AdaptiveLimit::end_round(Clock::time_point now, bool connecting) {
   round_open_ = false;
-  const bool limited = std::exchange(limited_, false);
+  // The limit held the sender back only if the requests out were not waiting for handshakes:
+  // doubling then would open yet more connections, whose handshakes slow the others further.
+  const bool limited = std::exchange(limited_, false) && !connecting;
   const bool backed_off = std::exchange(backed_off_, false);
   const auto samples = std::exchange(samples_, 0);
   const double rate = std::exchange(round_rate_, 0.0);

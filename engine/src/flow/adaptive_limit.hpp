@@ -58,11 +58,12 @@ class AdaptiveLimit {
 
   // A request goes out with `in_flight` requests out, itself included.
   Ticket sent(std::size_t in_flight, Clock::time_point now);
-  // Its answer came: a delivery, and its round trip.
-  void completed(const Ticket& ticket, Clock::time_point now);
+  // Its answer came: a delivery, and its round trip. `connecting`: requests are waiting now for
+  // connections whose handshakes stall, so what holds the sender back is those, not the limit.
+  void completed(const Ticket& ticket, Clock::time_point now, bool connecting = false);
   // It ended without a round trip worth measuring: an answer on a connection it had to open
   // first (`delivered`: a handshake's round trips are not the link's queue), or a failure.
-  void unmeasured(const Ticket& ticket, Clock::time_point now, bool delivered = false);
+  void unmeasured(const Ticket& ticket, Clock::time_point now, bool delivered = false, bool connecting = false);
   // The proxy answered 429 or 503: too much.
   void overloaded(Clock::time_point now);
 
@@ -75,7 +76,7 @@ class AdaptiveLimit {
   std::uint64_t rounds() const { return rounds_; }
 
  private:
-  void end_round(Clock::time_point now);
+  void end_round(Clock::time_point now, bool connecting);
   void follow_target(double target);
   void sample_rate(const Ticket& ticket, Clock::time_point now);
 

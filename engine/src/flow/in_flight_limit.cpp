@@ -23,14 +23,15 @@ void InFlightLimit::answered(const Ticket& ticket, const http::Exchange& x, bool
   const auto now = Clock::now();
   const int status = x.ec ? 0 : x.response.result_int();
   if (status == 429 || status == 503) adaptive_limit_.overloaded(now);
+  const bool connecting = connecting_ && connecting_();
   if (measure && status == 200 && !x.connected)
-    adaptive_limit_.completed(ticket, now);
+    adaptive_limit_.completed(ticket, now, connecting);
   else
-    adaptive_limit_.unmeasured(ticket, now, measure && status == 200);
+    adaptive_limit_.unmeasured(ticket, now, measure && status == 200, connecting);
 }
 
 void InFlightLimit::unmeasured(const Ticket& ticket) {
-  if (adaptive_) adaptive_limit_.unmeasured(ticket, Clock::now());
+  if (adaptive_) adaptive_limit_.unmeasured(ticket, Clock::now(), false, connecting_ && connecting_());
 }
 
 }  // namespace krest::flow

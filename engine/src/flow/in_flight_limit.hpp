@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 #include "flow/adaptive_limit.hpp"
 #include "http/http_connection.hpp"
@@ -31,6 +32,9 @@ class InFlightLimit {
   // nothing about load, such as an empty page at the end of a log).
   void answered(const Ticket& ticket, const http::Exchange& x, bool measure = true);
   void unmeasured(const Ticket& ticket);
+  // Tells whether requests are waiting now for connections whose opening stalls (the pool's
+  // requests_stalled_connecting()): rounds that end so do not count as held back by the limit.
+  void watch_connecting(std::function<bool()> connecting) { connecting_ = std::move(connecting); }
 
   const AdaptiveLimit* adaptive() const { return adaptive_ ? &adaptive_limit_ : nullptr; }
 
@@ -38,6 +42,7 @@ class InFlightLimit {
   bool adaptive_;
   std::size_t pinned_;
   AdaptiveLimit adaptive_limit_;
+  std::function<bool()> connecting_;
 };
 
 }  // namespace krest::flow

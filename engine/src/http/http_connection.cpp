@@ -306,6 +306,17 @@ void HttpConnection::drop_if_closed_by_peer() {
 }
 
 asio::awaitable<error_code> HttpConnection::connect() {
+  // Timed for the pool, which tells handshakes that wait behind other work from the link's own
+  // (ConnectionPool::requests_stalled_connecting).
+  const auto started = std::chrono::steady_clock::now();
+  connecting_since_ = started;
+  const auto ec = co_await connect_steps();
+  connecting_since_.reset();
+  if (!ec) fastest_connect_ = std::min(fastest_connect_, std::chrono::steady_clock::now() - started);
+  co_return ec;
+}
+
+asio::awaitable<error_code> HttpConnection::connect_steps() {
   auto s = std::make_shared<Streams>(ex_);
   arm_deadline(s, options_.connect_timeout);
   auto [rec, endpoints] = co_await s->resolver.async_resolve(server_.host, server_.port, kTuple);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,11 +101,16 @@ class HttpConnection {
   const net::BaseUrl& server() const { return server_; }
   std::uint64_t connects() const { return connects_; }
   std::uint64_t resumed() const { return resumed_; }  // connections that resumed a TLS session
+  // When the connect under way (resolve, TCP and TLS handshakes) began; empty when none is.
+  std::optional<std::chrono::steady_clock::time_point> connecting_since() const { return connecting_since_; }
+  // The quickest successful connect so far (duration::max() before the first).
+  std::chrono::steady_clock::duration fastest_connect() const { return fastest_connect_; }
 
   struct Streams;
 
  private:
   boost::asio::awaitable<boost::system::error_code> connect();
+  boost::asio::awaitable<boost::system::error_code> connect_steps();
   boost::asio::awaitable<boost::system::error_code> read_response(Streams& s, Exchange& out,
                                                                   const HeaderCallback& on_header);
 
@@ -118,6 +124,8 @@ class HttpConnection {
   std::uint64_t connects_ = 0;
   std::uint64_t resumed_ = 0;
   std::chrono::steady_clock::time_point last_used_{};
+  std::optional<std::chrono::steady_clock::time_point> connecting_since_;
+  std::chrono::steady_clock::duration fastest_connect_ = std::chrono::steady_clock::duration::max();
 };
 
 }  // namespace krest::http

@@ -19,6 +19,7 @@ struct ConnectionPool::Slot {
       : conn(std::move(ex), std::move(server), tls, o, sessions, bodies) {}
   http::HttpConnection conn;
   bool busy = false;
+  bool warming = false;  // busy opening in the background, for no request yet
   int failed_connects = 0;  // in a row
   Clock::time_point next_connect_at{};
 };
@@ -159,12 +160,14 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(std::optional<std
 
 void ConnectionPool::release(Slot* slot) {
   slot->busy = false;
+  slot->warming = false;
   if (closed_) slot->conn.close();
   available_.notify_all();
 }
 
 void ConnectionPool::open_in_background(Slot* slot) {
   slot->busy = true;
+  slot->warming = true;
   asio::co_spawn(
       ex_,
       [this, slot, alive = alive_]() -> asio::awaitable<void> {
@@ -208,6 +211,18 @@ void ConnectionPool::close() {
   closed_ = true;
   for (auto& s : slots_) s->conn.close();
   available_.notify_all();
+}
+
+std::size_t ConnectionPool::requests_stalled_connecting(Clock::time_point now) const {
+  auto fastest = Clock::duration::max();
+  for (const auto& s : slots_) fastest = std::min(fastest, s->conn.fastest_connect());
+  if (fastest == Clock::duration::max()) return 0;  // nothing to compare with yet
+  std::size_t n = 0;
+  for (const auto& s : slots_) {
+    const auto since = s->conn.connecting_since();
+    n += s->busy && !s->warming && since && now - *since > 2 * fastest ? 1 : 0;
+  }
+  return n;
 }
 
 std::size_t ConnectionPool::open_connections() const {

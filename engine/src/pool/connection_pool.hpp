@@ -71,6 +71,10 @@ class ConnectionPool {
   std::uint64_t resumed() const;
   std::size_t size() const { return slots_.size(); }  // connections the pool has had room for so far
   std::size_t open_connections() const;
+  // Requests whose connection has been opening for over twice the quickest connect so far: their
+  // handshakes wait behind other work (many at once on busy CPUs), not for the link. What holds
+  // those requests back is the opening, not the in-flight limit.
+  std::size_t requests_stalled_connecting(std::chrono::steady_clock::time_point now) const;
 
  private:
   void release(Slot* slot);

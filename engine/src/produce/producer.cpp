@@ -60,7 +60,9 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       : client(impl_of(c)),
         options(util::checked(std::move(o), "producer")),
         limit(options.max_in_flight, client.options.pool.connections),
-        changed(client.ex) {}
+        changed(client.ex) {
+    limit.watch_connecting([&pool = client.pool] { return pool.requests_stalled_connecting(flow::Clock::now()) > 0; });
+  }
 
   struct Lane {
     std::unique_ptr<Batch> open;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <queue>
 #include <random>
+#include <vector>
 
 #include "flow/adaptive_limit.hpp"
 
@@ -212,4 +213,24 @@ TEST_CASE("adaptive limit takes the lowest round trip of recent rounds as its ba
     limit.completed(ticket, t);
   }
   CHECK(limit.base_rtt() == 90ms);
+}
+
+TEST_CASE("adaptive limit does not double in rounds held back by handshakes", "[unit][flow]") {
+  // Requests waiting for connections whose handshakes stall (many at once on busy CPUs) are held
+  // back by those, not by the limit: doubling would open yet more connections.
+  AdaptiveLimit limit(settings(16, 256));
+  auto t = Clock::time_point{} + 1h;
+  const auto round = [&](bool connecting) {
+    std::vector<krest::flow::Ticket> out;
+    for (std::size_t i = 0; i < limit.limit(); ++i) out.push_back(limit.sent(i + 1, t));
+    t += 10ms;
+    for (const auto& ticket : out) limit.completed(ticket, t, connecting);
+  };
+  for (int i = 0; i < 5; ++i) round(true);
+  CHECK(limit.limit() == 16);
+  CHECK(limit.startup());  // nor does it take the flat rate of those rounds for a full pipe
+  round(false);
+  CHECK(limit.limit() == 32);
+  round(false);
+  CHECK(limit.limit() == 64);
 }

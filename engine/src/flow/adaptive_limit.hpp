@@ -64,6 +64,8 @@ class AdaptiveLimit {
   // It ended without a round trip worth measuring: an answer on a connection it had to open
   // first (`delivered`: a handshake's round trips are not the link's queue), or a failure.
   void unmeasured(const Ticket& ticket, Clock::time_point now, bool delivered = false, bool connecting = false);
+  // Whether the end of this request ends a round (where `connecting` above is looked at).
+  bool ends_round(const Ticket& ticket) const { return round_open_ && ticket.sequence >= round_ends_at_; }
   // The proxy answered 429 or 503: too much.
   void overloaded(Clock::time_point now);
 

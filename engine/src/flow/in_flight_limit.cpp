@@ -23,15 +23,20 @@ void InFlightLimit::answered(const Ticket& ticket, const http::Exchange& x, bool
   const auto now = Clock::now();
   const int status = x.ec ? 0 : x.response.result_int();
   if (status == 429 || status == 503) adaptive_limit_.overloaded(now);
-  const bool connecting = connecting_ && connecting_();
+  const bool connecting = stalled_connecting(ticket);
   if (measure && status == 200 && !x.connected)
     adaptive_limit_.completed(ticket, now, connecting);
   else
     adaptive_limit_.unmeasured(ticket, now, measure && status == 200, connecting);
 }
 
+bool InFlightLimit::stalled_connecting(const Ticket& ticket) const {
+  // Asked only where a round ends: the pool's answer walks its connections.
+  return connecting_ && adaptive_limit_.ends_round(ticket) && connecting_();
+}
+
 void InFlightLimit::unmeasured(const Ticket& ticket) {
-  if (adaptive_) adaptive_limit_.unmeasured(ticket, Clock::now(), false, connecting_ && connecting_());
+  if (adaptive_) adaptive_limit_.unmeasured(ticket, Clock::now(), false, stalled_connecting(ticket));
 }
 
 }  // namespace krest::flow

@@ -43,6 +43,8 @@ class InFlightLimit {
   std::size_t pinned_;
   AdaptiveLimit adaptive_limit_;
   std::function<bool()> connecting_;
+
+  bool stalled_connecting(const Ticket& ticket) const;
 };
 
 }  // namespace krest::flow

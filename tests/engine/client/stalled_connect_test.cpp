@@ -57,6 +57,7 @@ TEST_CASE("requests whose connections are slow to open are told from those on op
   std::optional<pool::ConnectionPool::Lease> first;
   Clock::time_point before_second{};
   unsigned status = 0;
+  bool second_ended = false;
   asio::co_spawn(
       ioc,
       [&]() -> asio::awaitable<void> {
@@ -71,11 +72,14 @@ TEST_CASE("requests whose connections are slow to open are told from those on op
         http::Request hangs{boost::beast::http::verb::get, "/health", 11};
         auto y = co_await second.connection().exchange(hangs);
         CHECK(y.ec);  // the silent server's handshake timed out
+        second_ended = true;
       },
       asio::detached);
-  ioc.run_for(600ms);
+  // Until the second request's connect reached the silent server (its handshake then waits).
+  for (int i = 0; i < 200 && held.empty(); ++i) ioc.run_for(25ms);
   REQUIRE(status == 200);
-  REQUIRE_FALSE(held.empty());  // the second request's connect reached the silent server
+  REQUIRE_FALSE(held.empty());
+  REQUIRE_FALSE(second_ended);
 
   // Stalled, once it has taken over twice the quickest connect; not before it began.
   CHECK(pool.requests_stalled_connecting(before_second) == 0);
@@ -84,7 +88,8 @@ TEST_CASE("requests whose connections are slow to open are told from those on op
   pool.warm(4);
   CHECK(pool.requests_stalled_connecting(Clock::now() + 1h) == 1);
 
-  ioc.run_for(2s);  // the handshake times out and the request ends
+  for (int i = 0; i < 200 && !second_ended; ++i) ioc.run_for(50ms);  // the handshake times out
+  REQUIRE(second_ended);
   CHECK(pool.requests_stalled_connecting(Clock::now() + 1h) == 0);
   first.reset();
   pool.close();

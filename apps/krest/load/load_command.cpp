@@ -89,7 +89,8 @@ void print_summary(LoadRun& run, const Client& client, const ProducerStats& prod
   const auto& o = run.options;
   double s = run.seconds();
   double per_second = s > 0 ? 1 / s : 0;
-  auto retries = client.metrics().retries;
+  const auto m = client.metrics();
+  const auto retries = m.retries;
   auto rejected = run.refused + run.invalid;
   std::fprintf(stderr,
                "krest load: %s records (%s) into '%s' in %.2f s: %s records/s, %.1f MB/s; %llu retries, "
@@ -99,7 +100,6 @@ void print_summary(LoadRun& run, const Client& client, const ProducerStats& prod
                static_cast<double>(run.acknowledged_bytes) / 1e6 * per_second,
                static_cast<unsigned long long>(retries), static_cast<unsigned long long>(rejected),
                interrupted ? " (interrupted)" : "");
-  const auto m = client.metrics();
   if (m.compressed_requests > 0 && m.bytes_sent > 0)
     std::fprintf(stderr, "krest load: %llu of %llu requests compressed; %s sent for %s of records (%.1fx)\n",
                  static_cast<unsigned long long>(m.compressed_requests), static_cast<unsigned long long>(m.requests),

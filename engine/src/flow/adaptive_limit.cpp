@@ -33,12 +33,12 @@ void AdaptiveLimit::completed(const Ticket& ticket, Clock::time_point now, bool 
   rtt_sum_ += std::chrono::duration<double>(now - ticket.sent).count();
   ++samples_;
   sample_rate(ticket, now);
-  if (round_open_ && ticket.sequence >= round_ends_at_) end_round(now, connecting);
+  if (ends_round(ticket)) end_round(now, connecting);
 }
 
 void AdaptiveLimit::unmeasured(const Ticket& ticket, Clock::time_point now, bool delivered, bool connecting) {
   if (delivered) sample_rate(ticket, now);
-  if (round_open_ && ticket.sequence >= round_ends_at_) end_round(now, connecting);
+  if (ends_round(ticket)) end_round(now, connecting);
 }
 
 void AdaptiveLimit::overloaded(Clock::time_point) {

@@ -138,7 +138,6 @@ asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const htt
   if (auto it = x.response.find("Server-Timing"); it != x.response.end())
     seen.request_transfer_seconds = server_timing_body(it->value());
   seen.response_wire = x.response.body().size();
-  seen.response_transfer_seconds = std::chrono::duration<double>(x.body_time).count();
   if (auto it = x.response.find(bhttp::field::content_encoding); it != x.response.end())
     seen.response_coding = coding::parse_coding(it->value()).value_or(coding::Coding::identity);
   decode_response(x);

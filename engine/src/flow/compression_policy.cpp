@@ -13,24 +13,22 @@ constexpr auto kCheckEvery = std::chrono::seconds(10);
 constexpr auto kTryFor = std::chrono::milliseconds(500);
 constexpr double kKeepWithout = 0.9;  // uncompressed goodput at least this share of compressed: off
 
-double ewma(double old, double sample) { return old == 0 ? sample : 0.75 * old + 0.25 * sample; }
-
 }  // namespace
 
 CompressionPolicy::CompressionPolicy(Compression setting) : setting_(setting) {}
 
-void CompressionPolicy::Direction::start(bool compress, Clock::time_point now) {
+void CompressionPolicy::Requests::start(bool compress, Clock::time_point now) {
   compressing = compress;
   since = now;
   bytes_since = plain_bytes;
 }
 
-double CompressionPolicy::Direction::goodput(Clock::time_point now) const {
+double CompressionPolicy::Requests::goodput(Clock::time_point now) const {
   const double seconds = std::chrono::duration<double>(now - since).count();
   return seconds > 0 ? static_cast<double>(plain_bytes - bytes_since) / seconds : 0;
 }
 
-bool CompressionPolicy::Direction::wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy) {
+bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy) {
   if (trying_without) {
     if (now - since < kTryFor) return false;
     // Half a second without: did it carry (nearly) as much as compressed?
@@ -41,13 +39,19 @@ bool CompressionPolicy::Direction::wants(Clock::time_point now, bool cpu_to_spar
       return false;
     }
     start(true, now);
+    shown_to_pay = true;
     return true;
   }
   if (now < paused_until) return false;
   if (compressing) {
     const auto on_for = now - since;
-    if (on_for >= kTryFor && (cpu_busy || on_for > kCheckEvery)) {
+    const bool check = on_for > kCheckEvery;
+    if (on_for >= kTryFor && (check || (cpu_busy && !shown_to_pay))) {
       goodput_on = goodput(now);
+      if (!check && goodput_off > 0 && goodput_off < kKeepWithout * goodput_on) {
+        shown_to_pay = true;  // the time before it was turned on already showed it
+        return true;
+      }
       trying_without = true;
       start(false, now);
       return false;
@@ -55,11 +59,13 @@ bool CompressionPolicy::Direction::wants(Clock::time_point now, bool cpu_to_spar
     return true;
   }
   if (rate == 0 || rate >= kSlowLink || !cpu_to_spare) return false;
+  goodput_off = now - since >= kTryFor / 2 ? goodput(now) : 0;
+  shown_to_pay = false;
   start(true, now);
   return true;
 }
 
-void CompressionPolicy::Direction::timed(std::size_t wire, double seconds) {
+void CompressionPolicy::Requests::timed(std::size_t wire, double seconds) {
   if (wire < kTimedBytes) return;
   seconds_per_byte[samples++ % kSamples] = std::max(seconds, 1e-7) / static_cast<double>(wire);
   std::array<double, kSamples> sorted = seconds_per_byte;
@@ -69,15 +75,19 @@ void CompressionPolicy::Direction::timed(std::size_t wire, double seconds) {
   rate = 1 / sorted[n / 2];
 }
 
-void CompressionPolicy::Direction::shrank(std::size_t plain, std::size_t wire, Clock::time_point now) {
-  if (wire == 0) return;
-  ratio = ewma(ratio, static_cast<double>(plain) / static_cast<double>(wire));
-  if (ratio < kWorthRatio) {
-    paused_until = now + kPause;
-    trying_without = false;
-    start(false, now);
-    ratio = 0;
-  }
+void CompressionPolicy::Requests::pause(Clock::time_point now) {
+  paused_until = now + kPause;
+  trying_without = false;
+  start(false, now);
+}
+
+bool CompressionPolicy::Shrinkage::worth(std::size_t plain, std::size_t wire) {
+  if (wire == 0) return true;
+  const double sample = static_cast<double>(plain) / static_cast<double>(wire);
+  ratio = ratio == 0 ? sample : 0.75 * ratio + 0.25 * sample;
+  if (ratio >= kWorthRatio) return true;
+  ratio = 0;
+  return false;
 }
 
 std::string CompressionPolicy::accept_encoding(Clock::time_point now) {
@@ -87,7 +97,7 @@ std::string CompressionPolicy::accept_encoding(Clock::time_point now) {
     case Compression::zstd: return "zstd";
     case Compression::automatic: break;
   }
-  return down_.wants(now, spare_cpu(), busy_cpu()) ? "zstd, gzip" : std::string();
+  return now < answers_paused_until_ ? std::string() : "zstd, gzip";
 }
 
 coding::Coding CompressionPolicy::request_coding(std::size_t bytes, Clock::time_point now) {
@@ -98,19 +108,21 @@ coding::Coding CompressionPolicy::request_coding(std::size_t bytes, Clock::time_
     case Compression::zstd: return coding::Coding::zstd;
     case Compression::automatic: break;
   }
-  if (!server_accepts_ || server_accepts_->empty() || !up_.wants(now, spare_cpu(), busy_cpu()))
+  if (!server_accepts_ || server_accepts_->empty() || !requests_.wants(now, spare_cpu(), busy_cpu()))
     return coding::Coding::identity;
   return server_accepts_->zstd ? coding::Coding::zstd : coding::Coding::gzip;
 }
 
 void CompressionPolicy::observe(const Answer& a, Clock::time_point now) {
   if (a.server_accepts) server_accepts_ = a.server_accepts;
-  up_.plain_bytes += a.request_plain;
-  down_.plain_bytes += a.response_plain;
-  if (a.request_transfer_seconds) up_.timed(a.request_wire, *a.request_transfer_seconds);
-  if (a.request_coding != coding::Coding::identity) up_.shrank(a.request_plain, a.request_wire, now);
-  down_.timed(a.response_wire, a.response_transfer_seconds);
-  if (a.response_coding != coding::Coding::identity) down_.shrank(a.response_plain, a.response_wire, now);
+  // What request bodies deliver is counted from the first answer on, not from the client's start.
+  if (requests_.since == Clock::time_point{}) requests_.start(false, now);
+  requests_.plain_bytes += a.request_plain;
+  if (a.request_transfer_seconds) requests_.timed(a.request_wire, *a.request_transfer_seconds);
+  if (a.request_coding != coding::Coding::identity && !request_shrinkage_.worth(a.request_plain, a.request_wire))
+    requests_.pause(now);
+  if (a.response_coding != coding::Coding::identity && !answer_shrinkage_.worth(a.response_plain, a.response_wire))
+    answers_paused_until_ = now + kPause;
 }
 
 void CompressionPolicy::machine_idle(double share) {

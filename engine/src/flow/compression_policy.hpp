@@ -2,26 +2,34 @@
 // When the engine compresses what it sends and asks for compressed answers, apart from any I/O.
 //
 // `none` never does; `gzip` and `zstd` always do, with that coding (request bodies from 1 KiB; a
-// 415 turns request bodies back to uncompressed for the rest of the client's life). `automatic`
-// compresses a direction (request bodies, or answers) only where it pays, as it measures:
-//  - It turns on where the link, not the CPU, is what everything waits for: bodies cross slowly
-//    while this machine has CPU to spare. The engine times each response body from its header to
-//    its last byte, and krest-proxy reports how long each request body took to arrive
-//    (Server-Timing "body;dur"); bodies under 16 KiB say nothing (a receiver's network card may
-//    hand over that much at once). When the median of the last 16 timed bodies crossed under
-//    kSlowLink (32 MB/s) per connection — a connection's share of a link under ~250 Mbit/s — and
-//    this machine's CPUs were idle at least kSpareIdle (40%) of the last tenth of a second, the
-//    direction is compressed. On a fast link bodies cross fast; with the proxy on the same
-//    machine they may cross slowly, but because it waits for a CPU, and none is spare.
-//  - It stays on while it pays, which only trying tells: every 10 s, or as soon as the CPUs are
-//    busy (idle under kBusyIdle, 15%, on average), the direction goes uncompressed for half a
-//    second. If that half second delivered at least 90% of what the compressed time before it
+// 415 turns request bodies back to uncompressed for the rest of the client's life). `automatic`:
+//  - Answers are asked for compressed ("zstd, gzip") from the first request on, as browsers and
+//    `curl --compressed` ask, and the server decides (krest-proxy by size). Measured, asking costs
+//    nothing where the link is fast (a tail and a load on loopback ran as fast asking as not),
+//    and it is what a slow link needs most for a load too: a produce answer lists an offset per
+//    record, 16 KB per 500 records, which at 100 Mbit/s held a load that compressed its requests
+//    to 1.6x instead of 3x. Answers that do not shrink by a fifth stop the asking for a minute.
+//  - Request bodies are compressed only where it pays, as measured, because the cost is this
+//    machine's CPU. A direction turns on where the link, not the CPU, is what everything waits
+//    for: bodies cross slowly while this machine has CPU to spare. krest-proxy reports how long
+//    each request body took to arrive (Server-Timing "body;dur"); bodies under 16 KiB say nothing
+//    (a receiver's network card may hand over that much at once). When the median of the last 16
+//    timed bodies crossed under kSlowLink (32 MB/s) per connection — a connection's share of a
+//    link under ~250 Mbit/s — and this machine's CPUs were idle at least kSpareIdle (40%) of the
+//    last tenth of a second, request bodies are compressed. On a fast link bodies cross fast;
+//    with the proxy on the same machine they may cross slowly, but because it waits for a CPU,
+//    and none is spare.
+//  - They stay compressed while it pays, which only trying tells: every 10 s, and once as soon
+//    as the CPUs are busy (idle under kBusyIdle, 15%, on average), they go uncompressed for half
+//    a second. If that half second delivered at least 90% of what the compressed time before it
 //    did (bytes as the application sees them, per second), compression stays off for a minute;
-//    otherwise it goes back on.
-//  - Request bodies only toward a server that lists a coding in its Accept-Encoding (RFC 7694):
-//    zstd if it takes it, else gzip. Answers are asked for with "zstd, gzip".
-//  - Bodies that do not shrink by a fifth (already compressed, random) stop compression of that
-//    direction for a minute.
+//    otherwise it goes back on, and busy CPUs start no other try until the 10 s check: they are
+//    busy because compression lets more through. When the uncompressed time before it was
+//    turned on ran at least a quarter second and delivered under 90% of what compressed does,
+//    that is the answer a try would give, and busy CPUs start none.
+//  - Only toward a server that lists a coding in its Accept-Encoding (RFC 7694): zstd if it
+//    takes it, else gzip.
+//  - Bodies that do not shrink by a fifth (already compressed, random) stop it for a minute.
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -56,7 +64,6 @@ class CompressionPolicy {
     std::optional<double> request_transfer_seconds;  // from Server-Timing
     coding::Coding response_coding = coding::Coding::identity;
     std::size_t response_plain = 0, response_wire = 0;
-    double response_transfer_seconds = 0;
   };
   void observe(const Answer& answer, Clock::time_point now);
   // The share of this machine's CPU time spent idle lately (util::MachineLoad).
@@ -65,32 +72,39 @@ class CompressionPolicy {
   void refused();
 
   // For metrics and tests.
-  double up_rate() const { return up_.rate; }  // bytes/s per connection, 0 unknown
-  double down_rate() const { return down_.rate; }
+  double up_rate() const { return requests_.rate; }  // bytes/s per connection, 0 unknown
   double idle() const { return idle_; }  // this machine's idle CPU share, averaged; -1 unknown
   bool refused_by_server() const { return refused_; }
 
  private:
-  struct Direction {
+  // Request bodies' state: what they crossed at, whether compressed now, and the tries.
+  struct Requests {
     static constexpr std::size_t kSamples = 16;
     std::array<double, kSamples> seconds_per_byte{};  // the last timed bodies, a ring
     std::size_t samples = 0;                          // taken so far
     double rate = 0;                   // bytes per second per connection: the median's inverse; 0 before the first
-    double ratio = 0;                  // EWMA of plain / wire over compressed bodies
     std::uint64_t plain_bytes = 0;     // delivered, as the application sees them
     Clock::time_point paused_until{};  // incompressible, or trying without: off until then
     bool compressing = false;
     bool trying_without = false;
+    bool shown_to_pay = false;  // since it was turned on: a try without, or the time before, did worse
     // Since when the current state has run, and plain_bytes then: its goodput.
     Clock::time_point since{};
     std::uint64_t bytes_since = 0;
-    double goodput_on = 0;  // of the compressed time before a try without
+    double goodput_on = 0;   // of the compressed time before a try without
+    double goodput_off = 0;  // of the uncompressed time before it was turned on, if it ran a quarter second; 0 unknown
 
     bool wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy);
     void timed(std::size_t wire, double seconds);
-    void shrank(std::size_t plain, std::size_t wire, Clock::time_point now);
+    void pause(Clock::time_point now);
     void start(bool compress, Clock::time_point now);
     double goodput(Clock::time_point now) const;
+  };
+  // How much compressed bodies of one direction shrink: plain / wire, averaged.
+  struct Shrinkage {
+    double ratio = 0;  // 0: none seen since the last verdict
+    // Takes one compressed body; false when bodies shrink too little to be worth compressing.
+    bool worth(std::size_t plain, std::size_t wire);
   };
 
   bool spare_cpu() const { return idle_last_ >= kSpareIdle; }
@@ -99,7 +113,9 @@ class CompressionPolicy {
   Compression setting_;
   std::optional<coding::CodingSet> server_accepts_;
   bool refused_ = false;
-  Direction up_, down_;
+  Requests requests_;
+  Shrinkage request_shrinkage_, answer_shrinkage_;
+  Clock::time_point answers_paused_until_{};  // answers did not shrink: not asked for until then
   double idle_ = -1;       // this machine's idle CPU share, averaged
   double idle_last_ = -1;  // ...in the last reading
 };

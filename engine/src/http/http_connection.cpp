@@ -425,7 +425,6 @@ asio::awaitable<error_code> HttpConnection::read_response(Streams& s, Exchange& 
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(options_.max_response_bytes);
   if (auto ec = co_await parse_until(s, parser, [&] { return parser.is_header_done(); })) co_return ec;
-  const auto header_at = std::chrono::steady_clock::now();
   if (on_header) on_header(parser.get().base());
   // A body of known length (what krest-proxy and HDInsight send) is read straight into its string:
   // what came with the header, then the rest decrypted into place. Through the parser it would be
@@ -446,14 +445,12 @@ asio::awaitable<error_code> HttpConnection::read_response(Streams& s, Exchange& 
     }
     out.response = parser.release();
     out.response.body() = std::move(body);
-    out.body_time = std::chrono::steady_clock::now() - header_at;
     co_return error_code{};
   }
   if (bodies_) parser.get().body() = bodies_->take();
   if (!parser.is_done())
     if (auto ec = co_await parse_until(s, parser, [&] { return parser.is_done(); })) co_return ec;
   out.response = parser.release();
-  out.body_time = std::chrono::steady_clock::now() - header_at;
   co_return error_code{};
 }
 

@@ -45,8 +45,6 @@ struct Exchange {
   const net::BaseUrl* server = nullptr;  // where it went (the connection's, valid while its pool is)
   // From the start of the exchange (its connect included) to the end of the response.
   std::chrono::steady_clock::duration elapsed{};
-  // From the response's header to its body's last byte: how fast the body crossed.
-  std::chrono::steady_clock::duration body_time{};
 };
 
 // How long a response's Retry-After (delta-seconds) asks to wait; zero when it has none.

@@ -1,6 +1,6 @@
 // The engine across an emulated network (tools/netem: a real TCP relay with delay and bandwidth)
-// to a real krest-proxy: its defaults adapt to the link, and bodies are compressed where it pays,
-// both ways, with nothing lost or doubled on the way.
+// to a real krest-proxy: its defaults adapt to the link, request bodies are compressed where it
+// pays and answers when asked, with nothing lost or doubled on the way.
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
@@ -150,7 +150,7 @@ TEST_CASE("the engine compresses both ways with krest-proxy, gzip or zstd as ask
   }
 }
 
-TEST_CASE("compression set to auto compresses across a slow link and not on loopback",
+TEST_CASE("compression set to auto compresses request bodies across a slow link and not on loopback",
           "[integration][engine][network]") {
   TempDir dir;
   ProxyProcess proxy(dir / "data");
@@ -158,8 +158,8 @@ TEST_CASE("compression set to auto compresses across a slow link and not on loop
   // are idle while the link is full; here proxy, relay and client share the test machine, which a
   // sanitizer build keeps near the 40 % idle threshold. So the slow-link client is told its CPUs
   // are idle (the CPU half of the decision has its unit tests in compression_policy_test.cpp), and
-  // this test holds the link half: bodies that cross slowly turn compression on, and on loopback,
-  // measured for real, it stays off.
+  // this test holds the link half: request bodies that cross slowly turn compression on, and on
+  // loopback, measured for real, it stays off. Answers are asked for compressed on both.
   netem::Relay slow(link(proxy.port(), milliseconds(10), 1e6));
   for (const bool across_slow_link : {false, true}) {
     CAPTURE(across_slow_link);
@@ -179,7 +179,7 @@ TEST_CASE("compression set to auto compresses across a slow link and not on loop
       CHECK(m.bytes_received * 2 < m.bytes_received_plain);
     } else {
       CHECK(m.compressed_requests == 0);
-      CHECK(m.compressed_responses == 0);
+      CHECK(m.compressed_responses > 0);
     }
     client.close();
     h.drain();

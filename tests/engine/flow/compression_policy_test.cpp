@@ -1,5 +1,5 @@
-// When compression=auto compresses, driven by what exchanges would show: bodies timed, the
-// machine's idle CPU, what each direction delivers.
+// When compression=auto compresses, driven by what exchanges would show: request bodies timed,
+// the machine's idle CPU, what request bodies deliver, how much bodies shrink.
 #include <catch2/catch.hpp>
 
 #include "flow/compression_policy.hpp"
@@ -27,14 +27,33 @@ CompressionPolicy::Answer produce(double seconds, Coding sent = Coding::identity
   return a;
 }
 
-// A consume exchange: an answer of 90 KB (as sent: `wire`) whose body took `seconds`.
-CompressionPolicy::Answer consume(double seconds, Coding got = Coding::identity, std::size_t wire = 90000) {
+// A consume exchange: an answer of 90 KB (as sent: `wire`).
+CompressionPolicy::Answer consume(Coding got = Coding::identity, std::size_t wire = 90000) {
   CompressionPolicy::Answer a;
   a.response_coding = got;
   a.response_plain = 90000;
   a.response_wire = got == Coding::identity ? 90000 : wire;
-  a.response_transfer_seconds = seconds;
   return a;
+}
+
+// Request bodies compressed from t0 on, across a slow link with idle CPUs.
+CompressionPolicy compressing_at_t0() {
+  CompressionPolicy p(Compression::automatic);
+  p.observe(produce(0.004), t0);  // 40 KB in 4 ms: 10 MB/s
+  p.machine_idle(0.7);
+  REQUIRE(p.request_coding(40000, t0) == Coding::zstd);
+  return p;
+}
+
+// `seconds` of produce answers, `per_second` of them: their plain bytes are what delivery counts.
+Clock::time_point deliver(CompressionPolicy& p, Clock::time_point t, std::chrono::milliseconds span, int per_second,
+                          Coding sent) {
+  const auto n = static_cast<int>(span.count() * per_second / 1000);
+  for (int i = 0; i < n; ++i) {
+    t += span / n;
+    p.observe(produce(0.004, sent, 8000), t);
+  }
+  return t;
 }
 
 }  // namespace
@@ -55,16 +74,14 @@ TEST_CASE("compression none, gzip and zstd do as they say", "[unit][flow][coding
 
 TEST_CASE("compression auto turns on where bodies cross slowly and the CPUs are idle", "[unit][flow][coding]") {
   CompressionPolicy p(Compression::automatic);
-  // Nothing known: as they are.
+  // Nothing known: request bodies as they are; answers are asked for compressed from the first.
   CHECK(p.request_coding(40000, t0) == Coding::identity);
-  CHECK(p.accept_encoding(t0).empty());
+  CHECK(p.accept_encoding(t0) == "zstd, gzip");
   // 40 KB in 4 ms (10 MB/s): a slow link; but no CPU reading yet.
   p.observe(produce(0.004), t0);
-  p.observe(consume(0.009), t0);
   CHECK(p.request_coding(40000, t0) == Coding::identity);
   p.machine_idle(0.7);
   CHECK(p.request_coding(40000, t0) == Coding::zstd);
-  CHECK(p.accept_encoding(t0) == "zstd, gzip");
 
   // The same bodies on a busy machine (a proxy on the same CPUs): not turned on.
   CompressionPolicy busy(Compression::automatic);
@@ -80,6 +97,7 @@ TEST_CASE("compression auto turns on where bodies cross slowly and the CPUs are 
   // A few bodies held up by a busy CPU do not move the median.
   for (int i = 0; i < 5; ++i) fast.observe(produce(0.02), t0);
   CHECK(fast.request_coding(40000, t0) == Coding::identity);
+  CHECK(fast.accept_encoding(t0) == "zstd, gzip");
 
   // Request bodies only to a server that takes them (RFC 7694), gzip if that is all it takes.
   CompressionPolicy gzip_only(Compression::automatic);
@@ -98,50 +116,81 @@ TEST_CASE("compression auto turns on where bodies cross slowly and the CPUs are 
 TEST_CASE("compression auto keeps compressing only while trying without does worse", "[unit][flow][coding]") {
   for (const bool pays : {true, false}) {
     CAPTURE(pays);
-    CompressionPolicy p(Compression::automatic);
-    p.observe(consume(0.009), t0);
-    p.machine_idle(0.7);
-    auto t = t0;
-    REQUIRE_FALSE(p.accept_encoding(t).empty());
+    auto p = compressing_at_t0();
     // Ten seconds compressed, 40 answers a second.
+    auto t = t0;
     for (int i = 0; i < 400; ++i) {
       t += 25ms;
-      REQUIRE_FALSE(p.accept_encoding(t).empty());
-      p.observe(consume(0.0005, Coding::zstd, 9000), t);
+      REQUIRE(p.request_coding(40000, t) == Coding::zstd);
+      p.observe(produce(0.0005, Coding::zstd, 8000), t);
     }
     t += 25ms;
-    CHECK(p.accept_encoding(t).empty());  // half a second without, to see
+    CHECK(p.request_coding(40000, t) == Coding::identity);  // half a second without, to see
     // Without: as many answers a second when it does not pay, a quarter of them when it does.
-    const int answers = pays ? 5 : 20;
-    for (int i = 0; i < answers; ++i) {
-      t += 500ms / answers;
-      p.observe(consume(0.009), t);
-    }
+    t = deliver(p, t, 500ms, pays ? 10 : 40, Coding::identity);
     t += 1ms;
-    CHECK(p.accept_encoding(t).empty() != pays);
-    if (!pays) CHECK(p.accept_encoding(t + 30s).empty());  // off for a minute
+    CHECK((p.request_coding(40000, t) == Coding::zstd) == pays);
+    if (!pays) CHECK(p.request_coding(40000, t + 30s) == Coding::identity);  // off for a minute
   }
 }
 
-TEST_CASE("compression auto tries without as soon as the CPUs are busy", "[unit][flow][coding]") {
-  CompressionPolicy p(Compression::automatic);
-  p.observe(produce(0.004), t0);
-  p.machine_idle(0.7);
-  auto t = t0;
-  REQUIRE(p.request_coding(40000, t) == Coding::zstd);
+TEST_CASE("compression auto tries without once when the CPUs get busy, and again only every 10 s",
+          "[unit][flow][coding]") {
+  auto p = compressing_at_t0();
   for (int i = 0; i < 3; ++i) p.machine_idle(0.05);  // averaged: under 15% idle
-  t += 100ms;
+  auto t = deliver(p, t0, 100ms, 40, Coding::zstd);
   CHECK(p.request_coding(40000, t) == Coding::zstd);  // at least half a second on first
-  t += 500ms;
+  t = deliver(p, t, 500ms, 40, Coding::zstd);
   CHECK(p.request_coding(40000, t) == Coding::identity);
+  // Half a second without carries a quarter as much: back on.
+  t = deliver(p, t, 500ms, 10, Coding::identity);
+  REQUIRE(p.request_coding(40000, t) == Coding::zstd);
+  // The CPUs stay busy, because compression lets more through: no other try for 10 s.
+  for (int second = 0; second < 9; ++second) {
+    t = deliver(p, t, 1000ms, 40, Coding::zstd);
+    p.machine_idle(0.05);
+    CHECK(p.request_coding(40000, t) == Coding::zstd);
+  }
+  t = deliver(p, t, 1500ms, 40, Coding::zstd);
+  CHECK(p.request_coding(40000, t) == Coding::identity);  // the 10 s check
+}
+
+TEST_CASE("compression auto needs no try when the time before it was turned on showed it pays",
+          "[unit][flow][coding]") {
+  for (const bool slower_before : {true, false}) {
+    CAPTURE(slower_before);
+    CompressionPolicy p(Compression::automatic);
+    p.observe(produce(0.004), t0);
+    // Uncompressed for a second, at a quarter of what compressed will carry (or as much), while
+    // the CPUs are still busy with the start.
+    p.machine_idle(0.1);
+    auto t = deliver(p, t0, 1000ms, slower_before ? 10 : 40, Coding::identity);
+    REQUIRE(p.request_coding(40000, t) == Coding::identity);
+    p.machine_idle(0.7);
+    REQUIRE(p.request_coding(40000, t) == Coding::zstd);
+    for (int i = 0; i < 3; ++i) p.machine_idle(0.05);
+    t = deliver(p, t, 600ms, 40, Coding::zstd);
+    // Busy CPUs: a try without only when the time before does not answer.
+    CHECK((p.request_coding(40000, t) == Coding::zstd) == slower_before);
+  }
 }
 
 TEST_CASE("compression auto stops for bodies that do not shrink", "[unit][flow][coding]") {
-  CompressionPolicy p(Compression::automatic);
-  p.observe(produce(0.004), t0);
-  p.machine_idle(0.7);
-  REQUIRE(p.request_coding(40000, t0) == Coding::zstd);
+  auto p = compressing_at_t0();
   for (int i = 0; i < 3; ++i) p.observe(produce(0.004, Coding::zstd, 38000), t0);  // 5% smaller
   CHECK(p.request_coding(40000, t0 + 1ms) == Coding::identity);
   CHECK(p.request_coding(40000, t0 + 30s) == Coding::identity);
+  CHECK(p.accept_encoding(t0 + 30s) == "zstd, gzip");  // answers are another matter
+
+  // Answers that come compressed but barely smaller: not asked for again for a minute.
+  CompressionPolicy q(Compression::automatic);
+  q.observe(consume(Coding::zstd, 20000), t0);  // 4.5x: worth it
+  CHECK(q.accept_encoding(t0) == "zstd, gzip");
+  // Barely smaller (1.06x): an average, so a few do not stop it, a dozen do.
+  for (int i = 0; i < 6; ++i) q.observe(consume(Coding::zstd, 85000), t0);
+  CHECK(q.accept_encoding(t0) == "zstd, gzip");
+  for (int i = 0; i < 6; ++i) q.observe(consume(Coding::zstd, 85000), t0);
+  CHECK(q.accept_encoding(t0 + 1ms).empty());
+  CHECK(q.accept_encoding(t0 + 59s).empty());
+  CHECK(q.accept_encoding(t0 + 61s) == "zstd, gzip");
 }

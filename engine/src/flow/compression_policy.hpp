@@ -3,8 +3,8 @@
 //
 // `none` never does; `gzip` and `zstd` always do, with that coding (request bodies from 1 KiB; a
 // 415 turns request bodies back to uncompressed for the rest of the client's life). `automatic`:
-//  - Answers are asked for compressed ("zstd, gzip") from the first request on, as browsers and
-//    `curl --compressed` ask, and the server decides (krest-proxy by size). Measured, asking costs
+//  - Answers are asked for compressed ("zstd, gzip") from the first request on, as browsers, Go's
+//    HTTP client and Python's requests ask, and the server decides (krest-proxy by size). Measured, asking costs
 //    nothing where the link is fast (a tail and a load on loopback ran as fast asking as not),
 //    and it is what a slow link needs most for a load too: a produce answer lists an offset per
 //    record, 16 KB per 500 records, which at 100 Mbit/s held a load that compressed its requests

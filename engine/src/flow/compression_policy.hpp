@@ -84,7 +84,9 @@ class CompressionPolicy {
     std::size_t samples = 0;                          // taken so far
     double rate = 0;                   // bytes per second per connection: the median's inverse; 0 before the first
     std::uint64_t plain_bytes = 0;     // delivered, as the application sees them
-    Clock::time_point paused_until{};  // incompressible, or trying without: off until then
+    // Incompressible, or trying without: off until then. min(), not the clock's epoch: a steady
+    // clock may read below its epoch (libfaketime moves it back in the clock-skew test).
+    Clock::time_point paused_until = Clock::time_point::min();
     bool compressing = false;
     bool trying_without = false;
     bool shown_to_pay = false;  // since it was turned on: a try without, or the time before, did worse
@@ -115,7 +117,8 @@ class CompressionPolicy {
   bool refused_ = false;
   Requests requests_;
   Shrinkage request_shrinkage_, answer_shrinkage_;
-  Clock::time_point answers_paused_until_{};  // answers did not shrink: not asked for until then
+  // Answers did not shrink: not asked for compressed until then.
+  Clock::time_point answers_paused_until_ = Clock::time_point::min();
   double idle_ = -1;       // this machine's idle CPU share, averaged
   double idle_last_ = -1;  // ...in the last reading
 };

@@ -45,7 +45,7 @@ CompressionPolicy compressing_at_t0() {
   return p;
 }
 
-// `seconds` of produce answers, `per_second` of them: their plain bytes are what delivery counts.
+// `span` of produce answers, `per_second` of them: their plain bytes are what delivery counts.
 Clock::time_point deliver(CompressionPolicy& p, Clock::time_point t, std::chrono::milliseconds span, int per_second,
                           Coding sent) {
   const auto n = static_cast<int>(span.count() * per_second / 1000);

@@ -156,6 +156,15 @@ rc=0; "$krest" bench compare m1.json > /dev/null 2> cmp.err || rc=$?
 rc=0; "$krest" bench merge produce.err > /dev/null 2> merge.err || rc=$?
 [ $rc = 2 ] && grep -q "is not a krest bench --json result" merge.err || fail "merge of a non-result: $rc $(cat merge.err)"
 ok "two runs started together by --start-at merge into one result, compare shows them side by side, bad files are refused"
+
+# Interrupted before its start time: the request loops end as soon as they start, inside the
+# call that starts them, and the run ends with them (it once waited for ever for their end).
+"$krest" bench produce -t b -n 1000 -b 100 --start-at $(( $(date +%s) + 120 )) --json > early.json 2> early.err &
+early=$!
+sleep 1
+interrupt_and_wait $early 15 early.err || fail "bench interrupted before its start time: exit $?, $(tail -3 early.err)"
+[ "$(json_get early.json '["requests"]')" = 0 ] || fail "a run interrupted before its start sent requests: $(head -c 300 early.json)"
+ok "bench interrupted while waiting for --start-at stops at once with an empty result"
 # Realistic loads: sizes spread over a range, keyed records, a produce:consume ratio, and records
 # timed from their send to their arrival at a tail.
 "$krest" bench produce -t shaped --partitions 4 -n 400 -b 100 -s 20-40 --keys 4 --json > shaped.json 2> /dev/null ||

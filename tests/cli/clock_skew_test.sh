@@ -12,9 +12,12 @@ source "$(dirname "$0")/cli_env.sh" "$1" "$2"
 # not through a function either: `f &` forks a subshell).
 libfaketime=$(find /usr/lib -name libfaketimeMT.so.1 2> /dev/null | head -1)
 [ -n "$libfaketime" ] || fail "libfaketime is not installed (scripts/setup.sh installs faketime)"
+# libfaketime moves absolute timerfd times on the monotonic clock too, which stops Asio's timers
+# now and then (tests/cli/timerfd_passthrough.cpp says how): the pass-through goes first.
+timerfd_passthrough=${3:?the timerfd pass-through library (tests/CMakeLists.txt passes it)}
 skewed() {  # OFFSET COMMAND...: runs COMMAND with its time of day moved by OFFSET (+3h, -10m, ...)
   local offset=$1; shift
-  LD_PRELOAD=$libfaketime FAKETIME=$offset "$@"
+  LD_PRELOAD=$timerfd_passthrough:$libfaketime FAKETIME=$offset "$@"
 }
 export FAKETIME_DONT_FAKE_MONOTONIC=1
 # libfaketime is preloaded ahead of ASan's runtime, which by default refuses to start then.
@@ -99,7 +102,7 @@ start_api() {
 # The authority again on the port the API proxy knows, its clock moved by OFFSET.
 start_skewed_authority() {
   : > "$authority_dir/out"
-  LD_PRELOAD=$libfaketime FAKETIME=$1 "$proxy_bin" --listen "127.0.0.1:$authority_port" --data-dir "$authority_dir" \
+  LD_PRELOAD=$timerfd_passthrough:$libfaketime FAKETIME=$1 "$proxy_bin" --listen "127.0.0.1:$authority_port" --data-dir "$authority_dir" \
     --authority-file "$dir/authority.json" --serve-api=false > "$authority_dir/out" 2> "$authority_dir/err" &
   authority_pid=$!
   wait_listening "$authority_dir/out"

@@ -76,6 +76,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   util::Signal changed;  // buffer space freed, records reported, batches finished
   std::map<LaneKey, Lane> lanes;
   std::deque<std::unique_ptr<Batch>> ready;
+  bool pumping = false;  // pump() is on the stack
   std::map<std::string, std::int32_t, std::less<>> partition_counts;  // ordered mode
   std::map<std::string, std::int32_t, std::less<>> sticky;            // ordered mode, keyless records
   std::size_t buffered = 0, pending = 0, in_flight = 0;
@@ -252,6 +253,15 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   Lane& lane_of(const Batch& b) { return lanes[LaneKey{b.topic, b.lane}]; }
 
   void pump() {
+    // co_spawn (Boost 1.81) starts deliver() at once, inside the call, and a batch whose answer is
+    // read without waiting (a busy loopback) is delivered there: its pump() would recurse, one
+    // level per such batch. The pump already running takes the next batch instead.
+    if (pumping) return;
+    pumping = true;
+    struct Done {
+      bool& flag;
+      ~Done() { flag = false; }
+    } done{pumping};
     // Batches waiting for a free slot: the limit holds the sender back, and is about to grow.
     if (!ready.empty() && in_flight >= limit.value()) client.pool.warm(limit.wanted_connections());
     while (in_flight < limit.value()) {

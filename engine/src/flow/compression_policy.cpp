@@ -58,7 +58,7 @@ bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare
     }
     return true;
   }
-  if (rate == 0 || rate >= kSlowLink || !cpu_to_spare) return false;
+  if (rate == 0 || rate >= kSlowLink || (!cpu_to_spare && rate >= kCrawlingLink)) return false;
   goodput_off = now - since >= kTryFor / 2 ? goodput(now) : 0;
   shown_to_pay = false;
   start(true, now);

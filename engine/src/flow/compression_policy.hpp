@@ -19,6 +19,11 @@
 //    ~250 Mbit/s — and this machine's CPUs were idle at least kSpareIdle (40%) of the last tenth
 //    of a second, request bodies are compressed. On a fast link bodies cross fast; with the proxy
 //    on the same machine they may cross slowly, but because it waits for a CPU, and none is spare.
+//    Bodies crawling under kCrawlingLink (1 MB/s per connection: 40 KB taking over 40 ms, far
+//    slower than a busy loopback makes them) are compressed whatever the CPUs do: the link is
+//    what everything waits for, and the CPUs are busy at the start of a load opening its
+//    connections (waiting for them to be idle left the first third of a 1.5-s load at 100 Mbit/s
+//    uncompressed). The tries below then tell whether it pays.
 //  - They stay compressed while it pays, which only trying tells: every 10 s, and once as soon
 //    as the CPUs are busy (idle under kBusyIdle, 15%, on average), they go uncompressed for half
 //    a second. If that half second delivered at least 90% of what the compressed time before it
@@ -46,6 +51,7 @@ class CompressionPolicy {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr double kSlowLink = 32e6;  // bytes per second per connection
+  static constexpr double kCrawlingLink = 1e6;
   static constexpr double kSpareIdle = 0.40;
   static constexpr double kBusyIdle = 0.15;
 

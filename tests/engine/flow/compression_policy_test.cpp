@@ -88,6 +88,11 @@ TEST_CASE("compression auto turns on where bodies cross slowly and the CPUs are 
   busy.observe(produce(0.004), t0);
   busy.machine_idle(0.2);
   CHECK(busy.request_coding(40000, t0) == Coding::identity);
+  // Bodies crawling (40 KB in 80 ms: 0.5 MB/s) are the link's doing whatever the CPUs do.
+  CompressionPolicy crawling(Compression::automatic);
+  crawling.observe(produce(0.08), t0);
+  crawling.machine_idle(0.2);
+  CHECK(crawling.request_coding(40000, t0) == Coding::zstd);
 
   // Fast bodies (loopback, a fast link): never, however idle the machine.
   CompressionPolicy fast(Compression::automatic);

@@ -368,9 +368,9 @@ asio::awaitable<BenchResult> run_bench(Client& client, const BenchOptions& o,
   st->on_tick = &on_tick;
   st->tick = std::make_unique<asio::steady_timer>(ex);
   asio::co_spawn(ex, report_progress(st), asio::detached);
-  // co_spawn (Boost 1.81) starts each loop at once, inside the call: loops whose requests all end
-  // without waiting (every one failing at once) are over before this wait begins, and their
-  // cancel() found no wait to end.
+  // co_spawn (Boost 1.81) starts each loop at once, inside the call: loops that never wait (every
+  // answer already there when read, as on a busy loopback, or a stop before the start) are over
+  // before this wait begins, and their cancel() found no wait to end.
   if (st->running > 0) co_await st->all_done->async_wait(asio::as_tuple(asio::use_awaitable));
   if (st->consumer) {
     // The producers are done: what they had acknowledged should arrive within the consumer's own

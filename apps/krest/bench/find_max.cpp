@@ -1,5 +1,6 @@
 #include "bench/find_max.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -59,7 +60,7 @@ asio::awaitable<void> rest(const bool& stop) {
   const auto until = std::chrono::steady_clock::now() + rest_after_overload;
   while (!stop && std::chrono::steady_clock::now() < until) {  // Ctrl-C is seen within 100 ms
     timer.expires_after(std::chrono::milliseconds(100));
-    co_await timer.async_wait(asio::use_awaitable);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
 

@@ -46,7 +46,10 @@ bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare
   if (compressing) {
     const auto on_for = now - since;
     const bool check = on_for > kCheckEvery;
-    if (on_for >= kTryFor && (check || (cpu_busy && !shown_to_pay))) {
+    // Busy CPUs try without once, unless bodies crawl: then the link is plainly what everything
+    // waits for, and half a second without would cost a short load a third of its time.
+    const bool try_busy = cpu_busy && !shown_to_pay && rate >= kCrawlingLink;
+    if (on_for >= kTryFor && (check || try_busy)) {
       goodput_on = goodput(now);
       if (!check && goodput_off > 0 && goodput_off < kKeepWithout * goodput_on) {
         shown_to_pay = true;  // the time before it was turned on already showed it

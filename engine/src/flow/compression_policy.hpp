@@ -23,7 +23,7 @@
 //    slower than a busy loopback makes them) are compressed whatever the CPUs do: the link is
 //    what everything waits for, and the CPUs are busy at the start of a load opening its
 //    connections (waiting for them to be idle left the first third of a 1.5-s load at 100 Mbit/s
-//    uncompressed). The tries below then tell whether it pays.
+//    uncompressed). While they crawl, busy CPUs start no try (below): only the 10 s check.
 //  - They stay compressed while it pays, which only trying tells: every 10 s, and once as soon
 //    as the CPUs are busy (idle under kBusyIdle, 15%, on average), they go uncompressed for half
 //    a second. If that half second delivered at least 90% of what the compressed time before it

@@ -160,6 +160,24 @@ TEST_CASE("compression auto tries without once when the CPUs get busy, and again
   CHECK(p.request_coding(40000, t) == Coding::identity);  // the 10 s check
 }
 
+TEST_CASE("compression auto does not try without on busy CPUs while bodies crawl, but checks every 10 s",
+          "[unit][flow][coding]") {
+  CompressionPolicy p(Compression::automatic);
+  p.observe(produce(0.08), t0);  // 40 KB in 80 ms: crawling, turned on with the CPUs busy
+  p.machine_idle(0.2);
+  REQUIRE(p.request_coding(40000, t0) == Coding::zstd);
+  for (int i = 0; i < 3; ++i) p.machine_idle(0.05);
+  auto t = deliver(p, t0, 600ms, 40, Coding::zstd);
+  CHECK(p.request_coding(40000, t) == Coding::zstd);  // no half second without
+  for (int second = 0; second < 9; ++second) {
+    t = deliver(p, t, 1000ms, 40, Coding::zstd);
+    p.machine_idle(0.05);
+    CHECK(p.request_coding(40000, t) == Coding::zstd);
+  }
+  t = deliver(p, t, 1500ms, 40, Coding::zstd);
+  CHECK(p.request_coding(40000, t) == Coding::identity);  // the 10 s check
+}
+
 TEST_CASE("compression auto needs no try when the time before it was turned on showed it pays",
           "[unit][flow][coding]") {
   for (const bool slower_before : {true, false}) {

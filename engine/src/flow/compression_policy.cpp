@@ -48,7 +48,7 @@ bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare
     const bool check = on_for > kCheckEvery;
     // Busy CPUs try without once, unless bodies crawl: then the link is plainly what everything
     // waits for, and half a second without would cost a short load a third of its time.
-    const bool try_busy = cpu_busy && !shown_to_pay && rate >= kCrawlingLink;
+    const bool try_busy = cpu_busy && !shown_to_pay && !crawling();
     if (on_for >= kTryFor && (check || try_busy)) {
       goodput_on = goodput(now);
       if (!check && goodput_off > 0 && goodput_off < kKeepWithout * goodput_on) {
@@ -61,7 +61,7 @@ bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare
     }
     return true;
   }
-  if (rate == 0 || rate >= kSlowLink || (!cpu_to_spare && rate >= kCrawlingLink)) return false;
+  if (rate == 0 || (!crawling() && (rate >= kSlowLink || !cpu_to_spare))) return false;
   goodput_off = now - since >= kTryFor / 2 ? goodput(now) : 0;
   shown_to_pay = false;
   start(true, now);
@@ -76,6 +76,13 @@ void CompressionPolicy::Requests::timed(std::size_t wire, double seconds) {
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n / 2),
                    sorted.begin() + static_cast<std::ptrdiff_t>(n));
   rate = 1 / sorted[n / 2];
+  // The last few alone, in the order they came: a link that has just filled up shows here first.
+  const std::size_t m = std::min(samples, kRecent);
+  std::array<double, kRecent> last{};
+  for (std::size_t i = 0; i < m; ++i) last[i] = seconds_per_byte[(samples - 1 - i) % kSamples];
+  std::nth_element(last.begin(), last.begin() + static_cast<std::ptrdiff_t>(m / 2),
+                   last.begin() + static_cast<std::ptrdiff_t>(m));
+  recent_rate = 1 / last[m / 2];
 }
 
 void CompressionPolicy::Requests::pause(Clock::time_point now) {

@@ -23,7 +23,10 @@
 //    slower than a busy loopback makes them) are compressed whatever the CPUs do: the link is
 //    what everything waits for, and the CPUs are busy at the start of a load opening its
 //    connections (waiting for them to be idle left the first third of a 1.5-s load at 100 Mbit/s
-//    uncompressed). While they crawl, busy CPUs start no try (below): only the 10 s check.
+//    uncompressed). Crawling is also judged on the last 3 bodies alone (two of them crawling):
+//    the first bodies of a load cross before the link fills, and while the median of 16 waited
+//    for enough slow ones, another 70 went out uncompressed. While they crawl, busy CPUs start no
+//    try (below): only the 10 s check.
 //  - They stay compressed while it pays, which only trying tells: every 10 s, and once as soon
 //    as the CPUs are busy (idle under kBusyIdle, 15%, on average), they go uncompressed for half
 //    a second. If that half second delivered at least 90% of what the compressed time before it
@@ -86,9 +89,11 @@ class CompressionPolicy {
   // Request bodies' state: what they crossed at, whether compressed now, and the tries.
   struct Requests {
     static constexpr std::size_t kSamples = 16;
+    static constexpr std::size_t kRecent = 3;
     std::array<double, kSamples> seconds_per_byte{};  // the last timed bodies, a ring
     std::size_t samples = 0;                          // taken so far
     double rate = 0;                   // bytes per second per connection: the median's inverse; 0 before the first
+    double recent_rate = 0;            // the same of the last kRecent timed bodies
     std::uint64_t plain_bytes = 0;     // delivered, as the application sees them
     // Incompressible, or trying without: off until then. min(), not the clock's epoch: a steady
     // clock may read below its epoch (libfaketime moves it back in the clock-skew test).
@@ -102,6 +107,9 @@ class CompressionPolicy {
     double goodput_on = 0;   // of the compressed time before a try without
     double goodput_off = 0;  // of the uncompressed time before it was turned on, if it ran a quarter second; 0 unknown
 
+    // Bodies crawl: the last 16, or the last 3 (at the start of a load the first bodies cross
+    // before the link fills, and 16 of them would take longer to come than the load has to lose).
+    bool crawling() const { return rate > 0 && std::min(rate, recent_rate) < kCrawlingLink; }
     bool wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy);
     void timed(std::size_t wire, double seconds);
     void pause(Clock::time_point now);

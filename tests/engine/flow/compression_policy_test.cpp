@@ -130,6 +130,27 @@ TEST_CASE("compression auto turns on where bodies cross slowly and the CPUs are 
   CHECK(takes_none.request_coding(40000, t0) == Coding::identity);
 }
 
+TEST_CASE("compression auto turns on when the last bodies crawl, before the median of 16 does",
+          "[unit][flow][coding]") {
+  // The start of a load across 100 Mbit/s: the first bodies cross before the link fills (40 KB in
+  // 2 ms), then the link is full and they crawl; the CPUs are busy opening connections.
+  CompressionPolicy p(Compression::automatic);
+  p.machine_idle(0.2);
+  for (int i = 0; i < 13; ++i) p.observe(produce(0.002), t0);
+  CHECK(p.request_coding(40000, t0) == Coding::identity);
+  p.observe(produce(0.05), t0);  // one crawling body may be a stall
+  CHECK(p.request_coding(40000, t0) == Coding::identity);
+  p.observe(produce(0.002), t0);
+  CHECK(p.request_coding(40000, t0) == Coding::identity);
+  p.observe(produce(0.05), t0);  // two of the last three: the link is full
+  CHECK(p.request_coding(40000, t0) == Coding::zstd);
+  CHECK(p.request_rate() > CompressionPolicy::kCrawlingLink);  // the median alone would not have said so
+  // Busy CPUs start no try without while the last bodies crawl (the 10 s check still comes).
+  for (int i = 0; i < 3; ++i) p.machine_idle(0.05);
+  auto t = deliver(p, t0, 600ms, 40, Coding::zstd);
+  CHECK(p.request_coding(40000, t) == Coding::zstd);
+}
+
 TEST_CASE("compression auto keeps compressing only while trying without does worse", "[unit][flow][coding]") {
   for (const bool pays : {true, false}) {
     CAPTURE(pays);

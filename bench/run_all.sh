@@ -16,7 +16,7 @@ store_table=$(build-release/bench/log_store_bench "$scratch" 2000000)
 cli_table=$(bench/run_cli_bench.sh 2)
 kafka_table=$(bench/run_kafka_bench.sh 400000 3)
 clients_table=$(bench/run_clients_bench.sh 5 3)
-network_table=$(bench/run_network_bench.sh 500000 3)
+network_table=$(bench/run_network_bench.sh 500000 5)
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 cat > docs/PERFORMANCE.md << DOC
@@ -96,7 +96,7 @@ $cli_table
 
 ## Over a network
 
-\`bench/run_network_bench.sh 500000 3\`: krest-netem (tools/netem) between krest and one krest-proxy
+\`bench/run_network_bench.sh 500000 5\`: krest-netem (tools/netem) between krest and one krest-proxy
 (\`--durability none\`, \`--auth none\`, 2 threads) emulates the link: half the round trip each way,
 and a bandwidth each way shared by all connections, with a 25 ms bottleneck queue. All on the same
 2 cores, so the fastest rows are bound by CPU, not by the link; the relay ceiling column is
@@ -104,9 +104,10 @@ krest-netem's own throughput at those settings (\`krest-netem --measure 1\`, 8 s
 what it carries here. Each round loads the demo's NDJSON events (scripts/demo.sh: 68-byte JSON
 objects, 6 partitions) with \`krest load\` and reads them back with \`krest tail --exit-at-end\`,
 once with the defaults (everything adapted, compression auto) and once with each hand-picked
-setting; records/s from wall time, medians of the interleaved rounds. The share of the link is the
-records' payload bytes per second over the link's bytes per second (the API's JSON envelope and
-HTTP and TLS framing come on top). Then, at 20 ms and 100 Mbit/s, compression off against auto.
+setting; records/s from wall time, medians of five interleaved rounds (the best of a sweep is the
+highest of three medians, which noise lifts: more rounds keep that lift smaller). The share of the
+link is the records' payload bytes per second over the link's bytes per second (the API's JSON
+envelope and HTTP and TLS framing come on top). Then, at 20 ms and 100 Mbit/s, compression off against auto.
 
 $network_table
 

@@ -107,7 +107,8 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   // Accepts a record, waiting only while the buffer is full; `on_delivery` later gets its result
-  // (when empty, ProducerOptions::on_delivery does).
+  // (when empty, ProducerOptions::on_delivery does). Callbacks never run inside send(),
+  // try_send() or produce() themselves, so a callback may send again.
   // Throws Error(invalid) for an invalid topic name or a key or value that is not UTF-8 (see
   // krest/base64.hpp for binary data), Error(closed) after close(), and, in ordered
   // mode, the Error of reading an unknown topic's partition count.

@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
@@ -76,12 +77,12 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   util::Signal changed;  // buffer space freed, records reported, batches finished
   std::map<LaneKey, Lane> lanes;
   std::deque<std::unique_ptr<Batch>> ready;
-  bool pumping = false;  // pump() is on the stack
   std::map<std::string, std::int32_t, std::less<>> partition_counts;  // ordered mode
   std::map<std::string, std::int32_t, std::less<>> sticky;            // ordered mode, keyless records
   std::size_t buffered = 0, pending = 0, in_flight = 0;
   std::uint64_t next_id = 1;
   bool closed = false;
+  bool spawning = false;  // pump() is in co_spawn (see leave_spawning())
   std::shared_ptr<const Error> last_failure;  // of the last record that failed
   std::minstd_rand rng{std::random_device{}()};
   std::string current_topic;  // see select_topic()
@@ -253,15 +254,6 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   Lane& lane_of(const Batch& b) { return lanes[LaneKey{b.topic, b.lane}]; }
 
   void pump() {
-    // co_spawn (Boost 1.81) starts deliver() at once, inside the call, and a batch whose answer is
-    // read without waiting (a busy loopback) is delivered there: its pump() would recurse, one
-    // level per such batch. The pump already running takes the next batch instead.
-    if (pumping) return;
-    pumping = true;
-    struct Done {
-      bool& flag;
-      ~Done() { flag = false; }
-    } done{pumping};
     // Batches waiting for a free slot: the limit holds the sender back, and is about to grow.
     if (!ready.empty() && in_flight >= limit.value()) client.pool.warm(limit.wanted_connections());
     while (in_flight < limit.value()) {
@@ -273,8 +265,19 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       ready.erase(it);
       ++in_flight;
       if (options.ordered) lane_of(*b).busy = true;
+      // co_spawn (Boost 1.81) runs deliver() at once, up to its first wait, and on a busy loopback
+      // an answer may be read without any: `spawning` tells it that it still runs in here.
+      spawning = true;
       asio::co_spawn(client.ex, deliver(std::move(b)), asio::detached);
+      spawning = false;
     }
+  }
+
+  // Before a batch's records are reported: not inside pump()'s co_spawn, where the application's
+  // callbacks would run inside the try_send() or send() that closed the batch, and a delivery
+  // that ends there would call pump() inside itself.
+  asio::awaitable<void> leave_spawning() {
+    if (spawning) co_await asio::post(client.ex, asio::use_awaitable);
   }
 
   asio::awaitable<void> deliver(std::unique_ptr<Batch> b) {
@@ -317,6 +320,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       }
       b.body = std::move(req.body());
       if (!failure && !x.ec && x.response.result_int() == 200) {
+        co_await leave_spawning();
         report_stored(b, x.response.body());
         client.bodies.give(std::move(x.response.body()));
         co_return;
@@ -343,6 +347,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
         backoff = std::min(backoff * 2, options.retry_max);
         continue;
       }
+      co_await leave_spawning();
       report_failed(b, failure);
       co_return;
     }

@@ -58,6 +58,13 @@ void write_file(const std::string& path, const std::string& text, const char* wh
   std::fprintf(stderr, "krest bench: %s written to %s\n", what, path.c_str());
 }
 
+// A run stopped by SIGINT/SIGTERM before its end: what it measured is printed, and the exit code
+// says it is not the run asked for (as krest load's does).
+int interrupted() {
+  std::fputs("krest bench: interrupted: the figures cover the run until then\n", stderr);
+  return kExitInterrupted;
+}
+
 asio::awaitable<int> bench(Client& client, StopRequest& stop, const BenchOptions& o) {
   TerminalStatus status(o.progress);
   std::function<void(const BenchResult&, double)> on_tick = [&status, &o](const BenchResult& r, double seconds) {
@@ -86,6 +93,7 @@ asio::awaitable<int> bench(Client& client, StopRequest& stop, const BenchOptions
     if (o.json) std::fputs(find_max_json(found).c_str(), stdout);
     if (!o.report.empty()) write_file(o.report, bench_html(shown, find_max_html(found)), "report");
     if (!o.hlog.empty()) write_file(o.hlog, hdr_interval_log(shown), "HdrHistogram log");
+    if (stop.requested) co_return interrupted();
     co_return best ? kExitOk : kExitFailed;
   }
   BenchResult result = co_await run_bench(client, o, on_tick, stop.requested);
@@ -94,6 +102,7 @@ asio::awaitable<int> bench(Client& client, StopRequest& stop, const BenchOptions
   if (o.json) std::fputs(bench_json(result).c_str(), stdout);
   if (!o.report.empty()) write_file(o.report, bench_html(result), "report");
   if (!o.hlog.empty()) write_file(o.hlog, hdr_interval_log(result), "HdrHistogram log");
+  if (stop.requested) co_return interrupted();
   co_return result.failed > 0 || result.missing > 0 ? kExitFailed : kExitOk;
 }
 

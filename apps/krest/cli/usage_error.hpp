@@ -22,7 +22,7 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitFailed = 1,       // the work ran and something failed (records rejected, the proxy refused)
   kExitUsage = 2,        // bad arguments, unreadable files: nothing was attempted
-  kExitInterrupted = 130 // SIGINT/SIGTERM stopped work that was not finished (load)
+  kExitInterrupted = 130 // SIGINT/SIGTERM stopped work that was not finished (load, bench)
 };
 
 }  // namespace krest::cli

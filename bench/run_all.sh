@@ -107,7 +107,8 @@ once with the defaults (everything adapted, compression auto) and once with each
 setting; records/s from wall time, medians of five interleaved rounds (the best of a sweep is the
 highest of three medians, which noise lifts: more rounds keep that lift smaller). The share of the
 link is the records' payload bytes per second over the link's bytes per second (the API's JSON
-envelope and HTTP and TLS framing come on top). Then, at 20 ms and 100 Mbit/s, compression off against auto.
+envelope and HTTP and TLS framing come on top). Then, at 20 ms and 100 Mbit/s, compression off
+against auto.
 
 $network_table
 

@@ -71,18 +71,18 @@ bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare
 void CompressionPolicy::Requests::timed(std::size_t wire, double seconds) {
   if (wire < kTimedBytes) return;
   seconds_per_byte[samples++ % kSamples] = std::max(seconds, 1e-7) / static_cast<double>(wire);
-  std::array<double, kSamples> sorted = seconds_per_byte;
-  const std::size_t n = std::min(samples, kSamples);
-  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n / 2),
-                   sorted.begin() + static_cast<std::ptrdiff_t>(n));
-  rate = 1 / sorted[n / 2];
-  // The last few alone, in the order they came: a link that has just filled up shows here first.
-  const std::size_t m = std::min(samples, kRecent);
-  std::array<double, kRecent> last{};
-  for (std::size_t i = 0; i < m; ++i) last[i] = seconds_per_byte[(samples - 1 - i) % kSamples];
-  std::nth_element(last.begin(), last.begin() + static_cast<std::ptrdiff_t>(m / 2),
-                   last.begin() + static_cast<std::ptrdiff_t>(m));
-  recent_rate = 1 / last[m / 2];
+  rate = median_rate(kSamples);
+  // The last few alone: a link that has just filled up shows here first.
+  recent_rate = median_rate(kRecent);
+}
+
+double CompressionPolicy::Requests::median_rate(std::size_t k) const {
+  const std::size_t n = std::min({samples, k, kSamples});
+  std::array<double, kSamples> last{};
+  for (std::size_t i = 0; i < n; ++i) last[i] = seconds_per_byte[(samples - 1 - i) % kSamples];
+  std::nth_element(last.begin(), last.begin() + static_cast<std::ptrdiff_t>(n / 2),
+                   last.begin() + static_cast<std::ptrdiff_t>(n));
+  return 1 / last[n / 2];
 }
 
 void CompressionPolicy::Requests::pause(Clock::time_point now) {

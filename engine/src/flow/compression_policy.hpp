@@ -112,6 +112,9 @@ class CompressionPolicy {
     bool crawling() const { return rate > 0 && std::min(rate, recent_rate) < kCrawlingLink; }
     bool wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy);
     void timed(std::size_t wire, double seconds);
+    // Bytes per second per connection: the inverse of the median of the last `k` timed bodies
+    // (of all so far, when fewer). At least one must have been timed.
+    double median_rate(std::size_t k) const;
     void pause(Clock::time_point now);
     void start(bool compress, Clock::time_point now);
     double goodput(Clock::time_point now) const;

@@ -121,6 +121,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   std::optional<Error> failure;
   std::map<std::string, bool> subscriptions;
   bool discovering = false;
+  bool spawning = false;  // drive() is in co_spawn (see leave_spawning())
   bool closed = false;
   // A member, so that close() cancels it: an armed timer would hold io_context::run() for up to
   // discovery_interval after everything else stopped.
@@ -208,7 +209,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
           }
           ++fetching;
           ++p->fetching;
+          spawning = true;
           asio::co_spawn(client.ex, fetch(p, *start), asio::detached);
+          spawning = false;
         }
       }
       // First in the room but not taking a slot (nothing to ask, its share reached, a backoff):
@@ -233,6 +236,15 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       }
       co_await p->wake.wait(p->retry_at > Clock::now() ? p->retry_at : Clock::time_point::max());
     }
+  }
+
+  // co_spawn (Boost 1.81) runs fetch() at once, up to its first wait, and with busy CPUs an answer
+  // may be read without any (the connection reads before it waits). Ended in there, the fetch
+  // would give its slot back inside drive()'s loop, which would send the partition's next fetch
+  // at once, and the next: one partition read to its end before any other had its first page.
+  // Its answer waits for a turn of the executor instead, holding the slot meanwhile.
+  asio::awaitable<void> leave_spawning() {
+    if (spawning) co_await asio::post(client.ex, asio::use_awaitable);
   }
 
   // One fetch's slot under the consumer-wide limit, given back however the fetch ends.
@@ -281,6 +293,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     const bool with_records = !error && !x.ec && x.response.result_int() == 200 &&
                               x.response.body().size() > kEmptyPageBytes;
     limit.answered(ticket, x, with_records);
+    co_await leave_spawning();
     if (closed || p->stopped) co_return;
     // Named only when something went wrong: a success should not pay for the text.
     const auto what = [&] {

@@ -129,6 +129,13 @@ ConnectionPool::Slot* ConnectionPool::pick(Clock::time_point now, Clock::time_po
   if (affinity && servers_.size() > 1)
     if (Slot* s = pick_open(now, *affinity % servers_.size())) return s;
   if (Slot* s = pick_open(now, std::nullopt)) return s;
+  // No open connection is free. One opening in the background (warm()) that no waiting request
+  // has claimed yet is ready sooner than any this request would open now, and opening one more
+  // would leave a connection beyond what the requests need (a startup opened 192 for a limit of
+  // 128 so).
+  std::size_t warming = 0;
+  for (const auto& s : slots_) warming += s->warming ? 1 : 0;
+  if (warming > waiting_) return nullptr;  // woken when one is open
   bool backing_off = false;
   for (auto& s : slots_) {
     if (s->busy) continue;
@@ -153,7 +160,10 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(std::optional<std
       co_return Lease(this, s);
     }
     // Until a connection is given back, or the earliest backoff ends.
-    co_await available_.wait(retry_at);
+    {
+      const Waiting counted(*this, alive);
+      co_await available_.wait(retry_at);
+    }
     if (!*alive) throw Error(Error::Kind::closed, "the client is closed");
   }
 }

@@ -102,6 +102,18 @@ class ConnectionPool {
   util::Signal available_;  // a connection was given back, or the pool closed
   bool closed_ = false;
   std::size_t warmed_ = 0;  // the most warm() was asked for
+  std::size_t waiting_ = 0;  // requests in acquire() waiting for a connection
+  // Counts one of those while it waits, however the wait ends (a pool gone meanwhile included).
+  struct Waiting {
+    ConnectionPool& pool;
+    std::shared_ptr<bool> alive;
+    Waiting(ConnectionPool& p, std::shared_ptr<bool> a) : pool(p), alive(std::move(a)) { ++pool.waiting_; }
+    ~Waiting() {
+      if (*alive) --pool.waiting_;
+    }
+    Waiting(const Waiting&) = delete;
+    Waiting& operator=(const Waiting&) = delete;
+  };
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -95,3 +95,35 @@ TEST_CASE("requests whose connections are slow to open are told from those on op
   pool.close();
   ioc.run_for(100ms);
 }
+
+TEST_CASE("requests take the connections a warm-up is opening instead of opening more of their own",
+          "[integration][engine]") {
+  TempDir dir;
+  ProxyProcess proxy(dir / "data", {"--auth", "none"});
+  asio::io_context ioc;
+  auto tls = net::make_client_tls(TlsOptions{proxy.ca_file(), false});
+  http::BodyPool bodies;
+  const std::vector<net::BaseUrl> servers{net::parse_base_url(proxy.url())};
+  pool::ConnectionPool pool(ioc.get_executor(), servers, tls, PoolOptions{}, bodies);
+
+  // Four connections open ahead of need (an adapted limit about to grow), and four requests come
+  // before any is open: each takes one of those, none opens a fifth.
+  pool.warm(4);
+  int answered = 0;
+  for (int i = 0; i < 4; ++i)
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          auto lease = co_await pool.acquire();
+          http::Request req{boost::beast::http::verb::get, "/health", 11};
+          auto x = co_await lease.connection().exchange(req);
+          if (!x.ec && x.response.result_int() == 200) ++answered;
+        },
+        asio::detached);
+  for (int i = 0; i < 200 && answered < 4; ++i) ioc.run_for(25ms);
+  REQUIRE(answered == 4);
+  CHECK(pool.connects() == 4);
+  CHECK(pool.open_connections() == 4);
+  pool.close();
+  ioc.run_for(100ms);
+}

@@ -1,7 +1,8 @@
-// The pool tells requests whose connection is slow to open (handshakes waiting behind other work)
-// from those on open connections, so that the in-flight limit does not grow for rounds those
-// requests held back. The slow server here is a listener that accepts and never answers: a TLS
-// handshake to it stalls until the connect timeout.
+// How the pool opens connections for requests. It tells requests whose connection is slow to open
+// (handshakes waiting behind other work) from those on open connections, so that the in-flight
+// limit does not grow for rounds those requests held back: the slow server here is a listener that
+// accepts and never answers, so a TLS handshake to it stalls until the connect timeout. And it
+// hands requests the connections it is opening ahead of need rather than opening more.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>

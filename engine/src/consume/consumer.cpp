@@ -20,6 +20,7 @@
 #include "util/checked_options.hpp"
 #include "consume/fetch_window.hpp"
 #include "util/signal.hpp"
+#include "util/spawner.hpp"
 
 namespace krest {
 namespace asio = boost::asio;
@@ -114,6 +115,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   // first, not to whichever partition runs first (often the one whose fetch just ended).
   std::deque<std::shared_ptr<Partition>> room;
   util::Signal changed;  // records queued, a partition ended or failed
+  util::Spawner fetches{client.ex};  // fetch() knows whether it still runs inside drive()
   std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Partition>> partitions;
   std::deque<Chunk> queue;
   std::size_t queued_records = 0;
@@ -121,7 +123,6 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   std::optional<Error> failure;
   std::map<std::string, bool> subscriptions;
   bool discovering = false;
-  bool spawning = false;  // drive() is in co_spawn (see leave_spawning())
   bool closed = false;
   // A member, so that close() cancels it: an armed timer would hold io_context::run() for up to
   // discovery_interval after everything else stopped.
@@ -209,9 +210,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
           }
           ++fetching;
           ++p->fetching;
-          spawning = true;
-          asio::co_spawn(client.ex, fetch(p, *start), asio::detached);
-          spawning = false;
+          fetches.spawn(fetch(p, *start));
         }
       }
       // First in the room but not taking a slot (nothing to ask, its share reached, a backoff):
@@ -236,15 +235,6 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       }
       co_await p->wake.wait(p->retry_at > Clock::now() ? p->retry_at : Clock::time_point::max());
     }
-  }
-
-  // co_spawn (Boost 1.81) runs fetch() at once, up to its first wait, and with busy CPUs an answer
-  // may be read without any (the connection reads before it waits). Ended in there, the fetch
-  // would give its slot back inside drive()'s loop, which would send the partition's next fetch
-  // at once, and the next: one partition read to its end before any other had its first page.
-  // Its answer waits for a turn of the executor instead, holding the slot meanwhile.
-  asio::awaitable<void> leave_spawning() {
-    if (spawning) co_await asio::post(client.ex, asio::use_awaitable);
   }
 
   // One fetch's slot under the consumer-wide limit, given back however the fetch ends.
@@ -293,7 +283,10 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     const bool with_records = !error && !x.ec && x.response.result_int() == 200 &&
                               x.response.body().size() > kEmptyPageBytes;
     limit.answered(ticket, x, with_records);
-    co_await leave_spawning();
+    // Not inside drive()'s spawn: given back there, the slot would send this partition's next
+    // fetch at once, and the next (one partition read to its end before any other had its first
+    // page). The answer waits for a turn of the executor instead, holding the slot meanwhile.
+    co_await fetches.leave_spawner();
     if (closed || p->stopped) co_return;
     // Named only when something went wrong: a success should not pay for the text.
     const auto what = [&] {

@@ -3,7 +3,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
@@ -23,6 +22,7 @@
 #include "util/checked_options.hpp"
 #include "produce/batch.hpp"
 #include "util/signal.hpp"
+#include "util/spawner.hpp"
 
 namespace krest {
 namespace asio = boost::asio;
@@ -82,7 +82,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   std::size_t buffered = 0, pending = 0, in_flight = 0;
   std::uint64_t next_id = 1;
   bool closed = false;
-  bool spawning = false;  // pump() is in co_spawn (see leave_spawning())
+  util::Spawner deliveries{client.ex};  // deliver() knows whether it still runs inside pump()
   std::shared_ptr<const Error> last_failure;  // of the last record that failed
   std::minstd_rand rng{std::random_device{}()};
   std::string current_topic;  // see select_topic()
@@ -265,19 +265,8 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       ready.erase(it);
       ++in_flight;
       if (options.ordered) lane_of(*b).busy = true;
-      // co_spawn (Boost 1.81) runs deliver() at once, up to its first wait, and on a busy loopback
-      // an answer may be read without any: `spawning` tells it that it still runs in here.
-      spawning = true;
-      asio::co_spawn(client.ex, deliver(std::move(b)), asio::detached);
-      spawning = false;
+      deliveries.spawn(deliver(std::move(b)));
     }
-  }
-
-  // Before a batch's records are reported: not inside pump()'s co_spawn, where the application's
-  // callbacks would run inside the try_send() or send() that closed the batch, and a delivery
-  // that ends there would call pump() inside itself.
-  asio::awaitable<void> leave_spawning() {
-    if (spawning) co_await asio::post(client.ex, asio::use_awaitable);
   }
 
   asio::awaitable<void> deliver(std::unique_ptr<Batch> b) {
@@ -320,7 +309,10 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       }
       b.body = std::move(req.body());
       if (!failure && !x.ec && x.response.result_int() == 200) {
-        co_await leave_spawning();
+        // Reported outside pump()'s spawn: in there the application's callbacks would run inside
+        // the try_send() or send() that closed the batch, and a delivery ending there would call
+        // pump() inside itself.
+        co_await deliveries.leave_spawner();
         report_stored(b, x.response.body());
         client.bodies.give(std::move(x.response.body()));
         co_return;
@@ -347,7 +339,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
         backoff = std::min(backoff * 2, options.retry_max);
         continue;
       }
-      co_await leave_spawning();
+      co_await deliveries.leave_spawner();
       report_failed(b, failure);
       co_return;
     }

@@ -7,6 +7,9 @@ namespace krest::flow {
 namespace {
 // Startup ends once round trips run this far over their base, two rounds in a row.
 constexpr double kStartupQueue = 1.5;
+// Answers remembered for rate samples (a span of two round trips at most holds these: past a stall of
+// seconds at thousands of answers a second, the span is what fits).
+constexpr std::size_t kMostDeliveries = 4096;
 }  // namespace
 
 AdaptiveLimit::AdaptiveLimit(LimitSettings settings)
@@ -25,8 +28,20 @@ Ticket AdaptiveLimit::sent(std::size_t in_flight, Clock::time_point now) {
 
 void AdaptiveLimit::sample_rate(const Ticket& ticket, Clock::time_point now) {
   ++delivered_;
-  const double seconds = std::chrono::duration<double>(now - ticket.sent).count();
-  if (seconds > 0) round_rate_ = std::max(round_rate_, static_cast<double>(delivered_ - ticket.delivered) / seconds);
+  // Sampled over the request's own flight alone (as BBR samples), a busy proxy's answers overstate
+  // the rate: they come in waves, and a request sent just before one wave and answered in the next
+  // counts both over one wave's time (at 20 ms, samples up to 1.7x the rate the answers came at).
+  // So the span starts at an earlier answer, one at least two recent round trips back: from
+  // the end of a wave, it holds whole waves.
+  const auto recent = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(2 * recent_rtt_));
+  const auto span = std::max(now - ticket.sent, recent);
+  while (deliveries_.size() > 1 && deliveries_[1].first <= now - span) deliveries_.pop_front();
+  std::pair<Clock::time_point, std::uint64_t> from{ticket.sent, ticket.delivered};
+  if (!deliveries_.empty() && deliveries_.front().first < from.first) from = deliveries_.front();
+  if (deliveries_.size() >= kMostDeliveries) deliveries_.pop_front();
+  deliveries_.emplace_back(now, delivered_);
+  const double seconds = std::chrono::duration<double>(now - from.first).count();
+  if (seconds > 0) round_rate_ = std::max(round_rate_, static_cast<double>(delivered_ - from.second) / seconds);
 }
 
 void AdaptiveLimit::completed(const Ticket& ticket, Clock::time_point now, bool connecting) {
@@ -83,6 +98,7 @@ void AdaptiveLimit::end_round(Clock::time_point now, bool connecting) {
   if (cooldown_ > 0 && !backed_off) --cooldown_;
   // A round of answers on new connections only has a rate but no round trip to go by.
   const double mean = samples > 0 ? rtt_sum / static_cast<double>(samples) : 0;
+  if (samples > 0) recent_rtt_ = mean;
 
   // The lowest round mean of the last base_window, and the highest rate of the last rate_rounds.
   if (samples > 0) {

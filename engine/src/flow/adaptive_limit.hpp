@@ -4,7 +4,8 @@
 //
 // Time is cut into rounds: a round ends when the answer to the first request sent after it
 // began comes back (one round trip). Each answer yields a delivery rate — the answers that came
-// while it was out, over the time it was out, as BBR samples it — and each round its highest
+// while it was out, over the time it was out, as BBR samples it, but never over less than two
+// recent round trips, from an earlier answer (answers come in waves) — and each round its highest
 // rate and its mean round-trip time. The link's bandwidth-delay product — the requests it holds
 // without any waiting in a queue — is the highest rate of the last `rate_rounds` rounds times the
 // lowest round mean of the last `base_window`; the limit is `gain` times that, plus `queue_floor`:
@@ -93,6 +94,10 @@ class AdaptiveLimit {
   std::uint64_t samples_ = 0;
   double round_rate_ = 0;        // the round's highest delivery rate
   std::uint64_t delivered_ = 0;  // answers delivered so far, in all
+  // Answers delivered by then, at each answer's time: the oldest is at least two recent round trips
+  // back (or as far as kept), where a rate sample starts (see sample_rate()).
+  std::deque<std::pair<Clock::time_point, std::uint64_t>> deliveries_;
+  double recent_rtt_ = 0;  // the last round's mean, in seconds
   bool limited_ = false;         // a request went out with the limit reached: the limit held the sender back
   bool backed_off_ = false;      // halved for a 429/503 in this round already
   int cooldown_ = 0;             // rounds left without growth after a 429/503

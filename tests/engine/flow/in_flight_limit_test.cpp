@@ -1,0 +1,50 @@
+// The in-flight limit at work: which connections it asks the pool to open ahead of need. On a long
+// link the next startup round's, so that its requests find them handshaken; on a short one only
+// the limit's (a handshake there costs a few milliseconds of waiting, an unused connection CPU).
+#include <catch2/catch.hpp>
+
+#include <thread>
+#include <vector>
+
+#include "flow/in_flight_limit.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// One startup round: as many requests out as the limit allows, answered after `rtt`.
+void round_trip(krest::flow::InFlightLimit& limit, std::chrono::milliseconds rtt) {
+  std::vector<krest::flow::Ticket> out;
+  for (std::size_t i = 0; i < limit.value(); ++i) out.push_back(limit.sent(i + 1));
+  std::this_thread::sleep_for(rtt);
+  krest::http::Exchange answer;
+  answer.response.result(200);
+  for (const auto& ticket : out) limit.answered(ticket, answer);
+}
+
+}  // namespace
+
+TEST_CASE("in-flight limit warms the next round's connections in startup on a long link only", "[unit][flow]") {
+  const auto setting = krest::Concurrency::automatic(128);
+  const auto pool = krest::Concurrency::automatic(256);
+  SECTION("long") {
+    krest::flow::InFlightLimit limit(setting, pool);
+    // Before a round trip was measured, the link is not known long: only the limit's.
+    CHECK(limit.wanted_connections() == limit.value());
+    round_trip(limit, 15ms);
+    round_trip(limit, 15ms);
+    REQUIRE(limit.adaptive()->startup());
+    CHECK(limit.wanted_connections() == 2 * limit.value());
+  }
+  SECTION("short") {
+    krest::flow::InFlightLimit limit(setting, pool);
+    round_trip(limit, 1ms);
+    round_trip(limit, 1ms);
+    REQUIRE(limit.adaptive()->startup());
+    CHECK(limit.wanted_connections() == limit.value());
+  }
+  SECTION("pinned") {
+    krest::flow::InFlightLimit limit(krest::Concurrency::fixed(24), pool);
+    CHECK(limit.wanted_connections() == 24);
+  }
+}

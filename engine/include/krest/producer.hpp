@@ -69,7 +69,7 @@ struct ProducerOptions {
   std::chrono::milliseconds linger{5};      // how long a batch waits for more records
   // POSTs at once. Adapted (the default) to the round trip and throughput measured, up to the
   // bound, starting at 16; a number pins it. Never more than a pinned pool has connections.
-  Concurrency max_in_flight = Concurrency::automatic(128);
+  Concurrency max_in_flight = Concurrency::automatic(192);
   // Records accepted but not yet acknowledged; send() waits beyond, and also while max_in_flight
   // full batches already wait for a connection.
   std::size_t buffer_bytes = 64ULL << 20;

@@ -44,8 +44,9 @@ void AdaptiveLimit::sample_rate(const Ticket& ticket, Clock::time_point now) {
   if (seconds > 0) round_rate_ = std::max(round_rate_, static_cast<double>(delivered_ - from.second) / seconds);
 }
 
-void AdaptiveLimit::completed(const Ticket& ticket, Clock::time_point now, bool connecting) {
-  rtt_sum_ += std::chrono::duration<double>(now - ticket.sent).count();
+void AdaptiveLimit::completed(const Ticket& ticket, Clock::time_point now, bool connecting,
+                              std::optional<Clock::duration> round_trip) {
+  rtt_sum_ += std::chrono::duration<double>(round_trip ? *round_trip : now - ticket.sent).count();
   ++samples_;
   sample_rate(ticket, now);
   if (ends_round(ticket)) end_round(now, connecting);
@@ -64,6 +65,12 @@ void AdaptiveLimit::overloaded(Clock::time_point) {
   if (backed_off_) return;  // once per round trip, as TCP halves once per loss event
   backed_off_ = true;
   limit_ = std::max(lowest, limit_ / 2);
+}
+
+std::size_t AdaptiveLimit::startup_next() const {
+  const double next = std::min({2 * limit_, static_cast<double>(most()),
+                                std::max(limit_, static_cast<double>(settings_.startup_most))});
+  return static_cast<std::size_t>(next);
 }
 
 Clock::duration AdaptiveLimit::base_rtt() const {
@@ -136,8 +143,14 @@ void AdaptiveLimit::end_round(Clock::time_point now, bool connecting) {
     } else {
       startup_slow_ = 0;
     }
+    if (startup_ && limited && limit_ >= static_cast<double>(settings_.startup_most)) {
+      // No queue seen, but the next doubling would open as many connections again at once: the
+      // target leads from here (up by half a round at most), as far as the link shows it holds.
+      startup_ = false;
+      return;
+    }
     if (startup_) {
-      if (limited) limit_ = std::min(highest, limit_ * 2);
+      if (limited) limit_ = static_cast<double>(startup_next());
       return;
     }
     // What was in flight a doubling ago showed no queue: the target is not taken below it.

@@ -12,7 +12,8 @@
 //  - startup: the limit doubles every round (while it is what holds the sender back) until the
 //    rate stops growing by a quarter over three rounds, as TCP's slow start, or two round trips
 //    in a row are half again their base (a queue is building, as CUBIC's HyStart sees it); it
-//    then leaves startup at the target, not below what was in flight a doubling before;
+//    then leaves startup at the target, not below what was in flight a doubling before. It
+//    doubles up to `startup_most` at most, and leaves startup there;
 //  - then it follows the target: down at once, up by at most half per round, so that whatever
 //    bandwidth frees up is found (more in flight than the product shows as a higher rate);
 //  - 429 or 503 from the proxy: halve, and do not grow for `cooldown_rounds`;
@@ -27,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 
 namespace krest::flow {
 
@@ -38,6 +40,9 @@ struct LimitSettings {
   std::size_t max = 128;
   double gain = 2;
   double queue_floor = 2;  // requests allowed beyond the gain however small the product
+  // Startup doubles the limit up to this at most; beyond it the target leads, by half a round at
+  // most (a doubling there would open that many connections at once).
+  std::size_t startup_most = 128;
   std::size_t rate_rounds = 10;
   int cooldown_rounds = 4;
   std::chrono::milliseconds base_window{20000};
@@ -61,7 +66,10 @@ class AdaptiveLimit {
   Ticket sent(std::size_t in_flight, Clock::time_point now);
   // Its answer came: a delivery, and its round trip. `connecting`: requests are waiting now for
   // connections whose handshakes stall, so what holds the sender back is those, not the limit.
-  void completed(const Ticket& ticket, Clock::time_point now, bool connecting = false);
+  // `round_trip`: the exchange's own time where known; the time since sent() also holds any
+  // wait for a connection (for another request's answer, or a handshake: not the link's queue).
+  void completed(const Ticket& ticket, Clock::time_point now, bool connecting = false,
+                 std::optional<Clock::duration> round_trip = std::nullopt);
   // It ended without a round trip worth measuring: an answer on a connection it had to open
   // first (`delivered`: a handshake's round trips are not the link's queue), or a failure.
   void unmeasured(const Ticket& ticket, Clock::time_point now, bool delivered = false, bool connecting = false);
@@ -69,6 +77,10 @@ class AdaptiveLimit {
   bool ends_round(const Ticket& ticket) const { return round_open_ && ticket.sequence >= round_ends_at_; }
   // The proxy answered 429 or 503: too much.
   void overloaded(Clock::time_point now);
+
+  // What the limit becomes if startup doubles it at the end of this round (the connections worth
+  // opening ahead of it).
+  std::size_t startup_next() const;
 
   // For tests and metrics.
   bool startup() const { return startup_; }

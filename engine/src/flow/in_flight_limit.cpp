@@ -25,7 +25,7 @@ void InFlightLimit::answered(const Ticket& ticket, const http::Exchange& x, bool
   if (status == 429 || status == 503) adaptive_limit_.overloaded(now);
   const bool connecting = stalled_connecting(ticket);
   if (measure && status == 200 && !x.connected)
-    adaptive_limit_.completed(ticket, now, connecting);
+    adaptive_limit_.completed(ticket, now, connecting, x.elapsed);
   else
     adaptive_limit_.unmeasured(ticket, now, measure && status == 200, connecting);
 }

@@ -30,7 +30,7 @@ class InFlightLimit {
   std::size_t wanted_connections() const {
     const bool ahead =
         adaptive_ && adaptive_limit_.startup() && adaptive_limit_.base_rtt() >= kWarmAheadRtt;
-    return ahead ? std::min(2 * adaptive_limit_.limit(), adaptive_limit_.most()) : value();
+    return ahead ? adaptive_limit_.startup_next() : value();
   }
 
   // A request goes out; `in_flight` are out with it.

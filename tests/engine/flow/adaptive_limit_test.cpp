@@ -104,6 +104,22 @@ TEST_CASE("adaptive limit grows to its bound on a long fat link", "[unit][flow]"
   CHECK(run.throughput > 0.95 * 128 / 0.080);
 }
 
+TEST_CASE("adaptive limit doubles up to 128 in startup and grows by half a round at most beyond", "[unit][flow]") {
+  // A doubling from 128 would open 128 connections at once; past it the target leads.
+  AdaptiveLimit limit(settings(16, 512));
+  SimulatedLink link;
+  link.rate = 20000;  // 1600 in flight at 80 ms: the bound decides
+  link.rtt = 0.080;
+  const auto run = simulate(limit, link, 5);
+  CHECK(run.limits.back() == 512);
+  CHECK(std::find(run.limits.begin(), run.limits.end(), 128u) != run.limits.end());
+  double steepest = 0;  // the largest step from 128 or more, as a factor
+  for (std::size_t i = 1; i < run.limits.size(); ++i)
+    if (run.limits[i - 1] >= 128)
+      steepest = std::max(steepest, static_cast<double>(run.limits[i]) / static_cast<double>(run.limits[i - 1]));
+  CHECK(steepest <= 1.51);
+}
+
 TEST_CASE("adaptive limit settles within twice the link's bandwidth delay product", "[unit][flow]") {
   for (double rtt : {0.0005, 0.002, 0.020, 0.080}) {
     CAPTURE(rtt);

@@ -19,6 +19,7 @@ void round_trip(krest::flow::InFlightLimit& limit, std::chrono::milliseconds rtt
   std::this_thread::sleep_for(rtt);
   krest::http::Exchange answer;
   answer.response.result(200);
+  answer.elapsed = rtt;
   for (const auto& ticket : out) limit.answered(ticket, answer);
 }
 

@@ -104,6 +104,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
         changed(client.ex),
         discovery_timer(client.ex) {
     limit.watch_connecting([&pool = client.pool] { return pool.requests_stalled_connecting(flow::Clock::now()) > 0; });
+    limit.watch_connect_time([&pool = client.pool] { return pool.fastest_connect(); });
   }
 
   Client::Impl& client;

@@ -7,8 +7,8 @@ namespace krest::flow {
 namespace {
 // Startup ends once round trips run this far over their base, two rounds in a row.
 constexpr double kStartupQueue = 1.5;
-// Answers remembered for rate samples (a span of two round trips at most holds these: past a stall of
-// seconds at thousands of answers a second, the span is what fits).
+// Answers remembered for rate samples. Two round trips hold far fewer, but not after a stall of
+// seconds at thousands of answers a second: the span then reaches back only as far as these.
 constexpr std::size_t kMostDeliveries = 4096;
 }  // namespace
 

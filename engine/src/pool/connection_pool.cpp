@@ -223,9 +223,14 @@ void ConnectionPool::close() {
   available_.notify_all();
 }
 
-std::size_t ConnectionPool::requests_stalled_connecting(Clock::time_point now) const {
+Clock::duration ConnectionPool::fastest_connect() const {
   auto fastest = Clock::duration::max();
   for (const auto& s : slots_) fastest = std::min(fastest, s->conn.fastest_connect());
+  return fastest;
+}
+
+std::size_t ConnectionPool::requests_stalled_connecting(Clock::time_point now) const {
+  const auto fastest = fastest_connect();
   if (fastest == Clock::duration::max()) return 0;  // nothing to compare with yet
   std::size_t n = 0;
   for (const auto& s : slots_) {

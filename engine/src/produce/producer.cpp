@@ -63,6 +63,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
         limit(options.max_in_flight, client.options.pool.connections),
         changed(client.ex) {
     limit.watch_connecting([&pool = client.pool] { return pool.requests_stalled_connecting(flow::Clock::now()) > 0; });
+    limit.watch_connect_time([&pool = client.pool] { return pool.fastest_connect(); });
   }
 
   struct Lane {

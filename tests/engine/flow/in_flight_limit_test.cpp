@@ -1,6 +1,7 @@
 // The in-flight limit at work: which connections it asks the pool to open ahead of need. On a long
-// link the next startup round's, so that its requests find them handshaken; on a short one only
-// the limit's (a handshake there costs a few milliseconds of waiting, an unused connection CPU).
+// link the next startup round's, so that its requests find them handshaken; on a short one, or one
+// not known long yet, only the limit's (a handshake there costs a few milliseconds of waiting, an
+// unused connection CPU).
 #include <catch2/catch.hpp>
 
 #include <thread>
@@ -39,6 +40,23 @@ TEST_CASE("in-flight limit warms the next round's connections in startup on a lo
   }
   SECTION("short") {
     krest::flow::InFlightLimit limit(setting, pool);
+    round_trip(limit, 1ms);
+    round_trip(limit, 1ms);
+    REQUIRE(limit.adaptive()->startup());
+    CHECK(limit.wanted_connections() == limit.value());
+  }
+  SECTION("known long by the first connect, before any round trip") {
+    // The first answers come on the connections they opened: no round trip to go by for a round
+    // or two, but a connect (TCP's and TLS's round trips) already tells the link's length.
+    krest::flow::InFlightLimit limit(setting, pool);
+    auto fastest = std::chrono::steady_clock::duration::max();
+    limit.watch_connect_time([&] { return fastest; });
+    CHECK(limit.wanted_connections() == limit.value());  // no connect yet
+    fastest = 5ms;
+    CHECK(limit.wanted_connections() == limit.value());
+    fastest = 45ms;
+    CHECK(limit.wanted_connections() == 2 * limit.value());
+    // Once measured, the round trip decides.
     round_trip(limit, 1ms);
     round_trip(limit, 1ms);
     REQUIRE(limit.adaptive()->startup());

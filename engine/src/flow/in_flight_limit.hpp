@@ -54,7 +54,7 @@ class InFlightLimit {
   // Whether the link is kWarmAheadRtt or longer, as far as known: by the base round trip, or
   // before one is measured (the first answers come on connections they opened, and say nothing
   // of the queue) by the quickest connect, two round trips. Waiting for the base left the warm-up
-  // off for the first two or three rounds: a load at 20 ms and 100 Mbit/s ran 1.26x with it on
+  // off for the first two or three rounds: a load at 20 ms and 100 Mbit/s ran 1.27x with it on
   // from the first connect, while warming from the first request, before any connect showed the
   // link's length, cost 10 % at 2 ms.
   bool link_known_long() const {

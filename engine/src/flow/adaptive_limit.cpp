@@ -33,7 +33,9 @@ void AdaptiveLimit::sample_rate(const Ticket& ticket, Clock::time_point now) {
   // counts both over one wave's time (at 20 ms, samples up to 1.7x the rate the answers came at).
   // So the span starts at an earlier answer, one at least two recent round trips back: from
   // the end of a wave, it holds whole waves.
-  const auto recent = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(2 * recent_rtt_));
+  // The last measured round's mean is the newest of means_ (which drops only older or higher ones).
+  const double recent_rtt = means_.empty() ? 0.0 : means_.back().second;
+  const auto recent = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(2 * recent_rtt));
   const auto span = std::max(now - ticket.sent, recent);
   while (deliveries_.size() > 1 && deliveries_[1].first <= now - span) deliveries_.pop_front();
   std::pair<Clock::time_point, std::uint64_t> from{ticket.sent, ticket.delivered};
@@ -105,7 +107,6 @@ void AdaptiveLimit::end_round(Clock::time_point now, bool connecting) {
   if (cooldown_ > 0 && !backed_off) --cooldown_;
   // A round of answers on new connections only has a rate but no round trip to go by.
   const double mean = samples > 0 ? rtt_sum / static_cast<double>(samples) : 0;
-  if (samples > 0) recent_rtt_ = mean;
 
   // The lowest round mean of the last base_window, and the highest rate of the last rate_rounds.
   if (samples > 0) {

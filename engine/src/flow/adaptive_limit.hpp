@@ -109,7 +109,6 @@ class AdaptiveLimit {
   // Answers delivered by then, at each answer's time: the oldest is at least two recent round trips
   // back (or as far as kept), where a rate sample starts (see sample_rate()).
   std::deque<std::pair<Clock::time_point, std::uint64_t>> deliveries_;
-  double recent_rtt_ = 0;  // the last round's mean, in seconds
   bool limited_ = false;         // a request went out with the limit reached: the limit held the sender back
   bool backed_off_ = false;      // halved for a 429/503 in this round already
   int cooldown_ = 0;             // rounds left without growth after a 429/503

@@ -230,7 +230,7 @@ struct ReadLoop {
         co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
       }
     }
-    record.tag = run.window.add(before, std::string(text));
+    record.tag = run.window.add(before, text);
     if (!producer.try_send(o.topic, record)) co_await producer.send(o.topic, std::move(record));
     ++sent;
     while (run.window.size() > kMaxUnresolved && !run.stopping) {

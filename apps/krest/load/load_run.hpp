@@ -72,13 +72,14 @@ class LoadRun {
   }
 
   void delivered(std::uint64_t seq, const Delivery& d) {
-    auto& entry = window.at(seq);
+    const std::string_view line = window.line(seq);
     if (d.ok()) {
       ++acknowledged;
-      acknowledged_bytes += entry.line.size();
+      acknowledged_bytes += line.size();
     } else {
       try {
-        reject(entry.start.file, entry.start.line + 1, d.error->what(), entry.line);
+        const InputPosition& start = window.start(seq);
+        reject(start.file, start.line + 1, d.error->what(), line);
         ++refused;
         if (refuses_every_record(*d.error) && !stopping) {
           // Reading on would only fill the reject file: what was sent gets its result, then the load ends.

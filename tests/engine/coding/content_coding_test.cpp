@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <zstd.h>
+
+#include <memory>
 #include <random>
 
 #include "coding/content_coding.hpp"
@@ -84,6 +87,43 @@ TEST_CASE("content decoding refuses corrupt and truncated bodies", "[unit][codin
   encode(Coding::gzip, "second", 1, b);
   CHECK(decode(Coding::gzip, a + b, 100, out).status == DecodeStatus::ok);
   CHECK(out == "first,second");
+}
+
+TEST_CASE("zstd bodies decode whether or not their frames declare a size", "[unit][coding]") {
+  const std::string text = json_lines(300);
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  const auto compress = [&](std::string_view in, bool declare) {
+    ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, declare ? 1 : 0);
+    std::string packed(ZSTD_compressBound(in.size()), '\0');
+    const std::size_t n = ZSTD_compress2(cctx.get(), packed.data(), packed.size(), in.data(), in.size());
+    REQUIRE_FALSE(ZSTD_isError(n));
+    packed.resize(n);
+    return packed;
+  };
+  const std::string sized = compress(text, true), unsized = compress(text, false);
+  REQUIRE(ZSTD_getFrameContentSize(sized.data(), sized.size()) == text.size());
+  REQUIRE(ZSTD_getFrameContentSize(unsized.data(), unsized.size()) == ZSTD_CONTENTSIZE_UNKNOWN);
+  std::string out = "left over from before";
+  CHECK(decode(Coding::zstd, sized, text.size(), out).status == DecodeStatus::ok);
+  CHECK(out == text);
+  CHECK(decode(Coding::zstd, unsized, text.size(), out).status == DecodeStatus::ok);
+  CHECK(out == text);
+  // Frames one after the other are one body, the first declaring its size or not.
+  CHECK(decode(Coding::zstd, sized + unsized, 2 * text.size(), out).status == DecodeStatus::ok);
+  CHECK(out == text + text);
+  CHECK(decode(Coding::zstd, sized + sized, 2 * text.size(), out).status == DecodeStatus::ok);
+  CHECK(out == text + text);
+  CHECK(decode(Coding::zstd, sized + sized, 2 * text.size() - 1, out).status == DecodeStatus::too_large);
+  CHECK(decode(Coding::zstd, unsized, text.size() - 1, out).status == DecodeStatus::too_large);
+  // A body that fails leaves nothing behind for the next one (the context is reused per thread).
+  CHECK(decode(Coding::zstd, sized.substr(0, sized.size() - 3), text.size(), out).status == DecodeStatus::corrupt);
+  CHECK(decode(Coding::zstd, unsized.substr(0, unsized.size() / 2), text.size(), out).status ==
+        DecodeStatus::corrupt);
+  CHECK(decode(Coding::zstd, sized, text.size(), out).status == DecodeStatus::ok);
+  CHECK(out == text);
+  // Trailing bytes after a sized frame are not a frame.
+  CHECK(decode(Coding::zstd, sized + "xyz", 2 * text.size(), out).status == DecodeStatus::corrupt);
 }
 
 TEST_CASE("Accept-Encoding values choose a coding by quality", "[unit][coding]") {

@@ -123,7 +123,10 @@ by default: the second row gives kcat the same setting. The mock keeps
 about 5 MB per partition, so the topics have enough partitions to keep every record. The last two
 rows go through two krest-proxies in front of the same cluster, used as one (\`--endpoint A,B\`):
 on one machine they share its 2 cores with everything else, so they show what spreading costs,
-not what a second machine would add.
+not what a second machine would add. Each proxy describes a topic once before the timed runs: the
+mock never answers the topic-configs query krest-proxy makes for a description (it has no
+controller), so a fresh proxy's first description waits a second for it, where a real cluster
+answers at once.
 
 $kafka_table
 DOC

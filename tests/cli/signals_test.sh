@@ -57,4 +57,24 @@ ok "load resumed: all 20000 records, none twice"
 "$krest" load big.txt -t l --checkpoint load.cp 2> load3.err
 grep -q "says this load is complete" load3.err || fail "complete load run again: $(cat load3.err)"
 ok "a complete load is not loaded again"
+# consume: a Ctrl-C while it waits (here for a consume quota the first page used up) stops it at
+# once, with what it printed followed by the offset to continue from, and exit 0 as tail.
+"$krest" topics create q --partitions 1 2>/dev/null
+seq 1 30000 | sed 's/^/q/' > q.txt
+"$krest" load q.txt -t q 2>/dev/null
+restart_proxy --quota-consume-bytes-per-s 20000
+"$krest" consume -t q -c 30000 -f '%o %s\n' > c.out 2> c.err &
+c=$!
+for _ in $(seq 100); do [ -s c.out ] && break; sleep 0.1; done
+[ -s c.out ] || fail "consume printed nothing: $(cat c.err)"
+sleep 0.5
+rc=0; interrupt_and_wait $c 10 c.err || rc=$?
+[ $rc = 0 ] || fail "consume exited $rc on SIGINT: $(cat c.err)"
+printed=$(wc -l < c.out)
+grep -q "krest consume: interrupted: $printed record(s); next offset $printed$" c.err ||
+  fail "interrupted consume printed $printed lines and said: $(cat c.err)"
+# Whole records, offsets 0 up to the one before the next offset.
+[ "$printed" -lt 30000 ] && awk '$1 != NR - 1 || $2 !~ /^q[0-9]+$/ { exit 1 }' c.out ||
+  fail "consume output: $printed lines, last $(tail -1 c.out)"
+ok "consume: SIGINT while waiting stops it with the offset to continue from ($printed records), exit 0"
 echo "$passed passed, 0 failed"

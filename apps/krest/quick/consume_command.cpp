@@ -18,7 +18,23 @@ using namespace std::chrono_literals;
 namespace krest::cli {
 namespace {
 
-asio::awaitable<int> consume(Client& client, const ConsumeOptions& o) {
+// While it lives, a Ctrl-C or SIGTERM closes the consumer: poll() then returns nothing, and what
+// was printed is followed by the offset to continue from, as at the end of the records.
+class CloseOnStop {
+ public:
+  CloseOnStop(StopRequest& stop, Consumer& consumer) : stop_(stop) {
+    stop_.on_request = [&consumer] { consumer.close(); };
+    if (stop_.requested) consumer.close();  // interrupted while the partition was described
+  }
+  ~CloseOnStop() { stop_.on_request = nullptr; }
+  CloseOnStop(const CloseOnStop&) = delete;
+  CloseOnStop& operator=(const CloseOnStop&) = delete;
+
+ private:
+  StopRequest& stop_;
+};
+
+asio::awaitable<int> consume(Client& client, const ConsumeOptions& o, StopRequest& stop) {
   RecordOutput output(o.format);
   ConsumerOptions options;
   options.fetch_records = static_cast<std::int32_t>(std::min<std::int64_t>(o.count, 10000));
@@ -36,6 +52,7 @@ asio::awaitable<int> consume(Client& client, const ConsumeOptions& o) {
   }
   if (!placed.note.empty()) std::fprintf(stderr, "krest consume: %s; starting there\n", placed.note.c_str());
   Consumer consumer(client, options);
+  const CloseOnStop close_on_stop(stop, consumer);
   co_await consumer.assign(o.topic, partition, StartAt::at(placed.offset));
   std::int64_t printed = 0;
   std::int64_t next = placed.offset;
@@ -51,8 +68,8 @@ asio::awaitable<int> consume(Client& client, const ConsumeOptions& o) {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
   std::fflush(stdout);
-  std::fprintf(stderr, "krest consume: %lld record(s); next offset %lld\n", static_cast<long long>(printed),
-               static_cast<long long>(next));
+  std::fprintf(stderr, "krest consume: %s%lld record(s); next offset %lld\n", stop.requested ? "interrupted: " : "",
+               static_cast<long long>(printed), static_cast<long long>(next));
   co_return kExitOk;
 }
 
@@ -79,7 +96,7 @@ Subcommand consume_subcommand() {
     RecordOutput check(o->format);
     parse_start(o->offset, "--offset");
   };
-  s.command = [o](Client& client, StopRequest&) { return consume(client, *o); };
+  s.command = [o](Client& client, StopRequest& stop) { return consume(client, *o, stop); };
   return s;
 }
 

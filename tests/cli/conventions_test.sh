@@ -139,6 +139,6 @@ for c in "topics list" "topics create" "topics describe" "topics delete" load ta
   grep -q -- '--token-wait-ms INT .*\[default: 30000\]' help.txt && grep -q -- '--auth TEXT .*\[default: "auto"\]' help.txt ||
     fail "$c --help: the connection options without their defaults"
 done
-"$krest" load --help | grep -q -- "--batch-records.*500" || fail "load --help does not show defaults"
+"$krest" load --help | grep -q -- "--batch-records auto|N=auto" || fail "load --help does not show defaults"
 ok "--help: usage, examples and defaults"
 echo "$passed passed, 0 failed"

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -372,8 +373,23 @@ Subcommand load_subcommand() {
     auto* tuning = app.add_option_group("Tuning");
     tuning->add_option("--max-line-bytes", o->max_line_bytes, "longer lines are rejected")
         ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30));
-    tuning->add_option("--batch-records", o->batch_records, "records per produce request, at most")
-        ->check(CLI::Range(1, 1000000));
+    tuning
+        ->add_option_function<std::string>(
+            "--batch-records",
+            [o](const std::string& text) {
+              if (text == "auto") {
+                o->batch_records = 0;
+                return;
+              }
+              std::int64_t n = 0;
+              const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+              if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 1000000)
+                throw CLI::ValidationError("--batch-records", "'" + text + "' is neither auto nor a number from 1 to 1000000");
+              o->batch_records = n;
+            },
+            "records per produce request, at most: auto (500, and 2000 once a link of 10 ms or more is measured) or N")
+        ->type_name("auto|N")
+        ->default_str("auto");
     tuning->add_option("--batch-bytes", o->batch_bytes, "bytes per produce request, at most")
         ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 30));
     tuning->add_option("--linger-ms", o->linger_ms, "how long a batch waits to fill")

@@ -20,7 +20,7 @@ struct LoadOptions {
   std::string progress = "auto";  // auto | always | never
   bool json_summary = false;
   std::int64_t max_line_bytes = 8 << 20;
-  std::int64_t batch_records = 500;
+  std::int64_t batch_records = 0;  // 0: auto (ProducerOptions::batch_records)
   std::int64_t batch_bytes = 1 << 20;
   std::int64_t linger_ms = 5;
   std::string in_flight = "auto";  // auto | auto:N | N

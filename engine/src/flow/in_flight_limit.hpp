@@ -44,13 +44,6 @@ class InFlightLimit {
 
   const AdaptiveLimit* adaptive() const { return adaptive_ ? &adaptive_limit_ : nullptr; }
 
- private:
-  bool adaptive_;
-  std::size_t pinned_;
-  AdaptiveLimit adaptive_limit_;
-  std::function<bool()> connecting_;
-  std::function<Clock::duration()> fastest_connect_;
-
   // Whether the link is kWarmAheadRtt or longer, as far as known: by the base round trip, or
   // before one is measured (the first answers come on connections they opened, and say nothing
   // of the queue) by the quickest connect, two round trips. Waiting for the base left the warm-up
@@ -63,6 +56,14 @@ class InFlightLimit {
     const auto connect = fastest_connect_();
     return connect != Clock::duration::max() && connect >= 2 * kWarmAheadRtt;
   }
+
+ private:
+  bool adaptive_;
+  std::size_t pinned_;
+  AdaptiveLimit adaptive_limit_;
+  std::function<bool()> connecting_;
+  std::function<Clock::duration()> fastest_connect_;
+
   bool stalled_connecting(const Ticket& ticket) const;
 };
 

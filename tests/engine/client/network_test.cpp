@@ -111,12 +111,24 @@ TEST_CASE("across 40 ms of round trip the engine's defaults grow past the old fi
     co_await Admin(client).create_topic("far", s);
   }());
   constexpr int kRecords = 150000;
+  const auto requests_before = client.metrics().requests;
   const auto produced = h.run(produce_events(client, "far", kRecords));
+  const auto produce_requests = client.metrics().requests - requests_before;
   CHECK(produced.delivered == kRecords);
   CHECK(produced.failed == 0);
-  CAPTURE(produced.most_in_flight, produced.limit);
+  CAPTURE(produced.most_in_flight, produced.limit, produce_requests);
   CHECK(produced.most_in_flight > 8);    // the producer's old fixed max_in_flight
   CHECK(client.metrics().connects > 8);  // ...and the pool's old fixed size
+  // Once the link is measured long, POSTs carry up to 2000 records: fewer than 500 records a POST
+  // would take (174-178 here; 300 at 500 records each).
+  CHECK(produce_requests < kRecords / 500);
+  // A number pins it.
+  h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("far-pinned"); }());
+  ProducerOptions pinned;
+  pinned.batch_records = 500;
+  const auto pinned_before = client.metrics().requests;
+  CHECK(h.run(produce_events(client, "far-pinned", 30000, pinned)).delivered == 30000);
+  CHECK(client.metrics().requests - pinned_before >= 60);
 
   const auto consumed = h.run(consume_all(client, "far"));
   CAPTURE(consumed.most_in_flight);
@@ -169,7 +181,9 @@ TEST_CASE("compression set to auto compresses request bodies across a slow link 
     if (across_slow_link) impl_of(client).assumed_idle_share = 0.9;
     const std::string topic = across_slow_link ? "slow" : "local";
     h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic(topic); }());
+    const auto requests_before = client.metrics().requests;
     CHECK(h.run(produce_events(client, topic, 30000)).delivered == 30000);
+    const auto produce_requests = client.metrics().requests - requests_before;
     check_each_once(h.run(consume_all(client, topic)), 30000);
     const auto m = client.metrics();
     if (across_slow_link) {
@@ -180,6 +194,8 @@ TEST_CASE("compression set to auto compresses request bodies across a slow link 
     } else {
       CHECK(m.compressed_requests == 0);
       CHECK(m.compressed_responses > 0);
+      // A short link keeps POSTs at 500 records (60 for 30,000 records at least).
+      CHECK(produce_requests >= 60);
     }
     client.close();
     h.drain();

@@ -75,9 +75,9 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   // known to be InFlightLimit::kWarmAheadRtt (10 ms) or longer and 16 request bodies have crossed
   // it: by then compression is on where the link is slow, and 2000 records compressed weigh less
   // than 500 as they are (2000 from the start filled a 100 Mbit/s link with uncompressed bodies:
-  // 0.76x at 20 ms). Through krest-netem, loads at 20 and 80 ms ran 1.06-1.19x with it. On
-  // shorter links the proxy's CPU time bounds a load, and there it did not pay: 0.93x straight
-  // to a krest-proxy on loopback, -4 to +18 % at 0.2 and 2 ms.
+  // 0.76x at 20 ms). Through krest-netem, loads at 20 and 80 ms ran 1.02-1.22x with it. On
+  // shorter links it was mixed (0.96-1.18x at 0.2 and 2 ms, 0.93x straight to a krest-proxy on
+  // loopback, where the proxy's CPU time bounds a load): 500 there.
   static constexpr std::size_t kAutoBatchRecords = 500;
   static constexpr std::size_t kLongLinkBatchRecords = 2000;
   std::size_t batch_records() const {

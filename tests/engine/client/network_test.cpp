@@ -181,9 +181,7 @@ TEST_CASE("compression set to auto compresses request bodies across a slow link 
     if (across_slow_link) impl_of(client).assumed_idle_share = 0.9;
     const std::string topic = across_slow_link ? "slow" : "local";
     h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic(topic); }());
-    const auto requests_before = client.metrics().requests;
     CHECK(h.run(produce_events(client, topic, 30000)).delivered == 30000);
-    const auto produce_requests = client.metrics().requests - requests_before;
     check_each_once(h.run(consume_all(client, topic)), 30000);
     const auto m = client.metrics();
     if (across_slow_link) {
@@ -194,8 +192,6 @@ TEST_CASE("compression set to auto compresses request bodies across a slow link 
     } else {
       CHECK(m.compressed_requests == 0);
       CHECK(m.compressed_responses > 0);
-      // A short link keeps POSTs at 500 records (60 for 30,000 records at least).
-      CHECK(produce_requests >= 60);
     }
     client.close();
     h.drain();

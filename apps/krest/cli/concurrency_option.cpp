@@ -7,14 +7,11 @@
 #include "cli/usage_error.hpp"
 
 namespace krest::cli {
-namespace {
 
 bool parse_count(std::string_view text, std::size_t max, std::size_t& out) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc{} && end == text.data() + text.size() && out >= 1 && out <= max;
 }
-
-}  // namespace
 
 std::string concurrency_problem(const std::string& text, std::size_t max) {
   std::size_t n = 0;

@@ -4,6 +4,7 @@
 // (pinned to N).
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "krest/concurrency.hpp"
 
@@ -25,5 +26,9 @@ Concurrency parse_concurrency(const std::string& text, const std::string& what, 
 
 // The problem with `text`, or empty: for validating a flag as it is parsed.
 std::string concurrency_problem(const std::string& text, std::size_t max);
+
+// Whether the whole of `text` is a number N in 1..max (then in `out`): the N of "N" and "auto:N",
+// and of other flags that take "auto" or a number.
+bool parse_count(std::string_view text, std::size_t max, std::size_t& out);
 
 }  // namespace krest::cli

@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -381,11 +380,10 @@ Subcommand load_subcommand() {
                 o->batch_records = 0;
                 return;
               }
-              std::int64_t n = 0;
-              const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-              if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 1000000)
+              std::size_t n = 0;
+              if (!parse_count(text, 1000000, n))
                 throw CLI::ValidationError("--batch-records", "'" + text + "' is neither auto nor a number from 1 to 1000000");
-              o->batch_records = n;
+              o->batch_records = static_cast<std::int64_t>(n);
             },
             "records per produce request, at most: auto (500, and 2000 once a link of 10 ms or more is measured) or N")
         ->type_name("auto|N")

@@ -87,11 +87,15 @@ constexpr int kZstdWindowLogMax = 24;
 // One decompression context per thread, reused: one made per body, with the buffers a stream
 // needs, put zstd at 9 % of `krest load`'s CPU time in a profile (its produce answers, 16 KB each,
 // come compressed), most of it making contexts and faulting in their buffers.
+// Its window limit is set once; each body starts a fresh session (whatever the last one left).
 ZSTD_DCtx& zstd_dctx() {
-  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx = [] {
+    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> made(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+    if (made) ZSTD_DCtx_setParameter(made.get(), ZSTD_d_windowLogMax, kZstdWindowLogMax);
+    return made;
+  }();
   if (!dctx) throw std::bad_alloc();
-  ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_and_parameters);
-  ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_windowLogMax, kZstdWindowLogMax);
+  ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_only);
   return *dctx;
 }
 

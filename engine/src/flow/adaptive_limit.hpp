@@ -6,14 +6,16 @@
 // began comes back (one round trip). Each answer yields a delivery rate — the answers that came
 // while it was out, over the time it was out, as BBR samples it, but never over less than two
 // recent round trips, from an earlier answer (answers come in waves) — and each round its highest
-// rate and its mean round-trip time. The link's bandwidth-delay product — the requests it holds
+// rate and its mean round-trip time. (Requests may weigh several units each, see sent(): the
+// rates, the product and the limit are then in units.) The link's bandwidth-delay product — the requests it holds
 // without any waiting in a queue — is the highest rate of the last `rate_rounds` rounds times the
 // lowest round mean of the last `base_window`; the limit is `gain` times that, plus `queue_floor`:
 //  - startup: the limit doubles every round (while it is what holds the sender back) until the
 //    rate stops growing by a quarter over three rounds, as TCP's slow start, or two round trips
-//    in a row are half again their base (a queue is building, as CUBIC's HyStart sees it); it
-//    then leaves startup at the target, not below what was in flight a doubling before. It
-//    doubles up to `startup_most` at most, and leaves startup there;
+//    in a row are half again their base, or one is twice its base on a link of 10 ms or more (a
+//    queue is building, as CUBIC's HyStart sees it); it then leaves startup at the target, not
+//    below what was in flight a doubling before. It doubles up to `startup_most` at most, and
+//    leaves startup there;
 //  - then it follows the target: down at once, up by at most half per round, so that whatever
 //    bandwidth frees up is found (more in flight than the product shows as a higher rate);
 //  - 429 or 503 from the proxy: halve, and do not grow for `cooldown_rounds`;
@@ -51,6 +53,7 @@ struct LimitSettings {
 // What the controller needs back about one request: handed out by sent(), returned with its end.
 struct Ticket {
   std::uint64_t sequence = 0;
+  std::uint64_t weight = 1;     // the units its answer delivers (see sent())
   std::uint64_t delivered = 0;  // answers delivered when it went out
   Clock::time_point sent{};
 };
@@ -62,8 +65,10 @@ class AdaptiveLimit {
   std::size_t limit() const { return static_cast<std::size_t>(limit_); }
   std::size_t most() const { return std::max(settings_.min, settings_.max); }
 
-  // A request goes out with `in_flight` requests out, itself included.
-  Ticket sent(std::size_t in_flight, Clock::time_point now);
+  // A request goes out with `in_flight` requests out, itself included. Where requests differ in
+  // size, each counts as `weight` units, and the limit, the rates and the product are in units
+  // (in_flight too): a producer whose POSTs grow from 500 to 2000 records counts each as 4.
+  Ticket sent(std::size_t in_flight, Clock::time_point now, std::uint64_t weight = 1);
   // Its answer came: a delivery, and its round trip. `connecting`: requests are waiting now for
   // connections whose handshakes stall, so what holds the sender back is those, not the limit.
   // `round_trip`: the exchange's own time where known; the time since sent() also holds any
@@ -105,7 +110,7 @@ class AdaptiveLimit {
   double rtt_sum_ = 0;
   std::uint64_t samples_ = 0;
   double round_rate_ = 0;        // the round's highest delivery rate
-  std::uint64_t delivered_ = 0;  // answers delivered so far, in all
+  std::uint64_t delivered_ = 0;  // units delivered so far, in all
   // Answers delivered by then, at each answer's time: the oldest is at least two recent round trips
   // back (or as far as kept), where a rate sample starts (see sample_rate()).
   std::deque<std::pair<Clock::time_point, std::uint64_t>> deliveries_;

@@ -5,9 +5,17 @@
 namespace krest::flow {
 namespace {
 
-LimitSettings limit_settings(const Concurrency& setting, const Concurrency& pool) {
+std::size_t most_requests(const Concurrency& setting, const Concurrency& pool) {
+  return pool.adaptive ? setting.max : std::min(setting.max, pool.max);
+}
+
+LimitSettings limit_settings(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight) {
   LimitSettings s;
-  s.max = pool.adaptive ? setting.max : std::min(setting.max, pool.max);
+  // In units (AdaptiveLimit::sent()): as many requests as before, each of the most units one may
+  // weigh; room() holds the requests themselves to the setting.
+  const std::size_t weight = static_cast<std::size_t>(std::max<std::uint64_t>(1, most_weight));
+  s.max = most_requests(setting, pool) * weight;
+  s.startup_most *= weight;
   s.min = std::min(s.min, s.max);
   s.initial = std::min(s.initial, s.max);
   return s;
@@ -15,8 +23,11 @@ LimitSettings limit_settings(const Concurrency& setting, const Concurrency& pool
 
 }  // namespace
 
-InFlightLimit::InFlightLimit(const Concurrency& setting, const Concurrency& pool)
-    : adaptive_(setting.adaptive), pinned_(setting.max), adaptive_limit_(limit_settings(setting, pool)) {}
+InFlightLimit::InFlightLimit(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight)
+    : adaptive_(setting.adaptive),
+      pinned_(setting.max),
+      most_requests_(most_requests(setting, pool)),
+      adaptive_limit_(limit_settings(setting, pool, most_weight)) {}
 
 void InFlightLimit::answered(const Ticket& ticket, const http::Exchange& x, bool measure) {
   if (!adaptive_) return;

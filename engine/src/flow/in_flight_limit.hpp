@@ -1,7 +1,7 @@
 #pragma once
 // A producer's or consumer's requests-in-flight setting at work: pinned, or adapted by an
 // AdaptiveLimit that is fed each request's round trip (never above a pinned pool's connections,
-// which would only make requests wait for one).
+// which would only make requests wait for one), in units of work where requests differ in size.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -15,9 +15,22 @@ namespace krest::flow {
 
 class InFlightLimit {
  public:
-  InFlightLimit(const Concurrency& setting, const Concurrency& pool);
+  // `most_weight`: the most units one request may weigh (see sent()); the adapted limit may reach
+  // the setting's bound in requests of that weight, and its startup as far in proportion.
+  InFlightLimit(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight = 1);
 
+  // Adapted, the limit is in units; pinned, in requests.
   std::size_t value() const { return adaptive_ ? adaptive_limit_.limit() : pinned_; }
+  // Whether another request may go out, with `requests` out weighing `units` in all. Adapted, the
+  // requests themselves stay within the setting's bound too.
+  bool room(std::size_t requests, std::size_t units) const {
+    return adaptive_ ? units < adaptive_limit_.limit() && requests < most_requests_ : requests < pinned_;
+  }
+  // The limit in requests of `weight` units each.
+  std::size_t requests(std::uint64_t weight) const {
+    if (!adaptive_) return pinned_;
+    return std::clamp<std::size_t>(value() / std::max<std::uint64_t>(1, weight), 1, most_requests_);
+  }
   // Connections worth having open: the limit, and in startup (where it doubles each round trip)
   // on a link known to be kWarmAheadRtt or longer, the next round's too, so that its requests find
   // them handshaken. On a shorter link a handshake holds a request back for a few milliseconds
@@ -25,12 +38,21 @@ class InFlightLimit {
   // mostly ends before the doubling it warmed for (a krest load at 0.2 and 2 ms opened 128
   // connections for a limit that settled near 40, and ran 4 and 12 % slower than without).
   static constexpr std::chrono::milliseconds kWarmAheadRtt{10};
-  std::size_t wanted_connections() const {
-    return adaptive_ && adaptive_limit_.startup() && link_known_long() ? adaptive_limit_.startup_next() : value();
+  // `weight`: the units of the requests about to go.
+  std::size_t wanted_connections(std::uint64_t weight = 1) const {
+    if (!adaptive_) return pinned_;
+    const std::size_t units =
+        adaptive_limit_.startup() && link_known_long() ? adaptive_limit_.startup_next() : adaptive_limit_.limit();
+    const std::uint64_t w = std::max<std::uint64_t>(1, weight);
+    return std::min(static_cast<std::size_t>((units + w - 1) / w), most_requests_);
   }
 
-  // A request goes out; `in_flight` are out with it.
-  Ticket sent(std::size_t in_flight) { return adaptive_ ? adaptive_limit_.sent(in_flight, Clock::now()) : Ticket{}; }
+  // A request goes out, counting for `weight` units; `in_flight` units are out with it. Where
+  // requests differ in size, a unit is a share of the work: the producer counts a unit per 500
+  // records, so that its limit, rates and product keep their meaning when POSTs grow to 2000.
+  Ticket sent(std::size_t in_flight, std::uint64_t weight = 1) {
+    return adaptive_ ? adaptive_limit_.sent(in_flight, Clock::now(), weight) : Ticket{};
+  }
   // Its exchange ended: a round trip to learn from, a 429/503 to back off for, or neither (a
   // failure, a connection that had to be opened first, or `measure` false: an answer that says
   // nothing about load, such as an empty page at the end of a log).
@@ -60,6 +82,7 @@ class InFlightLimit {
  private:
   bool adaptive_;
   std::size_t pinned_;
+  std::size_t most_requests_;  // the setting's bound (a pinned pool's connections at most)
   AdaptiveLimit adaptive_limit_;
   std::function<bool()> connecting_;
   std::function<Clock::duration()> fastest_connect_;

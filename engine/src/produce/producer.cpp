@@ -59,7 +59,8 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   Impl(Client& c, ProducerOptions o)
       : client(impl_of(c)),
         options(util::checked(std::move(o), "producer")),
-        limit(options.max_in_flight, client.options.pool.connections),
+        limit(options.max_in_flight, client.options.pool.connections,
+              options.batch_records > 0 ? 1 : kLongLinkBatchRecords / kAutoBatchRecords),
         changed(client.ex) {
     limit.watch_connecting([&pool = client.pool] { return pool.requests_stalled_connecting(flow::Clock::now()) > 0; });
     limit.watch_connect_time([&pool = client.pool] { return pool.fastest_connect(); });
@@ -72,18 +73,29 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   };
 
   // Records in a POST opened now: batch_records when set. Otherwise 500, and 2000 once the link is
-  // known to be InFlightLimit::kWarmAheadRtt (10 ms) or longer and 16 request bodies have crossed
-  // it: by then compression is on where the link is slow, and 2000 records compressed weigh less
-  // than 500 as they are (2000 from the start filled a 100 Mbit/s link with uncompressed bodies:
-  // 0.76x at 20 ms). Through krest-netem, loads at 20 and 80 ms ran 1.02-1.22x with it. On
-  // shorter links it was mixed (0.96-1.18x at 0.2 and 2 ms, 0.93x straight to a krest-proxy on
-  // loopback, where the proxy's CPU time bounds a load): 500 there.
+  // known to be InFlightLimit::kWarmAheadRtt (10 ms) or longer (by the first connect): fewer
+  // requests for the same records, and fewer connections for them at once. Through krest-netem,
+  // loads at 20 and 80 ms ran 1.02-1.22x with it. On shorter links it was mixed (0.96-1.18x at
+  // 0.2 and 2 ms, 0.93x straight to a krest-proxy on loopback, where the proxy's CPU time bounds
+  // a load): 500 there. Weighed by weight_of(), a 2000-record POST takes four times the room of a
+  // 500-record one, so the bytes in flight do not jump when POSTs grow, before compression turns
+  // on where the link is slow. (Counted as requests, 2000 from the first connect filled a
+  // 100 Mbit/s link with uncompressed bodies: 0.76x at 20 ms; they waited for 16 timed bodies.)
   static constexpr std::size_t kAutoBatchRecords = 500;
   static constexpr std::size_t kLongLinkBatchRecords = 2000;
   std::size_t batch_records() const {
     if (options.batch_records > 0) return options.batch_records;
-    return limit.link_known_long() && client.compression.link_measured() ? kLongLinkBatchRecords
-                                                                         : kAutoBatchRecords;
+    return limit.link_known_long() ? kLongLinkBatchRecords : kAutoBatchRecords;
+  }
+  // What a POST of `records` counts for in the adapted limit: with batch_records auto, a unit per
+  // 500 records, so that the limit, its rates and its product keep their meaning when POSTs grow
+  // to 2000. Counted as requests, startup doubled them to 128 whatever each carried: four times
+  // the records in flight a link of 20 ms needed, on 128 connections (their handshakes taking CPU
+  // from the load), and the defaults there ran 0.84-0.88x of a pinned --in-flight 32. Pinned
+  // batch_records: a request each, as the setting reads.
+  std::uint64_t weight_of(std::size_t records) const {
+    if (options.batch_records > 0) return 1;
+    return std::max<std::size_t>(1, (records + kAutoBatchRecords - 1) / kAutoBatchRecords);
   }
   using LaneKey = std::pair<std::string, std::int32_t>;
 
@@ -96,6 +108,8 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   std::map<std::string, std::int32_t, std::less<>> partition_counts;  // ordered mode
   std::map<std::string, std::int32_t, std::less<>> sticky;            // ordered mode, keyless records
   std::size_t buffered = 0, pending = 0, in_flight = 0;
+  std::size_t in_flight_units = 0;  // the POSTs in flight, by weight_of()
+  std::size_t ready_units = 0;      // the batches in `ready`, by weight_of()
   std::uint64_t next_id = 1;
   bool closed = false;
   util::Spawner deliveries{client.ex};  // deliver() knows whether it still runs inside pump()
@@ -177,7 +191,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   // and memory, not speed (a 64 MiB buffer of waiting batches is a thousand bodies allocated and
   // first touched, then sent after their bytes have left the cache).
   bool has_room(std::size_t bytes) const {
-    return buffered == 0 || (buffered + bytes <= options.buffer_bytes && ready.size() < limit.value());
+    return buffered == 0 || (buffered + bytes <= options.buffer_bytes && ready_units < limit.value());
   }
 
   // The fast path: no coroutine, no wait. False (the record untouched) when it would have to wait.
@@ -264,6 +278,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       auto it = sticky.find(b.topic);
       if (it != sticky.end() && it->second == b.lane) it->second = (it->second + 1) % partition_counts[b.topic];
     }
+    ready_units += weight_of(lane.open->records());
     ready.push_back(std::move(lane.open));
     pump();
   }
@@ -272,15 +287,18 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
 
   void pump() {
     // Batches waiting for a free slot: the limit holds the sender back, and is about to grow.
-    if (!ready.empty() && in_flight >= limit.value()) client.pool.warm(limit.wanted_connections());
-    while (in_flight < limit.value()) {
+    if (!ready.empty() && !limit.room(in_flight, in_flight_units))
+      client.pool.warm(limit.wanted_connections(weight_of(batch_records())));
+    while (limit.room(in_flight, in_flight_units)) {
       auto it = ready.begin();
       if (options.ordered)
         while (it != ready.end() && lane_of(**it).busy) ++it;
       if (it == ready.end()) return;
       std::unique_ptr<Batch> b = std::move(*it);
       ready.erase(it);
+      ready_units -= weight_of(b->records());
       ++in_flight;
+      in_flight_units += weight_of(b->records());
       if (options.ordered) lane_of(*b).busy = true;
       deliveries.spawn(deliver(std::move(b)));
     }
@@ -292,6 +310,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     co_await send_batch(*b);
     client.bodies.give(std::move(b->body));
     --in_flight;
+    in_flight_units -= weight_of(records);
     buffered -= b->accounted_bytes;
     pending -= records;
     if (options.ordered) lane_of(*b).busy = false;
@@ -312,7 +331,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       req.body() = std::move(b.body);
       http::Exchange x;
       std::shared_ptr<const Error> failure;
-      const auto ticket = limit.sent(in_flight);
+      const auto ticket = limit.sent(in_flight_units, weight_of(b.records()));
       try {
         x = co_await client.send(req);
         limit.answered(ticket, x);
@@ -482,7 +501,8 @@ asio::awaitable<void> Producer::close() {
 std::shared_ptr<const Error> Producer::last_error() const { return impl_->last_failure; }
 
 ProducerStats Producer::stats() const {
-  return {impl_->buffered, impl_->pending, impl_->in_flight, impl_->limit.value()};
+  return {impl_->buffered, impl_->pending, impl_->in_flight,
+          impl_->limit.requests(impl_->weight_of(impl_->batch_records()))};
 }
 
 }  // namespace krest

@@ -119,9 +119,9 @@ TEST_CASE("across 40 ms of round trip the engine's defaults grow past the old fi
   CAPTURE(produced.most_in_flight, produced.limit, produce_requests);
   CHECK(produced.most_in_flight > 8);    // the producer's old fixed max_in_flight
   CHECK(client.metrics().connects > 8);  // ...and the pool's old fixed size
-  // Once the link is measured long, POSTs carry up to 2000 records: fewer than 500 records a POST
-  // would take (174-178 here; 300 at 500 records each).
-  CHECK(produce_requests < kRecords / 500);
+  // Once a connect shows the link long, POSTs carry up to 2000 records: 75 here (the topic's
+  // creation connected first), 300 at 500 records each; at most the first 16 may go before.
+  CHECK(produce_requests <= kRecords / 2000 + 16);
   // A number pins it.
   h.run([&]() -> asio::awaitable<void> { co_await Admin(client).create_topic("far-pinned"); }());
   ProducerOptions pinned;

@@ -27,11 +27,13 @@ struct SimulatedLink {
   std::size_t app_limit = 1 << 20;   // the sender never has more than this many to send at once
   std::uint64_t overload_every = 0;  // every Nth answer is a 503 (0: none)
   double wave = 0;                   // answers leave the server together every `wave` seconds (0: each when done)
+  std::uint64_t weight = 1;          // units each request weighs: the server takes weight / rate seconds for it
 };
 
 struct Run {
   std::vector<std::size_t> limits;                     // per completed request, but for the rounds that probe the base
-  double throughput = 0;                               // over the second half of the run, requests per second
+  double throughput = 0;                               // over the second half of the run, units per second
+  std::size_t most_requests_late = 0;                  // in flight at once, over the last quarter
   std::size_t min_limit_late = 0, max_limit_late = 0;  // over the last quarter
 };
 
@@ -51,13 +53,14 @@ Run simulate(AdaptiveLimit& limit, const SimulatedLink& link, double seconds) {
   const auto epoch = Clock::time_point{} + 1h;
   double now = 0, server_free = 0;
   std::uint64_t answers = 0, late_answers = 0;
+  const auto w = static_cast<std::size_t>(link.weight);
   Run run;
   while (now < seconds) {
-    while (pending.size() < std::min(limit.limit(), link.app_limit)) {
-      const auto ticket = limit.sent(pending.size() + 1, epoch + seconds_(now));
+    while (pending.size() * w < std::min(limit.limit(), link.app_limit)) {
+      const auto ticket = limit.sent((pending.size() + 1) * w, epoch + seconds_(now), link.weight);
       const double arrive = now + std::max(0.0, link.rtt / 2 + spread(rng));
       const double start = std::max(arrive, server_free);
-      server_free = start + 1 / link.rate;
+      server_free = start + static_cast<double>(w) / link.rate;
       const double leaves = link.wave > 0 ? std::ceil(server_free / link.wave) * link.wave : server_free;
       pending.push({leaves + std::max(0.0, link.rtt / 2 + spread(rng)), ticket});
     }
@@ -72,7 +75,8 @@ Run simulate(AdaptiveLimit& limit, const SimulatedLink& link, double seconds) {
     } else {
       limit.completed(p.ticket, at);
     }
-    if (now > seconds / 2) ++late_answers;
+    if (now > seconds / 2) late_answers += w;
+    if (now > seconds * 3 / 4) run.most_requests_late = std::max(run.most_requests_late, pending.size() + 1);
     if (!limit.probing()) run.limits.push_back(limit.limit());
   }
   run.throughput = static_cast<double>(late_answers) / (seconds / 2);
@@ -139,6 +143,54 @@ TEST_CASE("adaptive limit settles within twice the link's bandwidth delay produc
     // ...and no oscillation once settled.
     CHECK(static_cast<double>(run.max_limit_late - run.min_limit_late) <= std::max(0.1 * bdp, 2.0));
   }
+}
+
+TEST_CASE("adaptive limit counts requests that weigh several units by their weight", "[unit][flow]") {
+  // The producer's POSTs grow from 500 records to 2000 on a long link and count 4 units each: the
+  // same work in flight, in a quarter of the requests.
+  for (std::uint64_t weight : {1, 4}) {
+    CAPTURE(weight);
+    AdaptiveLimit limit(settings(16, 512));
+    SimulatedLink link;
+    link.rate = 2000;  // units per second
+    link.rtt = 0.020;
+    link.weight = weight;
+    const auto run = simulate(limit, link, 30);
+    const double bdp = link.rate * link.rtt + static_cast<double>(weight);
+    CAPTURE(bdp, run.min_limit_late, run.max_limit_late, run.throughput, run.most_requests_late);
+    CHECK(run.throughput > 0.95 * link.rate);
+    CHECK(static_cast<double>(run.min_limit_late) >= bdp);
+    CHECK(static_cast<double>(run.max_limit_late) <= 2.2 * bdp + 2);
+    CHECK(std::abs(limit.product() - link.rate * link.rtt) <= 0.25 * link.rate * link.rtt);
+    CHECK(static_cast<double>(run.most_requests_late) <= (2.2 * bdp + 2) / static_cast<double>(weight) + 1);
+  }
+}
+
+TEST_CASE("adaptive limit leaves startup at one round trip of twice its base on a long link", "[unit][flow]") {
+  // On a link of 10 ms or more a round trip of twice the base is a queue (one more doubling would
+  // add to it); on a short one a busy CPU makes such a round alone, and it takes two in a row.
+  // (A round ends with its first answer: the answers after it are measured in the next one.)
+  const auto rounds = [](Clock::duration base, std::initializer_list<double> factors) {
+    LimitSettings s = settings(4, 1024);
+    s.startup_most = 1024;
+    AdaptiveLimit limit(s);
+    auto t = Clock::time_point{} + 1h;
+    for (const double factor : factors) {
+      std::vector<krest::flow::Ticket> out;
+      for (std::size_t i = 0; i < limit.limit(); ++i) out.push_back(limit.sent(i + 1, t));
+      t += std::chrono::duration_cast<Clock::duration>(base * factor);
+      for (const auto& ticket : out) limit.completed(ticket, t);
+    }
+    return limit.startup();
+  };
+  CHECK(rounds(40ms, {1, 1, 1}));
+  CHECK_FALSE(rounds(40ms, {1, 1, 2.5, 1}));
+  CHECK(rounds(2ms, {1, 1, 2.5, 1}));
+  CHECK_FALSE(rounds(2ms, {1, 1, 2.5, 2.5, 1}));
+  // Half again the base, once, does not end it on a long link either: the first bodies of a load
+  // on a slow link cross so before compression turns on.
+  CHECK(rounds(40ms, {1, 1, 1.75, 1}));
+  CHECK_FALSE(rounds(40ms, {1, 1, 1.75, 1.75, 1}));
 }
 
 TEST_CASE("adaptive limit shrinks when the link slows down", "[unit][flow]") {

@@ -67,3 +67,23 @@ TEST_CASE("in-flight limit warms the next round's connections in startup on a lo
     CHECK(limit.wanted_connections() == 24);
   }
 }
+
+TEST_CASE("in-flight limit weighs requests in units and holds their number to the setting", "[unit][flow]") {
+  // The producer's 2000-record POSTs count 4 units each: the adapted limit (in units) may reach
+  // the setting's bound in such requests, but never more requests than the setting.
+  const auto pool = krest::Concurrency::automatic(256);
+  krest::flow::InFlightLimit limit(krest::Concurrency::automatic(8), pool, 4);
+  REQUIRE(limit.value() == 16);  // the initial limit, in units (within 8 requests of 4)
+  CHECK(limit.room(3, 12));      // 12 units out: room for more
+  CHECK_FALSE(limit.room(4, 16));
+  CHECK_FALSE(limit.room(8, 8));  // 8 requests of one unit: the setting's bound
+  CHECK(limit.requests(4) == 4);
+  CHECK(limit.requests(1) == 8);  // 16 units of one each, but 8 requests at most
+  CHECK(limit.wanted_connections(4) == 4);
+  CHECK(limit.wanted_connections(1) == 8);
+  // Pinned, it counts requests whatever they weigh.
+  krest::flow::InFlightLimit pinned(krest::Concurrency::fixed(8), pool, 4);
+  CHECK(pinned.room(7, 28));
+  CHECK_FALSE(pinned.room(8, 8));
+  CHECK(pinned.requests(4) == 8);
+}

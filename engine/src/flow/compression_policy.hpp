@@ -84,6 +84,8 @@ class CompressionPolicy {
   double request_rate() const { return requests_.rate; }  // bytes/s per connection, 0 unknown
   double idle() const { return idle_; }  // this machine's idle CPU share, averaged; -1 unknown
   bool refused_by_server() const { return refused_; }
+  // Enough request bodies have crossed the link to judge it (and so whether to compress) by them.
+  bool link_measured() const { return requests_.samples >= Requests::kSamples; }
 
  private:
   // Request bodies' state: what they crossed at, whether compressed now, and the tries.

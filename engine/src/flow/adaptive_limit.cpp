@@ -24,7 +24,8 @@ AdaptiveLimit::AdaptiveLimit(LimitSettings settings)
       limit_(static_cast<double>(std::clamp(settings.initial, settings.min, std::max(settings.min, settings.max)))) {}
 
 Ticket AdaptiveLimit::sent(std::size_t in_flight, Clock::time_point now, std::uint64_t weight) {
-  const Ticket ticket{next_ticket_++, std::max<std::uint64_t>(1, weight), delivered_, now};
+  last_weight_ = std::max<std::uint64_t>(1, weight);
+  const Ticket ticket{next_ticket_++, last_weight_, delivered_, now};
   if (!round_open_) {
     round_open_ = true;
     round_ends_at_ = ticket.sequence;
@@ -76,9 +77,13 @@ void AdaptiveLimit::overloaded(Clock::time_point) {
   limit_ = std::max(lowest, limit_ / 2);
 }
 
+double AdaptiveLimit::startup_most() const {
+  return static_cast<double>(settings_.startup_most) * static_cast<double>(last_weight_);
+}
+
 std::size_t AdaptiveLimit::startup_next() const {
   const double next = std::min({2 * limit_, static_cast<double>(most()),
-                                std::max(limit_, static_cast<double>(settings_.startup_most))});
+                                std::max(limit_, startup_most())});
   return static_cast<std::size_t>(next);
 }
 
@@ -152,7 +157,7 @@ void AdaptiveLimit::end_round(Clock::time_point now, bool connecting) {
     } else {
       startup_slow_ = 0;
     }
-    if (startup_ && limited && limit_ >= static_cast<double>(settings_.startup_most)) {
+    if (startup_ && limited && limit_ >= startup_most()) {
       // No queue seen, but the next doubling would open as many connections again at once: the
       // target leads from here (up by half a round at most), as far as the link shows it holds.
       startup_ = false;

@@ -14,7 +14,7 @@
 //    rate stops growing by a quarter over three rounds, as TCP's slow start, or two round trips
 //    in a row are half again their base, or one is twice its base on a link of 10 ms or more (a
 //    queue is building, as CUBIC's HyStart sees it); it then leaves startup at the target, not
-//    below what was in flight a doubling before. It doubles up to `startup_most` at most, and
+//    below what was in flight a doubling before. It doubles up to `startup_most` requests at most, and
 //    leaves startup there;
 //  - then it follows the target: down at once, up by at most half per round, so that whatever
 //    bandwidth frees up is found (more in flight than the product shows as a higher rate);
@@ -42,8 +42,9 @@ struct LimitSettings {
   std::size_t max = 128;
   double gain = 2;
   double queue_floor = 2;  // requests allowed beyond the gain however small the product
-  // Startup doubles the limit up to this at most; beyond it the target leads, by half a round at
-  // most (a doubling there would open that many connections at once).
+  // Startup doubles the limit up to this many requests (of the weight sent last) at most; beyond
+  // it the target leads, by half a round at most (a doubling there would open that many
+  // connections at once).
   std::size_t startup_most = 128;
   std::size_t rate_rounds = 10;
   int cooldown_rounds = 4;
@@ -97,6 +98,7 @@ class AdaptiveLimit {
 
  private:
   void end_round(Clock::time_point now, bool connecting);
+  double startup_most() const;  // in units
   void follow_target(double target);
   void sample_rate(const Ticket& ticket, Clock::time_point now);
 
@@ -104,6 +106,7 @@ class AdaptiveLimit {
   double limit_;
   bool startup_ = true;
   std::uint64_t next_ticket_ = 0;
+  std::uint64_t last_weight_ = 1;  // of the request sent last
   // The round: open from round_started_; ends with the answer to round_ends_at_ or a later one.
   bool round_open_ = false;
   std::uint64_t round_ends_at_ = 0;

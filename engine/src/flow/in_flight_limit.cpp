@@ -11,11 +11,10 @@ std::size_t most_requests(const Concurrency& setting, const Concurrency& pool) {
 
 LimitSettings limit_settings(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight) {
   LimitSettings s;
-  // In units (AdaptiveLimit::sent()): as many requests as before, each of the most units one may
-  // weigh; room() holds the requests themselves to the setting.
+  // In units (AdaptiveLimit::sent()): as many requests as the setting allows, each of the most
+  // units one may weigh; room() holds the requests themselves to the setting.
   const std::size_t weight = static_cast<std::size_t>(std::max<std::uint64_t>(1, most_weight));
   s.max = most_requests(setting, pool) * weight;
-  s.startup_most *= weight;
   s.min = std::min(s.min, s.max);
   s.initial = std::min(s.initial, s.max);
   return s;

@@ -16,7 +16,7 @@ namespace krest::flow {
 class InFlightLimit {
  public:
   // `most_weight`: the most units one request may weigh (see sent()); the adapted limit may reach
-  // the setting's bound in requests of that weight, and its startup as far in proportion.
+  // the setting's bound in requests of that weight.
   InFlightLimit(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight = 1);
 
   // Adapted, the limit is in units; pinned, in requests.

@@ -109,19 +109,25 @@ TEST_CASE("adaptive limit grows to its bound on a long fat link", "[unit][flow]"
 }
 
 TEST_CASE("adaptive limit doubles up to 128 in startup and grows by half a round at most beyond", "[unit][flow]") {
-  // A doubling from 128 would open 128 connections at once; past it the target leads.
-  AdaptiveLimit limit(settings(16, 512));
-  SimulatedLink link;
-  link.rate = 20000;  // 1600 in flight at 80 ms: the bound decides
-  link.rtt = 0.080;
-  const auto run = simulate(limit, link, 5);
-  CHECK(run.limits.back() == 512);
-  CHECK(std::find(run.limits.begin(), run.limits.end(), 128u) != run.limits.end());
-  double steepest = 0;  // the largest step from 128 or more, as a factor
-  for (std::size_t i = 1; i < run.limits.size(); ++i)
-    if (run.limits[i - 1] >= 128)
-      steepest = std::max(steepest, static_cast<double>(run.limits[i]) / static_cast<double>(run.limits[i - 1]));
-  CHECK(steepest <= 1.51);
+  // A doubling from 128 requests would open 128 connections at once; past it the target leads.
+  // Requests of 4 units each: 128 of them are 512 units.
+  for (std::uint64_t weight : {1, 4}) {
+    CAPTURE(weight);
+    const std::size_t cap = 128 * weight;
+    AdaptiveLimit limit(settings(16, 4 * cap));
+    SimulatedLink link;
+    link.rate = 20000.0 * static_cast<double>(weight);  // 1600 requests in flight at 80 ms: the bound decides
+    link.rtt = 0.080;
+    link.weight = weight;
+    const auto run = simulate(limit, link, 5);
+    CHECK(run.limits.back() == 4 * cap);
+    CHECK(std::find(run.limits.begin(), run.limits.end(), cap) != run.limits.end());
+    double steepest = 0;  // the largest step from the cap or more, as a factor
+    for (std::size_t i = 1; i < run.limits.size(); ++i)
+      if (run.limits[i - 1] >= cap)
+        steepest = std::max(steepest, static_cast<double>(run.limits[i]) / static_cast<double>(run.limits[i - 1]));
+    CHECK(steepest <= 1.51);
+  }
 }
 
 TEST_CASE("adaptive limit settles within twice the link's bandwidth delay product", "[unit][flow]") {

@@ -7,15 +7,16 @@
 // while it was out, over the time it was out, as BBR samples it, but never over less than two
 // recent round trips, from an earlier answer (answers come in waves) — and each round its highest
 // rate and its mean round-trip time. (Requests may weigh several units each, see sent(): the
-// rates, the product and the limit are then in units.) The link's bandwidth-delay product — the requests it holds
-// without any waiting in a queue — is the highest rate of the last `rate_rounds` rounds times the
-// lowest round mean of the last `base_window`; the limit is `gain` times that, plus `queue_floor`:
+// rates, the product and the limit are then in units.) The link's bandwidth-delay product — the
+// requests it holds without any waiting in a queue — is the highest rate of the last `rate_rounds`
+// rounds times the lowest round mean of the last `base_window`; the limit is `gain` times that,
+// plus `queue_floor`:
 //  - startup: the limit doubles every round (while it is what holds the sender back) until the
 //    rate stops growing by a quarter over three rounds, as TCP's slow start, or two round trips
 //    in a row are half again their base, or one is twice its base on a link of 10 ms or more (a
 //    queue is building, as CUBIC's HyStart sees it); it then leaves startup at the target, not
-//    below what was in flight a doubling before. It doubles up to `startup_most` requests at most, and
-//    leaves startup there;
+//    below what was in flight a doubling before. It doubles up to `startup_most` requests at
+//    most, and leaves startup there;
 //  - then it follows the target: down at once, up by at most half per round, so that whatever
 //    bandwidth frees up is found (more in flight than the product shows as a higher rate);
 //  - 429 or 503 from the proxy: halve, and do not grow for `cooldown_rounds`;
@@ -55,7 +56,7 @@ struct LimitSettings {
 struct Ticket {
   std::uint64_t sequence = 0;
   std::uint64_t weight = 1;     // the units its answer delivers (see sent())
-  std::uint64_t delivered = 0;  // answers delivered when it went out
+  std::uint64_t delivered = 0;  // units delivered when it went out
   Clock::time_point sent{};
 };
 

@@ -59,8 +59,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   Impl(Client& c, ProducerOptions o)
       : client(impl_of(c)),
         options(util::checked(std::move(o), "producer")),
-        limit(options.max_in_flight, client.options.pool.connections,
-              options.batch_records > 0 ? 1 : kLongLinkBatchRecords / kAutoBatchRecords),
+        limit(options.max_in_flight, client.options.pool.connections, weight_of(kLongLinkBatchRecords)),
         changed(client.ex) {
     limit.watch_connecting([&pool = client.pool] { return pool.requests_stalled_connecting(flow::Clock::now()) > 0; });
     limit.watch_connect_time([&pool = client.pool] { return pool.fastest_connect(); });
@@ -87,7 +86,6 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   std::size_t batch_records() const {
     if (options.batch_records > 0) return options.batch_records;
     if (!limit.link_known_long()) return kAutoBatchRecords;
-    // A pinned limit does not weigh POSTs: they grow once compression is on where the link is slow.
     return limit.adaptive() || client.compression.link_measured() ? kLongLinkBatchRecords : kAutoBatchRecords;
   }
   // What a POST of `records` counts for in the adapted limit: with batch_records auto, a unit per
@@ -300,9 +298,10 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       if (it == ready.end()) return;
       std::unique_ptr<Batch> b = std::move(*it);
       ready.erase(it);
-      ready_units -= weight_of(b->records());
+      const auto weight = weight_of(b->records());
+      ready_units -= weight;
       ++in_flight;
-      in_flight_units += weight_of(b->records());
+      in_flight_units += weight;
       if (options.ordered) lane_of(*b).busy = true;
       deliveries.spawn(deliver(std::move(b)));
     }

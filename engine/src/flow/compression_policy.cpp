@@ -19,6 +19,7 @@ CompressionPolicy::CompressionPolicy(Compression setting) : setting_(setting) {}
 
 void CompressionPolicy::Requests::start(bool compress, Clock::time_point now) {
   compressing = compress;
+  blind = false;
   since = now;
   bytes_since = plain_bytes;
 }
@@ -28,7 +29,7 @@ double CompressionPolicy::Requests::goodput(Clock::time_point now) const {
   return seconds > 0 ? static_cast<double>(plain_bytes - bytes_since) / seconds : 0;
 }
 
-bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy) {
+bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy, bool long_link) {
   if (trying_without) {
     if (now - since < kTryFor) return false;
     // Half a second without: did it carry (nearly) as much as compressed?
@@ -43,12 +44,14 @@ bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare
     return true;
   }
   if (now < paused_until) return false;
+  // Turned on by a connect that looked long (its DNS lookup, say), and a later one was quick.
+  if (compressing && blind && !long_link) start(false, now);
   if (compressing) {
     const auto on_for = now - since;
     const bool check = on_for > kCheckEvery;
     // Busy CPUs try without once, unless bodies crawl: then the link is plainly what everything
     // waits for, and half a second without would cost a short load a third of its time.
-    const bool try_busy = cpu_busy && !shown_to_pay && !crawling();
+    const bool try_busy = cpu_busy && !shown_to_pay && !blind && !crawling();
     if (on_for >= kTryFor && (check || try_busy)) {
       goodput_on = goodput(now);
       if (!check && goodput_off > 0 && goodput_off < kKeepWithout * goodput_on) {
@@ -59,6 +62,11 @@ bool CompressionPolicy::Requests::wants(Clock::time_point now, bool cpu_to_spare
       start(false, now);
       return false;
     }
+    return true;
+  }
+  if (rate == 0 && long_link) {
+    start(true, now);
+    blind = true;
     return true;
   }
   if (rate == 0 || (!crawling() && (rate >= kSlowLink || !cpu_to_spare))) return false;
@@ -118,7 +126,7 @@ coding::Coding CompressionPolicy::request_coding(std::size_t bytes, Clock::time_
     case Compression::zstd: return coding::Coding::zstd;
     case Compression::automatic: break;
   }
-  if (!server_accepts_ || server_accepts_->empty() || !requests_.wants(now, spare_cpu(), busy_cpu()))
+  if (!server_accepts_ || server_accepts_->empty() || !requests_.wants(now, spare_cpu(), busy_cpu(), long_link_))
     return coding::Coding::identity;
   return server_accepts_->zstd ? coding::Coding::zstd : coding::Coding::gzip;
 }

@@ -27,6 +27,14 @@
 //    the first bodies of a load cross before the link fills, and while the median of 16 waited
 //    for enough slow ones, another 70 went out uncompressed. While they crawl, busy CPUs start no
 //    try (below): only the 10 s check.
+//    On a link a connect showed long (the quickest so far took kLongConnect, two round trips of
+//    10 ms, or more), request bodies are compressed from the first, before any is timed: there
+//    the first round trips' bodies, sent before any answer, were what a load lost at 100 Mbit/s
+//    (auto at 0.86x of always-zstd at 20 ms), and where the link is fast, compressing them cost
+//    nothing measurable (loads at 20 and 80 ms with no bandwidth cap ran as fast). Busy CPUs start
+//    no try then (only the 10 s check): half a second without, on such a link, is judged mostly
+//    by answers to bodies sent compressed before it, and at 80 ms and 100 Mbit/s the try cost a
+//    load a third. A later, quicker connect (the first one's name lookup was slow) ends it.
 //  - They stay compressed while it pays, which only trying tells: every 10 s, and once as soon
 //    as the CPUs are busy (idle under kBusyIdle, 15%, on average), they go uncompressed for half
 //    a second. If that half second delivered at least 90% of what the compressed time before it
@@ -57,6 +65,7 @@ class CompressionPolicy {
   static constexpr double kCrawlingLink = 1e6;
   static constexpr double kSpareIdle = 0.40;
   static constexpr double kBusyIdle = 0.15;
+  static constexpr std::chrono::milliseconds kLongConnect{20};  // a round trip of 10 ms or more
 
   explicit CompressionPolicy(Compression setting);
 
@@ -77,12 +86,17 @@ class CompressionPolicy {
   void observe(const Answer& answer, Clock::time_point now);
   // The share of this machine's CPU time spent idle lately (util::MachineLoad).
   void machine_idle(double share);
+  // The quickest connect to the proxy so far (ConnectionPool::fastest_connect(): TCP and TLS
+  // handshakes, two round trips); duration::max() before the first.
+  void fastest_connect(Clock::duration connect) {
+    long_link_ = connect != Clock::duration::max() && connect >= kLongConnect;
+  }
   // The server answered 415 to a compressed body.
   void refused();
 
   // For metrics and tests.
   double request_rate() const { return requests_.rate; }  // bytes/s per connection, 0 unknown
-  double idle() const { return idle_; }  // this machine's idle CPU share, averaged; -1 unknown
+  double idle() const { return idle_; }                   // this machine's idle CPU share, averaged; -1 unknown
   bool refused_by_server() const { return refused_; }
   // Enough request bodies have crossed the link to judge it (and so whether to compress) by them.
   bool link_measured() const { return requests_.samples >= Requests::kSamples; }
@@ -94,15 +108,16 @@ class CompressionPolicy {
     static constexpr std::size_t kRecent = 3;
     std::array<double, kSamples> seconds_per_byte{};  // the last timed bodies, a ring
     std::size_t samples = 0;                          // taken so far
-    double rate = 0;                   // bytes per second per connection: the median's inverse; 0 before the first
-    double recent_rate = 0;            // the same of the last kRecent timed bodies
-    std::uint64_t plain_bytes = 0;     // delivered, as the application sees them
+    double rate = 0;                // bytes per second per connection: the median's inverse; 0 before the first
+    double recent_rate = 0;         // the same of the last kRecent timed bodies
+    std::uint64_t plain_bytes = 0;  // delivered, as the application sees them
     // Incompressible, or trying without: off until then. min(), not the clock's epoch: a steady
     // clock may read below its epoch (libfaketime moves it back in the clock-skew test).
     Clock::time_point paused_until = Clock::time_point::min();
     bool compressing = false;
     bool trying_without = false;
     bool shown_to_pay = false;  // since it was turned on: a try without, or the time before, did worse
+    bool blind = false;         // turned on before any body was timed, on a long link
     // Since when the current state has run, and plain_bytes then: its goodput.
     Clock::time_point since{};
     std::uint64_t bytes_since = 0;
@@ -112,7 +127,7 @@ class CompressionPolicy {
     // Bodies crawl: the last 16, or the last 3 (at the start of a load the first bodies cross
     // before the link fills, and 16 of them would take longer to come than the load has to lose).
     bool crawling() const { return rate > 0 && std::min(rate, recent_rate) < kCrawlingLink; }
-    bool wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy);
+    bool wants(Clock::time_point now, bool cpu_to_spare, bool cpu_busy, bool long_link);
     void timed(std::size_t wire, double seconds);
     // Bytes per second per connection: the inverse of the median of the last `k` timed bodies
     // (of all so far, when fewer). At least one must have been timed.
@@ -138,8 +153,9 @@ class CompressionPolicy {
   Shrinkage request_shrinkage_, answer_shrinkage_;
   // Answers did not shrink: not asked for compressed until then.
   Clock::time_point answers_paused_until_ = Clock::time_point::min();
-  double idle_ = -1;       // this machine's idle CPU share, averaged
-  double idle_last_ = -1;  // ...in the last reading
+  double idle_ = -1;        // this machine's idle CPU share, averaged
+  double idle_last_ = -1;   // ...in the last reading
+  bool long_link_ = false;  // a connect took kLongConnect or more
 };
 
 }  // namespace krest::flow

@@ -238,3 +238,55 @@ TEST_CASE("compression auto stops for bodies that do not shrink", "[unit][flow][
   CHECK(q.accept_encoding(t0 + 59s).empty());
   CHECK(q.accept_encoding(t0 + 61s) == "zstd, gzip");
 }
+
+TEST_CASE("compression auto compresses from the first body on a link a connect showed long, before any is timed",
+          "[unit][flow][coding]") {
+  // The server's Accept-Encoding, from an answer with no body to time (the load's topic lookup).
+  CompressionPolicy::Answer lookup;
+  lookup.server_accepts = CodingSet{true, true};
+  lookup.response_plain = lookup.response_wire = 200;
+
+  CompressionPolicy p(Compression::automatic);
+  p.observe(lookup, t0);
+  CHECK(p.request_coding(40000, t0) == Coding::identity);  // no connect yet
+  p.fastest_connect(Clock::duration::max());
+  CHECK(p.request_coding(40000, t0) == Coding::identity);
+  p.fastest_connect(4ms);  // two round trips of 2 ms: not long
+  CHECK(p.request_coding(40000, t0) == Coding::identity);
+  p.fastest_connect(45ms);  // two round trips of 20 ms
+  CHECK(p.request_coding(40000, t0) == Coding::zstd);
+  CHECK(p.request_coding(500, t0) == Coding::identity);  // too small, as ever
+
+  // A later connect quicker than that (the first one's name lookup was slow): the link is short
+  // after all, and the rules for timed bodies decide.
+  CompressionPolicy q(Compression::automatic);
+  q.observe(lookup, t0);
+  q.fastest_connect(45ms);
+  REQUIRE(q.request_coding(40000, t0) == Coding::zstd);
+  q.fastest_connect(3ms);
+  CHECK(q.request_coding(40000, t0) == Coding::identity);
+
+  // Busy CPUs start no try without: half a second without on such a link is judged mostly by
+  // answers to bodies sent compressed before it. The 10 s check still tries.
+  for (int i = 0; i < 3; ++i) p.machine_idle(0.05);
+  auto t = deliver(p, t0, 600ms, 40, Coding::zstd);
+  CHECK(p.request_coding(40000, t) == Coding::zstd);
+  stays_on_busy_until_the_10s_check(p, t);
+
+  // Only toward a server that takes compressed bodies.
+  CompressionPolicy takes_none(Compression::automatic);
+  lookup.server_accepts = CodingSet{};
+  takes_none.observe(lookup, t0);
+  takes_none.fastest_connect(45ms);
+  CHECK(takes_none.request_coding(40000, t0) == Coding::identity);
+
+  // Bodies that do not shrink stop it, as when it was turned on by timed bodies.
+  CompressionPolicy random(Compression::automatic);
+  lookup.server_accepts = CodingSet{true, true};
+  random.observe(lookup, t0);
+  random.fastest_connect(45ms);
+  REQUIRE(random.request_coding(40000, t0) == Coding::zstd);
+  for (int i = 0; i < 3; ++i) random.observe(produce(0.004, Coding::zstd, 38000), t0);
+  CHECK(random.request_coding(40000, t0 + 1ms) == Coding::identity);
+  CHECK(random.request_coding(40000, t0 + 30s) == Coding::identity);
+}

@@ -22,7 +22,7 @@ struct TailOptions {
   std::string metrics_address = "127.0.0.1";
   std::string window = "auto";     // per partition: auto | auto:N | N
   std::string in_flight = "auto";  // over all partitions
-  std::int64_t fetch_records = 500;
+  std::int64_t fetch_records = 0;  // 0: auto
 };
 
 

@@ -21,7 +21,9 @@
 namespace krest {
 
 struct ConsumerOptions {
-  std::int32_t fetch_records = 500;  // `count` of each request
+  // `count` of each request. 0 (auto): 500, and 2000 on a link of 30 ms or more while
+  // max_in_flight is adapted (fewer for answers over 512 bytes a record); a number pins it.
+  std::int32_t fetch_records = 0;
   // Requests per partition in flight at once, at consecutive offset ranges (1: one at a time).
   // Adapted (the default): as many as the consumer-wide max_in_flight allows, up to the bound.
   Concurrency window = Concurrency::automatic(64);

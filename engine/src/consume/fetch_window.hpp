@@ -24,6 +24,9 @@ class FetchWindow {
   // The offset of the next request to send, now recorded as in flight; nothing when the window is
   // full, the end of the log was seen (see poll_again()), or everything ahead is covered.
   std::optional<std::int64_t> next_request();
+  // The count of the requests sent from now on.
+  void set_count(std::int32_t count) { count_ = count; }
+  std::int32_t count() const { return count_; }
   // The header of the response to the request at `start` came, with NextOffset `next`.
   void header(std::int64_t start, std::int64_t next);
   // The whole response to the request at `start` came.

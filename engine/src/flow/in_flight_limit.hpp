@@ -72,11 +72,13 @@ class InFlightLimit {
   // off for the first two or three rounds: a load at 20 ms and 100 Mbit/s ran 1.27x with it on
   // from the first connect, while warming from the first request, before any connect showed the
   // link's length, cost 10 % at 2 ms.
-  bool link_known_long() const {
-    if (const auto base = adaptive_limit_.base_rtt(); base > Clock::duration::zero()) return base >= kWarmAheadRtt;
+  bool link_known_long() const { return link_known_at_least(kWarmAheadRtt); }
+  // The same for a round trip of `rtt` or more.
+  bool link_known_at_least(Clock::duration rtt) const {
+    if (const auto base = adaptive_limit_.base_rtt(); base > Clock::duration::zero()) return base >= rtt;
     if (!fastest_connect_) return false;
     const auto connect = fastest_connect_();
-    return connect != Clock::duration::max() && connect >= 2 * kWarmAheadRtt;
+    return connect != Clock::duration::max() && connect >= 2 * rtt;
   }
 
  private:

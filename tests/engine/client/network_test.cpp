@@ -133,10 +133,21 @@ TEST_CASE("across 40 ms of round trip the engine's defaults grow past the old fi
   CHECK(h.run(produce_events(client, "far-pinned", 30000, pinned)).delivered == 30000);
   CHECK(client.metrics().requests - pinned_before >= 60);
 
+  const auto consume_before = client.metrics().requests;
   const auto consumed = h.run(consume_all(client, "far"));
-  CAPTURE(consumed.most_in_flight);
+  const auto consume_requests = client.metrics().requests - consume_before;
+  CAPTURE(consumed.most_in_flight, consume_requests);
   CHECK(consumed.most_in_flight > 8);  // eight connections held the old window of 4 per partition
   check_each_once(consumed, kRecords);
+  // Fetches of 2000 records on such a link: 75 with records, and those that find each partition's
+  // end or ask ahead past it (about 120 in all); fetches of 500 would need 300 with records alone.
+  CHECK(consume_requests < kRecords / 500);
+  // A number pins it.
+  ConsumerOptions pinned_fetch;
+  pinned_fetch.fetch_records = 500;
+  const auto pinned_consume_before = client.metrics().requests;
+  check_each_once(h.run(consume_all(client, "far-pinned", pinned_fetch)), 30000);
+  CHECK(client.metrics().requests - pinned_consume_before >= 60);
   client.close();
   h.drain();
 }

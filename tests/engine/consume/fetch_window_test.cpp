@@ -148,3 +148,32 @@ TEST_CASE("take_next hands each answer on as its own vector, in offset order", "
   CHECK_FALSE(w.take_next());
   CHECK(w.position() == 300);
 }
+
+TEST_CASE("a count changed between requests holds for those after, each range asked as it was sent", "[unit][consume]") {
+  FakeLog log;
+  log.end = 10000;
+  FetchWindow w(0, 500, 4);
+  std::vector<std::pair<std::int64_t, std::int32_t>> sent;
+  const auto send = [&](std::int32_t count) {
+    w.set_count(count);
+    auto start = w.next_request();
+    REQUIRE(start);
+    sent.emplace_back(*start, count);
+    return *start;
+  };
+  CHECK(send(500) == 0);
+  CHECK(send(2000) == 500);  // fetches grew: the next range starts where the last one asked ends
+  CHECK(send(2000) == 2500);
+  CHECK(send(500) == 4500);
+  // Answered last first, each for the count it asked: every offset once, in order.
+  std::vector<std::int64_t> delivered;
+  for (auto it = sent.rbegin(); it != sent.rend(); ++it) {
+    auto [records, next] = log.answer(it->first, it->second);
+    w.completed(it->first, std::move(records), next);
+    while (auto chunk = w.take_next())
+      for (auto& r : *chunk) delivered.push_back(r.offset);
+  }
+  REQUIRE(delivered.size() == 5000);
+  for (std::size_t i = 0; i < delivered.size(); ++i) REQUIRE(delivered[i] == static_cast<std::int64_t>(i));
+  CHECK(w.position() == 5000);
+}

@@ -56,11 +56,17 @@ TEST_CASE("in-flight limit warms the next round's connections in startup on a lo
     CHECK(limit.wanted_connections() == limit.value());
     fastest = 45ms;
     CHECK(limit.wanted_connections() == 2 * limit.value());
+    // Longer thresholds (the consumer's larger fetches, from 30 ms) by the same test.
+    CHECK(limit.link_known_at_least(20ms));
+    CHECK_FALSE(limit.link_known_at_least(30ms));
+    fastest = 65ms;
+    CHECK(limit.link_known_at_least(30ms));
     // Once measured, the round trip decides.
     round_trip(limit, 1ms);
     round_trip(limit, 1ms);
     REQUIRE(limit.adaptive()->startup());
     CHECK(limit.wanted_connections() == limit.value());
+    CHECK_FALSE(limit.link_known_at_least(30ms));
   }
   SECTION("pinned") {
     krest::flow::InFlightLimit limit(krest::Concurrency::fixed(24), pool);

@@ -36,8 +36,8 @@ struct FetchSize {
     if (setting > 0) return setting;
     if (!long_link_adapted) return kAutoFetchRecords;
     if (record_bytes <= 0) return kLongLinkFetchRecords;
-    return static_cast<std::int32_t>(std::clamp(kLongLinkAnswerBytes / record_bytes, double{kAutoFetchRecords},
-                                                double{kLongLinkFetchRecords}));
+    return static_cast<std::int32_t>(
+        std::clamp(kLongLinkAnswerBytes / record_bytes, double{kAutoFetchRecords}, double{kLongLinkFetchRecords}));
   }
 };
 

@@ -29,6 +29,27 @@ CLI::Option* add_concurrency_option(CLI::App& app, const std::string& name, std:
       ->capture_default_str();
 }
 
+CLI::Option* add_auto_count_option(CLI::App& app, const std::string& name, std::int64_t& target,
+                                   const std::string& help, std::size_t max) {
+  return app
+      .add_option_function<std::string>(
+          name,
+          [&target, name, max](const std::string& text) {
+            if (text == "auto") {
+              target = 0;
+              return;
+            }
+            std::size_t n = 0;
+            if (!parse_count(text, max, n))
+              throw CLI::ValidationError(name, "'" + text + "' is neither auto nor a number from 1 to " +
+                                                   std::to_string(max));
+            target = static_cast<std::int64_t>(n);
+          },
+          help)
+      ->type_name("auto|N")
+      ->default_str("auto");
+}
+
 Concurrency parse_concurrency(const std::string& text, const std::string& what, std::size_t auto_bound,
                               std::size_t max) {
   if (auto problem = concurrency_problem(text, max); !problem.empty()) throw UsageError(what + ": " + problem);

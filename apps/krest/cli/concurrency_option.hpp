@@ -3,6 +3,7 @@
 // (adapted to the link, up to the engine's bound), "auto:N" (adapted, never above N) or "N"
 // (pinned to N).
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,11 @@ Concurrency parse_concurrency(const std::string& text, const std::string& what, 
 
 // The problem with `text`, or empty: for validating a flag as it is parsed.
 std::string concurrency_problem(const std::string& text, std::size_t max);
+
+// Adds the flag `name` that takes "auto" (0 in `target`) or a number N in 1..max, checked as it is
+// parsed (--batch-records, --fetch-records).
+CLI::Option* add_auto_count_option(CLI::App& app, const std::string& name, std::int64_t& target,
+                                   const std::string& help, std::size_t max);
 
 // Whether the whole of `text` is a number N in 1..max (then in `out`): the N of "N" and "auto:N",
 // and of other flags that take "auto" or a number.

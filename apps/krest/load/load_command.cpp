@@ -372,22 +372,10 @@ Subcommand load_subcommand() {
     auto* tuning = app.add_option_group("Tuning");
     tuning->add_option("--max-line-bytes", o->max_line_bytes, "longer lines are rejected")
         ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30));
-    tuning
-        ->add_option_function<std::string>(
-            "--batch-records",
-            [o](const std::string& text) {
-              if (text == "auto") {
-                o->batch_records = 0;
-                return;
-              }
-              std::size_t n = 0;
-              if (!parse_count(text, 1000000, n))
-                throw CLI::ValidationError("--batch-records", "'" + text + "' is neither auto nor a number from 1 to 1000000");
-              o->batch_records = static_cast<std::int64_t>(n);
-            },
-            "records per produce request, at most: auto (500, and 2000 once a link of 10 ms or more is measured) or N")
-        ->type_name("auto|N")
-        ->default_str("auto");
+    add_auto_count_option(*tuning, "--batch-records", o->batch_records,
+                          "records per produce request, at most: auto (500, and 2000 once a link of 10 ms or more is "
+                          "measured) or N",
+                          1000000);
     tuning->add_option("--batch-bytes", o->batch_bytes, "bytes per produce request, at most")
         ->check(CLI::Range(std::int64_t{1024}, std::int64_t{1} << 30));
     tuning->add_option("--linger-ms", o->linger_ms, "how long a batch waits to fill")

@@ -299,22 +299,9 @@ Subcommand tail_subcommand() {
     auto* tuning = app.add_option_group("Tuning");
     add_concurrency_option(*tuning, "--window", o->window, "fetches in flight per partition", 256);
     add_concurrency_option(*tuning, "--in-flight", o->in_flight, "fetches in flight over all partitions", 1024);
-    tuning
-        ->add_option_function<std::string>(
-            "--fetch-records",
-            [o](const std::string& text) {
-              if (text == "auto") {
-                o->fetch_records = 0;
-                return;
-              }
-              std::size_t n = 0;
-              if (!parse_count(text, 100000, n))
-                throw CLI::ValidationError("--fetch-records", "'" + text + "' is neither auto nor a number from 1 to 100000");
-              o->fetch_records = static_cast<std::int64_t>(n);
-            },
-            "records asked for per fetch: auto (500, and 2000 once a link of 30 ms or more is measured) or N")
-        ->type_name("auto|N")
-        ->default_str("auto");
+    add_auto_count_option(*tuning, "--fetch-records", o->fetch_records,
+                          "records asked for per fetch: auto (500, and 2000 once a link of 30 ms or more is measured) or N",
+                          100000);
     app.footer("Examples:\n"
                "  krest tail -t events -o beginning -e              # everything, then stop\n"
                "  krest tail -t events -o -100 -f '%p:%o %s\\n'     # the last 100 of each partition, then follow\n"

@@ -11,6 +11,7 @@
 // records' answers larger.
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 namespace krest::consume {

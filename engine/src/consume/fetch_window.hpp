@@ -26,7 +26,6 @@ class FetchWindow {
   std::optional<std::int64_t> next_request();
   // The count of the requests sent from now on.
   void set_count(std::int32_t count) { count_ = count; }
-  std::int32_t count() const { return count_; }
   // The header of the response to the request at `start` came, with NextOffset `next`.
   void header(std::int64_t start, std::int64_t next);
   // The whole response to the request at `start` came.

@@ -96,7 +96,7 @@ class CompressionPolicy {
 
   // For metrics and tests.
   double request_rate() const { return requests_.rate; }  // bytes/s per connection, 0 unknown
-  double idle() const { return idle_; }                   // this machine's idle CPU share, averaged; -1 unknown
+  double idle() const { return idle_; }  // this machine's idle CPU share, averaged; -1 unknown
   bool refused_by_server() const { return refused_; }
   // Enough request bodies have crossed the link to judge it (and so whether to compress) by them.
   bool link_measured() const { return requests_.samples >= Requests::kSamples; }
@@ -108,9 +108,9 @@ class CompressionPolicy {
     static constexpr std::size_t kRecent = 3;
     std::array<double, kSamples> seconds_per_byte{};  // the last timed bodies, a ring
     std::size_t samples = 0;                          // taken so far
-    double rate = 0;                // bytes per second per connection: the median's inverse; 0 before the first
-    double recent_rate = 0;         // the same of the last kRecent timed bodies
-    std::uint64_t plain_bytes = 0;  // delivered, as the application sees them
+    double rate = 0;                   // bytes per second per connection: the median's inverse; 0 before the first
+    double recent_rate = 0;            // the same of the last kRecent timed bodies
+    std::uint64_t plain_bytes = 0;     // delivered, as the application sees them
     // Incompressible, or trying without: off until then. min(), not the clock's epoch: a steady
     // clock may read below its epoch (libfaketime moves it back in the clock-skew test).
     Clock::time_point paused_until = Clock::time_point::min();
@@ -153,8 +153,8 @@ class CompressionPolicy {
   Shrinkage request_shrinkage_, answer_shrinkage_;
   // Answers did not shrink: not asked for compressed until then.
   Clock::time_point answers_paused_until_ = Clock::time_point::min();
-  double idle_ = -1;        // this machine's idle CPU share, averaged
-  double idle_last_ = -1;   // ...in the last reading
+  double idle_ = -1;       // this machine's idle CPU share, averaged
+  double idle_last_ = -1;  // ...in the last reading
   bool long_link_ = false;  // a connect took kLongConnect or more
 };
 

@@ -34,6 +34,8 @@ struct PoolOptions {
   std::chrono::milliseconds idle_timeout{50000};
   std::chrono::milliseconds reconnect_backoff_initial{100};  // after a failed connect, doubling...
   std::chrono::milliseconds reconnect_backoff_max{5000};     // ...up to this
+  // An answer larger than this, as it comes or decoded, fails its request with Error::Kind::protocol,
+  // not retried (asked again, the same request gets the same answer).
   std::uint64_t max_response_bytes = 64ULL << 20;
 };
 

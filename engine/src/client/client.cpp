@@ -249,6 +249,12 @@ bool looks_like_html(const http::Response& r) {
 }  // namespace
 
 Error exchange_error(const http::Exchange& x, std::string_view what, const net::BaseUrl& server) {
+  if (x.ec == boost::beast::http::error::body_limit)
+    // Asked again, the same request gets the same answer: retried, a tail would wait for ever.
+    return Error(Error::Kind::protocol,
+                 std::string(what) + ": the proxy's answer is larger than pool.max_response_bytes (raise it, or "
+                                     "ask for fewer records at once)",
+                 0, {}, false);
   if (x.ec) {
     const bool timeout = x.ec == boost::beast::error::timeout;
     return Error(timeout ? Error::Kind::timeout : Error::Kind::transport,

@@ -300,7 +300,8 @@ Subcommand tail_subcommand() {
     add_concurrency_option(*tuning, "--window", o->window, "fetches in flight per partition", 256);
     add_concurrency_option(*tuning, "--in-flight", o->in_flight, "fetches in flight over all partitions", 1024);
     add_auto_count_option(*tuning, "--fetch-records", o->fetch_records,
-                          "records asked for per fetch: auto (500, and 2000 once a link of 30 ms or more is measured) or N",
+                          "records asked for per fetch: auto (500, and 2000 once a link of 30 ms or more is "
+                          "measured) or N",
                           100000);
     app.footer("Examples:\n"
                "  krest tail -t events -o beginning -e              # everything, then stop\n"

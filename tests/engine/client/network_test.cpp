@@ -260,7 +260,8 @@ TEST_CASE("a compressed answer that decodes past max_response_bytes is refused",
   ProducerOptions small;
   small.batch_records = 20;  // produce answers stay under the limit
   CHECK(h.run(produce_events(client, "bomb", 500, small)).delivered == 500);
-  CHECK_THAT(consume_failure(h, client, "bomb"), Catch::Contains("decodes to more than pool.max_response_bytes = 16384"));
+  CHECK_THAT(consume_failure(h, client, "bomb"),
+             Catch::Contains("decodes to more than pool.max_response_bytes = 16384"));
   client.close();
   h.drain();
 

@@ -97,7 +97,8 @@ asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const htt
   // A compressed body goes out in the caller's place, and the caller gets its own back after.
   const std::size_t plain_bytes = req.body().size();
   std::string plain;
-  compression.fastest_connect(pool.fastest_connect());
+  // Only auto reads it, and pool.fastest_connect() walks every connection.
+  if (options.compression == Compression::automatic) compression.fastest_connect(pool.fastest_connect());
   auto sent_coding = compression.request_coding(plain_bytes, now);
   if (sent_coding != coding::Coding::identity) {
     std::string packed = bodies.take(plain_bytes / 2);

@@ -66,7 +66,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     Partition(asio::any_io_executor ex, std::string t, std::int32_t id, std::int64_t start, const ConsumerOptions& o)
         : topic(std::move(t)),
           partition(id),
-          window(start, o.fetch_records > 0 ? o.fetch_records : consume::FetchSize::kAutoFetchRecords, o.window.max),
+          window(start, consume::FetchSize{o.fetch_records}.records(false), o.window.max),
           delivered(start),
           queued_upto(start),
           poll_backoff(o.poll_initial),

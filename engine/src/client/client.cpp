@@ -65,6 +65,8 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientOptions o)
       tokens(ex, options.auth),
       pool(ex, endpoints, tls, options.pool, bodies),
       compression(options.compression) {
+  // The baseline of the CPUs' idle share: its first value then comes as the first bodies cross.
+  if (options.compression == Compression::automatic) machine_load.idle_share(std::chrono::steady_clock::now());
   if (options.pool.eager) pool.open_all();
 }
 

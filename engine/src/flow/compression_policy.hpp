@@ -16,9 +16,12 @@
 //    took to arrive (Server-Timing "body;dur"); bodies under 16 KiB say nothing (a receiver's
 //    network card may hand over that much at once). When the median of the last 16 timed bodies
 //    crossed under kSlowLink (32 MB/s) per connection — a connection's share of a link under
-//    ~250 Mbit/s — and this machine's CPUs were idle at least kSpareIdle (40%) of the last tenth
-//    of a second, request bodies are compressed. On a fast link bodies cross fast; with the proxy
-//    on the same machine they may cross slowly, but because it waits for a CPU, and none is spare.
+//    ~250 Mbit/s — and this machine's CPUs were idle at least kSpareIdle (40%) of the last 30 ms
+//    (the first 30 ms from the client's start: a load's first bodies), request bodies are
+//    compressed. On a fast link bodies cross fast; with the proxy on the same machine they may
+//    cross slowly, but because it waits for a CPU, and none is spare. (Not always: in about one
+//    load in ten on loopback or at 2 ms, a dip of the first bodies under kSlowLink met a spare
+//    reading, and that load ran compressed until busy CPUs tried without; see ENGINE.md.)
 //    Bodies crawling under kCrawlingLink (1 MB/s per connection: 40 KB taking over 40 ms, far
 //    slower than a busy loopback makes them) are compressed whatever the CPUs do: the link is
 //    what everything waits for, and the CPUs are busy at the start of a load opening its
@@ -84,7 +87,7 @@ class CompressionPolicy {
     std::size_t response_plain = 0, response_wire = 0;
   };
   void observe(const Answer& answer, Clock::time_point now);
-  // The share of this machine's CPU time spent idle lately (util::MachineLoad).
+  // The share of this machine's CPU time spent idle lately (util::MachineLoad, every 30 ms).
   void machine_idle(double share);
   // The quickest connect to the proxy so far (ConnectionPool::fastest_connect(): TCP and TLS
   // handshakes, two round trips); duration::max() before the first.

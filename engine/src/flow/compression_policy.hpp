@@ -37,7 +37,7 @@
 //    nothing measurable (loads at 20 and 80 ms with no bandwidth cap ran as fast). Busy CPUs start
 //    no try then (only the 10 s check): half a second without, on such a link, is judged mostly
 //    by answers to bodies sent compressed before it, and at 80 ms and 100 Mbit/s the try cost a
-//    load a third. A later, quicker connect (the first one's name lookup was slow) ends it.
+//    load a third. A later, quicker connect (the first one waited for a busy CPU) ends it.
 //  - They stay compressed while it pays, which only trying tells: every 10 s, and once as soon
 //    as the CPUs are busy (idle under kBusyIdle, 15%, on average), they go uncompressed for half
 //    a second. If that half second delivered at least 90% of what the compressed time before it

@@ -101,7 +101,8 @@ class HttpConnection {
   std::uint64_t resumed() const { return resumed_; }  // connections that resumed a TLS session
   // When the connect under way (resolve, TCP and TLS handshakes) began; empty when none is.
   std::optional<std::chrono::steady_clock::time_point> connecting_since() const { return connecting_since_; }
-  // The quickest successful connect so far (duration::max() before the first).
+  // The quickest successful connect so far, from the name lookup's end (the TCP and TLS
+  // handshakes: two round trips); duration::max() before the first.
   std::chrono::steady_clock::duration fastest_connect() const { return fastest_connect_; }
 
   struct Streams;
@@ -124,6 +125,7 @@ class HttpConnection {
   std::chrono::steady_clock::time_point last_used_{};
   std::optional<std::chrono::steady_clock::time_point> connecting_since_;
   std::chrono::steady_clock::duration fastest_connect_ = std::chrono::steady_clock::duration::max();
+  std::chrono::steady_clock::time_point handshakes_began_{};  // of the connect under way
 };
 
 }  // namespace krest::http

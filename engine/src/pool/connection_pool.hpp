@@ -76,7 +76,7 @@ class ConnectionPool {
   // those requests back is the opening, not the in-flight limit.
   std::size_t requests_stalled_connecting(std::chrono::steady_clock::time_point now) const;
   // The quickest successful connect so far (TCP and TLS handshakes: two round trips and their
-  // CPU); duration::max() before the first.
+  // CPU, not the name lookup); duration::max() before the first.
   std::chrono::steady_clock::duration fastest_connect() const;
 
  private:

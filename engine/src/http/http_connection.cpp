@@ -307,11 +307,10 @@ void HttpConnection::drop_if_closed_by_peer() {
 
 asio::awaitable<error_code> HttpConnection::connect() {
   // Timed for the pool, which tells handshakes that wait behind other work from the link's own
-  // (ConnectionPool::requests_stalled_connecting), and for what judges the link's length.
+  // (ConnectionPool::requests_stalled_connecting).
   connecting_since_ = std::chrono::steady_clock::now();
   const auto ec = co_await connect_steps();
   connecting_since_.reset();
-  if (!ec) fastest_connect_ = std::min(fastest_connect_, std::chrono::steady_clock::now() - handshakes_began_);
   co_return ec;
 }
 
@@ -324,7 +323,7 @@ asio::awaitable<error_code> HttpConnection::connect_steps() {
   // The handshakes' time, not the name lookup's: without a caching resolver (Debian has none by
   // default) every connect asks the DNS server again, and a slow one would make a short link
   // look long on every connect.
-  handshakes_began_ = std::chrono::steady_clock::now();
+  const auto handshakes_began = std::chrono::steady_clock::now();
   std::vector<tcp::endpoint> addresses;
   for (const auto& entry : endpoints) addresses.push_back(entry.endpoint());
   const auto order = net::address_order(std::move(addresses), options_.first_address);
@@ -363,6 +362,7 @@ asio::awaitable<error_code> HttpConnection::connect_steps() {
   disarm_deadline(*s);
   streams_ = std::move(s);
   ++connects_;
+  fastest_connect_ = std::min(fastest_connect_, std::chrono::steady_clock::now() - handshakes_began);
   co_return error_code{};
 }
 

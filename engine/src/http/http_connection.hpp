@@ -125,7 +125,6 @@ class HttpConnection {
   std::chrono::steady_clock::time_point last_used_{};
   std::optional<std::chrono::steady_clock::time_point> connecting_since_;
   std::chrono::steady_clock::duration fastest_connect_ = std::chrono::steady_clock::duration::max();
-  std::chrono::steady_clock::time_point handshakes_began_{};  // of the connect under way
 };
 
 }  // namespace krest::http

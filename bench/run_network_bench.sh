@@ -2,7 +2,8 @@
 # krest load and krest tail across emulated networks (krest-netem between krest and krest-proxy):
 # their defaults beside the best of a sweep of hand-picked settings, at each round trip and
 # bandwidth; then compression off and auto on a 100 Mbit/s link, on the demo's NDJSON and on
-# incompressible values. Prints Markdown tables.
+# incompressible values; then name lookups as slow as a DNS server 20 ms away. Prints Markdown
+# tables.
 # Usage: bench/run_network_bench.sh [records] [repeats]   (defaults 500000, 3)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,8 @@ repeats=${2:-3}
 proxy=build-release/apps/krest-proxy
 krest=build-release/apps/krest
 netem=build-release/tools/krest-netem
+slow_lookup=$root/build-release/bench/libkrest_slow_lookup.so
+[[ -f $slow_lookup ]] || { echo "$slow_lookup is missing: build the target krest_slow_lookup (bench/run_all.sh does)" >&2; exit 1; }
 work=$(mktemp -d)
 source bench/lib.sh
 trap cleanup EXIT
@@ -45,6 +48,7 @@ start_relay() {  # rtt_ms, rate
   relayed="https://localhost:$(awk '{print $3}' "$work/relay.out")"
 }
 stop_relay() { kill "$relay_pid" 2> /dev/null || true; wait "$relay_pid" 2> /dev/null || true; }
+krest_env=(env)  # what krest load and tail run under (the name lookup section preloads a slower lookup)
 
 # One load of FILE into a fresh topic and one tail of what it loaded, with the given flags for
 # each; echoes "load_records_per_s tail_records_per_s". (Run in a command substitution: the topic
@@ -56,11 +60,11 @@ load_and_tail() {  # file, load flags, tail flags
   "$krest" topics create "$topic" --partitions 6 --endpoint "$url" --ca-file "$ca" > /dev/null 2>&1
   t0=$(date +%s%N)
   # shellcheck disable=SC2086
-  "$krest" load "$file" --topic "$topic" --format ndjson --progress never --endpoint "$relayed" --ca-file "$ca" $2 \
+  "${krest_env[@]}" "$krest" load "$file" --topic "$topic" --format ndjson --progress never --endpoint "$relayed" --ca-file "$ca" $2 \
     > /dev/null 2> "$work/load.err" || { cat "$work/load.err" >&2; exit 1; }
   t1=$(date +%s%N)
   # shellcheck disable=SC2086
-  n=$("$krest" tail --topic "$topic" --from earliest --exit-at-end --format '%o\n' --endpoint "$relayed" \
+  n=$("${krest_env[@]}" "$krest" tail --topic "$topic" --from earliest --exit-at-end --format '%o\n' --endpoint "$relayed" \
     --ca-file "$ca" $3 2> "$work/tail.err" | wc -l)
   t2=$(date +%s%N)
   [[ $n -eq $records ]] || { echo "tail read $n of $records records: $(cat "$work/tail.err")" >&2; exit 1; }
@@ -159,4 +163,32 @@ for data in events random; do
   ta=$(median 1 <<< "${r[${data}_auto_tail]}")
   printf '| %s (%.0f) | %s | %s | %.2f | %s | %s | %.2f |\n' "$name" "$(bytes_per_record "$work/$data.ndjson")" \
     "$ln" "$la" "$(echo "$la / $ln" | bc -l)" "$tn" "$ta" "$(echo "$ta / $tn" | bc -l)"
+done
+
+echo
+# Name lookups at 20 ms and no cap: the proxy's name ("localhost") answered at once, as from
+# /etc/hosts, and each lookup 20 ms late, as from a DNS server that far with nothing caching
+# (bench/dns/slow_lookup.cpp, preloaded into krest only).
+start_relay 20 unlimited
+for key in $(printf '%s\n' "${!r[@]}"); do unset "r[$key]"; done
+for round in $(seq "$repeats"); do
+  for ms in 0 20; do
+    krest_env=(env LD_PRELOAD="$slow_lookup" KREST_BENCH_LOOKUP_MS=$ms)
+    read -r l t <<< "$(load_and_tail "$work/events.ndjson" "" "")"
+    r[lookup_${ms}_load]+="$l;"
+    r[lookup_${ms}_tail]+="$t;"
+  done
+done
+krest_env=(env)
+stop_relay
+echo "| each name lookup | krest load, records/s | / at once | krest tail, records/s | / at once |"
+echo "|---|---:|---:|---:|---:|"
+l0=$(median 1 <<< "${r[lookup_0_load]}")
+t0=$(median 1 <<< "${r[lookup_0_tail]}")
+for ms in 0 20; do
+  l=$(median 1 <<< "${r[lookup_${ms}_load]}")
+  t=$(median 1 <<< "${r[lookup_${ms}_tail]}")
+  name="at once"
+  [[ $ms != 0 ]] && name="$ms ms"
+  printf '| %s | %s | %.2f | %s | %.2f |\n' "$name" "$l" "$(echo "$l / $l0" | bc -l)" "$t" "$(echo "$t / $t0" | bc -l)"
 done

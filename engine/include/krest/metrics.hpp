@@ -24,6 +24,7 @@ struct ClientMetrics {
   std::uint64_t connects = 0;          // connections established
   std::uint64_t reconnects = 0;        // of which replaced an earlier connection
   std::uint64_t tls_resumed = 0;       // of which resumed a TLS session (no full handshake)
+  std::uint64_t name_lookups = 0;      // of the proxy's host name: one serves its connections for 60 s
   std::uint64_t bytes_sent = 0;        // request bodies, as sent (compressed or not)
   std::uint64_t bytes_received = 0;    // response bodies, as received
   std::uint64_t bytes_sent_plain = 0;      // request bodies before compression

@@ -337,6 +337,7 @@ ClientMetrics Client::metrics() const {
   m.connects = impl_->pool.connects();
   m.reconnects = impl_->pool.reconnects();
   m.tls_resumed = impl_->pool.resumed();
+  m.name_lookups = impl_->pool.name_lookups();
   m.bytes_sent = load(c.bytes_sent);
   m.bytes_received = load(c.bytes_received);
   m.bytes_sent_plain = load(c.bytes_sent_plain);
@@ -372,6 +373,7 @@ std::string Client::metrics_text(const std::string& prefix) const {
   counter("connects_total", "connections established", m.connects);
   counter("reconnects_total", "connections that replaced an earlier one", m.reconnects);
   counter("tls_resumed_total", "connections that resumed a TLS session", m.tls_resumed);
+  counter("name_lookups_total", "lookups of the proxy's host name", m.name_lookups);
   counter("request_body_bytes_total", "bytes of request bodies sent, as sent", m.bytes_sent);
   counter("response_body_bytes_total", "bytes of response bodies received, as received", m.bytes_received);
   counter("request_body_plain_bytes_total", "bytes of request bodies before compression", m.bytes_sent_plain);

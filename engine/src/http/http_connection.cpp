@@ -76,7 +76,7 @@ void TlsSessionCache::clear(const std::string& peer) {
 // once more and took several trips through the io_context per TLS record. The coroutines below
 // call SSL directly and wait for readiness with async_wait when it says WANT_READ or WANT_WRITE.
 struct HttpConnection::Streams {
-  explicit Streams(const asio::any_io_executor& ex) : socket(ex), resolver(ex), deadline(ex) {}
+  explicit Streams(const asio::any_io_executor& ex) : socket(ex), deadline(ex) {}
   ~Streams() {
     if (ssl) SSL_free(ssl);
   }
@@ -84,7 +84,6 @@ struct HttpConnection::Streams {
   Streams& operator=(const Streams&) = delete;
 
   tcp::socket socket;
-  tcp::resolver resolver;
   SSL* ssl = nullptr;  // none for http://
   // One deadline per connect or exchange (not a timer per operation): when it passes, the socket's
   // waits are cancelled and timed_out tells why.
@@ -118,7 +117,6 @@ void arm_deadline(const std::shared_ptr<Streams>& s, std::chrono::milliseconds a
     streams->timed_out = true;
     error_code ignored;
     streams->socket.cancel(ignored);
-    streams->resolver.cancel();
   });
 }
 
@@ -276,8 +274,16 @@ asio::awaitable<error_code> parse_until(Streams& s, Parser& parser, Done done) {
 }  // namespace
 
 HttpConnection::HttpConnection(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls,
-                               ConnectionOptions options, TlsSessionCache* sessions, BodyPool* bodies)
-    : ex_(std::move(ex)), server_(std::move(server)), tls_(tls), options_(options), sessions_(sessions), bodies_(bodies) {}
+                               ConnectionOptions options, TlsSessionCache* sessions, BodyPool* bodies,
+                               net::HostAddresses* addresses)
+    : ex_(std::move(ex)),
+      server_(std::move(server)),
+      tls_(tls),
+      options_(options),
+      sessions_(sessions),
+      bodies_(bodies),
+      own_addresses_(addresses ? nullptr : std::make_unique<net::HostAddresses>(ex_, server_.host, server_.port)),
+      addresses_(addresses ? addresses : own_addresses_.get()) {}
 
 HttpConnection::~HttpConnection() = default;
 
@@ -315,21 +321,24 @@ asio::awaitable<error_code> HttpConnection::connect() {
 }
 
 asio::awaitable<error_code> HttpConnection::connect_steps() {
-  auto s = std::make_shared<Streams>(ex_);
-  arm_deadline(s, options_.connect_timeout);
-  auto [rec, endpoints] = co_await s->resolver.async_resolve(server_.host, server_.port, kTuple);
-  if (s->timed_out) co_return beast::error::timeout;
-  if (rec) co_return rec;
-  // The handshakes' time, not the name lookup's: without a caching resolver (Debian has none by
-  // default) every connect asks the DNS server again, and a slow one would make a short link
-  // look long on every connect.
+  // One deadline for the lookup and the handshakes together, as the setting says.
+  const auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
+  auto found = co_await addresses_->lookup(deadline);
+  if (found.ec == asio::error::timed_out) co_return beast::error::timeout;
+  if (found.ec) co_return found.ec;
+  // The handshakes' time, not the name lookup's: a lookup may wait for a slow DNS server (the
+  // first, and one every HostAddresses::kKeptFor), which would make a short link look long.
   const auto handshakes_began = std::chrono::steady_clock::now();
-  std::vector<tcp::endpoint> addresses;
-  for (const auto& entry : endpoints) addresses.push_back(entry.endpoint());
-  const auto order = net::address_order(std::move(addresses), options_.first_address);
+  auto s = std::make_shared<Streams>(ex_);
+  arm_deadline(s, std::max(std::chrono::milliseconds(1),
+                           std::chrono::ceil<std::chrono::milliseconds>(deadline - handshakes_began)));
+  const auto order = net::address_order(std::move(found.addresses), options_.first_address);
   auto [cec, ep] = co_await asio::async_connect(s->socket, order, kTuple);
   if (s->timed_out) co_return beast::error::timeout;
-  if (cec) co_return cec;
+  if (cec) {
+    addresses_->forget();  // none answered: where the name points now is worth asking again
+    co_return cec;
+  }
   error_code ec;
   s->socket.set_option(tcp::no_delay(true), ec);
   s->socket.non_blocking(true, ec);

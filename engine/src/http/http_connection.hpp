@@ -19,6 +19,7 @@
 
 #include "http/body_pool.hpp"
 #include "net/base_url.hpp"
+#include "net/host_addresses.hpp"
 
 namespace krest::http {
 
@@ -27,7 +28,7 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 using ResponseHeader = boost::beast::http::response_header<>;
 
 struct ConnectionOptions {
-  std::chrono::milliseconds connect_timeout{10000};  // resolve + TCP connect + TLS handshake
+  std::chrono::milliseconds connect_timeout{10000};  // name lookup + TCP connect + TLS handshake
   std::chrono::milliseconds request_timeout{30000};  // write the request and read the whole response
   std::uint64_t max_response_bytes = 64ULL << 20;
   // Which of the host's addresses to try first (modulo their count; net/address_order.hpp): a pool
@@ -76,10 +77,13 @@ using HeaderCallback = std::function<void(const ResponseHeader&)>;
 
 class HttpConnection {
  public:
-  // `tls` must outlive the connection; it is unused for an http:// server. `sessions` and `bodies`
-  // (optional: response bodies are then taken from it) must outlive it too.
+  // `tls` must outlive the connection; it is unused for an http:// server. `sessions`, `bodies`
+  // (optional: response bodies are then taken from it) and `addresses` (optional: the server's
+  // addresses, shared with other connections to it; else the connection keeps its own) must
+  // outlive it too.
   HttpConnection(boost::asio::any_io_executor ex, net::BaseUrl server, boost::asio::ssl::context& tls,
-                 ConnectionOptions options = {}, TlsSessionCache* sessions = nullptr, BodyPool* bodies = nullptr);
+                 ConnectionOptions options = {}, TlsSessionCache* sessions = nullptr, BodyPool* bodies = nullptr,
+                 net::HostAddresses* addresses = nullptr);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
@@ -119,6 +123,8 @@ class HttpConnection {
   ConnectionOptions options_;
   TlsSessionCache* sessions_;
   BodyPool* bodies_;
+  std::unique_ptr<net::HostAddresses> own_addresses_;  // when none was given
+  net::HostAddresses* addresses_;
   std::shared_ptr<Streams> streams_;
   std::uint64_t connects_ = 0;
   std::uint64_t resumed_ = 0;

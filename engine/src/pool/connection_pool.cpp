@@ -15,8 +15,8 @@ using Clock = std::chrono::steady_clock;
 
 struct ConnectionPool::Slot {
   Slot(asio::any_io_executor ex, net::BaseUrl server, asio::ssl::context& tls, http::ConnectionOptions o,
-       http::TlsSessionCache* sessions, http::BodyPool* bodies)
-      : conn(std::move(ex), std::move(server), tls, o, sessions, bodies) {}
+       http::TlsSessionCache* sessions, http::BodyPool* bodies, net::HostAddresses* addresses)
+      : conn(std::move(ex), std::move(server), tls, o, sessions, bodies, addresses) {}
   http::HttpConnection conn;
   bool busy = false;
   bool warming = false;  // busy opening in the background, for no request yet
@@ -42,7 +42,10 @@ constexpr std::size_t kInitialAdaptiveSlots = 8;
 ConnectionPool::ConnectionPool(asio::any_io_executor ex, std::vector<net::BaseUrl> servers, asio::ssl::context& tls,
                                const PoolOptions& options, http::BodyPool& bodies)
     : ex_(std::move(ex)), servers_(std::move(servers)), tls_(tls), bodies_(bodies), options_(options), available_(ex_) {
-  for (std::size_t i = 0; i < servers_.size(); ++i) sessions_.emplace_back();
+  for (const auto& server : servers_) {
+    sessions_.emplace_back();
+    addresses_.emplace_back(ex_, server.host, server.port);
+  }
   // Every endpoint gets at least one connection, whatever the bound.
   const std::size_t initial = std::max(servers_.size(), options.connections.adaptive
                                                             ? std::min(kInitialAdaptiveSlots, options.connections.max)
@@ -55,7 +58,7 @@ ConnectionPool::Slot* ConnectionPool::add_slot() {
   const std::size_t i = slots_.size() % servers_.size();
   slots_.push_back(
       std::make_unique<Slot>(ex_, servers_[i], tls_, connection_options(options_, slots_.size() / servers_.size()),
-                             &sessions_[i], &bodies_));
+                             &sessions_[i], &bodies_, &addresses_[i]));
   return slots_.back().get();
 }
 
@@ -255,6 +258,12 @@ std::uint64_t ConnectionPool::connects() const {
 std::uint64_t ConnectionPool::reconnects() const {
   std::uint64_t n = 0;
   for (const auto& s : slots_) n += s->conn.connects() > 1 ? s->conn.connects() - 1 : 0;
+  return n;
+}
+
+std::uint64_t ConnectionPool::name_lookups() const {
+  std::uint64_t n = 0;
+  for (const auto& a : addresses_) n += a.lookups();
   return n;
 }
 

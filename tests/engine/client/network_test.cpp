@@ -137,6 +137,7 @@ TEST_CASE("across 80 ms of round trip the engine's defaults grow past the old fi
   CAPTURE(produced.most_in_flight, produced.limit, produce_requests, compressed);
   CHECK(produced.most_in_flight > 8);    // the producer's old fixed max_in_flight
   CHECK(client.metrics().connects > 8);  // ...and the pool's old fixed size
+  CHECK(client.metrics().name_lookups == 1);  // however many opened together
   // Once a connect shows the link long, POSTs carry up to 2000 records: 75 here (the topic's
   // creation connected first), 300 at 500 records each; at most the first 16 may go before.
   CHECK(produce_requests <= kRecords / 2000 + 16);

@@ -81,3 +81,43 @@ TEST_CASE("the Kafka producer keeps at most its bound of topic handles and produ
   work.reset();
   runner.join();
 }
+
+TEST_CASE(
+    "records for several partitions keep each partition's order through a librdkafka buffer smaller than the request",
+    "[integration][kafka]") {
+  const std::string topic = "spread";  // named: produce() keeps the reference while it runs
+  krest::test::KafkaMock mock(1);
+  mock.create_topic(topic, 3);
+  KafkaOptions o;
+  o.bootstrap_servers = mock.bootstrap();
+  o.request_timeout = 10000ms;
+  // 50 records at most in librdkafka's buffer: a request of 1000 is handed over in many goes, each
+  // waiting for the buffer to drain (QUEUE_FULL), from the first record it did not take.
+  o.properties = {"queue.buffering.max.messages=50"};
+  KafkaStats stats;
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  {
+    KafkaProducer producer(o, stats);
+    std::int64_t next[3] = {0, 0, 0};  // each partition's next offset
+    for (int round = 0; round < 2; ++round) {
+      constexpr int kRecords = 1000;
+      const auto body = body_of(kRecords);
+      std::vector<krest::api::RecordPosition> positions(kRecords);
+      // Partitions interleaved as the proxy's partitioner spreads keys: 2, 0, 1, 1, 2, 0, ...
+      for (int i = 0; i < kRecords; ++i) positions[static_cast<std::size_t>(i)].partition = (i * 7 + 2) % 3;
+      auto done = asio::co_spawn(io, producer.produce(topic, body, positions), asio::use_future);
+      REQUIRE(done.wait_for(15s) == std::future_status::ready);
+      done.get();
+      // Each partition's records got consecutive offsets in the body's order, after the last round's.
+      for (int i = 0; i < kRecords; ++i) {
+        const auto& pos = positions[static_cast<std::size_t>(i)];
+        REQUIRE(pos.partition == (i * 7 + 2) % 3);
+        REQUIRE(pos.offset == next[pos.partition]++);
+      }
+    }
+  }
+  work.reset();
+  runner.join();
+}

@@ -68,6 +68,22 @@ struct DeliveryBatch {
   }
 };
 
+// The records' indexes grouped by partition, ascending, each partition's in the body's order: a
+// counting sort (a stable_sort of 2000-record bodies took 3.5 % of the proxy's CPU in a profile of loads).
+std::vector<std::size_t> by_partition(const std::vector<api::RecordPosition>& positions) {
+  std::int32_t highest = 0;
+  for (const auto& p : positions) highest = std::max(highest, p.partition);
+  std::vector<std::size_t> starts(static_cast<std::size_t>(highest) + 2, 0);
+  for (const auto& p : positions) ++starts[static_cast<std::size_t>(p.partition) + 1];
+  for (std::size_t k = 1; k < starts.size(); ++k) starts[k] += starts[k - 1];
+  std::vector<std::size_t> order(positions.size());
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    auto& next = starts[static_cast<std::size_t>(positions[i].partition)];
+    order[next++] = i;
+  }
+  return order;
+}
+
 void resume(std::unique_ptr<Waiter> w) {
   if (w) w->resume();
 }
@@ -167,10 +183,7 @@ asio::awaitable<void> KafkaProducer::produce(const std::string& topic, const api
   // No copy: librdkafka points into the body's arena, which outlives every report (this
   // coroutine, and with it the request holding the body, resumes only after the last one).
   std::vector<rd_kafka_message_t> messages(body.size());
-  std::vector<std::size_t> order(body.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return positions[a].partition < positions[b].partition; });
+  const auto order = by_partition(positions);
   for (std::size_t k = 0; k < order.size(); ++k) {
     const std::size_t i = order[k];
     const auto& r = body.record(i);

@@ -143,6 +143,10 @@ int main(int argc, char** argv) {
   app.add_option("--window-kb", window_kb, "bytes one connection may have on the way in one direction, KiB")
       ->check(CLI::Range(16, 1 << 20))
       ->capture_default_str();
+  bool slow_start = false;
+  app.add_flag("--slow-start", slow_start,
+               "TCP slow start per connection and way: 10 segments at first and after an idle RTO, doubling "
+               "each round trip (Linux's defaults)");
   app.add_option("--threads", threads, "relay threads")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--measure", measure_s, "measure the relay's own ceiling for SECONDS and exit")
       ->check(CLI::Range(0.1, 600.0));
@@ -159,6 +163,7 @@ int main(int argc, char** argv) {
   krest::netem::RelaySettings s;
   s.threads = static_cast<unsigned>(threads);
   s.window_bytes = static_cast<std::size_t>(window_kb) * 1024;
+  s.slow_start = slow_start;
   try {
     auto split = [](const std::string& hp, const char* flag) {
       const auto colon = hp.rfind(':');

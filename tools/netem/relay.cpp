@@ -12,8 +12,11 @@
 
 #include <atomic>
 #include <deque>
+#include <optional>
 #include <thread>
 #include <vector>
+
+#include "congestion_window.hpp"
 
 namespace krest::netem {
 namespace asio = boost::asio;
@@ -45,6 +48,7 @@ struct Pipe {
   std::size_t window;
   std::atomic<std::uint64_t>& carried;
   ConnectionOrder order;
+  std::optional<CongestionWindow> congestion;  // slow start, when emulated
   std::deque<Piece> queue;
   std::size_t queued = 0;  // bytes in `queue`
   std::vector<std::vector<char>> spare;
@@ -86,10 +90,33 @@ asio::awaitable<void> read_side(std::shared_ptr<Pipe> p) {
     auto [ec, n] = co_await p->from->async_read_some(asio::buffer(buf), kTuple);
     if (ec) break;
     buf.resize(n);
-    const auto arrival = p->link.schedule(Clock::now(), n, p->order);
-    p->queue.push_back({arrival, std::move(buf)});
-    p->queued += n;
-    p->writer_wake.cancel();
+    // What the congestion window does not let on the link yet waits here for acks (and the
+    // sender, for the reader: back-pressure), in pieces as the window opens.
+    for (std::size_t done = 0; done < n && !p->failed;) {
+      const auto now = Clock::now();
+      std::size_t take = n - done;
+      if (p->congestion) {
+        const std::size_t allowed = p->congestion->allowed(now);
+        if (allowed == 0) {
+          co_await wait_until(hold, p->congestion->next_ack());
+          continue;
+        }
+        take = std::min(take, allowed);
+      }
+      std::vector<char> piece;
+      if (take == n) {
+        piece = std::move(buf);
+      } else {
+        piece.assign(buf.begin() + static_cast<std::ptrdiff_t>(done),
+                     buf.begin() + static_cast<std::ptrdiff_t>(done + take));
+      }
+      const auto arrival = p->link.schedule(now, take, p->order);
+      if (p->congestion) p->congestion->sent(now, take, arrival);
+      p->queue.push_back({arrival, std::move(piece)});
+      p->queued += take;
+      done += take;
+      p->writer_wake.cancel();
+    }
   }
   p->reader_done = true;
   p->writer_wake.cancel();
@@ -186,6 +213,10 @@ struct Relay::Impl {
       return;
     }
     auto pipe = std::make_shared<Pipe>(ex, std::move(from), std::move(to), link, settings.window_bytes, counter);
+    if (settings.slow_start) {
+      const auto round_trip = std::chrono::duration_cast<Clock::duration>(settings.up.delay + settings.down.delay);
+      pipe->congestion.emplace(round_trip, settings.window_bytes);
+    }
     asio::co_spawn(ex, read_side(pipe), asio::detached);
     asio::co_spawn(ex, write_side(pipe), asio::detached);
   }

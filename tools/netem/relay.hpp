@@ -24,6 +24,10 @@ struct RelaySettings {
   // What one connection may have on its way in one direction, as a TCP window bounds it (a
   // sender gets back-pressure beyond it).
   std::size_t window_bytes = 4 << 20;
+  // TCP's slow start on each connection, each way (congestion_window.hpp): a fresh connection,
+  // or one idle past an RTO, starts from 10 segments and doubles them each round trip. Off, a
+  // connection may put window_bytes on the link at once.
+  bool slow_start = false;
   unsigned threads = 2;
 };
 

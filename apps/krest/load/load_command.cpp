@@ -373,7 +373,7 @@ Subcommand load_subcommand() {
     tuning->add_option("--max-line-bytes", o->max_line_bytes, "longer lines are rejected")
         ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30));
     add_auto_count_option(*tuning, "--batch-records", o->batch_records,
-                          "records per produce request, at most: auto (500, and 2000 once a link of 10 ms or more is "
+                          "records per produce request, at most: auto (500, and 1000 once a link of 10 ms or more is "
                           "measured) or N",
                           1000000);
     tuning->add_option("--batch-bytes", o->batch_bytes, "bytes per produce request, at most")

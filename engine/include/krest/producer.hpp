@@ -64,14 +64,14 @@ struct Delivery {
 using DeliveryCallback = std::function<void(const Delivery&)>;
 
 struct ProducerOptions {
-  // Records in one POST, at most. 0 (the default): 500, and 2000 once the link is known to be a
+  // Records in one POST, at most. 0 (the default): 500, and 1000 once the link is known to be a
   // round trip of 10 ms or more (docs/ENGINE.md, "Across a network").
   std::size_t batch_records = 0;
   std::size_t batch_bytes = 1 << 20;        // bytes of one POST body, at most (a larger record goes alone)
   std::chrono::milliseconds linger{5};      // how long a batch waits for more records
   // POSTs at once. Adapted (the default) to the round trip and throughput measured, up to the
   // bound, starting at 16; a number pins it. Never more than a pinned pool has connections. With
-  // batch_records 0, the adapted limit counts a 2000-record POST as four 500-record ones.
+  // batch_records 0, the adapted limit counts a 1000-record POST as two 500-record ones.
   Concurrency max_in_flight = Concurrency::automatic(192);
   // Records accepted but not yet acknowledged; send() waits beyond, and also while max_in_flight
   // full batches already wait for a connection.

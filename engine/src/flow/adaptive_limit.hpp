@@ -69,7 +69,7 @@ class AdaptiveLimit {
 
   // A request goes out with `in_flight` requests out, itself included. Where requests differ in
   // size, each counts as `weight` units, and the limit, the rates and the product are in units
-  // (in_flight too): a producer whose POSTs grow from 500 to 2000 records counts each as 4.
+  // (in_flight too): a producer whose POSTs grow from 500 to 1000 records counts each as 2.
   Ticket sent(std::size_t in_flight, Clock::time_point now, std::uint64_t weight = 1);
   // Its answer came: a delivery, and its round trip. `connecting`: requests are waiting now for
   // connections whose handshakes stall, so what holds the sender back is those, not the limit.

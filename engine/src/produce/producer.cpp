@@ -71,18 +71,22 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     bool busy = false;  // ordered mode: a batch of this lane is in flight
   };
 
-  // Records in a POST opened now: batch_records when set. Otherwise 500, and 2000 once the link is
+  // Records in a POST opened now: batch_records when set. Otherwise 500, and 1000 once the link is
   // known to be InFlightLimit::kWarmAheadRtt (10 ms) or longer (by the first connect): fewer
-  // requests for the same records, and fewer connections for them at once. Through krest-netem,
-  // loads at 20 and 80 ms ran 1.02-1.22x with it. On shorter links it was mixed (0.96-1.18x at
-  // 0.2 and 2 ms, 0.93x straight to a krest-proxy on loopback, where the proxy's CPU time bounds
-  // a load): 500 there. Weighed by weight_of(), a 2000-record POST takes four times the room of a
-  // 500-record one, so the bytes in flight do not jump when POSTs grow, before compression turns
-  // on where the link is slow. A pinned limit counts requests, and there they wait for 16 timed
-  // bodies, by when compression is on where the link is slow: from the first connect, 32 POSTs of
-  // 2000 records filled a 100 Mbit/s link at 20 ms with uncompressed bodies (0.69x).
+  // requests for the same records, and fewer connections for them at once. Not 2000 (before):
+  // TCP sends a fresh connection's first 14 KB in a round trip, and again after an idle RTO
+  // (Linux's slow start after idle), and the demo's 2000 records compressed are 18 KB: with slow
+  // start emulated (krest-netem --slow-start), 1000 ran 1.01-1.26x of 2000 at 20 and 80 ms
+  // (without it 0.92-0.95x: real links start slow; docs/ENGINE.md). On shorter links it was mixed
+  // (0.96-1.18x at 0.2 and 2 ms, 0.93x straight to a krest-proxy on loopback, where the proxy's
+  // CPU time bounds a load): 500 there. Weighed by weight_of(), a 1000-record POST takes twice the
+  // room of a 500-record one, so the bytes in flight do not jump when POSTs grow, before
+  // compression turns on where the link is slow. A pinned limit counts requests, and there they
+  // wait for 16 timed bodies, by when compression is on where the link is slow: from the first
+  // connect, 32 POSTs of 2000 records filled a 100 Mbit/s link at 20 ms with uncompressed bodies
+  // (0.69x).
   static constexpr std::size_t kAutoBatchRecords = 500;
-  static constexpr std::size_t kLongLinkBatchRecords = 2000;
+  static constexpr std::size_t kLongLinkBatchRecords = 1000;
   std::size_t batch_records() const {
     if (options.batch_records > 0) return options.batch_records;
     if (!limit.link_known_long()) return kAutoBatchRecords;
@@ -90,7 +94,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   }
   // What a POST of `records` counts for in the adapted limit: with batch_records auto, a unit per
   // 500 records, so that the limit, its rates and its product keep their meaning when POSTs grow
-  // to 2000. Counted as requests, startup doubled them to 128 whatever each carried: four times
+  // (to 2000 then). Counted as requests, startup doubled them to 128 whatever each carried: four times
   // the records in flight a link of 20 ms needed, on 128 connections (their handshakes taking CPU
   // from the load), and the defaults there ran 0.84-0.88x of a pinned --in-flight 32. Pinned
   // batch_records: a request each, as the setting reads.

@@ -75,7 +75,7 @@ TEST_CASE("in-flight limit warms the next round's connections in startup on a lo
 }
 
 TEST_CASE("in-flight limit weighs requests in units and holds their number to the setting", "[unit][flow]") {
-  // The producer's 2000-record POSTs count 4 units each: the adapted limit (in units) may reach
+  // Requests of 4 units each (POSTs of 2000 records in 500-record units): the adapted limit (in units) may reach
   // the setting's bound in such requests, but never more requests than the setting.
   const auto pool = krest::Concurrency::automatic(256);
   krest::flow::InFlightLimit limit(krest::Concurrency::automatic(8), pool, 4);

@@ -23,7 +23,7 @@ constexpr std::size_t kInitial = CongestionWindow::kInitialWindow;  // 14,480 by
 
 TEST_CASE("slow start: a connection's window starts at 10 segments and doubles each round trip",
           "[unit][netem]") {
-  CongestionWindow w(40ms, 4 << 20);
+  CongestionWindow w(40ms, 20ms, 4 << 20);
   auto now = t0;
   std::size_t delivered = 0;
   int round_trips = 0;
@@ -40,14 +40,14 @@ TEST_CASE("slow start: a connection's window starts at 10 segments and doubles e
   }
   CHECK(round_trips == 4);
   // Bounded by the receiver's window.
-  CongestionWindow small(40ms, 20'000);
+  CongestionWindow small(40ms, 20ms, 20'000);
   small.sent(t0, kInitial, t0 + 20ms);
   CHECK(small.allowed(t0 + 40ms) == 20'000);
 }
 
 TEST_CASE("slow start: a connection idle past an RTO halves its window per RTO, down to 10 segments",
           "[unit][netem]") {
-  CongestionWindow w(40ms, 4 << 20);  // RTO: the round trip and 200 ms
+  CongestionWindow w(40ms, 20ms, 4 << 20);  // RTO: the round trip and 200 ms
   auto now = t0;
   for (int i = 0; i < 4; ++i) {  // four round trips of whole windows: 16 times the first
     const std::size_t allowed = w.allowed(now);
@@ -61,7 +61,7 @@ TEST_CASE("slow start: a connection idle past an RTO halves its window per RTO, 
   CHECK(w.allowed(last_sent + 239ms) == grown);
   // One RTO and a bit: halved; three more: back to the initial window, and no lower.
   CHECK(w.allowed(last_sent + 241ms) == grown / 2);
-  CongestionWindow v(40ms, 4 << 20);
+  CongestionWindow v(40ms, 20ms, 4 << 20);
   now = t0;
   for (int i = 0; i < 4; ++i) {
     const std::size_t allowed = v.allowed(now);

@@ -4,8 +4,9 @@
 
 namespace krest::netem {
 
-CongestionWindow::CongestionWindow(Clock::duration round_trip, std::size_t most, std::size_t initial)
-    : back_(round_trip / 2),
+CongestionWindow::CongestionWindow(Clock::duration round_trip, Clock::duration back, std::size_t most,
+                                   std::size_t initial)
+    : back_(back),
       rto_(round_trip + std::chrono::duration_cast<Clock::duration>(kRtoFloor)),
       most_(std::max(most, initial)),
       initial_(initial),

@@ -27,8 +27,10 @@ class CongestionWindow {
   // Linux's RTO floor over the round trip (its RTO is about srtt + 200 ms on a steady link).
   static constexpr std::chrono::milliseconds kRtoFloor{200};
 
-  // `round_trip`: the link's, both ways; `most`: the window's bound (the receiver's window).
-  CongestionWindow(Clock::duration round_trip, std::size_t most, std::size_t initial = kInitialWindow);
+  // `round_trip`: the link's, both ways; `back`: the other way's delay, which acks take;
+  // `most`: the window's bound (the receiver's window).
+  CongestionWindow(Clock::duration round_trip, Clock::duration back, std::size_t most,
+                   std::size_t initial = kInitialWindow);
 
   // The bytes that may enter the link at `now` (the acks due by then taken, an idle restart
   // applied); 0: wait for next_ack().
@@ -41,7 +43,7 @@ class CongestionWindow {
   std::size_t window() const { return window_; }
 
  private:
-  Clock::duration back_;  // an ack's way back: half the round trip
+  Clock::duration back_;  // an ack's way back
   Clock::duration rto_;
   std::size_t most_, initial_, window_;
   std::size_t in_flight_ = 0;

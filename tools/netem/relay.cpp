@@ -93,10 +93,10 @@ asio::awaitable<void> read_side(std::shared_ptr<Pipe> p) {
     // What the congestion window does not let on the link yet waits here for acks (and the
     // sender, for the reader: back-pressure), in pieces as the window opens.
     for (std::size_t done = 0; done < n && !p->failed;) {
-      const auto now = Clock::now();
+      const auto at = Clock::now();
       std::size_t take = n - done;
       if (p->congestion) {
-        const std::size_t allowed = p->congestion->allowed(now);
+        const std::size_t allowed = p->congestion->allowed(at);
         if (allowed == 0) {
           co_await wait_until(hold, p->congestion->next_ack());
           continue;
@@ -110,8 +110,8 @@ asio::awaitable<void> read_side(std::shared_ptr<Pipe> p) {
         piece.assign(buf.begin() + static_cast<std::ptrdiff_t>(done),
                      buf.begin() + static_cast<std::ptrdiff_t>(done + take));
       }
-      const auto arrival = p->link.schedule(now, take, p->order);
-      if (p->congestion) p->congestion->sent(now, take, arrival);
+      const auto arrival = p->link.schedule(at, take, p->order);
+      if (p->congestion) p->congestion->sent(at, take, arrival);
       p->queue.push_back({arrival, std::move(piece)});
       p->queued += take;
       done += take;
@@ -215,7 +215,8 @@ struct Relay::Impl {
     auto pipe = std::make_shared<Pipe>(ex, std::move(from), std::move(to), link, settings.window_bytes, counter);
     if (settings.slow_start) {
       const auto round_trip = std::chrono::duration_cast<Clock::duration>(settings.up.delay + settings.down.delay);
-      pipe->congestion.emplace(round_trip, settings.window_bytes);
+      const auto back = round_trip - std::chrono::duration_cast<Clock::duration>(link.settings().delay);
+      pipe->congestion.emplace(round_trip, back, settings.window_bytes);
     }
     asio::co_spawn(ex, read_side(pipe), asio::detached);
     asio::co_spawn(ex, write_side(pipe), asio::detached);

@@ -85,9 +85,8 @@ TEST_CASE("the Kafka producer keeps at most its bound of topic handles and produ
 TEST_CASE(
     "records for several partitions keep each partition's order through a librdkafka buffer smaller than the request",
     "[integration][kafka]") {
-  const std::string topic = "spread";  // named: produce() keeps the reference while it runs
   krest::test::KafkaMock mock(1);
-  mock.create_topic(topic, 3);
+  mock.create_topic("spread", 3);
   KafkaOptions o;
   o.bootstrap_servers = mock.bootstrap();
   o.request_timeout = 10000ms;
@@ -107,7 +106,8 @@ TEST_CASE(
       std::vector<krest::api::RecordPosition> positions(kRecords);
       // Partitions interleaved as the proxy's partitioner spreads keys: 2, 0, 1, 1, 2, 0, ...
       for (int i = 0; i < kRecords; ++i) positions[static_cast<std::size_t>(i)].partition = (i * 7 + 2) % 3;
-      auto done = asio::co_spawn(io, producer.produce(topic, body, positions), asio::use_future);
+      // The topic spelled as a literal: produce() keeps its own copy while it runs.
+      auto done = asio::co_spawn(io, producer.produce("spread", body, positions), asio::use_future);
       REQUIRE(done.wait_for(15s) == std::future_status::ready);
       done.get();
       // Each partition's records got consecutive offsets in the body's order, after the last round's.

@@ -168,7 +168,7 @@ KafkaProducer::TopicHandle KafkaProducer::topic_handle(const std::string& topic)
 
 void KafkaProducer::flush() { rd_kafka_flush(rk_.get(), static_cast<int>(timeout_.count())); }
 
-asio::awaitable<void> KafkaProducer::produce(const std::string& topic, const api::ProduceBody& body,
+asio::awaitable<void> KafkaProducer::produce(std::string topic, const api::ProduceBody& body,
                                              std::vector<api::RecordPosition>& positions) {
   auto batch = std::make_shared<DeliveryBatch>();
   batch->positions = positions;

@@ -31,8 +31,10 @@ class KafkaProducer {
 
   // Sends record i of `body` to positions[i].partition and waits for every report; fills in the
   // offsets. Throws the ProxyError of the first record that failed (others may have been stored:
-  // Kafka has no all-or-nothing across partitions without transactions).
-  boost::asio::awaitable<void> produce(const std::string& topic, const api::ProduceBody& body,
+  // Kafka has no all-or-nothing across partitions without transactions). `topic` by value: a
+  // coroutine keeps its parameters, and a reference to a temporary (a literal's std::string)
+  // would dangle after the first suspension. `body` and `positions` must outlive the call.
+  boost::asio::awaitable<void> produce(std::string topic, const api::ProduceBody& body,
                                        std::vector<api::RecordPosition>& positions);
 
   void flush();

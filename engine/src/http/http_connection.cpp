@@ -106,10 +106,10 @@ namespace {
 using Streams = HttpConnection::Streams;
 using error_code = boost::system::error_code;
 
-void arm_deadline(const std::shared_ptr<Streams>& s, std::chrono::milliseconds after) {
+void arm_deadline(const std::shared_ptr<Streams>& s, std::chrono::steady_clock::time_point at) {
   s->timed_out = false;
   const auto generation = ++s->deadline_generation;
-  s->deadline.expires_after(after);
+  s->deadline.expires_at(at);
   s->deadline.async_wait([weak = std::weak_ptr<Streams>(s), generation](error_code ec) {
     auto streams = weak.lock();
     // A wait re-armed since, or already cancelled, is not this deadline any more.
@@ -330,8 +330,7 @@ asio::awaitable<error_code> HttpConnection::connect_steps() {
   // first, and one every HostAddresses::kKeptFor), which would make a short link look long.
   const auto handshakes_began = std::chrono::steady_clock::now();
   auto s = std::make_shared<Streams>(ex_);
-  arm_deadline(s, std::max(std::chrono::milliseconds(1),
-                           std::chrono::ceil<std::chrono::milliseconds>(deadline - handshakes_began)));
+  arm_deadline(s, deadline);
   const auto order = net::address_order(std::move(found.addresses), options_.first_address);
   auto [cec, ep] = co_await asio::async_connect(s->socket, order, kTuple);
   if (s->timed_out) co_return beast::error::timeout;
@@ -407,7 +406,7 @@ asio::awaitable<Exchange> HttpConnection::exchange(Request& req, const HeaderCal
 
   const std::shared_ptr<Streams> s = streams_;  // close() meanwhile must not free what this uses
   s->used = true;
-  arm_deadline(s, options_.request_timeout);
+  arm_deadline(s, std::chrono::steady_clock::now() + options_.request_timeout);
 
   // The header and as much of the body as fills one TLS record go out as one write; the rest of
   // the body from where it is.

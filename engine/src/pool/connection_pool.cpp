@@ -42,10 +42,7 @@ constexpr std::size_t kInitialAdaptiveSlots = 8;
 ConnectionPool::ConnectionPool(asio::any_io_executor ex, std::vector<net::BaseUrl> servers, asio::ssl::context& tls,
                                const PoolOptions& options, http::BodyPool& bodies)
     : ex_(std::move(ex)), servers_(std::move(servers)), tls_(tls), bodies_(bodies), options_(options), available_(ex_) {
-  for (const auto& server : servers_) {
-    sessions_.emplace_back();
-    addresses_.emplace_back(ex_, server.host, server.port);
-  }
+  for (const auto& server : servers_) endpoints_.emplace_back(ex_, server);
   // Every endpoint gets at least one connection, whatever the bound.
   const std::size_t initial = std::max(servers_.size(), options.connections.adaptive
                                                             ? std::min(kInitialAdaptiveSlots, options.connections.max)
@@ -56,9 +53,9 @@ ConnectionPool::ConnectionPool(asio::any_io_executor ex, std::vector<net::BaseUr
 
 ConnectionPool::Slot* ConnectionPool::add_slot() {
   const std::size_t i = slots_.size() % servers_.size();
-  slots_.push_back(
-      std::make_unique<Slot>(ex_, servers_[i], tls_, connection_options(options_, slots_.size() / servers_.size()),
-                             &sessions_[i], &bodies_, &addresses_[i]));
+  slots_.push_back(std::make_unique<Slot>(ex_, servers_[i], tls_,
+                                          connection_options(options_, slots_.size() / servers_.size()),
+                                          &endpoints_[i].sessions, &bodies_, &endpoints_[i].addresses));
   return slots_.back().get();
 }
 
@@ -263,7 +260,7 @@ std::uint64_t ConnectionPool::reconnects() const {
 
 std::uint64_t ConnectionPool::name_lookups() const {
   std::uint64_t n = 0;
-  for (const auto& a : addresses_) n += a.lookups();
+  for (const auto& e : endpoints_) n += e.addresses.lookups();
   return n;
 }
 

@@ -69,7 +69,7 @@ class ConnectionPool {
   std::uint64_t connects() const;
   std::uint64_t reconnects() const;  // connects that replaced an earlier connection of the same slot
   std::uint64_t resumed() const;
-  std::uint64_t name_lookups() const;  // of the endpoints' host names (net::HostAddresses)
+  std::uint64_t name_lookups() const;                 // of the endpoints' host names (net::HostAddresses)
   std::size_t size() const { return slots_.size(); }  // connections the pool has had room for so far
   std::size_t open_connections() const;
   // Requests whose connection has been opening for over twice the quickest connect so far: their
@@ -101,8 +101,15 @@ class ConnectionPool {
   boost::asio::ssl::context& tls_;
   http::BodyPool& bodies_;
   PoolOptions options_;
-  std::deque<http::TlsSessionCache> sessions_;  // one per server: a session resumes only where it began
-  std::deque<net::HostAddresses> addresses_;    // one per server, looked up for all its connections
+  // What the connections to one server share: its TLS sessions (a session resumes only where it
+  // began) and its addresses (looked up for all of them).
+  struct Endpoint {
+    Endpoint(const boost::asio::any_io_executor& ex, const net::BaseUrl& server)
+        : addresses(ex, server.host, server.port) {}
+    http::TlsSessionCache sessions;
+    net::HostAddresses addresses;
+  };
+  std::deque<Endpoint> endpoints_;  // endpoints_[i] is servers_[i]'s
   std::vector<std::unique_ptr<Slot>> slots_;
   util::Signal available_;  // a connection was given back, or the pool closed
   bool closed_ = false;

@@ -93,11 +93,11 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     return limit.adaptive() || client.compression.link_measured() ? kLongLinkBatchRecords : kAutoBatchRecords;
   }
   // What a POST of `records` counts for in the adapted limit: with batch_records auto, a unit per
-  // 500 records, so that the limit, its rates and its product keep their meaning when POSTs grow
-  // (to 2000 then). Counted as requests, startup doubled them to 128 whatever each carried: four times
-  // the records in flight a link of 20 ms needed, on 128 connections (their handshakes taking CPU
-  // from the load), and the defaults there ran 0.84-0.88x of a pinned --in-flight 32. Pinned
-  // batch_records: a request each, as the setting reads.
+  // 500 records, so that the limit, its rates and its product keep their meaning when POSTs grow.
+  // Counted as requests (when POSTs grew to 2000), startup doubled them to 128 whatever each
+  // carried: four times the records in flight a link of 20 ms needed, on 128 connections (their
+  // handshakes taking CPU from the load), and the defaults there ran 0.84-0.88x of a pinned
+  // --in-flight 32. Pinned batch_records: a request each, as the setting reads.
   std::uint64_t weight_of(std::size_t records) const {
     if (options.batch_records > 0) return 1;
     return std::max<std::size_t>(1, (records + kAutoBatchRecords - 1) / kAutoBatchRecords);

@@ -147,6 +147,10 @@ int main(int argc, char** argv) {
   app.add_flag("--slow-start", slow_start,
                "TCP slow start per connection and way: 10 segments at first and after an idle RTO, doubling "
                "each round trip (Linux's defaults)");
+  bool tcp_handshake = false;
+  app.add_flag("--tcp-handshake", tcp_handshake,
+               "a new connection's first bytes wait a round trip, as for the SYN-ACK on a real link (a connect "
+               "here returns at once)");
   app.add_option("--threads", threads, "relay threads")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--measure", measure_s, "measure the relay's own ceiling for SECONDS and exit")
       ->check(CLI::Range(0.1, 600.0));
@@ -164,6 +168,7 @@ int main(int argc, char** argv) {
   s.threads = static_cast<unsigned>(threads);
   s.window_bytes = static_cast<std::size_t>(window_kb) * 1024;
   s.slow_start = slow_start;
+  s.tcp_handshake = tcp_handshake;
   try {
     auto split = [](const std::string& hp, const char* flag) {
       const auto colon = hp.rfind(':');

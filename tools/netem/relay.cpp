@@ -232,6 +232,12 @@ struct Relay::Impl {
     }
     error_code ignored;
     server->set_option(tcp::no_delay(true), ignored);
+    if (settings.tcp_handshake) {
+      // The client's connect returned at once (this machine's kernel answered its SYN): its first
+      // bytes start across the link a round trip later, where they would once a real SYN-ACK came.
+      asio::steady_timer handshake(ex, settings.up.delay + settings.down.delay);
+      co_await handshake.async_wait(kTuple);
+    }
     carry(ex, client, server, up, bytes_up);
     carry(ex, server, client, down, bytes_down);
   }

@@ -28,6 +28,10 @@ struct RelaySettings {
   // or one idle past an RTO, starts from 10 segments and doubles them each round trip. Off, a
   // connection may put window_bytes on the link at once.
   bool slow_start = false;
+  // TCP's handshake: a client's connect here returns at once (the kernel answers on loopback), so
+  // a new connection's first bytes wait a round trip before they cross, as they wait for the
+  // SYN-ACK on a real link; a connect and a TLS 1.3 handshake then take two round trips. Off, one.
+  bool tcp_handshake = false;
   unsigned threads = 2;
 };
 

@@ -106,6 +106,16 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
         discovery_timer(client.ex) {
     limit.watch_connecting([&pool = client.pool] { return pool.requests_stalled_connecting(flow::Clock::now()) > 0; });
     limit.watch_connect_time([&pool = client.pool] { return pool.fastest_connect(); });
+    // A long link known from a connect widens the limit: from the start where the client has
+    // connected already (as reading the partitions does), and otherwise with the first connect:
+    // every partition may send more then (those at their share of the old limit included), on
+    // connections opened for it now.
+    limit.learn_link();
+    client.pool.watch_connects(this, [this] {
+      if (closed || !limit.learn_link()) return;
+      client.pool.warm(limit.wanted_connections());
+      wake_all_partitions();
+    });
   }
 
   Client::Impl& client;
@@ -498,6 +508,7 @@ std::vector<PartitionPosition> Consumer::positions() const {
 }
 
 void Consumer::close() {
+  impl_->client.pool.unwatch_connects(impl_.get());
   impl_->closed = true;
   impl_->discovery_timer.cancel();
   impl_->queue.clear();

@@ -15,8 +15,10 @@
 //    rate stops growing by a quarter over three rounds, as TCP's slow start, or two round trips
 //    in a row are half again their base, or one is twice its base on a link of 10 ms or more (a
 //    queue is building, as CUBIC's HyStart sees it); it then leaves startup at the target, not
-//    below what was in flight a doubling before. It doubles up to `startup_most` requests at
-//    most, and leaves startup there;
+//    below what was in flight a doubling before nor above half again the limit. It doubles up to
+//    `startup_most` requests at most, and holds there until one of those ends startup. It begins
+//    at `initial`, or on a link known to be longer than `initial_rtt` (a connect shows it) at as
+//    many more as it is longer;
 //  - then it follows the target: down at once, up by at most half per round, so that whatever
 //    bandwidth frees up is found (more in flight than the product shows as a higher rate);
 //  - 429 or 503 from the proxy: halve, and do not grow for `cooldown_rounds`;
@@ -39,6 +41,9 @@ using Clock = std::chrono::steady_clock;
 
 struct LimitSettings {
   std::size_t initial = 16;
+  // `initial` is for a link of this round trip or shorter: a longer one starts with as many more
+  // as it is longer (up to startup_most), once a connect shows its length (link_round_trip()).
+  std::chrono::milliseconds initial_rtt{20};
   std::size_t min = 4;
   std::size_t max = 128;
   double gain = 2;
@@ -84,6 +89,9 @@ class AdaptiveLimit {
   bool ends_round(const Ticket& ticket) const { return round_open_ && ticket.sequence >= round_ends_at_; }
   // The proxy answered 429 or 503: too much.
   void overloaded(Clock::time_point now);
+  // The link's round trip as a connect showed it, before any answer measured one: startup on a
+  // link longer than initial_rtt begins wider.
+  void link_round_trip(Clock::duration rtt);
 
   // What the limit becomes if startup doubles it at the end of this round (the connections worth
   // opening ahead of it).

@@ -28,8 +28,21 @@ InFlightLimit::InFlightLimit(const Concurrency& setting, const Concurrency& pool
       most_requests_(most_requests(setting, pool)),
       adaptive_limit_(limit_settings(setting, pool, most_weight)) {}
 
+bool InFlightLimit::learn_link() {
+  if (!adaptive_ || !fastest_connect_ || !adaptive_limit_.startup() ||
+      adaptive_limit_.base_rtt() > Clock::duration::zero())
+    return false;
+  const auto connect = fastest_connect_();
+  if (connect == Clock::duration::max()) return false;
+  const auto before = adaptive_limit_.limit();
+  // A connect takes two round trips (TCP's handshake and TLS 1.3's).
+  adaptive_limit_.link_round_trip(connect / 2);
+  return adaptive_limit_.limit() > before;
+}
+
 void InFlightLimit::answered(const Ticket& ticket, const http::Exchange& x, bool measure) {
   if (!adaptive_) return;
+  learn_link();
   const auto now = Clock::now();
   const int status = x.ec ? 0 : x.response.result_int();
   if (status == 429 || status == 503) adaptive_limit_.overloaded(now);
@@ -46,7 +59,9 @@ bool InFlightLimit::stalled_connecting(const Ticket& ticket) const {
 }
 
 void InFlightLimit::unmeasured(const Ticket& ticket) {
-  if (adaptive_) adaptive_limit_.unmeasured(ticket, Clock::now(), false, stalled_connecting(ticket));
+  if (!adaptive_) return;
+  learn_link();
+  adaptive_limit_.unmeasured(ticket, Clock::now(), false, stalled_connecting(ticket));
 }
 
 }  // namespace krest::flow

@@ -317,6 +317,7 @@ asio::awaitable<error_code> HttpConnection::connect() {
   connecting_since_ = std::chrono::steady_clock::now();
   const auto ec = co_await connect_steps();
   connecting_since_.reset();
+  if (!ec && on_connected_) on_connected_();
   co_return ec;
 }
 

@@ -108,6 +108,8 @@ class HttpConnection {
   // The quickest successful connect so far, from the name lookup's end (the TCP and TLS
   // handshakes: two round trips); duration::max() before the first.
   std::chrono::steady_clock::duration fastest_connect() const { return fastest_connect_; }
+  // Called after each connect that succeeded, before the request it was opened for goes out.
+  void on_connected(std::function<void()> f) { on_connected_ = std::move(f); }
 
   struct Streams;
 
@@ -131,6 +133,7 @@ class HttpConnection {
   std::chrono::steady_clock::time_point last_used_{};
   std::optional<std::chrono::steady_clock::time_point> connecting_since_;
   std::chrono::steady_clock::duration fastest_connect_ = std::chrono::steady_clock::duration::max();
+  std::function<void()> on_connected_;
 };
 
 }  // namespace krest::http

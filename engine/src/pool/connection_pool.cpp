@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -56,7 +57,25 @@ ConnectionPool::Slot* ConnectionPool::add_slot() {
   slots_.push_back(std::make_unique<Slot>(ex_, servers_[i], tls_,
                                           connection_options(options_, slots_.size() / servers_.size()),
                                           &endpoints_[i].sessions, &bodies_, &endpoints_[i].addresses));
+  slots_.back()->conn.on_connected([this] {
+    if (connect_watchers_.empty()) return;
+    // Posted: a watcher may send requests and open connections, which must not happen inside
+    // this connect's request (a pool iterating its slots, a request not yet sent).
+    asio::post(ex_, [this, alive = alive_] {
+      if (!*alive) return;
+      const auto watchers = connect_watchers_;  // one may stop watching meanwhile
+      for (const auto& [watcher, f] : watchers) f();
+    });
+  });
   return slots_.back().get();
+}
+
+void ConnectionPool::watch_connects(const void* watcher, std::function<void()> f) {
+  connect_watchers_.emplace_back(watcher, std::move(f));
+}
+
+void ConnectionPool::unwatch_connects(const void* watcher) {
+  std::erase_if(connect_watchers_, [&](const auto& w) { return w.first == watcher; });
 }
 
 ConnectionPool::~ConnectionPool() {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -64,6 +65,11 @@ class ConnectionPool {
   // the bound), so that requests the limits are about to allow do not wait for TCP and TLS
   // handshakes. Cheap when called again with no more than before.
   void warm(std::size_t wanted);
+  // Calls `f` after each connect that succeeds (posted, never inside the connect's own request),
+  // until unwatch_connects(watcher): a limit that goes by the link's length learns it from the
+  // first connect instead of the first answer, a round trip later (InFlightLimit::learn_link()).
+  void watch_connects(const void* watcher, std::function<void()> f);
+  void unwatch_connects(const void* watcher);
   void close();
 
   std::uint64_t connects() const;
@@ -114,6 +120,7 @@ class ConnectionPool {
   util::Signal available_;  // a connection was given back, or the pool closed
   bool closed_ = false;
   std::size_t warmed_ = 0;  // the most warm() was asked for
+  std::vector<std::pair<const void*, std::function<void()>>> connect_watchers_;
   std::size_t waiting_ = 0;  // requests in acquire() waiting for a connection
   // Counts one of those while it waits, however the wait ends (a pool gone meanwhile included).
   struct Waiting {

@@ -63,6 +63,12 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
         changed(client.ex) {
     limit.watch_connecting([&pool = client.pool] { return pool.requests_stalled_connecting(flow::Clock::now()) > 0; });
     limit.watch_connect_time([&pool = client.pool] { return pool.fastest_connect(); });
+    // A long link known from a connect widens the limit: from the start where the client has
+    // connected already, and otherwise with the first connect (batches waiting go at once).
+    limit.learn_link();
+    client.pool.watch_connects(this, [this] {
+      if (!closed && limit.learn_link()) pump();
+    });
   }
 
   struct Lane {
@@ -469,7 +475,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
 Producer::Producer(Client& client, ProducerOptions options)
     : impl_(std::make_shared<Impl>(client, std::move(options))) {}
 
-Producer::~Producer() = default;
+Producer::~Producer() { impl_->client.pool.unwatch_connects(impl_.get()); }
 
 // Not coroutines themselves: the record goes into a heap job at once, and the coroutine that does
 // the work takes only that pointer. (GCC 12 miscompiles coroutine parameters holding strings,

@@ -27,6 +27,7 @@ netem::RelaySettings link(unsigned short upstream, milliseconds rtt, double byte
   s.upstream_port = upstream;
   s.up.delay = s.down.delay = rtt / 2;
   s.up.bytes_per_second = s.down.bytes_per_second = bytes_per_second;
+  s.tcp_handshake = true;  // a connect takes two round trips, as across a real link
   return s;
 }
 
@@ -127,6 +128,12 @@ TEST_CASE("across 80 ms of round trip the engine's defaults grow past the old fi
     s.partitions = 6;
     co_await Admin(client).create_topic("far", s);
   }());
+  {
+    // That connect showed the link long (two round trips: 160 ms or more): startup begins with
+    // four times the 16 fetches meant for a link of 20 ms or less, before any answer.
+    const Consumer fresh(client);
+    CHECK(fresh.stats().in_flight_limit >= 64);
+  }
   constexpr int kRecords = 150000;
   const auto before = client.metrics();
   const auto produced = h.run(produce_events(client, "far", kRecords));

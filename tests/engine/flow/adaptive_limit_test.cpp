@@ -336,3 +336,53 @@ TEST_CASE("adaptive limit does not double in rounds held back by handshakes", "[
   round(false);
   CHECK(limit.limit() == 64);
 }
+
+TEST_CASE("adaptive limit starts wider on a link a connect shows long", "[unit][flow]") {
+  // Startup's first limit is for a link of initial_rtt (20 ms) or shorter: a longer one carries
+  // as many more requests for the same rate, up to what startup may reach at all.
+  const auto started = [](Clock::duration rtt, std::size_t max = 192) {
+    AdaptiveLimit limit(settings(16, max));
+    limit.link_round_trip(rtt);
+    return limit.limit();
+  };
+  CHECK(started(80ms) == 64);
+  CHECK(started(40ms) == 32);
+  CHECK(started(20ms) == 16);
+  CHECK(started(1ms) == 16);
+  CHECK(started(2000ms) == 128);   // startup_most
+  CHECK(started(80ms, 48) == 48);  // the bound
+  // Once an answer measured a round trip, that decides: a connect no longer widens it.
+  AdaptiveLimit measured(settings(16, 192));
+  auto t = Clock::time_point{} + 1h;
+  const auto ticket = measured.sent(1, t);
+  t += 5ms;
+  measured.completed(ticket, t);
+  REQUIRE(measured.startup());
+  measured.link_round_trip(80ms);
+  CHECK(measured.limit() == 16);
+}
+
+TEST_CASE("adaptive limit holds at 128 in startup until the rate there stops growing", "[unit][flow]") {
+  // The rounds just after a doubling to 128 carry requests that waited for the connections opened
+  // for it: answered 80 ms after they went out (the exchange's own time), their answers still
+  // came 250 ms after they were sent, a third of the rate. Taken for the link's, that rate would
+  // cut the limit to 2 x 41 = 84 requests where the link holds 128 and more.
+  AdaptiveLimit limit(settings(16, 512));
+  auto t = Clock::time_point{} + 1h;
+  const auto round = [&](Clock::duration answered_after) {
+    std::vector<krest::flow::Ticket> out;
+    for (std::size_t i = 0; i < limit.limit(); ++i) out.push_back(limit.sent(i + 1, t));
+    t += answered_after;
+    for (const auto& ticket : out) limit.completed(ticket, t, false, Clock::duration(80ms));
+  };
+  while (limit.limit() < 128) round(250ms);
+  round(250ms);
+  round(250ms);
+  CHECK(limit.limit() == 128);
+  CHECK(limit.startup());
+  // Connections ready: answers after a round trip, the rate grows, then stays (the limit holds
+  // it): startup ends there, and the limit grows by half at most.
+  for (int i = 0; i < 6 && limit.startup(); ++i) round(80ms);
+  CHECK_FALSE(limit.startup());
+  CHECK(limit.limit() == 192);
+}

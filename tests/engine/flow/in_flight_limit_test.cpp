@@ -74,6 +74,25 @@ TEST_CASE("in-flight limit warms the next round's connections in startup on a lo
   }
 }
 
+TEST_CASE("in-flight limit starts wider once a connect shows the link long", "[unit][flow]") {
+  krest::flow::InFlightLimit limit(krest::Concurrency::automatic(192), krest::Concurrency::automatic(256));
+  auto fastest = std::chrono::steady_clock::duration::max();
+  limit.watch_connect_time([&] { return fastest; });
+  CHECK_FALSE(limit.learn_link());  // no connect yet
+  fastest = 30ms;                   // two round trips of 15 ms: short
+  CHECK_FALSE(limit.learn_link());
+  CHECK(limit.value() == 16);
+  fastest = 160ms;  // 80 ms
+  CHECK(limit.learn_link());
+  CHECK(limit.value() == 64);
+  CHECK_FALSE(limit.learn_link());  // told once is enough
+  // Pinned, nothing to learn.
+  krest::flow::InFlightLimit pinned(krest::Concurrency::fixed(8), krest::Concurrency::automatic(256));
+  pinned.watch_connect_time([] { return std::chrono::steady_clock::duration(160ms); });
+  CHECK_FALSE(pinned.learn_link());
+  CHECK(pinned.value() == 8);
+}
+
 TEST_CASE("in-flight limit weighs requests in units and holds their number to the setting", "[unit][flow]") {
   // Requests of 4 units each (POSTs of 2000 records in 500-record units): the adapted limit (in units) may reach
   // the setting's bound in such requests, but never more requests than the setting.

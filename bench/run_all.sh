@@ -98,10 +98,12 @@ $cli_table
 
 \`bench/run_network_bench.sh 500000 5\`: krest-netem (tools/netem) between krest and one krest-proxy
 (\`--durability none\`, \`--auth none\`, 2 threads) emulates the link: half the round trip each way,
-a bandwidth each way shared by all connections, with a 25 ms bottleneck queue, and TCP's slow
+a bandwidth each way shared by all connections, with a 25 ms bottleneck queue, TCP's slow
 start on every connection (\`--slow-start\`: 10 segments at first and after an idle RTO, doubling
 each round trip, as Linux; from 2026-12-06 on: earlier tables let a fresh connection send 4 MiB in
-its first round trip, so their rows are not comparable with these). All on the same
+its first round trip) and TCP's handshake (\`--tcp-handshake\`: a new connection's first bytes wait
+a round trip, so a connect and its TLS handshake take two, as on a real link; from the second table
+of 2026-12-06 on: before, connects took one). Rows of earlier tables are not comparable with these. All on the same
 2 cores, so the fastest rows are bound by CPU, not by the link; the relay ceiling column is
 krest-netem's own throughput at those settings (\`krest-netem --measure 1\`, 8 streams), far above
 what it carries here. Each round loads the demo's NDJSON events (scripts/demo.sh: 68-byte JSON

@@ -43,7 +43,7 @@ upstream=${url##*:}
 relay_pid=""
 relayed=""
 start_relay() {  # rtt_ms, rate
-  "$netem" --upstream "127.0.0.1:$upstream" --rtt-ms "$1" --rate "$2" --slow-start > "$work/relay.out" 2> /dev/null &
+  "$netem" --upstream "127.0.0.1:$upstream" --rtt-ms "$1" --rate "$2" --slow-start --tcp-handshake > "$work/relay.out" 2> /dev/null &
   relay_pid=$!
   for _ in $(seq 50); do grep -q listening "$work/relay.out" 2> /dev/null && break; sleep 0.1; done
   relayed="https://localhost:$(awk '{print $3}' "$work/relay.out")"
@@ -87,7 +87,7 @@ echo "| RTT | bandwidth | relay ceiling | krest load default, records/s | best h
 echo "|---:|---|---:|---:|---|---:|---:|---:|---|---:|---:|"
 for rtt in "${rtts[@]}"; do
   for rate in "${rates[@]}"; do
-    ceiling=$("$netem" --measure 1 --rtt-ms "$rtt" --rate "$rate" --slow-start --streams 8 | sed -n 's/relay ceiling: \([0-9]*\) MB.*/\1/p')
+    ceiling=$("$netem" --measure 1 --rtt-ms "$rtt" --rate "$rate" --slow-start --tcp-handshake --streams 8 | sed -n 's/relay ceiling: \([0-9]*\) MB.*/\1/p')
     start_relay "$rtt" "$rate"
     for key in $(printf '%s\n' "${!r[@]}"); do unset "r[$key]"; done
     # Interleaved: each round runs the default and every hand-picked setting once.

@@ -13,8 +13,8 @@
 // plus `queue_floor`:
 //  - startup: the limit doubles every round (while it is what holds the sender back) until the
 //    rate stops growing by a quarter over three rounds, as TCP's slow start, or two round trips
-//    in a row are half again their base, or one is twice its base on a link of 10 ms or more (a
-//    queue is building, as CUBIC's HyStart sees it); it then leaves startup at the target, not
+//    in a row are half again their base, or one is twice its base on a link of 10 ms or more or
+//    three times on any (a queue is building, as CUBIC's HyStart sees it); it then leaves startup at the target, not
 //    below what was in flight a doubling before nor above half again the limit. It doubles up to
 //    `startup_most` requests at most, and holds there until one of those ends startup. It begins
 //    at `initial`, or on a link known to be longer than `initial_rtt` (a connect shows it) at as

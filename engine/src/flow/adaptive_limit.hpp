@@ -14,11 +14,11 @@
 //  - startup: the limit doubles every round (while it is what holds the sender back) until the
 //    rate stops growing by a quarter over three rounds, as TCP's slow start, or two round trips
 //    in a row are half again their base, or one is twice its base on a link of 10 ms or more or
-//    three times on any (a queue is building, as CUBIC's HyStart sees it); it then leaves startup at the target, not
-//    below what was in flight a doubling before nor above half again the limit. It doubles up to
-//    `startup_most` requests at most, and holds there until one of those ends startup. It begins
-//    at `initial`, or on a link known to be longer than `initial_rtt` (a connect shows it) at as
-//    many more as it is longer;
+//    three times on any (a queue is building, as CUBIC's HyStart sees it); it then leaves
+//    startup at the target, not below what was in flight a doubling before nor above half again
+//    the limit. It doubles up to `startup_most` requests at most, and holds there until one of
+//    those ends startup. It begins at `initial`, or on a link known to be longer than
+//    `initial_rtt` (a connect shows it) at as many more as it is longer;
 //  - then it follows the target: down at once, up by at most half per round, so that whatever
 //    bandwidth frees up is found (more in flight than the product shows as a higher rate);
 //  - 429 or 503 from the proxy: halve, and do not grow for `cooldown_rounds`;

@@ -111,7 +111,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     // every partition may send more then (those at their share of the old limit included), on
     // connections opened for it now.
     limit.learn_link();
-    client.pool.watch_connects(this, [this] {
+    connect_watch = client.pool.watch_connects([this] {
       if (closed || !limit.learn_link()) return;
       client.pool.warm(limit.wanted_connections());
       wake_all_partitions();
@@ -121,6 +121,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   Client::Impl& client;
   ConsumerOptions options;
   flow::InFlightLimit limit;  // fetches at once over all partitions
+  pool::ConnectionPool::ConnectWatch connect_watch;  // widens the limit once a connect shows a long link
   std::size_t fetching = 0;    // fetches in flight
   consume::FetchSize fetch_size{options.fetch_records};
   std::size_t wanting = 0;     // partitions with fetches to send
@@ -508,7 +509,6 @@ std::vector<PartitionPosition> Consumer::positions() const {
 }
 
 void Consumer::close() {
-  impl_->client.pool.unwatch_connects(impl_.get());
   impl_->closed = true;
   impl_->discovery_timer.cancel();
   impl_->queue.clear();

@@ -58,24 +58,45 @@ ConnectionPool::Slot* ConnectionPool::add_slot() {
                                           connection_options(options_, slots_.size() / servers_.size()),
                                           &endpoints_[i].sessions, &bodies_, &endpoints_[i].addresses));
   slots_.back()->conn.on_connected([this] {
-    if (connect_watchers_.empty()) return;
+    if (connect_watchers_->empty()) return;
     // Posted: a watcher may send requests and open connections, which must not happen inside
     // this connect's request (a pool iterating its slots, a request not yet sent).
     asio::post(ex_, [this, alive = alive_] {
       if (!*alive) return;
-      const auto watchers = connect_watchers_;  // one may stop watching meanwhile
-      for (const auto& [watcher, f] : watchers) f();
+      const auto watchers = *connect_watchers_;  // one may stop watching meanwhile
+      for (const auto& [id, f] : watchers) f();
     });
   });
   return slots_.back().get();
 }
 
-void ConnectionPool::watch_connects(const void* watcher, std::function<void()> f) {
-  connect_watchers_.emplace_back(watcher, std::move(f));
+ConnectionPool::ConnectWatch ConnectionPool::watch_connects(std::function<void()> f) {
+  ConnectWatch watch;
+  watch.watchers_ = connect_watchers_;
+  watch.id_ = ++next_watch_;
+  connect_watchers_->emplace_back(watch.id_, std::move(f));
+  return watch;
 }
 
-void ConnectionPool::unwatch_connects(const void* watcher) {
-  std::erase_if(connect_watchers_, [&](const auto& w) { return w.first == watcher; });
+ConnectionPool::ConnectWatch& ConnectionPool::ConnectWatch::operator=(ConnectWatch&& o) noexcept {
+  if (this != &o) {
+    release();
+    watchers_ = std::move(o.watchers_);
+    id_ = o.id_;
+  }
+  return *this;
+}
+
+ConnectionPool::ConnectWatch::~ConnectWatch() { release(); }
+
+void ConnectionPool::ConnectWatch::release() {
+  // A watch that outlives its pool (a producer's work torn down with the io_context after the
+  // client) finds nothing to take itself off.
+  if (auto shared = watchers_.lock()) {
+    auto& watchers = *std::static_pointer_cast<ConnectWatchers>(shared);
+    std::erase_if(watchers, [&](const auto& w) { return w.first == id_; });
+  }
+  watchers_.reset();
 }
 
 ConnectionPool::~ConnectionPool() {

@@ -65,11 +65,25 @@ class ConnectionPool {
   // the bound), so that requests the limits are about to allow do not wait for TCP and TLS
   // handshakes. Cheap when called again with no more than before.
   void warm(std::size_t wanted);
+  // Watching connects (watch_connects()) until destroyed; safe to destroy after the pool.
+  class ConnectWatch {
+   public:
+    ConnectWatch() = default;
+    ConnectWatch(ConnectWatch&&) noexcept = default;
+    ConnectWatch& operator=(ConnectWatch&& o) noexcept;
+    ~ConnectWatch();
+
+   private:
+    friend class ConnectionPool;
+    void release();
+    std::weak_ptr<void> watchers_;  // the pool's ConnectWatchers
+    std::uint64_t id_ = 0;
+  };
   // Calls `f` after each connect that succeeds (posted, never inside the connect's own request),
-  // until unwatch_connects(watcher): a limit that goes by the link's length learns it from the
-  // first connect instead of the first answer, a round trip later (InFlightLimit::learn_link()).
-  void watch_connects(const void* watcher, std::function<void()> f);
-  void unwatch_connects(const void* watcher);
+  // for as long as the returned watch lives: a limit that goes by the link's length learns it
+  // from the first connect instead of the first answer, a round trip later
+  // (InFlightLimit::learn_link()).
+  [[nodiscard]] ConnectWatch watch_connects(std::function<void()> f);
   void close();
 
   std::uint64_t connects() const;
@@ -120,7 +134,9 @@ class ConnectionPool {
   util::Signal available_;  // a connection was given back, or the pool closed
   bool closed_ = false;
   std::size_t warmed_ = 0;  // the most warm() was asked for
-  std::vector<std::pair<const void*, std::function<void()>>> connect_watchers_;
+  using ConnectWatchers = std::vector<std::pair<std::uint64_t, std::function<void()>>>;
+  std::shared_ptr<ConnectWatchers> connect_watchers_ = std::make_shared<ConnectWatchers>();
+  std::uint64_t next_watch_ = 0;
   std::size_t waiting_ = 0;  // requests in acquire() waiting for a connection
   // Counts one of those while it waits, however the wait ends (a pool gone meanwhile included).
   struct Waiting {

@@ -66,7 +66,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     // A long link known from a connect widens the limit: from the start where the client has
     // connected already, and otherwise with the first connect (batches waiting go at once).
     limit.learn_link();
-    client.pool.watch_connects(this, [this] {
+    connect_watch = client.pool.watch_connects([this] {
       if (!closed && limit.learn_link()) pump();
     });
   }
@@ -113,6 +113,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   Client::Impl& client;
   ProducerOptions options;
   flow::InFlightLimit limit;  // POSTs at once: max_in_flight, adapted or pinned
+  pool::ConnectionPool::ConnectWatch connect_watch;  // widens the limit once a connect shows a long link
   util::Signal changed;  // buffer space freed, records reported, batches finished
   std::map<LaneKey, Lane> lanes;
   std::deque<std::unique_ptr<Batch>> ready;
@@ -475,7 +476,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
 Producer::Producer(Client& client, ProducerOptions options)
     : impl_(std::make_shared<Impl>(client, std::move(options))) {}
 
-Producer::~Producer() { impl_->client.pool.unwatch_connects(impl_.get()); }
+Producer::~Producer() = default;
 
 // Not coroutines themselves: the record goes into a heap job at once, and the coroutine that does
 // the work takes only that pointer. (GCC 12 miscompiles coroutine parameters holding strings,

@@ -138,7 +138,11 @@ on one machine they share its 2 cores with everything else, so they show what sp
 not what a second machine would add. Each proxy describes a topic once before the timed runs: the
 mock never answers the topic-configs query krest-proxy makes for a description (it has no
 controller), so a fresh proxy's first description waits a second for it, where a real cluster
-answers at once.
+answers at once. kcat's consume with its defaults is mostly its end of the log: with \`-e\` it exits
+once every partition reported its end, and librdkafka's fetch of a partition at its end waits
+\`fetch.wait.max.ms\` (500 ms) for more, so its rate swings from run to run (262,000 to 631,000
+records/s by hand, three runs in a row); the fourth row gives kcat 10 ms (2.8 million records/s by
+hand), what kcat can read. Rows before 2026-12-06 compared the consume with the default only.
 
 $kafka_table
 DOC

@@ -66,10 +66,11 @@ for r in $(seq "$repeats"); do
   t0=$(now); got=$(kcat -b "$bs" -C -t kcat$r -e -q -f '%o\n' | wc -l); t1=$(now)
   [[ $got -eq $records ]] || { echo "kcat consumed $got of $records" >&2; exit 1; }
   kc+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
-  # kcat's rate above is mostly its end of the log: with -e it exits once every partition reported
+  # kcat's rate above waits at its end of the log: with -e it exits once every partition reported
   # its end, and librdkafka's fetches of a partition at its end wait fetch.wait.max.ms (500 ms) for
-  # more; by hand, 262,000-631,000 records/s from run to run with that default, 2.8 million with
-  # 10 ms. Both are shown: the second is what kcat can read.
+  # more, where krest-proxy's readers wait 10 ms. So kcat again with 10 ms. (Bimodal either way on
+  # the mock: by hand 262,000-631,000 records/s with the default, 2.8 million with 10 ms in three
+  # runs of four and 359,000 in the fourth.)
   t0=$(now); got=$(kcat -b "$bs" -C -t kcat$r -e -q -f '%o\n' -X fetch.wait.max.ms=10 | wc -l); t1=$(now)
   [[ $got -eq $records ]] || { echo "kcat (fetch.wait.max.ms=10) consumed $got of $records" >&2; exit 1; }
   kf+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")

@@ -90,7 +90,7 @@ void AdaptiveLimit::link_round_trip(Clock::duration rtt) {
   // time getting from 16 to 128). A TCP connection's initial window is so many segments whatever
   // the link; a request limit is a rate times a round trip, so a longer link is given as many
   // more requests, as the rate `initial` carries on a short one.
-  if (!startup_ || base_rtt() > Clock::duration::zero() || rtt <= settings_.initial_rtt) return;
+  if (!link_length_wanted() || rtt <= settings_.initial_rtt) return;
   const double longer = std::chrono::duration<double>(rtt) / std::chrono::duration<double>(settings_.initial_rtt);
   const double wider =
       std::min({static_cast<double>(settings_.initial) * longer, startup_most(), static_cast<double>(most())});

@@ -92,6 +92,8 @@ class AdaptiveLimit {
   // The link's round trip as a connect showed it, before any answer measured one: startup on a
   // link longer than initial_rtt begins wider.
   void link_round_trip(Clock::duration rtt);
+  // Whether link_round_trip() would still be heard: in startup, before any round trip is measured.
+  bool link_length_wanted() const { return startup_ && base_rtt() == Clock::duration::zero(); }
 
   // What the limit becomes if startup doubles it at the end of this round (the connections worth
   // opening ahead of it).

@@ -29,9 +29,8 @@ InFlightLimit::InFlightLimit(const Concurrency& setting, const Concurrency& pool
       adaptive_limit_(limit_settings(setting, pool, most_weight)) {}
 
 bool InFlightLimit::learn_link() {
-  if (!adaptive_ || !fastest_connect_ || !adaptive_limit_.startup() ||
-      adaptive_limit_.base_rtt() > Clock::duration::zero())
-    return false;
+  // Asked before the pool's connections are walked for their quickest connect.
+  if (!adaptive_ || !fastest_connect_ || !adaptive_limit_.link_length_wanted()) return false;
   const auto connect = fastest_connect_();
   if (connect == Clock::duration::max()) return false;
   const auto before = adaptive_limit_.limit();
@@ -42,7 +41,6 @@ bool InFlightLimit::learn_link() {
 
 void InFlightLimit::answered(const Ticket& ticket, const http::Exchange& x, bool measure) {
   if (!adaptive_) return;
-  learn_link();
   const auto now = Clock::now();
   const int status = x.ec ? 0 : x.response.result_int();
   if (status == 429 || status == 503) adaptive_limit_.overloaded(now);
@@ -59,9 +57,7 @@ bool InFlightLimit::stalled_connecting(const Ticket& ticket) const {
 }
 
 void InFlightLimit::unmeasured(const Ticket& ticket) {
-  if (!adaptive_) return;
-  learn_link();
-  adaptive_limit_.unmeasured(ticket, Clock::now(), false, stalled_connecting(ticket));
+  if (adaptive_) adaptive_limit_.unmeasured(ticket, Clock::now(), false, stalled_connecting(ticket));
 }
 
 }  // namespace krest::flow

@@ -64,8 +64,9 @@ class InFlightLimit {
   // Tells the pool's quickest connect so far (ConnectionPool::fastest_connect()).
   void watch_connect_time(std::function<Clock::duration()> fastest) { fastest_connect_ = std::move(fastest); }
   // Tells the adapted limit the link's length from the quickest connect, until an answer measures
-  // a round trip (AdaptiveLimit::link_round_trip()). Called when a connect ends (the pool's
-  // watch_connects()), and with each answer. True when the limit grew: more may go out now.
+  // a round trip (AdaptiveLimit::link_round_trip()). Called by its owner when it starts and when
+  // a connect ends (the pool's watch_connects()): only a connect changes the quickest one. True
+  // when the limit grew: more may go out now.
   bool learn_link();
 
   const AdaptiveLimit* adaptive() const { return adaptive_ ? &adaptive_limit_ : nullptr; }

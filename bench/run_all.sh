@@ -138,13 +138,19 @@ on one machine they share its 2 cores with everything else, so they show what sp
 not what a second machine would add. Each proxy describes a topic once before the timed runs: the
 mock never answers the topic-configs query krest-proxy makes for a description (it has no
 controller), so a fresh proxy's first description waits a second for it, where a real cluster
-answers at once. kcat's consume with its defaults waits at its end of the log: with \`-e\` it exits
-once every partition reported its end, and librdkafka's fetch of a partition at its end waits
-\`fetch.wait.max.ms\` (500 ms) for more; krest-proxy's own readers wait 10 ms. The fourth row gives kcat
-10 ms too. kcat's consume on the mock is bimodal either way: by hand, three runs in a row with the
-default read 572,000, 616,000 and 262,000 records/s, and four with 10 ms 2.8 million three times
-and 359,000 once, so a median of three lands in either mode: read the consume ratios with that in
-mind. Rows before 2026-12-06 compared the consume with the default only.
+answers at once. kcat's consume with its defaults waits, twice over: at its end of the log (with
+\`-e\` it exits once every partition reported its end, and librdkafka's fetch of a partition at its
+end waits \`fetch.wait.max.ms\`, 500 ms, for more; krest-proxy's own readers wait 10 ms), and in the
+middle up to a second now and then (kcat reads every partition through one queue, and librdkafka
+2.0 stops fetching when that queue holds \`queued.min.messages\`, 100,000, and looks again only when
+its broker thread next wakes, up to a second later). That made its rate bimodal from run to run
+(262,000-631,000 records/s by hand). The fourth row gives kcat neither wait: its fast mode, steady
+from run to run, and the fair measure of librdkafka straight to the cluster. The fifth reads 4
+partitions of about 4 MB through a fresh krest-proxy of its own: deeper than the 2 MB krest-proxy
+lets librdkafka queue for a partition, so its fetch stops while the reader catches up, and only
+krest-proxy waking it (a seek to where it stands when it goes quiet with records left) keeps the
+read going; without that the fetch stood a second every 2 MB (2026-12-06: 150,000 records/s at 4
+partitions, 37,000 at one). Rows before 2026-12-06 compared the consume with kcat's waits.
 
 $kafka_table
 DOC

@@ -161,6 +161,21 @@ wasted=$(( $(unused e) + $(unused f) - unused_before ))
 [ "$wasted" -le 40000 ] || fail "reading 400,000 records through two proxies fetched $wasted records for nothing"
 ok "a partition's pages stay with one proxy of two: $started fetch streams started for 8 partitions, $wasted records fetched unused ($got records)"
 
+# 8. A partition read faster than librdkafka fetched it: librdkafka 2.0 stops fetching a partition
+# whose queue is full (2 MB here) and, with nothing else to fetch from its leader, looks again up to
+# a second later. krest-proxy wakes the fetch when the queue runs dry (a fresh proxy: no other
+# partition read keeps the leader's broker thread awake). 28,000 records of 140 bytes: 4 MB, which
+# the mock keeps whole.
+mock create deep 1 1
+awk 'BEGIN { pad = sprintf("%120d", 0); for (i = 0; i < 28000; i++) printf "k%d|r%06d-%s\n", i, i, pad }' > deep.txt
+kcat -b "$bs" -P -t deep -K '|' < deep.txt
+start_proxy g
+wakes() { kafka_counter g krest_kafka_fetch_stream_wakes_total; }
+via g tail -t deep --from earliest --exit-at-end -f '%o\n' > deep.out 2> deep.err || fail "tail of deep: $(cat deep.err)"
+seq 0 27999 | cmp -s - deep.out || fail "the tail of deep read $(wc -l < deep.out) records, not offsets 0-27999 in order"
+[ "$(wakes)" -ge 1 ] || fail "reading 4 MB of one partition woke its fetch $(wakes) times"
+ok "one partition of 4 MB read whole and in order, its fetch woken $(wakes) times when librdkafka's queue ran dry"
+
 # 4. Health follows the brokers; librdkafka's statistics are in /metrics.
 start_proxy c --kafka-metadata-refresh-ms 200 --kafka-fetch-timeout-ms 1000
 health() { curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/c/tls/cert.pem" "$url_c/health"; }

@@ -240,3 +240,57 @@ TEST_CASE("fetch turn: nothing read by the deadline while records are there time
   CHECK_FALSE(some.poll_wait(kDeadline));
   CHECK_FALSE(some.timed_out(kDeadline));  // one record is an answer
 }
+
+TEST_CASE("fetch turn: a stream quiet after draining half a full queue is woken, once per half queue", "[fetch_turn]") {
+  // librdkafka stops fetching a partition whose queue is full until its broker thread next wakes.
+  constexpr std::size_t kBig = 10000;  // bytes a record: 105 of them are half a full queue
+  const auto half = static_cast<std::int64_t>(FetchTurn::kQueueBytes / 2 / kBig) + 1;
+  FetchTurn turn(ask(0, 1000, 64 << 20), at(0), kDeadline);
+  REQUIRE(turn.begin(offsets(0, 1000)) == FetchTurn::Start::read_on);
+  CHECK(turn.poll_wait(t0) == 20ms);  // nothing came from it yet: a fetch may be on its way
+  CHECK_FALSE(turn.wake_due(t0 + 20ms));
+  for (std::int64_t o = 0; o < half - 1; ++o) REQUIRE(turn.on_message(record(o, kBig), t0) == Verdict::take);
+  CHECK(turn.poll_wait(t0) == 20ms);  // less than half a queue drained: it was never stopped
+  CHECK_FALSE(turn.wake_due(t0 + 20ms));
+  REQUIRE(turn.on_message(record(half - 1, kBig), t0) == Verdict::take);
+  CHECK(turn.poll_wait(t0) == FetchTurn::kWakeQuiet);
+  CHECK_FALSE(turn.wake_due(t0 + 4ms));
+  CHECK(turn.wake_due(t0 + 5ms));
+  CHECK(turn.stream_next() == half);      // where the seek puts it
+  CHECK_FALSE(turn.wake_due(t0 + 30ms));  // once: a slow broker's answer is not dropped again and again
+  CHECK(turn.poll_wait(t0 + 30ms) == 20ms);
+  CHECK(turn.on_message(record(half, kBig), t0 + 40ms) == Verdict::take);
+  CHECK_FALSE(turn.wake_due(t0 + 60ms));  // one record since the wake is not half a queue
+  CHECK(turn.stream_drained().records == 1);
+  CHECK(turn.stream_drained().bytes == kBig);
+}
+
+TEST_CASE("fetch turn: records count toward a wake too, and a restarted stream starts from none", "[fetch_turn]") {
+  FetchTurn many(ask(0, 20000), at(0), kDeadline);
+  REQUIRE(many.begin(offsets(0, 30000)) == FetchTurn::Start::read_on);
+  feed(many, 0, static_cast<std::int64_t>(FetchTurn::kQueueRecords / 2));  // 100 bytes each: records decide
+  CHECK(many.wake_due(t0 + FetchTurn::kWakeQuiet));
+
+  auto drained_at = [](std::int64_t next) {
+    FetchTurn::Stream s = at(next);
+    s.drained.records = FetchTurn::kQueueRecords;
+    return s;
+  };
+  FetchTurn on(ask(20), drained_at(20), kDeadline);  // the stream's next turn carries what it drained
+  REQUIRE(on.begin(offsets(0, 100)) == FetchTurn::Start::read_on);
+  CHECK(on.poll_wait(t0) == FetchTurn::kWakeQuiet);
+  CHECK(on.wake_due(t0 + FetchTurn::kWakeQuiet));
+
+  FetchTurn behind(ask(10), drained_at(20), kDeadline);
+  REQUIRE(behind.begin(offsets(0, 100)) == FetchTurn::Start::restart);
+  CHECK(behind.poll_wait(t0) == 20ms);  // its first fetch is on its way
+  CHECK_FALSE(behind.wake_due(t0 + 20ms));
+  CHECK(behind.stream_drained().records == 0);
+
+  // Caught up: the end of the partition is no stall.
+  FetchTurn end(ask(20, 500), drained_at(20), kDeadline);
+  REQUIRE(end.begin(offsets(0, 21)) == FetchTurn::Start::read_on);
+  CHECK(end.on_message(record(20), t0) == Verdict::take);
+  CHECK_FALSE(end.wants_more());
+  CHECK_FALSE(end.wake_due(t0 + 1s));
+}

@@ -7,6 +7,7 @@ namespace krest::proxy {
 FetchTurn::FetchTurn(Request request, Stream stream, Clock::time_point deadline)
     : request_(request), start_(stream), deadline_(deadline), next_(request.offset), stream_(stream.next) {
   in_stream_ = stream.started && request.offset >= stream.next && request.offset - stream.next <= kReadOnRecords;
+  if (stream.started) drained_ = stream.drained;
 }
 
 bool FetchTurn::must_ask(std::optional<Offsets> seen) const {
@@ -31,6 +32,7 @@ FetchTurn::Start FetchTurn::begin(Offsets offsets) {
   streamed_ = true;
   if (in_stream_ && next_ == request_.offset) return Start::read_on;
   stream_ = next_;
+  drained_ = {};
   return Start::restart;
 }
 
@@ -75,8 +77,23 @@ std::optional<std::chrono::milliseconds> FetchTurn::poll_wait(Clock::time_point 
     phase_ = Phase::done;
     return std::nullopt;
   }
-  return std::min(left, kLongestPoll);
+  auto wait = std::min(left, kLongestPoll);
+  if (wakeable()) {
+    if (!quiet_until_) quiet_until_ = now + kWakeQuiet;
+    const auto to_wake = std::chrono::ceil<std::chrono::milliseconds>(*quiet_until_ - now);
+    wait = std::clamp(to_wake, std::chrono::milliseconds(1), wait);
+  }
+  return wait;
 }
+
+bool FetchTurn::wake_due(Clock::time_point now) {
+  if (!wakeable() || !wants_more() || !quiet_until_ || now < *quiet_until_) return false;
+  drained_ = {};
+  quiet_until_.reset();
+  return true;
+}
+
+bool FetchTurn::wakeable() const { return drained_.bytes >= kQueueBytes / 2 || drained_.records >= kQueueRecords / 2; }
 
 FetchTurn::Verdict FetchTurn::on_message(const Message& m, Clock::time_point now) {
   switch (m.kind) {
@@ -100,10 +117,12 @@ FetchTurn::Verdict FetchTurn::on_message(const Message& m, Clock::time_point now
   }
   if (m.offset < next_) {
     if (m.offset < stream_) return Verdict::drop;  // already passed (a duplicate)
+    heard(now, m.bytes);
     stream_ = m.offset + 1;
     return Verdict::keep_ahead;
   }
   end_past_.reset();
+  heard(now, m.bytes);
   if (records_ > 0 && bytes_ + m.bytes > request_.max_bytes) {
     stream_ = m.offset;
     phase_ = Phase::done;
@@ -125,7 +144,15 @@ bool FetchTurn::restart_with(Offsets offsets) {
   }
   next_ = std::max(next_, low_);
   stream_ = next_;
+  drained_ = {};
+  quiet_until_.reset();
   return true;
+}
+
+void FetchTurn::heard(Clock::time_point now, std::size_t bytes) {
+  drained_.bytes += bytes;
+  ++drained_.records;
+  quiet_until_ = now + kWakeQuiet;
 }
 
 bool FetchTurn::timed_out(Clock::time_point now) const {

@@ -11,7 +11,8 @@
 // about are old news (a fetch that ran ahead met them before the newer records were written); an
 // end reported past the turn's position is waited on a short grace for records still on their
 // way, then skipped as a real gap (compaction). Retention removing the stream's start makes the
-// turn ask for the offsets again and restart at the new earliest, three times at most.
+// turn ask for the offsets again and restart at the new earliest, three times at most. A stream
+// stopped by librdkafka at a full queue is woken once it is drained (wake_due()).
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -30,17 +31,27 @@ class FetchTurn {
   // Longest single wait for the stream, so the grace and the deadline are looked at often.
   static constexpr std::chrono::milliseconds kLongestPoll{20};
   static constexpr int kMostRestarts = 3;
+  // What librdkafka may queue for a partition being read (PartitionReaders configures it so), and
+  // how long a stream that drained half of that may be quiet, with records left, before it is woken.
+  static constexpr std::size_t kQueueBytes = 2 << 20;
+  static constexpr std::size_t kQueueRecords = 20000;
+  static constexpr std::chrono::milliseconds kWakeQuiet{5};
 
   struct Request {
     std::int64_t offset = 0;
     std::size_t max_records = 1;
     std::size_t max_bytes = 1;  // keys and values, but at least one record
   };
+  struct Drained {
+    std::size_t bytes = 0;
+    std::size_t records = 0;
+  };
   // Where the stream stands when the turn begins.
   struct Stream {
     bool started = false;
     std::int64_t next = -1;       // the offset of the next record it hands out
     bool kept_at_offset = false;  // a record at the request's offset was kept for it
+    Drained drained;              // taken from librdkafka's queue since it started or was woken
   };
   struct Offsets {
     std::int64_t low = -1;   // earliest retained
@@ -92,6 +103,17 @@ class FetchTurn {
   // over (nothing left to read).
   bool restart_with(Offsets offsets);
 
+  // After a poll that gave nothing: true when the stream's fetch is to be woken, by a seek to
+  // stream_next(). librdkafka 2.0 stops fetching a partition whose queue is full
+  // (queued.min.messages or queued.max.messages.kbytes) and looks at it again only when its broker
+  // thread next wakes: up to a second later when nothing else is fetched from that broker, so a
+  // reader of one deep partition read 2 MB and then stood a second. A stream is woken when it went
+  // quiet for kWakeQuiet with records left, after draining at least half a full queue since it
+  // started or was last woken (librdkafka counts a queue's bytes its own way): a stream that
+  // drained less was never stopped, its next fetch is on its way, and the seek would drop it.
+  bool wake_due(Clock::time_point now);
+  Drained stream_drained() const { return drained_; }  // for the stream's next turn
+
   // The turn is over: true when nothing was read although records were there and the deadline
   // passed (the partition's leader is likely down).
   bool timed_out(Clock::time_point now) const;
@@ -102,6 +124,8 @@ class FetchTurn {
 
  private:
   enum class Phase { begin, kept, stream, done };
+  void heard(Clock::time_point now, std::size_t bytes);  // the stream handed out a record
+  bool wakeable() const;
   Request request_;
   Stream start_;
   Clock::time_point deadline_;
@@ -114,6 +138,8 @@ class FetchTurn {
   std::int64_t stream_ = -1;
   std::size_t records_ = 0, bytes_ = 0;
   int restarts_ = 0;
+  Drained drained_;
+  std::optional<Clock::time_point> quiet_until_;                        // when a wakeable stream is woken
   std::optional<std::pair<std::int64_t, Clock::time_point>> end_past_;  // an end reported past next_
 };
 

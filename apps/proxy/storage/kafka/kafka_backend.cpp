@@ -96,6 +96,12 @@ void KafkaBackend::append_metrics(std::string& out) const {
                           "from a new place; many more means a partition's pages keep moving its stream (out of "
                           "order beyond the read-on distance, or one reader's pages spread over several proxies).",
                           static_cast<double>(readers_.stream_starts()));
+  metrics::append_counter(out, "krest_kafka_fetch_stream_wakes_total",
+                          "Partition fetch streams woken by a seek to where they stand, after going quiet with "
+                          "records left to hand out: librdkafka stops fetching a partition whose queue is full "
+                          "and, with nothing else to fetch from that broker, looks at it again up to a second "
+                          "later. About one per queue's worth (2 MB) a fast reader drains.",
+                          static_cast<double>(readers_.stream_wakes()));
   metrics::append_counter(out, "krest_kafka_fetched_records_unused_total",
                           "Records a partition's fetch stream read past on the way to a request's offset and "
                           "dropped unserved: work for nothing (many when one reader's pages alternate between "

@@ -105,8 +105,9 @@ struct PartitionReaders::Session {
   ReadTurns turns;                                              // guarded by mu
   std::map<ReadTurns::Ticket, std::function<void()>> waiting;  // wakers; guarded by mu
   bool started = false;
-  std::int64_t next = -1;  // the offset of the next message the fetch hands out
-  RdKafkaMessage held;     // polled but not returned (it did not fit the last response)
+  std::int64_t next = -1;      // the offset of the next message the fetch hands out
+  FetchTurn::Drained drained;  // see FetchTurn::wake_due()
+  RdKafkaMessage held;         // polled but not returned (it did not fit the last response)
   // Messages a request read past on its way to its own offset, by offset, for the requests still
   // to come; at most kAheadRecords of them and kAheadBytes of keys and values.
   std::map<std::int64_t, RdKafkaMessage> ahead;
@@ -141,6 +142,16 @@ struct PartitionReaders::Session {
     if (started) rd_kafka_consume_stop(rkt, partition);
     started = false;
     next = -1;
+    drained = {};
+  }
+  // Wakes a fetch stopped with a full queue (FetchTurn::wake_due) by a seek to where it stands,
+  // `offset`: its queue is empty, so the seek drops nothing but a fetch on its way.
+  void wake(std::int64_t offset) {
+    RdKafkaPartitionList at(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(at.get(), topic.c_str(), partition)->offset = offset;
+    // Not waited for; a seek that fails leaves the fetch as it was, woken by librdkafka in time.
+    if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer->rk.get(), at.get(), 0))
+      rd_kafka_error_destroy(error);
   }
   // Starts fetching at `offset`, dropping whatever was fetched from elsewhere.
   void start(std::int64_t offset) {
@@ -155,23 +166,24 @@ struct PartitionReaders::Session {
 PartitionReaders::PartitionReaders(const KafkaOptions& options, KafkaStats& stats) : options_(options) {
   for (std::size_t i = 0; i < options_.consumers; ++i) {
     auto c = std::make_unique<Consumer>();
-    c->rk = make_rdkafka(RD_KAFKA_CONSUMER, options_,
-                         {{"enable.partition.eof", "true"},
-                          {"auto.offset.reset", "error"},  // handled here: below the start or past the end
-                          // A fetch at a partition's end waits this long for records: short, so a
-                          // client polling a caught-up partition hears of new records quickly
-                          // (and the mock cluster's empty fetches cost little).
-                          {"fetch.wait.max.ms", "10"},
-                          // Per open partition (the simple consumer's queues are per partition).
-                          {"queued.max.messages.kbytes", "2048"},
-                          {"queued.min.messages", "20000"},
-                          {"statistics.interval.ms", "5000"},
-                          {"client.id", "krest-proxy-reader-" + std::to_string(i + 1)}},
-                         [](rd_kafka_conf_t* conf, void* opaque) {
-                           rd_kafka_conf_set_stats_cb(conf, &stats_cb);
-                           rd_kafka_conf_set_opaque(conf, opaque);
-                         },
-                         &stats);
+    c->rk = make_rdkafka(
+        RD_KAFKA_CONSUMER, options_,
+        {{"enable.partition.eof", "true"},
+         {"auto.offset.reset", "error"},  // handled here: below the start or past the end
+         // A fetch at a partition's end waits this long for records: short, so a
+         // client polling a caught-up partition hears of new records quickly
+         // (and the mock cluster's empty fetches cost little).
+         {"fetch.wait.max.ms", "10"},
+         // Per open partition (the simple consumer's queues are per partition).
+         {"queued.max.messages.kbytes", std::to_string(FetchTurn::kQueueBytes / 1024)},
+         {"queued.min.messages", std::to_string(FetchTurn::kQueueRecords)},
+         {"statistics.interval.ms", "5000"},
+         {"client.id", "krest-proxy-reader-" + std::to_string(i + 1)}},
+        [](rd_kafka_conf_t* conf, void* opaque) {
+          rd_kafka_conf_set_stats_cb(conf, &stats_cb);
+          rd_kafka_conf_set_opaque(conf, opaque);
+        },
+        &stats);
     consumers_.push_back(std::move(c));
   }
 }
@@ -267,7 +279,8 @@ FetchResult PartitionReaders::read_turn(Session& reader, const FetchRequest& req
   };
 
   const FetchTurn::Request asked{request.offset, request.max_records, request.max_bytes};
-  const FetchTurn::Stream stream{reader.started, reader.next, reader.started && reader.ahead.count(request.offset) > 0};
+  const FetchTurn::Stream stream{reader.started, reader.next, reader.started && reader.ahead.count(request.offset) > 0,
+                                 reader.drained};
   FetchTurn turn(asked, stream, Clock::now() + options_.fetch_timeout);
   std::optional<FetchTurn::Offsets> seen;
   if (FetchTurn::Offsets o; rd_kafka_get_watermark_offsets(rk, topic.c_str(), request.partition, &o.low, &o.high) == 0)
@@ -297,7 +310,13 @@ FetchResult PartitionReaders::read_turn(Session& reader, const FetchRequest& req
       const auto wait = turn.poll_wait(Clock::now());
       if (!wait) break;
       m.reset(rd_kafka_consume(reader.rkt, request.partition, static_cast<int>(wait->count())));
-      if (!m) continue;
+      if (!m) {
+        if (turn.wake_due(Clock::now())) {
+          reader.wake(turn.stream_next());
+          stream_wakes_.fetch_add(1, std::memory_order_relaxed);
+        }
+        continue;
+      }
     }
     const FetchTurn::Message seen_message{kind_of(*m), m->offset, message_bytes(*m)};
     switch (turn.on_message(seen_message, Clock::now())) {
@@ -324,6 +343,7 @@ FetchResult PartitionReaders::read_turn(Session& reader, const FetchRequest& req
   }
   out.next_offset = turn.next_offset();
   reader.next = turn.stream_next();
+  reader.drained = turn.stream_drained();
   return out;
 }
 

@@ -54,6 +54,8 @@ class PartitionReaders {
   // many more means requests for a partition keep moving its stream (pages out of order beyond
   // what is read on to, or one reader's pages spread over several proxies).
   std::uint64_t stream_starts() const { return stream_starts_.load(std::memory_order_relaxed); }
+  // Fetch streams woken after librdkafka stopped fetching them with a full queue (FetchTurn::wake_due).
+  std::uint64_t stream_wakes() const { return stream_wakes_.load(std::memory_order_relaxed); }
   // Records a stream read past on the way to a request's offset and dropped unserved (beyond what
   // it keeps, or kept when the stream moved): work for nothing.
   std::uint64_t unused_records() const { return unused_records_.load(std::memory_order_relaxed); }
@@ -65,7 +67,7 @@ class PartitionReaders {
   FetchResult read_turn(Session& s, const FetchRequest& request);
 
   KafkaOptions options_;
-  std::atomic<std::uint64_t> stream_starts_{0}, unused_records_{0};
+  std::atomic<std::uint64_t> stream_starts_{0}, stream_wakes_{0}, unused_records_{0};
   std::vector<std::unique_ptr<Consumer>> consumers_;
   std::mutex mu_;
   std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Session>> sessions_;  // guarded by mu_

@@ -186,6 +186,7 @@ PartitionReaders::PartitionReaders(const KafkaOptions& options, KafkaStats& stat
         &stats);
     consumers_.push_back(std::move(c));
   }
+  offsets_ = make_rdkafka(RD_KAFKA_CONSUMER, options_, {{"client.id", "krest-proxy-offsets"}});
 }
 
 PartitionReaders::~PartitionReaders() {
@@ -273,7 +274,8 @@ FetchResult PartitionReaders::read_turn(Session& reader, const FetchRequest& req
   const std::string where = "'" + topic + "' partition " + std::to_string(request.partition);
   auto ask = [&] {
     FetchTurn::Offsets o;
-    auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), request.partition, &o.low, &o.high, timeout_ms);
+    auto err = rd_kafka_query_watermark_offsets(offsets_.get(), topic.c_str(), request.partition, &o.low, &o.high,
+                                                timeout_ms);
     if (err) throw kafka_error(err, "offsets of " + where);
     return o;
   };

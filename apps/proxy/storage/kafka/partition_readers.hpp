@@ -68,6 +68,11 @@ class PartitionReaders {
 
   KafkaOptions options_;
   std::atomic<std::uint64_t> stream_starts_{0}, stream_wakes_{0}, unused_records_{0};
+  // Asks a partition leader for its offsets. Not one of the consumers: a broker answers a
+  // connection's requests in order, and a consumer's connection mostly holds a fetch waiting
+  // fetch.wait.max.ms at a partition's end, so an ask there waited for it (10 ms an ask, one
+  // partition's asks in turn: a windowed client's pages past the end cost 10 ms each).
+  RdKafkaHandle offsets_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   std::mutex mu_;
   std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Session>> sessions_;  // guarded by mu_

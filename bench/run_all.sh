@@ -149,8 +149,11 @@ from run to run, and the fair measure of librdkafka straight to the cluster. The
 partitions of about 4 MB through a fresh krest-proxy of its own: deeper than the 2 MB krest-proxy
 lets librdkafka queue for a partition, so its fetch stops while the reader catches up, and only
 krest-proxy waking it (a seek to where it stands when it goes quiet with records left) keeps the
-read going; without that the fetch stood a second every 2 MB (2026-12-06: 150,000 records/s at 4
-partitions, 37,000 at one). Rows before 2026-12-06 compared the consume with kcat's waits.
+read going; without that the fetch stood a second every 2 MB (this bench before the change, in
+one run on 2026-12-06: 100,786 records/s; by hand, 37,000 at one partition). Rows before
+2026-12-06 compared the consume with kcat's waits, and krest-proxy asked a partition's leader for
+its end on a reader's own connection, behind the fetch waiting there (10 ms an ask; now a client
+of its own).
 
 $kafka_table
 DOC

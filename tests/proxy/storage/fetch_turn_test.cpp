@@ -271,6 +271,16 @@ TEST_CASE("fetch turn: records count toward a wake too, and a restarted stream s
   feed(many, 0, static_cast<std::int64_t>(FetchTurn::kQueueRecords / 2));  // 100 bytes each: records decide
   CHECK(many.wake_due(t0 + FetchTurn::kWakeQuiet));
 
+  // A queue the operator made smaller (kafka_properties) is half drained sooner.
+  FetchTurn::Stream small = at(0);
+  small.queue.records = 100;
+  FetchTurn few(ask(0, 500), small, kDeadline);
+  REQUIRE(few.begin(offsets(0, 1000)) == FetchTurn::Start::read_on);
+  feed(few, 0, 49);
+  CHECK_FALSE(few.wake_due(t0 + FetchTurn::kWakeQuiet));
+  feed(few, 49, 50);
+  CHECK(few.wake_due(t0 + FetchTurn::kWakeQuiet));
+
   auto drained_at = [](std::int64_t next) {
     FetchTurn::Stream s = at(next);
     s.drained.records = FetchTurn::kQueueRecords;

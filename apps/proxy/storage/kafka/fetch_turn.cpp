@@ -93,7 +93,9 @@ bool FetchTurn::wake_due(Clock::time_point now) {
   return true;
 }
 
-bool FetchTurn::wakeable() const { return drained_.bytes >= kQueueBytes / 2 || drained_.records >= kQueueRecords / 2; }
+bool FetchTurn::wakeable() const {
+  return drained_.bytes >= start_.queue.bytes / 2 || drained_.records >= start_.queue.records / 2;
+}
 
 FetchTurn::Verdict FetchTurn::on_message(const Message& m, Clock::time_point now) {
   switch (m.kind) {

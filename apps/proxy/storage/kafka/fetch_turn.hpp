@@ -31,8 +31,9 @@ class FetchTurn {
   // Longest single wait for the stream, so the grace and the deadline are looked at often.
   static constexpr std::chrono::milliseconds kLongestPoll{20};
   static constexpr int kMostRestarts = 3;
-  // What librdkafka may queue for a partition being read (PartitionReaders configures it so), and
-  // how long a stream that drained half of that may be quiet, with records left, before it is woken.
+  // What librdkafka may queue for a partition being read, as PartitionReaders configures it unless
+  // the operator's properties say otherwise, and how long a stream that drained half of its queue
+  // may be quiet, with records left, before it is woken.
   static constexpr std::size_t kQueueBytes = 2 << 20;
   static constexpr std::size_t kQueueRecords = 20000;
   static constexpr std::chrono::milliseconds kWakeQuiet{5};
@@ -46,12 +47,18 @@ class FetchTurn {
     std::size_t bytes = 0;
     std::size_t records = 0;
   };
+  // A partition's queue in librdkafka: queued.max.messages.kbytes and queued.min.messages.
+  struct Queue {
+    std::size_t bytes = kQueueBytes;
+    std::size_t records = kQueueRecords;
+  };
   // Where the stream stands when the turn begins.
   struct Stream {
     bool started = false;
     std::int64_t next = -1;       // the offset of the next record it hands out
     bool kept_at_offset = false;  // a record at the request's offset was kept for it
     Drained drained;              // taken from librdkafka's queue since it started or was woken
+    Queue queue;                  // what that queue holds at most
   };
   struct Offsets {
     std::int64_t low = -1;   // earliest retained

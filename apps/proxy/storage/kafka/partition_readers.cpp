@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <optional>
 
 #include "api/json_text.hpp"
@@ -25,6 +26,24 @@ int stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
 }
 
 std::size_t message_bytes(const rd_kafka_message_t& m) { return m.len + m.key_len; }
+
+// What a consumer queues for a partition at most, as configured.
+FetchTurn::Queue queue_of(rd_kafka_t* rk) {
+  auto read = [rk](const char* name, std::size_t fallback) {
+    char value[32];
+    size_t size = sizeof value;
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), name, value, &size) != RD_KAFKA_CONF_OK) return fallback;
+    try {
+      return static_cast<std::size_t>(std::stoull(value));
+    } catch (const std::exception&) {
+      return fallback;
+    }
+  };
+  FetchTurn::Queue q;
+  q.bytes = read("queued.max.messages.kbytes", q.bytes / 1024) * 1024;
+  q.records = read("queued.min.messages", q.records);
+  return q;
+}
 
 FetchTurn::Message::Kind kind_of(const rd_kafka_message_t& m) {
   using Kind = FetchTurn::Message::Kind;
@@ -80,6 +99,7 @@ void append_record(FetchResult& out, const rd_kafka_message_t& m) {
 // One librdkafka consumer: its fetcher threads serve every session placed on it.
 struct PartitionReaders::Consumer {
   RdKafkaHandle rk;
+  FetchTurn::Queue queue;  // as configured, the operator's properties included
   std::mutex mu;
   std::map<std::string, rd_kafka_topic_t*> topics;  // guarded by mu
 
@@ -184,6 +204,7 @@ PartitionReaders::PartitionReaders(const KafkaOptions& options, KafkaStats& stat
           rd_kafka_conf_set_opaque(conf, opaque);
         },
         &stats);
+    c->queue = queue_of(c->rk.get());
     consumers_.push_back(std::move(c));
   }
   offsets_ = make_rdkafka(RD_KAFKA_CONSUMER, options_, {{"client.id", "krest-proxy-offsets"}});
@@ -282,7 +303,7 @@ FetchResult PartitionReaders::read_turn(Session& reader, const FetchRequest& req
 
   const FetchTurn::Request asked{request.offset, request.max_records, request.max_bytes};
   const FetchTurn::Stream stream{reader.started, reader.next, reader.started && reader.ahead.count(request.offset) > 0,
-                                 reader.drained};
+                                 reader.drained, reader.consumer->queue};
   FetchTurn turn(asked, stream, Clock::now() + options_.fetch_timeout);
   std::optional<FetchTurn::Offsets> seen;
   if (FetchTurn::Offsets o; rd_kafka_get_watermark_offsets(rk, topic.c_str(), request.partition, &o.low, &o.high) == 0)

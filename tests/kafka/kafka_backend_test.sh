@@ -169,21 +169,24 @@ ok "a partition's pages stay with one proxy of two: $started fetch streams start
 mock create deep 1 1
 awk 'BEGIN { pad = sprintf("%120d", 0); for (i = 0; i < 28000; i++) printf "k%d|r%06d-%s\n", i, i, pad }' > deep.txt
 kcat -b "$bs" -P -t deep -K '|' < deep.txt
+read_deep() {  # $1: proxy. Reads the partition, whole and in order; sets deep_wakes.
+  via "$1" tail -t deep --from earliest --exit-at-end -f '%o\n' > "deep_$1.out" 2> "deep_$1.err" ||
+    fail "tail of deep through $1: $(cat "deep_$1.err")"
+  seq 0 27999 | cmp -s - "deep_$1.out" ||
+    fail "the tail of deep through $1 read $(wc -l < "deep_$1.out") records, not offsets 0-27999 in order"
+  deep_wakes=$(kafka_counter "$1" krest_kafka_fetch_stream_wakes_total)
+}
 start_proxy g
-wakes() { kafka_counter g krest_kafka_fetch_stream_wakes_total; }
-via g tail -t deep --from earliest --exit-at-end -f '%o\n' > deep.out 2> deep.err || fail "tail of deep: $(cat deep.err)"
-seq 0 27999 | cmp -s - deep.out || fail "the tail of deep read $(wc -l < deep.out) records, not offsets 0-27999 in order"
-[ "$(wakes)" -ge 1 ] || fail "reading 4 MB of one partition woke its fetch $(wakes) times"
-ok "one partition of 4 MB read whole and in order, its fetch woken $(wakes) times when librdkafka's queue ran dry"
+read_deep g
+[ "$deep_wakes" -ge 1 ] || fail "reading 4 MB of one partition woke its fetch $deep_wakes times"
+ok "one partition of 4 MB read whole and in order, its fetch woken $deep_wakes times when librdkafka's queue ran dry"
 # The same with a queue the operator made small (kafka_properties): woken at its size, not at the
 # default's (judged by krest-proxy's own 2 MB, the fetch through a 256 KB queue was woken once and
 # the read took 4 s).
 start_proxy h --kafka-properties queued.max.messages.kbytes=256,fetch.message.max.bytes=65536
-via h tail -t deep --from earliest --exit-at-end -f '%o\n' > deep_h.out 2> deep_h.err || fail "tail of deep through h: $(cat deep_h.err)"
-seq 0 27999 | cmp -s - deep_h.out || fail "the tail of deep through h read $(wc -l < deep_h.out) records, not offsets 0-27999 in order"
-small_wakes=$(kafka_counter h krest_kafka_fetch_stream_wakes_total)
-[ "$small_wakes" -ge 3 ] || fail "reading 4 MB through a 256 KB queue woke its fetch $small_wakes times"
-ok "through a 256 KB queue set in kafka_properties, the same partition read whole and in order, woken $small_wakes times"
+read_deep h
+[ "$deep_wakes" -ge 3 ] || fail "reading 4 MB through a 256 KB queue woke its fetch $deep_wakes times"
+ok "through a 256 KB queue set in kafka_properties, the same partition read whole and in order, woken $deep_wakes times"
 
 # 4. Health follows the brokers; librdkafka's statistics are in /metrics.
 start_proxy c --kafka-metadata-refresh-ms 200 --kafka-fetch-timeout-ms 1000

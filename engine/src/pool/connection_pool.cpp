@@ -92,10 +92,7 @@ ConnectionPool::ConnectWatch::~ConnectWatch() { release(); }
 void ConnectionPool::ConnectWatch::release() {
   // A watch that outlives its pool (a producer's work torn down with the io_context after the
   // client) finds nothing to take itself off.
-  if (auto shared = watchers_.lock()) {
-    auto& watchers = *std::static_pointer_cast<ConnectWatchers>(shared);
-    std::erase_if(watchers, [&](const auto& w) { return w.first == id_; });
-  }
+  if (auto watchers = watchers_.lock()) std::erase_if(*watchers, [&](const auto& w) { return w.first == id_; });
   watchers_.reset();
 }
 

@@ -65,6 +65,8 @@ class ConnectionPool {
   // the bound), so that requests the limits are about to allow do not wait for TCP and TLS
   // handshakes. Cheap when called again with no more than before.
   void warm(std::size_t wanted);
+  // Who watches connects (watch_connects()): an id each, so a watch takes only itself off.
+  using ConnectWatchers = std::vector<std::pair<std::uint64_t, std::function<void()>>>;
   // Watching connects (watch_connects()) until destroyed; safe to destroy after the pool.
   class ConnectWatch {
    public:
@@ -76,7 +78,7 @@ class ConnectionPool {
    private:
     friend class ConnectionPool;
     void release();
-    std::weak_ptr<void> watchers_;  // the pool's ConnectWatchers
+    std::weak_ptr<ConnectWatchers> watchers_;  // the pool's
     std::uint64_t id_ = 0;
   };
   // Calls `f` after each connect that succeeds (posted, never inside the connect's own request),
@@ -134,7 +136,6 @@ class ConnectionPool {
   util::Signal available_;  // a connection was given back, or the pool closed
   bool closed_ = false;
   std::size_t warmed_ = 0;  // the most warm() was asked for
-  using ConnectWatchers = std::vector<std::pair<std::uint64_t, std::function<void()>>>;
   std::shared_ptr<ConnectWatchers> connect_watchers_ = std::make_shared<ConnectWatchers>();
   std::uint64_t next_watch_ = 0;
   std::size_t waiting_ = 0;  // requests in acquire() waiting for a connection

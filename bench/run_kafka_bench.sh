@@ -18,6 +18,7 @@ sleep 100000 > "$work/ctl" &
 pids+=($!)
 "$mock_bin" 3 < "$work/ctl" > "$work/mock.out" 2> "$work/mock.err" &
 pids+=($!)
+mock_pid=$!
 for _ in $(seq 50); do grep -q '^bootstrap' "$work/mock.out" && break; sleep 0.1; done
 bs=$(sed -n 's/^bootstrap //p' "$work/mock.out")
 mock() { echo "$*" > "$work/ctl"; sleep 0.2; }
@@ -31,6 +32,7 @@ partitions=$(( records * 100 / 500000 + 1 ))
 auth_flags=(--auth none)
 start_proxy kafka --backend kafka --kafka-bootstrap-servers "$bs"
 kurl=$url
+kafka_pid=${pids[-1]}
 kflags=(--endpoint "$kurl" --ca-file "$work/kafka/tls/cert.pem")
 # A second proxy in front of the same cluster, and a CA file trusting both: krest uses them as one.
 start_proxy kafka2 --backend kafka --kafka-bootstrap-servers "$bs"
@@ -55,6 +57,22 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 deep=112000
 awk -v n="$deep" 'BEGIN { pad = sprintf("%092d", 0); for (i = 0; i < n; i++) printf "k%d|r%06d-%s\n", i, i, pad }' > "$work/deep.txt"
 
+# The CPU a timed run took, in microseconds per record: its command's own (kcat or krest, from
+# bash's `times`, children included), krest-proxy's and the mock cluster's (/proc/PID/stat).
+# On one machine the ratios above are bounded by these: everything shares its 2 cores.
+declare -A cpu
+children_cpu() {  # `times` in this shell, not in a subshell (whose counts start at zero)
+  times > "$work/times"
+  awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$work/times"
+}
+cpu_begin() { children_cpu > "$work/c0"; p0=$(cpu_ticks "$kafka_pid"); m0=$(cpu_ticks "$mock_pid"); }
+cpu_end() {  # $1: the row
+  children_cpu > "$work/c1"
+  cpu[$1.client]+=" $(echo "($(cat "$work/c1") - $(cat "$work/c0")) * 1000000 / $records" | bc -l)"
+  cpu[$1.proxy]+=" $(echo "($(cpu_ticks "$kafka_pid") - $p0) * 1000000 / $tick / $records" | bc -l)"
+  cpu[$1.mock]+=" $(echo "($(cpu_ticks "$mock_pid") - $m0) * 1000000 / $tick / $records" | bc -l)"
+}
+
 # kcat's consume without its waits (see the first use below).
 kcat_fast=(-X fetch.wait.max.ms=10 -X queued.min.messages=10000000)
 
@@ -67,9 +85,13 @@ for r in $(seq "$repeats"); do
   # The same with the guarantee krest-proxy's producer gives (no duplicates or reordering from
   # librdkafka's own retries), which costs librdkafka CPU of its own.
   mock create kcati$r "$partitions" 1
+  cpu_begin
   t0=$(now); kcat -b "$bs" -P -t kcati$r -K '|' -X linger.ms=5 -X partitioner=murmur2_random -X enable.idempotence=true < "$work/records.txt"; t1=$(now)
+  cpu_end kcat_produce
   ki+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  cpu_begin
   t0=$(now); "$krest" load "$work/records.txt" --topic proxy$r --key-delimiter '|' "${kflags[@]}" 2> "$work/load.err"; t1=$(now)
+  cpu_end krest_produce
   pp+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
   t0=$(now); got=$(kcat -b "$bs" -C -t kcat$r -e -q -f '%o\n' | wc -l); t1=$(now)
   [[ $got -eq $records ]] || { echo "kcat consumed $got of $records" >&2; exit 1; }
@@ -80,15 +102,24 @@ for r in $(seq "$repeats"); do
   # every partition through one queue, so librdkafka stops fetching when that queue holds
   # queued.min.messages (100,000) and looks again up to a second later. So kcat again with neither:
   # its fast mode, steady from run to run.
+  cpu_begin
   t0=$(now); got=$(kcat -b "$bs" -C -t kcat$r -e -q -f '%o\n' "${kcat_fast[@]}" | wc -l); t1=$(now)
+  cpu_end kcat_consume
   [[ $got -eq $records ]] || { echo "kcat (tuned) consumed $got of $records" >&2; exit 1; }
   kf+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
-  t0=$(now); got=$("$krest" tail --topic proxy$r --from earliest --exit-at-end --format '%o\n' "${kflags[@]}" | wc -l); t1=$(now)
-  [[ $got -eq $records ]] || { echo "krest tail consumed $got of $records" >&2; exit 1; }
-  pc+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
-  t0=$(now); got=$("$krest" tail --topic proxy$r --from earliest --exit-at-end --window 1 --format '%o\n' "${kflags[@]}" | wc -l); t1=$(now)
-  [[ $got -eq $records ]] || { echo "krest tail --window 1 consumed $got of $records" >&2; exit 1; }
-  pw+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  # The defaults and --window 1 take turns at reading the topic first: a topic's first read through
+  # a proxy (the proxy's sessions start then) is the slower, and always reading the defaults first
+  # put that cost on them alone (by hand, paired fairly, the two read within noise).
+  if (( r % 2 )); then order=(default window1); else order=(window1 default); fi
+  for mode in "${order[@]}"; do
+    wflags=(); [[ $mode == window1 ]] && wflags=(--window 1)
+    cpu_begin
+    t0=$(now); got=$("$krest" tail --topic proxy$r --from earliest --exit-at-end "${wflags[@]}" --format '%o\n' "${kflags[@]}" | wc -l); t1=$(now)
+    if [[ $mode == default ]]; then cpu_end krest_consume; fi
+    [[ $got -eq $records ]] || { echo "krest tail ${wflags[*]} consumed $got of $records" >&2; exit 1; }
+    if [[ $mode == default ]]; then pc+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+    else pw+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")"); fi
+  done
   # Deep partitions: 4 of about 4 MB, more than librdkafka queues for a partition being read (2 MB
   # in krest-proxy), so its fetch stops while the reader catches up. Read through a proxy of its
   # own, fresh each run: partitions another reader left open keep their brokers' fetchers awake.
@@ -127,3 +158,17 @@ printf '| consume 4 deep partitions (%s records, about 4 MB each), kcat as above
 printf '| consume, krest tail --window 1 | %s | %s | %.2f |\n' "$kc_m" "$pw_m" "$(echo "$pw_m / $kc_m" | bc -l)"
 printf '| produce through two proxies as one (`--endpoint A,B`) | %s | %s | %.2f |\n' "$kp_m" "$tp_m" "$(echo "$tp_m / $kp_m" | bc -l)"
 printf '| consume through two proxies as one | %s | %s | %.2f |\n' "$kc_m" "$tc_m" "$(echo "$tc_m / $kc_m" | bc -l)"
+echo
+echo "| CPU per record, microseconds (medians) | the client's own | krest-proxy | the mock cluster | total |"
+echo "|---|---:|---:|---:|---:|"
+cpu_row() {  # $1: label, $2: row, $3: 1 if through krest-proxy
+  local c p m
+  c=$(printf '%s\n' ${cpu[$2.client]} | median)
+  p=0; [[ $3 == 1 ]] && p=$(printf '%s\n' ${cpu[$2.proxy]} | median)
+  m=$(printf '%s\n' ${cpu[$2.mock]} | median)
+  printf '| %s | %.2f | %s | %.2f | %.2f |\n' "$1" "$c" "$([[ $3 == 1 ]] && printf '%.2f' "$p" || echo '-')" "$m" "$(echo "$c + $p + $m" | bc -l)"
+}
+cpu_row 'produce, kcat -P (idempotent)' kcat_produce 0
+cpu_row 'produce, krest load through krest-proxy' krest_produce 1
+cpu_row 'consume, kcat -C (fast mode)' kcat_consume 0
+cpu_row 'consume, krest tail through krest-proxy' krest_consume 1

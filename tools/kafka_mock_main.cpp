@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   // The mock listens on 127.0.0.1 only; no topic is created by a client asking for it.
   rd_kafka_conf_set(conf, "log_level", "3", error, sizeof error);
+  // Its connections send at once (TCP_NODELAY), as a Kafka broker's do. With Nagle's algorithm a
+  // response written while the one before was unacknowledged waited for the client's delayed ACK:
+  // up to 40 ms per pipelined request (500 records over 81 partitions took 50 ms, now 10).
+  rd_kafka_conf_set(conf, "socket.nagle.disable", "true", error, sizeof error);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
   if (!rk) {
     std::fprintf(stderr, "krest_kafka_mock: %s\n", error);

@@ -58,6 +58,7 @@ KafkaOptions kafka_options(const ProxyConfig& c) {
   o.consumers = static_cast<std::size_t>(c.kafka_consumers);
   o.read_threads = static_cast<std::size_t>(c.kafka_read_threads);
   o.open_partitions = static_cast<std::size_t>(c.kafka_open_partitions);
+  o.partition_idle = std::chrono::milliseconds(c.kafka_partition_idle_ms);
   o.metadata_refresh = std::chrono::milliseconds(c.kafka_metadata_refresh_ms);
   o.request_timeout = std::chrono::milliseconds(c.kafka_request_timeout_ms);
   o.fetch_timeout = std::chrono::milliseconds(c.kafka_fetch_timeout_ms);

@@ -2,7 +2,8 @@
 # krest-proxy in front of a (mock) Kafka cluster, checked with kcat as an independent Kafka client:
 # records produced through the proxy read back by kcat with the same keys, values and partitions;
 # records written by kcat consumed through the proxy at their offsets; two proxies serving one
-# client alternately; health following the brokers; librdkafka's statistics in /metrics.
+# client alternately; partitions nobody reads closed; health following the brokers; librdkafka's
+# statistics in /metrics.
 set -euo pipefail
 proxy_bin=$1 krest=$2 mock_bin=$3
 command -v kcat > /dev/null || { echo "FAIL: kcat is needed (scripts/setup.sh installs it)"; exit 1; }
@@ -187,6 +188,32 @@ start_proxy h --kafka-properties queued.max.messages.kbytes=256,fetch.message.ma
 read_deep h
 [ "$deep_wakes" -ge 3 ] || fail "reading 4 MB through a 256 KB queue woke its fetch $deep_wakes times"
 ok "through a 256 KB queue set in kafka_properties, the same partition read whole and in order, woken $deep_wakes times"
+
+# 9. Partitions nobody reads stop being read ahead: without it a proxy that once served a read kept
+# every partition of it fetching for good (at a partition's end a fetch every 10 ms, and up to 2 MB
+# prefetched each). Read again after, each partition opens anew and reads the same records.
+start_proxy i --kafka-partition-idle-ms 300
+via i tail -t orders --from earliest -e -f '%k|%s|%p\n' | sort > idle_first.txt
+[ "$(kafka_counter i krest_kafka_open_partitions)" = 4 ] ||
+  fail "after reading 4 partitions, $(kafka_counter i krest_kafka_open_partitions) open"
+for _ in $(seq 50); do [ "$(kafka_counter i krest_kafka_open_partitions)" = 0 ] && break; sleep 0.1; done
+[ "$(kafka_counter i krest_kafka_open_partitions)" = 0 ] ||
+  fail "partitions unread for 5 s with kafka_partition_idle_ms 300: $(kafka_counter i krest_kafka_open_partitions) still open"
+[ "$(kafka_counter i krest_kafka_idle_partitions_closed_total)" = 4 ] ||
+  fail "idle partitions closed: $(kafka_counter i krest_kafka_idle_partitions_closed_total), not 4"
+via i tail -t orders --from earliest -e -f '%k|%s|%p\n' | sort > idle_again.txt
+diff idle_first.txt via_kcat.txt > /dev/null && diff idle_again.txt via_kcat.txt > /dev/null ||
+  fail "reads before and after the partitions closed differ from kcat's"
+ok "4 partitions unread for kafka_partition_idle_ms closed (none open), and read again the same"
+# And beyond kafka_open_partitions the least recently read close as others open.
+start_proxy j --kafka-open-partitions 2
+for p in 0 1 2 3; do
+  via j consume -t orders -p "$p" -o 0 -c 1000 -f '%k|%s|%p\n' >> lru.txt 2> /dev/null
+  [ "$(kafka_counter j krest_kafka_open_partitions)" -le 2 ] ||
+    fail "with kafka_open_partitions 2, $(kafka_counter j krest_kafka_open_partitions) open after partition $p"
+done
+sort lru.txt | diff - via_kcat.txt > /dev/null || fail "partitions read one by one through 2 open partitions differ from kcat's"
+ok "with kafka_open_partitions 2, 4 partitions read one by one with at most 2 open, the same records as kcat"
 
 # 4. Health follows the brokers; librdkafka's statistics are in /metrics.
 start_proxy c --kafka-metadata-refresh-ms 200 --kafka-fetch-timeout-ms 1000

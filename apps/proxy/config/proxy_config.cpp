@@ -67,6 +67,7 @@ const settings::Table<ProxyConfig>& fields() {
       {"kafka_consumers", "backend = kafka: librdkafka consumers the partitions being read are spread over", &ProxyConfig::kafka_consumers, 1, 64},
       {"kafka_read_threads", "backend = kafka: consume requests served at once", &ProxyConfig::kafka_read_threads, 1, 1024},
       {"kafka_open_partitions", "backend = kafka: partitions kept reading between requests, so a client's next page is already fetched (up to 2 MB prefetched each)", &ProxyConfig::kafka_open_partitions, 1, 100000},
+      {"kafka_partition_idle_ms", "backend = kafka: a partition no request read this long stops being read ahead (its prefetch freed, its fetches stopped)", &ProxyConfig::kafka_partition_idle_ms, 100, 86400000},
       {"kafka_metadata_refresh_ms", "backend = kafka: how often topics and brokers are read again", &ProxyConfig::kafka_metadata_refresh_ms, 100, 3600000},
       {"kafka_request_timeout_ms", "backend = kafka: a produce's delivery, at most (librdkafka's message.timeout.ms)", &ProxyConfig::kafka_request_timeout_ms, 1000, 3600000},
       {"kafka_admin_timeout_ms", "backend = kafka: a topic create or delete, at most (then 503)", &ProxyConfig::kafka_admin_timeout_ms, 1000, 600000},

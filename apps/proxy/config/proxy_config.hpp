@@ -81,6 +81,7 @@ struct ProxyConfig {
   std::int64_t kafka_consumers = 2;
   std::int64_t kafka_read_threads = 16;
   std::int64_t kafka_open_partitions = 256;
+  std::int64_t kafka_partition_idle_ms = 60000;
   std::int64_t kafka_metadata_refresh_ms = 10000;
   std::int64_t kafka_request_timeout_ms = 20000;  // under a client's own 30 s
   std::int64_t kafka_admin_timeout_ms = 15000;

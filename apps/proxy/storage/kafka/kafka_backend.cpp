@@ -102,6 +102,13 @@ void KafkaBackend::append_metrics(std::string& out) const {
                           "and, with nothing else to fetch from that broker, looks at it again up to a second "
                           "later. About one per queue's worth (2 MB) a fast reader drains.",
                           static_cast<double>(readers_.stream_wakes()));
+  metrics::append_gauge(out, "krest_kafka_open_partitions",
+                        "Partitions being read ahead between requests (kafka_open_partitions at most).",
+                        static_cast<double>(readers_.open_sessions()));
+  metrics::append_counter(out, "krest_kafka_idle_partitions_closed_total",
+                          "Partitions no longer read ahead because no request asked for them within "
+                          "kafka_partition_idle_ms: their prefetch freed, their fetches stopped.",
+                          static_cast<double>(readers_.idle_closed()));
   metrics::append_counter(out, "krest_kafka_fetched_records_unused_total",
                           "Records a partition's fetch stream read past on the way to a request's offset and "
                           "dropped unserved: work for nothing (many when one reader's pages alternate between "

@@ -16,6 +16,9 @@ struct KafkaOptions {
   std::size_t consumers = 2;          // librdkafka consumers the partitions being read are spread over
   std::size_t read_threads = 16;      // consume requests served at once
   std::size_t open_partitions = 256;  // partitions kept reading between requests (2 MB prefetch each)
+  // A partition nobody asked for this long stops being read: its prefetch is freed and its fetches,
+  // which at its end ask the leader every fetch.wait.max.ms, stop.
+  std::chrono::milliseconds partition_idle{60000};
   std::size_t topic_handles = 1024;   // topics produced to whose librdkafka handles are kept (the least recent go)
   std::chrono::milliseconds metadata_refresh{10000};
   std::chrono::milliseconds request_timeout{20000};  // a produce's delivery (under a client's 30 s)

@@ -1,5 +1,6 @@
 #include "storage/kafka/partition_readers.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -133,6 +134,7 @@ struct PartitionReaders::Session {
   std::map<std::int64_t, RdKafkaMessage> ahead;
   std::size_t ahead_bytes = 0;
   std::list<std::shared_ptr<Session>>::iterator recent;
+  Clock::time_point asked{};                     // when a request last asked for it; guarded by PartitionReaders::mu_
   std::atomic<std::uint64_t>* unused = nullptr;  // PartitionReaders' count of records fetched for nothing
 
   ~Session() { stop(); }
@@ -208,9 +210,16 @@ PartitionReaders::PartitionReaders(const KafkaOptions& options, KafkaStats& stat
     consumers_.push_back(std::move(c));
   }
   offsets_ = make_rdkafka(RD_KAFKA_CONSUMER, options_, {{"client.id", "krest-proxy-offsets"}});
+  sweeper_ = std::thread([this] { sweep(); });
 }
 
 PartitionReaders::~PartitionReaders() {
+  {
+    std::lock_guard lock(sweep_mu_);
+    sweep_stopping_ = true;
+  }
+  sweep_wake_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
   recent_.clear();
   sessions_.clear();  // sessions stop before their consumers go
 }
@@ -222,29 +231,64 @@ std::shared_ptr<PartitionReaders::Session> PartitionReaders::session(const std::
   auto it = sessions_.find(key);
   if (it != sessions_.end()) {
     recent_.splice(recent_.begin(), recent_, it->second->recent);  // now the most recent
+    it->second->asked = Clock::now();
     return it->second;
   }
   // Close the least recently read partitions nobody is reading, beyond the limit.
-  for (auto r = recent_.end(); sessions_.size() >= options_.open_partitions && r != recent_.begin();) {
-    --r;
-    {
-      std::lock_guard idle((*r)->mu);
-      if ((*r)->turns.busy()) continue;
-      (*r)->stop();
-    }
-    sessions_.erase({(*r)->topic, (*r)->partition});
-    r = recent_.erase(r);
-  }
+  for (auto r = recent_.end(); sessions_.size() >= options_.open_partitions && r != recent_.begin();) close_unread(--r);
   auto s = std::make_shared<Session>();
   s->consumer = consumers_[std::hash<std::string>{}(topic + "/" + std::to_string(partition)) % consumers_.size()].get();
   s->rkt = s->consumer->topic(topic);
   s->topic = topic;
   s->partition = partition;
   s->unused = &unused_records_;
+  s->asked = Clock::now();
   recent_.push_front(s);
   s->recent = recent_.begin();
   sessions_[key] = s;
   return s;
+}
+
+bool PartitionReaders::close_unread(std::list<std::shared_ptr<Session>>::iterator& r) {
+  {
+    std::lock_guard idle((*r)->mu);
+    if ((*r)->turns.busy()) return false;
+    (*r)->stop();
+  }
+  sessions_.erase({(*r)->topic, (*r)->partition});
+  r = recent_.erase(r);
+  return true;
+}
+
+std::size_t PartitionReaders::open_sessions() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+std::size_t PartitionReaders::close_idle(Clock::time_point now) {
+  const auto cutoff = now - options_.partition_idle;
+  std::size_t closed = 0;
+  std::lock_guard lock(mu_);
+  // The least recently asked for are last: back from the end while they are idle. Stopped here, as
+  // beyond the limit in session(): a request for the partition then opens a session anew.
+  for (auto r = recent_.end(); r != recent_.begin();) {
+    if ((*--r)->asked > cutoff) break;
+    if (close_unread(r)) ++closed;
+  }
+  idle_closed_.fetch_add(closed, std::memory_order_relaxed);
+  return closed;
+}
+
+void PartitionReaders::sweep() {
+  // Looks twice per idle time (at most every 5 s): a session is closed within 1.5x of it.
+  const Clock::duration every =
+      std::clamp<Clock::duration>(options_.partition_idle / 2, std::chrono::milliseconds(50), std::chrono::seconds(5));
+  std::unique_lock lock(sweep_mu_);
+  while (!sweep_wake_.wait_for(lock, every, [this] { return sweep_stopping_; })) {
+    lock.unlock();
+    close_idle(Clock::now());
+    lock.lock();
+  }
 }
 
 bool PartitionReaders::request_turn(Session& s, std::int64_t offset, std::function<void()> granted,

@@ -4,15 +4,18 @@
 // group, no commits: the v1 API carries offsets in each request), and left running between
 // requests, so that the next page a client asks for (at the previous response's NextOffset) is
 // already fetched. Requests for one partition take turns on its session (ReadTurns says whose
-// turn is next); sessions beyond `open_partitions` are closed least recently used first.
+// turn is next); sessions beyond `open_partitions` are closed least recently used first, and
+// those no request asked for within `partition_idle` by a thread of their own.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/kafka/kafka_stats.hpp"
@@ -59,24 +62,39 @@ class PartitionReaders {
   // Records a stream read past on the way to a request's offset and dropped unserved (beyond what
   // it keeps, or kept when the stream moved): work for nothing.
   std::uint64_t unused_records() const { return unused_records_.load(std::memory_order_relaxed); }
+  // Sessions open now, and those closed so far for going unasked for `partition_idle`.
+  std::size_t open_sessions() const;
+  std::uint64_t idle_closed() const { return idle_closed_.load(std::memory_order_relaxed); }
+
+  // Closes the sessions no request asked for since `now - partition_idle` (none in a read);
+  // the number closed. Run by the sweeper thread; public for tests.
+  std::size_t close_idle(std::chrono::steady_clock::time_point now);
 
  private:
   struct Consumer;
   // Hands the turn to the next waiting request, if any.
   void end_turn(Session& s);
   FetchResult read_turn(Session& s, const FetchRequest& request);
+  // Under mu_: closes the session at `r` unless a request is reading it, moving `r` on to the one
+  // after it (false: left open, `r` where it was).
+  bool close_unread(std::list<std::shared_ptr<Session>>::iterator& r);
+  void sweep();
 
   KafkaOptions options_;
-  std::atomic<std::uint64_t> stream_starts_{0}, stream_wakes_{0}, unused_records_{0};
+  std::atomic<std::uint64_t> stream_starts_{0}, stream_wakes_{0}, unused_records_{0}, idle_closed_{0};
   // Asks a partition leader for its offsets. Not one of the consumers: a broker answers a
   // connection's requests in order, and a consumer's connection mostly holds a fetch waiting
   // fetch.wait.max.ms at a partition's end, so an ask there waited for it (10 ms an ask, one
   // partition's asks in turn: a windowed client's pages past the end cost 10 ms each).
   RdKafkaHandle offsets_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::pair<std::string, std::int32_t>, std::shared_ptr<Session>> sessions_;  // guarded by mu_
   std::list<std::shared_ptr<Session>> recent_;  // most recently used first; guarded by mu_
+  std::mutex sweep_mu_;
+  std::condition_variable sweep_wake_;
+  bool sweep_stopping_ = false;  // guarded by sweep_mu_
+  std::thread sweeper_;          // last: started once everything it sweeps exists
 };
 
 }  // namespace krest::proxy

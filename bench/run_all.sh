@@ -154,11 +154,12 @@ one run on 2026-12-06: 100,786 records/s; by hand, 37,000 at one partition). Row
 2026-12-06 compared the consume with kcat's waits, and krest-proxy asked a partition's leader for
 its end on a reader's own connection, behind the fetch waiting there (10 ms an ask; now a client
 of its own).
-The mock's connections send at once (TCP_NODELAY), as a Kafka broker's do; before the table of the
-second run of 2026-12-06 they did not, and a response written while the one before was
+The mock's connections send at once (TCP_NODELAY), as a Kafka broker's do; the tables before the
+last of 2026-12-06 were measured without it, and a response written while the one before was
 unacknowledged waited for the client's delayed ACK: up to 40 ms per pipelined request (500 records
 over 81 partitions took 50 ms to produce, by kcat and through krest-proxy alike; now 10), which
-held both sides back (kcat's produce now runs about 2 million records/s, 1.45 million before). The
+held both sides back (by hand kcat's produce went from about 1.45 to 2 million records/s, krest's
+load through krest-proxy from about 700,000 to 940,000-1,090,000). The
 defaults and \`--window 1\` take turns at reading a topic first (the first read of a topic through a
 proxy starts its sessions); before, the defaults always read first. The second table is the CPU
 each side spent per record: on one machine of 2 cores, where kcat's path costs the client and the

@@ -66,10 +66,6 @@ class PartitionReaders {
   std::size_t open_sessions() const;
   std::uint64_t idle_closed() const { return idle_closed_.load(std::memory_order_relaxed); }
 
-  // Closes the sessions no request asked for since `now - partition_idle` (none in a read);
-  // the number closed. Run by the sweeper thread; public for tests.
-  std::size_t close_idle(std::chrono::steady_clock::time_point now);
-
  private:
   struct Consumer;
   // Hands the turn to the next waiting request, if any.
@@ -78,6 +74,9 @@ class PartitionReaders {
   // Under mu_: closes the session at `r` unless a request is reading it, moving `r` on to the one
   // after it (false: left open, `r` where it was).
   bool close_unread(std::list<std::shared_ptr<Session>>::iterator& r);
+  // Closes the sessions no request asked for since `now - partition_idle` (none in a read): the
+  // number closed. sweep() runs it on the sweeper thread until the destructor stops it.
+  std::size_t close_idle(std::chrono::steady_clock::time_point now);
   void sweep();
 
   KafkaOptions options_;
@@ -94,7 +93,7 @@ class PartitionReaders {
   std::mutex sweep_mu_;
   std::condition_variable sweep_wake_;
   bool sweep_stopping_ = false;  // guarded by sweep_mu_
-  std::thread sweeper_;          // last: started once everything it sweeps exists
+  std::thread sweeper_;          // started last in the constructor, joined first in the destructor
 };
 
 }  // namespace krest::proxy

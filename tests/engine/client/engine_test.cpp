@@ -455,6 +455,49 @@ TEST_CASE("a window does not let a few partitions hold the whole limit while the
   CHECK(total == 3200);
 }
 
+TEST_CASE("on a short link a partition's adapted window holds a few fetches, a pinned one all it is given",
+          "[integration][engine]") {
+  EngineFixture f;
+  f.h.run([&]() -> asio::awaitable<void> {
+    TopicSettings s;
+    s.partitions = 1;
+    co_await f.admin.create_topic("deep", s);
+    Producer producer(f.client);
+    for (int i = 0; i < 2000; ++i) {
+      Record r;
+      r.value = std::to_string(i);
+      co_await producer.send("deep", std::move(r));
+    }
+    co_await producer.close();
+  }());
+  // Forty pages of one partition: every fetch the window allows goes out at once. Adapted, on
+  // loopback, four at most (the limit would give the one partition 16, each on a connection of
+  // its own); pinned at 16, the window is what it says. Through a pool that adapts, as by default
+  // (the fixture's holds 4).
+  auto options = client_options(f.proxy);
+  options.pool.connections = PoolOptions{}.connections;
+  Client reader(f.h.ioc.get_executor(), options);
+  const auto most_in_flight = [&](ConsumerOptions o) {
+    o.fetch_records = 50;
+    std::size_t most = 0, total = 0;
+    f.h.run([&]() -> asio::awaitable<void> {
+      Consumer consumer(reader, o);
+      co_await consumer.subscribe("deep");
+      while (auto batch = co_await consumer.poll(milliseconds(5000))) {
+        most = std::max(most, consumer.stats().requests_in_flight);
+        total += batch->records.size();
+      }
+    }());
+    CHECK(total == 2000);
+    return most;
+  };
+  CHECK(most_in_flight({}) <= 4);
+  ConsumerOptions pinned;
+  pinned.window = 16;
+  CHECK(most_in_flight(pinned) > 4);
+  reader.close();
+}
+
 TEST_CASE("a consumer starts at the earliest, the latest or a given offset, and follows new records",
           "[integration][engine]") {
   EngineFixture f;

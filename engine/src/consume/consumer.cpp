@@ -122,10 +122,10 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     // every partition may send more then (those at their share of the old limit included), on
     // connections opened for it now.
     limit.learn_link();
-    short_link = link_known_short();
+    short_link = limit.connect_shows_shorter_than(kShortLinkRtt);
     connect_watch = client.pool.watch_connects([this] {
       if (closed) return;
-      short_link = link_known_short();
+      short_link = limit.connect_shows_shorter_than(kShortLinkRtt);
       if (!limit.learn_link()) return;
       client.pool.warm(limit.wanted_connections());
       wake_all_partitions();
@@ -136,7 +136,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   ConsumerOptions options;
   flow::InFlightLimit limit;  // fetches at once over all partitions
   pool::ConnectionPool::ConnectWatch connect_watch;  // widens the limit once a connect shows a long link
-  bool short_link = false;                           // link_known_short(), as of the last connect
+  bool short_link = false;     // the quickest connect shows a link under kShortLinkRtt, as of the last connect
   std::size_t fetching = 0;    // fetches in flight
   consume::FetchSize fetch_size{options.fetch_records};
   std::size_t wanting = 0;     // partitions with fetches to send
@@ -210,13 +210,6 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     const std::size_t n = std::max<std::size_t>(1, wanting);
     const std::size_t share = std::max<std::size_t>(1, (limit.value() + n - 1) / n);
     return short_link && options.window.adaptive ? std::min(share, kShortLinkWindow) : share;
-  }
-  // Whether the quickest connect (two round trips) shows a link shorter than kShortLinkRtt. By the
-  // connect, not the base round trip: that holds the proxy's time, and a queue at a busy proxy
-  // (on loopback, 6-12 ms) would pass for a long link.
-  bool link_known_short() const {
-    const auto connect = client.pool.fastest_connect();
-    return connect != flow::Clock::duration::max() && connect < 2 * kShortLinkRtt;
   }
 
   // One partition's fetching: requests as the window and its share of the limit allow, a backoff

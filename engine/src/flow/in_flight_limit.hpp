@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "flow/adaptive_limit.hpp"
 #include "http/http_connection.hpp"
@@ -81,12 +82,26 @@ class InFlightLimit {
   // The same for a round trip of `rtt` or more.
   bool link_known_at_least(Clock::duration rtt) const {
     if (const auto base = adaptive_limit_.base_rtt(); base > Clock::duration::zero()) return base >= rtt;
-    if (!fastest_connect_) return false;
-    const auto connect = fastest_connect_();
-    return connect != Clock::duration::max() && connect >= 2 * rtt;
+    const auto connect = connect_round_trip();
+    return connect && *connect >= rtt;
+  }
+  // Whether the quickest connect shows a round trip shorter than `rtt`. By the connect alone, not
+  // the base round trip: that holds the proxy's time, and a queue at a busy proxy (on loopback,
+  // 6-12 ms) would pass for a long link.
+  bool connect_shows_shorter_than(Clock::duration rtt) const {
+    const auto connect = connect_round_trip();
+    return connect && *connect < rtt;
   }
 
  private:
+  // The link's round trip as the quickest connect shows it (a connect takes two), if any came.
+  std::optional<Clock::duration> connect_round_trip() const {
+    if (!fastest_connect_) return std::nullopt;
+    const auto connect = fastest_connect_();
+    if (connect == Clock::duration::max()) return std::nullopt;
+    return connect / 2;
+  }
+
   bool adaptive_;
   std::size_t pinned_;
   std::size_t most_requests_;  // the setting's bound (a pinned pool's connections at most)

@@ -59,6 +59,24 @@ std::map<std::int32_t, std::vector<ConsumedRecord>> read_all(EngineFixture& f, c
   }());
 }
 
+// Creates `topic` with `partitions` and sends it `records` records, each valued (and, if `keyed`,
+// keyed) by its number.
+void fill_topic(EngineFixture& f, const std::string& topic, std::int32_t partitions, int records, bool keyed) {
+  f.h.run([&]() -> asio::awaitable<void> {
+    TopicSettings s;
+    s.partitions = partitions;
+    co_await f.admin.create_topic(topic, s);
+    Producer producer(f.client);
+    for (int i = 0; i < records; ++i) {
+      Record r;
+      if (keyed) r.key = std::to_string(i);
+      r.value = std::to_string(i);
+      co_await producer.send(topic, std::move(r));
+    }
+    co_await producer.close();
+  }());
+}
+
 }  // namespace
 
 TEST_CASE("admin: topics are created, listed, described and deleted with typed results and errors",
@@ -368,19 +386,7 @@ TEST_CASE("delivery callbacks never run inside try_send, and a callback may send
 
 TEST_CASE("a queue smaller than one answer holds fetching back without stalling any partition", "[integration][engine]") {
   EngineFixture f;
-  f.h.run([&]() -> asio::awaitable<void> {
-    TopicSettings s;
-    s.partitions = 4;
-    co_await f.admin.create_topic("queued", s);
-    Producer producer(f.client);
-    for (int i = 0; i < 2000; ++i) {
-      Record r;
-      r.key = std::to_string(i);
-      r.value = std::to_string(i);
-      co_await producer.send("queued", std::move(r));
-    }
-    co_await producer.close();
-  }());
+  fill_topic(f, "queued", 4, 2000, true);
   ConsumerOptions o;
   o.fetch_records = 50;
   o.queue_records = 10;  // less than one answer: partitions must take turns
@@ -458,18 +464,7 @@ TEST_CASE("a window does not let a few partitions hold the whole limit while the
 TEST_CASE("on a short link a partition's adapted window holds a few fetches, a pinned one all it is given",
           "[integration][engine]") {
   EngineFixture f;
-  f.h.run([&]() -> asio::awaitable<void> {
-    TopicSettings s;
-    s.partitions = 1;
-    co_await f.admin.create_topic("deep", s);
-    Producer producer(f.client);
-    for (int i = 0; i < 2000; ++i) {
-      Record r;
-      r.value = std::to_string(i);
-      co_await producer.send("deep", std::move(r));
-    }
-    co_await producer.close();
-  }());
+  fill_topic(f, "deep", 1, 2000, false);
   // Forty pages of one partition: every fetch the window allows goes out at once. Adapted, on
   // loopback, four at most (the limit would give the one partition 16, each on a connection of
   // its own); pinned at 16, the window is what it says. Through a pool that adapts, as by default

@@ -26,7 +26,8 @@ struct ConsumerOptions {
   std::int32_t fetch_records = 0;
   // Requests per partition in flight at once, at consecutive offset ranges (1: one at a time).
   // Adapted (the default): as many as the consumer-wide max_in_flight allows, up to the bound,
-  // and 4 at most on a link of under 5 ms (the quickest connect shows it), where more only queue.
+  // and on short links (the quickest connect shows them) 4 at most under 5 ms, 2 under 1 ms,
+  // where more only queue.
   Concurrency window = Concurrency::automatic(64);
   // Requests in flight at once over all partitions. Adapted (the default) to the round trip and
   // throughput measured, up to the bound, starting at 16; a number pins it. Never more than a

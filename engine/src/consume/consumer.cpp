@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 
+#include <array>
 #include <charconv>
 #include <deque>
 #include <map>
@@ -49,16 +50,30 @@ namespace {
 // Smaller consume answers hold no record ({"records":[]} and the like).
 constexpr std::size_t kEmptyPageBytes = 32;
 
-// On a link shorter than kShortLinkRtt an adapted window gives a partition at most
-// kShortLinkWindow fetches in flight. There a partition's pages come back about as fast as the
-// proxy serves them, so more fetches only queue at the proxy (on the Kafka backend a partition's
-// requests take turns) and open connections: with few partitions the whole limit went to them.
-// Through krest-netem (embedded log, 6 partitions, 500,000 records, medians of 4-6 interleaved
-// tails) bounded so: 1.17x at 2 ms and 1 Gbit/s, 1.11x at 2 ms, 1.04-1.06x at 0.2 ms, 1.01-1.04x at
+// On a short link an adapted window gives a partition a few fetches in flight at most: there a
+// partition's pages come back about as fast as the proxy serves them, so more fetches only queue
+// at the proxy (on the Kafka backend a partition's requests take turns) and open connections:
+// with few partitions the whole limit went to them. The shorter the link, the fewer: 4 under 5 ms
+// of round trip, 2 under 1 ms (loopback, a machine room), each by the quickest connect. Through
+// krest-netem (embedded log, 6 partitions, 500,000 records, medians of 4-6 interleaved tails)
+// 4 bounded so: 1.17x at 2 ms and 1 Gbit/s, 1.11x at 2 ms, 1.04-1.06x at 0.2 ms, 1.01-1.04x at
 // 100 Mbit/s; 4 partitions of 28,000 records from a fresh proxy on the Kafka backend read 1.1-1.3x
-// as fast, through 18-20 connections instead of 34-66, as fast as --window 1.
-constexpr std::size_t kShortLinkWindow = 4;
-constexpr std::chrono::milliseconds kShortLinkRtt{5};
+// as fast, through 18-20 connections instead of 34-66, as fast as --window 1. At 0.2 ms 2 read
+// 1.07x as fast as 4 (with no bandwidth cap and at 1 Gbit/s, 5 interleaved tails each), as fast
+// as the best hand-picked setting; at 2 ms 0.94-0.99x of 4, and 3 as fast as 4.
+struct ShortLinkWindow {
+  std::chrono::milliseconds rtt;  // links shorter than this
+  std::size_t window;             // give a partition at most this many fetches at once
+};
+constexpr std::array<ShortLinkWindow, 2> kShortLinkWindows{
+    {{std::chrono::milliseconds(1), 2}, {std::chrono::milliseconds(5), 4}}};
+
+// The bound of a partition's adapted window by the quickest connect so far; 0: none.
+std::size_t short_link_window(const flow::InFlightLimit& limit) {
+  for (const auto& w : kShortLinkWindows)
+    if (limit.connect_shows_shorter_than(w.rtt)) return w.window;
+  return 0;
+}
 
 std::optional<std::int64_t> next_offset_header(const http::ResponseHeader& h) {
   auto it = h.find(api::kNextOffsetHeader);
@@ -122,10 +137,10 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     // every partition may send more then (those at their share of the old limit included), on
     // connections opened for it now.
     limit.learn_link();
-    short_link = limit.connect_shows_shorter_than(kShortLinkRtt);
+    short_link_bound = short_link_window(limit);
     connect_watch = client.pool.watch_connects([this] {
       if (closed) return;
-      short_link = limit.connect_shows_shorter_than(kShortLinkRtt);
+      short_link_bound = short_link_window(limit);
       if (!limit.learn_link()) return;
       client.pool.warm(limit.wanted_connections());
       wake_all_partitions();
@@ -136,7 +151,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   ConsumerOptions options;
   flow::InFlightLimit limit;  // fetches at once over all partitions
   pool::ConnectionPool::ConnectWatch connect_watch;  // widens the limit once a connect shows a long link
-  bool short_link = false;     // the quickest connect shows a link under kShortLinkRtt, as of the last connect
+  std::size_t short_link_bound = 0;                  // short_link_window() as of the last connect
   std::size_t fetching = 0;    // fetches in flight
   consume::FetchSize fetch_size{options.fetch_records};
   std::size_t wanting = 0;     // partitions with fetches to send
@@ -209,7 +224,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   std::size_t fair_share() const {
     const std::size_t n = std::max<std::size_t>(1, wanting);
     const std::size_t share = std::max<std::size_t>(1, (limit.value() + n - 1) / n);
-    return short_link && options.window.adaptive ? std::min(share, kShortLinkWindow) : share;
+    return short_link_bound > 0 && options.window.adaptive ? std::min(share, short_link_bound) : share;
   }
 
   // One partition's fetching: requests as the window and its share of the limit allow, a backoff

@@ -11,17 +11,7 @@ work=$(mktemp -d)
 source bench/lib.sh
 trap cleanup EXIT
 records=${1:-400000}
-repeats=${2:-3}
-
-mkfifo "$work/ctl"
-sleep 100000 > "$work/ctl" &
-pids+=($!)
-"$mock_bin" 3 < "$work/ctl" > "$work/mock.out" 2> "$work/mock.err" &
-pids+=($!)
-mock_pid=$!
-for _ in $(seq 50); do grep -q '^bootstrap' "$work/mock.out" && break; sleep 0.1; done
-bs=$(sed -n 's/^bootstrap //p' "$work/mock.out")
-mock() { echo "$*" > "$work/ctl"; sleep 0.2; }
+repeats=${2:-4}
 
 # Keyed records with 100-byte values, placed by murmur2 on both sides (an even spread: the mock
 # keeps only about 5 MB per partition, and there are enough partitions for every record to stay,
@@ -30,23 +20,38 @@ awk -v n="$records" 'BEGIN { pad = sprintf("%092d", 0); for (i = 0; i < n; i++) 
 partitions=$(( records * 100 / 500000 + 1 ))
 
 auth_flags=(--auth none)
-start_proxy kafka --backend kafka --kafka-bootstrap-servers "$bs"
-kurl=$url
-kafka_pid=${pids[-1]}
-kflags=(--endpoint "$kurl" --ca-file "$work/kafka/tls/cert.pem")
-# A second proxy in front of the same cluster, and a CA file trusting both: krest uses them as one.
-start_proxy kafka2 --backend kafka --kafka-bootstrap-servers "$bs"
-cat "$work/kafka/tls/cert.pem" "$work/kafka2/tls/cert.pem" > "$work/both.pem"
-bflags=(--endpoint "$kurl,$url" --ca-file "$work/both.pem")
-
-# Each proxy answers one topic description before the timed runs: krest load and tail describe
-# their topic first, and krest-proxy asks the cluster for the topic's configs, which librdkafka's
-# mock cluster never answers (no controller): the proxy waits a second for it, then stops asking
-# for ten minutes. A real cluster answers at once; the first timed run would otherwise carry it.
-mock create warmup 1 1
-for endpoint in "$kurl" "$url"; do
-  "$krest" topics describe warmup --endpoint "$endpoint" --ca-file "$work/both.pem" > /dev/null
-done
+mock() { echo "$*" > "$work/ctl"; sleep 0.2; }
+# A fresh cluster for each run, and the proxies in front of it: the mock keeps every record in
+# memory and slowed as topics accumulated (6 GB after fifteen loads of 2,000,000 records by hand;
+# with one cluster for all runs, kcat's rows moved most from table to table).
+start_cluster() {
+  rm -f "$work/ctl"
+  mkfifo "$work/ctl"
+  sleep 100000 > "$work/ctl" &
+  pids+=($!)
+  "$mock_bin" 3 < "$work/ctl" > "$work/mock.out" 2> "$work/mock.err" &
+  pids+=($!)
+  mock_pid=$!
+  for _ in $(seq 50); do grep -q '^bootstrap' "$work/mock.out" && break; sleep 0.1; done
+  bs=$(sed -n 's/^bootstrap //p' "$work/mock.out")
+  [[ -n "$bs" ]] || { echo "the mock cluster did not start: $(cat "$work/mock.err")" >&2; exit 1; }
+  start_proxy kafka --backend kafka --kafka-bootstrap-servers "$bs"
+  kurl=$url
+  kafka_pid=${pids[-1]}
+  kflags=(--endpoint "$kurl" --ca-file "$work/kafka/tls/cert.pem")
+  # A second proxy in front of the same cluster, and a CA file trusting both: krest uses them as one.
+  start_proxy kafka2 --backend kafka --kafka-bootstrap-servers "$bs"
+  cat "$work/kafka/tls/cert.pem" "$work/kafka2/tls/cert.pem" > "$work/both.pem"
+  bflags=(--endpoint "$kurl,$url" --ca-file "$work/both.pem")
+  # Each proxy answers one topic description before the timed runs: krest load and tail describe
+  # their topic first, and krest-proxy asks the cluster for the topic's configs, which librdkafka's
+  # mock cluster never answers (no controller): the proxy waits a second for it, then stops asking
+  # for ten minutes. A real cluster answers at once; the first timed run would otherwise carry it.
+  mock create warmup 1 1
+  for endpoint in "$kurl" "$url"; do
+    "$krest" topics describe warmup --endpoint "$endpoint" --ca-file "$work/both.pem" > /dev/null
+  done
+}
 
 rate() { python3 -c "print(int($1 / $2))"; }
 now() { date +%s.%N; }
@@ -78,6 +83,7 @@ kcat_fast=(-X fetch.wait.max.ms=10 -X queued.min.messages=10000000)
 
 declare -a kp ki kc kf kd pp pc pw pd tp tc
 for r in $(seq "$repeats"); do
+  start_cluster
   mock create kcat$r "$partitions" 1
   mock create proxy$r "$partitions" 1
   t0=$(now); kcat -b "$bs" -P -t kcat$r -K '|' -X linger.ms=5 -X partitioner=murmur2_random < "$work/records.txt"; t1=$(now)
@@ -143,6 +149,7 @@ for r in $(seq "$repeats"); do
   t0=$(now); got=$("$krest" tail --topic both$r --from earliest --exit-at-end --format '%o\n' "${bflags[@]}" | wc -l); t1=$(now)
   [[ $got -eq $records ]] || { echo "krest tail over two proxies consumed $got of $records" >&2; exit 1; }
   tc+=("$(rate "$records" "$(echo "$t1 - $t0" | bc -l)")")
+  stop_proxies  # and the cluster
 done
 kp_m=$(printf '%s\n' "${kp[@]}" | median); ki_m=$(printf '%s\n' "${ki[@]}" | median); pp_m=$(printf '%s\n' "${pp[@]}" | median)
 kc_m=$(printf '%s\n' "${kc[@]}" | median); pc_m=$(printf '%s\n' "${pc[@]}" | median)

@@ -142,7 +142,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       if (closed) return;
       short_link_bound = short_link_window(limit);
       if (!limit.learn_link()) return;
-      client.pool.warm(limit.wanted_connections());
+      client.pool.warm(connections_wanted());
       wake_all_partitions();
     });
   }
@@ -227,6 +227,18 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     return short_link_bound > 0 && options.window.adaptive ? std::min(share, short_link_bound) : share;
   }
 
+  // Connections worth opening ahead: the limit's, but no more than the partitions with fetches to
+  // send can use, each its window at most (on a short link, the bound there). A limit that grew
+  // past what the partitions could use warmed connections nobody took: 9 partitions on a short
+  // link (18 fetches at most) opened 31-63 connections for a tail of 40,000 records where a limit
+  // of 18 opened 17, and through the Kafka backend it read 0.74x as fast as --window 1.
+  std::size_t connections_wanted() const {
+    const std::size_t window = short_link_bound > 0 && options.window.adaptive
+                                   ? std::min(options.window.max, short_link_bound)
+                                   : options.window.max;
+    return std::min(limit.wanted_connections(), std::max<std::size_t>(1, wanting) * window);
+  }
+
   // One partition's fetching: requests as the window and its share of the limit allow, a backoff
   // at the end of the log (following) or the partition's end (not following), a backoff after
   // failures.
@@ -247,7 +259,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
           if (p->fetching >= fair_share()) break;  // woken when one of its fetches ends
           if (fetching >= limit.value() || (!room.empty() && room.front() != p)) {
             // The limit holds the partitions back, and is about to grow: connections for it.
-            client.pool.warm(limit.wanted_connections());
+            client.pool.warm(connections_wanted());
             if (!p->in_room) {
               p->in_room = true;
               room.push_back(p);

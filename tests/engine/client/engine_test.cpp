@@ -501,6 +501,38 @@ TEST_CASE("on a short link a partition's adapted window holds a few fetches, a p
   reader.close();
 }
 
+TEST_CASE("a consumer opens no more connections than its partitions' windows can use", "[integration][engine]") {
+  EngineFixture f;
+  fill_topic(f, "wide", 12, 6000, true);
+  // Twelve partitions of about ten pages each, on loopback: each partition's adapted window is
+  // bounded (2 or 4 by the connect), so the reader needs 24 or 48 connections at most, while its
+  // limit starts at 16, is reached at once, and grows. Connections are warmed for the limit only
+  // as far as the partitions can use them. (Warmed for the limit, the read opened 32 connections
+  // for 24 usable in two runs of three: when a partition that is not first in line finds the
+  // others waiting after the limit doubled.)
+  auto options = client_options(f.proxy);
+  options.pool.connections = PoolOptions{}.connections;
+  Client reader(f.h.ioc.get_executor(), options);
+  f.h.run([&]() -> asio::awaitable<void> { co_await Admin(reader).describe_topic("wide"); }());
+  const auto round_trip = impl_of(reader).pool.fastest_connect() / 2;
+  CAPTURE(std::chrono::duration<double, std::milli>(round_trip).count());
+  REQUIRE(round_trip < milliseconds(5));
+  const std::size_t window = round_trip < milliseconds(1) ? 2 : 4;
+  ConsumerOptions o;
+  o.fetch_records = 50;
+  std::size_t total = 0;
+  f.h.run([&]() -> asio::awaitable<void> {
+    Consumer consumer(reader, o);
+    co_await consumer.subscribe("wide");
+    while (auto batch = co_await consumer.poll(milliseconds(5000))) total += batch->records.size();
+  }());
+  CHECK(total == 6000);
+  const auto connects = reader.metrics().connects;
+  CAPTURE(window, connects);
+  CHECK(connects <= 12 * window + 1);  // and the describe's
+  reader.close();
+}
+
 TEST_CASE("a consumer starts at the earliest, the latest or a given offset, and follows new records",
           "[integration][engine]") {
   EngineFixture f;

@@ -1,8 +1,10 @@
 #include "storage/kafka/partition_readers.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <optional>
 
@@ -20,6 +22,13 @@ using Clock = FetchTurn::Clock;
 // (a window of 16 pages of 500 small records).
 constexpr std::int64_t kAheadRecords = FetchTurn::kReadOnRecords;
 constexpr std::size_t kAheadBytes = 4 << 20;
+// Messages taken from librdkafka's queue for a partition at once, as many as are there, up to
+// kFillMessages and about kFillBytes of keys and values (by the partition's messages so far: one
+// at first). One at a time (rd_kafka_consume), each cost librdkafka its clock reads and the turn
+// its own: reading the clock took 8.7 % of krest-proxy's CPU while it served a tail of 2,000,000
+// records, and taking them together cut its CPU per record by 13-21 %.
+constexpr std::size_t kFillMessages = 256;
+constexpr double kFillBytes = 256 << 10;
 
 int stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
   static_cast<KafkaStats*>(opaque)->update(std::string_view(json, len));
@@ -128,7 +137,10 @@ struct PartitionReaders::Session {
   bool started = false;
   std::int64_t next = -1;      // the offset of the next message the fetch hands out
   FetchTurn::Drained drained;  // see FetchTurn::wake_due()
-  RdKafkaMessage held;         // polled but not returned (it did not fit the last response)
+  // Taken from librdkafka's queue and not yet seen by a turn, in the fetch's order: the stream
+  // goes on from the first (one that did not fit the last response is put back there).
+  std::deque<RdKafkaMessage> pending;
+  double message_bytes_seen = 0;  // keys and values of a message taken, averaged; 0 before the first
   // Messages a request read past on its way to its own offset, by offset, for the requests still
   // to come; at most kAheadRecords of them and kAheadBytes of keys and values.
   std::map<std::int64_t, RdKafkaMessage> ahead;
@@ -157,8 +169,8 @@ struct PartitionReaders::Session {
   }
 
   void stop() {
-    held.reset();
-    if (unused) unused->fetch_add(ahead.size(), std::memory_order_relaxed);
+    if (unused) unused->fetch_add(ahead.size() + pending.size(), std::memory_order_relaxed);
+    pending.clear();
     ahead.clear();
     ahead_bytes = 0;
     if (started) rd_kafka_consume_stop(rkt, partition);
@@ -174,6 +186,26 @@ struct PartitionReaders::Session {
     // Not waited for; a seek that fails leaves the fetch as it was, woken by librdkafka in time.
     if (rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer->rk.get(), at.get(), 0))
       rd_kafka_error_destroy(error);
+  }
+  // Takes up to `most` messages the fetch has ready into `pending`, without waiting; when it has
+  // none, waits up to `wait` for one. False when none came.
+  bool fill(std::size_t most, std::chrono::milliseconds wait) {
+    if (message_bytes_seen > 0)  // (empty messages bring the average near 0: divided in doubles, bounded by `most`)
+      most = static_cast<std::size_t>(std::min(static_cast<double>(most), kFillBytes / message_bytes_seen));
+    std::array<rd_kafka_message_t*, kFillMessages> got{};
+    const ssize_t n =
+        rd_kafka_consume_batch(rkt, partition, 0, got.data(), std::clamp<std::size_t>(most, 1, got.size()));
+    for (ssize_t i = 0; i < n; ++i) taken(got[static_cast<std::size_t>(i)]);
+    if (n > 0) return true;
+    rd_kafka_message_t* m = rd_kafka_consume(rkt, partition, static_cast<int>(wait.count()));
+    if (!m) return false;
+    taken(m);
+    return true;
+  }
+  void taken(rd_kafka_message_t* m) {
+    pending.emplace_back(m);
+    const auto bytes = static_cast<double>(message_bytes(*m));
+    message_bytes_seen = message_bytes_seen == 0 ? bytes : 0.9 * message_bytes_seen + 0.1 * bytes;
   }
   // Starts fetching at `offset`, dropping whatever was fetched from elsewhere.
   void start(std::int64_t offset) {
@@ -369,27 +401,31 @@ FetchResult PartitionReaders::read_turn(Session& reader, const FetchRequest& req
     else if (m)
       reader.keep_ahead(std::move(m));  // room: it was just taken out
   }
+  // Messages taken together came together: the time they were taken is each one's.
+  auto now = Clock::now();
   while (turn.wants_more()) {
-    RdKafkaMessage m;
-    if (reader.held) {
-      m = std::move(reader.held);
-    } else {
+    if (reader.pending.empty()) {
       const auto wait = turn.poll_wait(Clock::now());
       if (!wait) break;
-      m.reset(rd_kafka_consume(reader.rkt, request.partition, static_cast<int>(wait->count())));
-      if (!m) {
-        if (turn.wake_due(Clock::now())) {
+      // No more than the turn may take: what it leaves waits for the partition's next request.
+      const std::size_t wanted = request.max_records - turn.records();
+      const bool came = reader.fill(wanted, *wait);
+      now = Clock::now();
+      if (!came) {
+        if (turn.wake_due(now)) {
           reader.wake(turn.stream_next());
           stream_wakes_.fetch_add(1, std::memory_order_relaxed);
         }
         continue;
       }
     }
+    RdKafkaMessage m = std::move(reader.pending.front());
+    reader.pending.pop_front();
     const FetchTurn::Message seen_message{kind_of(*m), m->offset, message_bytes(*m)};
-    switch (turn.on_message(seen_message, Clock::now())) {
+    switch (turn.on_message(seen_message, now)) {
       case FetchTurn::Verdict::take: append_record(out, *m); break;
       case FetchTurn::Verdict::keep_ahead: reader.keep_ahead(std::move(m)); break;
-      case FetchTurn::Verdict::hold: reader.held = std::move(m); break;
+      case FetchTurn::Verdict::hold: reader.pending.push_front(std::move(m)); break;
       case FetchTurn::Verdict::drop: break;
       case FetchTurn::Verdict::ask_offsets:
         if (turn.restart_with(ask())) {

@@ -341,16 +341,17 @@ TEST_CASE("adaptive limit does not double in rounds held back by handshakes", "[
 }
 
 TEST_CASE("adaptive limit starts wider on a link a connect shows long", "[unit][flow]") {
-  // Startup's first limit is for a link of initial_rtt (20 ms) or shorter: a longer one carries
+  // Startup's first limit is for a link of initial_rtt (10 ms) or shorter: a longer one carries
   // as many more requests for the same rate, up to what startup may reach at all.
   const auto started = [](Clock::duration rtt, std::size_t max = 192) {
     AdaptiveLimit limit(settings(16, max));
     limit.link_round_trip(rtt);
     return limit.limit();
   };
-  CHECK(started(80ms) == 64);
-  CHECK(started(40ms) == 32);
-  CHECK(started(20ms) == 16);
+  CHECK(started(80ms) == 128);
+  CHECK(started(40ms) == 64);
+  CHECK(started(20ms) == 32);
+  CHECK(started(10ms) == 16);
   CHECK(started(1ms) == 16);
   CHECK(started(2000ms) == 128);   // startup_most
   CHECK(started(80ms, 48) == 48);  // the bound

@@ -79,10 +79,10 @@ TEST_CASE("in-flight limit starts wider once a connect shows the link long", "[u
   auto fastest = std::chrono::steady_clock::duration::max();
   limit.watch_connect_time([&] { return fastest; });
   CHECK_FALSE(limit.learn_link());  // no connect yet
-  fastest = 30ms;                   // two round trips of 15 ms: short
+  fastest = 16ms;                   // two round trips of 8 ms: short
   CHECK_FALSE(limit.learn_link());
   CHECK(limit.value() == 16);
-  fastest = 160ms;  // 80 ms
+  fastest = 80ms;  // 40 ms
   CHECK(limit.learn_link());
   CHECK(limit.value() == 64);
   CHECK_FALSE(limit.learn_link());  // told once is enough

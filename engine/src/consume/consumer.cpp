@@ -137,10 +137,10 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     // every partition may send more then (those at their share of the old limit included), on
     // connections opened for it now.
     limit.learn_link();
-    short_link_bound = short_link_window(limit);
+    learn_short_link();
     connect_watch = client.pool.watch_connects([this] {
       if (closed) return;
-      short_link_bound = short_link_window(limit);
+      learn_short_link();
       if (!limit.learn_link()) return;
       client.pool.warm(connections_wanted());
       wake_all_partitions();
@@ -151,7 +151,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   ConsumerOptions options;
   flow::InFlightLimit limit;  // fetches at once over all partitions
   pool::ConnectionPool::ConnectWatch connect_watch;  // widens the limit once a connect shows a long link
-  std::size_t short_link_bound = 0;                  // short_link_window() as of the last connect
+  std::size_t short_link_bound = 0;  // an adapted window's short_link_window() as of the last connect; 0 none
   std::size_t fetching = 0;    // fetches in flight
   consume::FetchSize fetch_size{options.fetch_records};
   std::size_t wanting = 0;     // partitions with fetches to send
@@ -224,8 +224,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   std::size_t fair_share() const {
     const std::size_t n = std::max<std::size_t>(1, wanting);
     const std::size_t share = std::max<std::size_t>(1, (limit.value() + n - 1) / n);
-    return short_link_bound > 0 && options.window.adaptive ? std::min(share, short_link_bound) : share;
+    return short_link_bound > 0 ? std::min(share, short_link_bound) : share;
   }
+  void learn_short_link() { short_link_bound = options.window.adaptive ? short_link_window(limit) : 0; }
 
   // Connections worth opening ahead: the limit's, but no more than the partitions with fetches to
   // send can use, each its window at most (on a short link, the bound there). A limit that grew
@@ -233,9 +234,8 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   // link (18 fetches at most) opened 31-63 connections for a tail of 40,000 records where a limit
   // of 18 opened 17, and through the Kafka backend it read 0.74x as fast as --window 1.
   std::size_t connections_wanted() const {
-    const std::size_t window = short_link_bound > 0 && options.window.adaptive
-                                   ? std::min(options.window.max, short_link_bound)
-                                   : options.window.max;
+    const std::size_t window =
+        short_link_bound > 0 ? std::min(options.window.max, short_link_bound) : options.window.max;
     return std::min(limit.wanted_connections(), std::max<std::size_t>(1, wanting) * window);
   }
 

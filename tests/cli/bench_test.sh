@@ -221,9 +221,14 @@ expect_usage 2 "--find-max needs an objective" "$krest" bench produce -t b --fin
 expect_usage 2 "--slo is the objective of --find-max" "$krest" bench produce -t b --slo p99=5ms
 expect_usage 2 "give a percentile and a bound" "$krest" bench produce -t b --find-max --slo p99=5
 restart_proxy --quota-requests-per-s 200 --quota-burst-ms 100
-"$krest" bench produce -t b -b 10 -w 16 -d 2 --find-max --slo p99=500ms --json --report max.html > max.json 2> max.err ||
-  fail "find-max: $(cat max.err)"
-python3 - <<'PY' || fail "find-max did not find the quota: $(cat max.err)"
+# One more try when the search fails: under TSan, with other tests on the same 2 cores, the proxy
+# stood for half a second now and then (p99 471 ms at 187 requests/s), and the requests the bench
+# then sent late, at once, overran the quota's 100-ms burst even at 70 % of the rate (once in about
+# a dozen CI runs). A search that misses twice is a failure.
+find_max_ok() {
+  "$krest" bench produce -t b -b 10 -w 16 -d 2 --find-max --slo p99=500ms --json --report max.html > max.json 2> max.err ||
+    fail "find-max: $(cat max.err)"
+  python3 - <<'PY'
 import json
 d = json.load(open("max.json"))
 f = d["find_max"]
@@ -235,6 +240,11 @@ assert any(not s["kept"] and "failed" in s["verdict"] for s in f["steps"]), f["s
 # quota bucket and failed on a 429 at 93% of the quota.
 assert all(s["kept"] for s in f["steps"] if 0 < s["target_rate"] <= 190), f["steps"]
 PY
+}
+if ! find_max_ok; then
+  echo "find-max missed the quota once; again: $(grep -A9 'step  target' max.err)"
+  find_max_ok || fail "find-max did not find the quota: $(cat max.err)"
+fi
 grep -q "maximum sustained: " max.err && grep -q 'id="latency-vs-rate"' max.html ||
   fail "find-max's table or report: $(cat max.err)"
 ok "--find-max finds a 200 requests/s quota within 10% and draws latency against rate"

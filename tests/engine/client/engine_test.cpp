@@ -504,6 +504,7 @@ TEST_CASE("on a short link a partition's adapted window holds a few fetches, a p
   pinned.window = 16;
   CHECK(most_in_flight(pinned) > 4);
   reader.close();
+  f.h.drain();  // the handlers of its connections run while it still exists
 }
 
 TEST_CASE("a consumer opens no more connections than its partitions' windows can use", "[integration][engine]") {
@@ -532,6 +533,7 @@ TEST_CASE("a consumer opens no more connections than its partitions' windows can
   CAPTURE(window, connects);
   CHECK(connects <= 12 * window + 1);  // and the describe's
   reader.close();
+  f.h.drain();  // the handlers of its connections run while it still exists
 }
 
 TEST_CASE("a consumer starts at the earliest, the latest or a given offset, and follows new records",
@@ -825,6 +827,7 @@ TEST_CASE("an untrusted certificate fails records at once and ends a consumer's 
     Client trusted(h.ioc.get_executor(), client_options(proxy));
     h.run([&]() -> asio::awaitable<void> { co_await Admin(trusted).create_topic("t"); }());
     trusted.close();
+    h.drain();  // the handlers of its connections run while it still exists
   }
   auto options = client_options(proxy);
   options.tls.ca_file.clear();  // the system's store: the proxy's own certificate is not in it

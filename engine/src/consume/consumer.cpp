@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <deque>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -68,11 +69,13 @@ struct ShortLinkWindow {
 constexpr std::array<ShortLinkWindow, 2> kShortLinkWindows{
     {{std::chrono::milliseconds(1), 2}, {std::chrono::milliseconds(5), 4}}};
 
-// The bound of a partition's adapted window by the quickest connect so far; 0: none.
+constexpr std::size_t kUnbounded = std::numeric_limits<std::size_t>::max();
+
+// The bound of a partition's adapted window by the quickest connect so far; kUnbounded: none.
 std::size_t short_link_window(const flow::InFlightLimit& limit) {
   for (const auto& w : kShortLinkWindows)
     if (limit.connect_shows_shorter_than(w.rtt)) return w.window;
-  return 0;
+  return kUnbounded;
 }
 
 std::optional<std::int64_t> next_offset_header(const http::ResponseHeader& h) {
@@ -151,7 +154,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   ConsumerOptions options;
   flow::InFlightLimit limit;  // fetches at once over all partitions
   pool::ConnectionPool::ConnectWatch connect_watch;  // widens the limit once a connect shows a long link
-  std::size_t short_link_bound = 0;  // an adapted window's short_link_window() as of the last connect; 0 none
+  std::size_t short_link_bound = kUnbounded;         // an adapted window's short_link_window() as of the last connect
   std::size_t fetching = 0;    // fetches in flight
   consume::FetchSize fetch_size{options.fetch_records};
   std::size_t wanting = 0;     // partitions with fetches to send
@@ -224,9 +227,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   std::size_t fair_share() const {
     const std::size_t n = std::max<std::size_t>(1, wanting);
     const std::size_t share = std::max<std::size_t>(1, (limit.value() + n - 1) / n);
-    return short_link_bound > 0 ? std::min(share, short_link_bound) : share;
+    return std::min(share, short_link_bound);
   }
-  void learn_short_link() { short_link_bound = options.window.adaptive ? short_link_window(limit) : 0; }
+  void learn_short_link() { short_link_bound = options.window.adaptive ? short_link_window(limit) : kUnbounded; }
 
   // Connections worth opening ahead: the limit's, but no more than the partitions with fetches to
   // send can use, each its window at most (on a short link, the bound there). A limit that grew
@@ -234,8 +237,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   // link (18 fetches at most) opened 31-63 connections for a tail of 40,000 records where a limit
   // of 18 opened 17, and through the Kafka backend it read 0.74x as fast as --window 1.
   std::size_t connections_wanted() const {
-    const std::size_t window =
-        short_link_bound > 0 ? std::min(options.window.max, short_link_bound) : options.window.max;
+    const std::size_t window = std::min(options.window.max, short_link_bound);
     return std::min(limit.wanted_connections(), std::max<std::size_t>(1, wanting) * window);
   }
 

@@ -13,6 +13,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <sys/ioctl.h>
+
 #include <chrono>
 #include <optional>
 
@@ -35,6 +37,12 @@ asio::awaitable<void> reply_and_close(Stream& stream, SessionEnv& env, unsigned 
   beast::get_lowest_layer(stream).expires_after(milliseconds(env.config.write_timeout_ms));
   co_await http::async_write(stream, res, kTuple);
   env.metrics.record_request(Route::unknown, status, 0);
+}
+
+// Bytes waiting in the kernel's receive queue of a connection (0 where it cannot say).
+std::size_t queued_bytes(asio::ip::tcp::socket& socket) {
+  int n = 0;
+  return ::ioctl(socket.native_handle(), FIONREAD, &n) == 0 && n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
 bool expects_continue(const Request& req) {
@@ -161,8 +169,16 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
       }
       socket.expires_after(milliseconds(config.body_timeout_ms));
       const auto body_started = std::chrono::steady_clock::now();
+      // The whole body already here (in the kernel and in hand) before reading it began: the
+      // link brought it faster than this server came to it, and the time reading it takes is
+      // this server's, not the link's. Reported as none, so that a client on the same machine
+      // as a busy server does not take it for a slow link (and compress for nothing). TLS
+      // records make the bytes on the wire a little more than the body's, never fewer.
+      const bool arrived = declared && buffer.size() + queued_bytes(socket.socket()) >= *declared;
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
-      transfer = BodyTransfer{std::chrono::steady_clock::now() - body_started, parser.get().body().size()};
+      const auto took =
+          arrived ? std::chrono::steady_clock::duration::zero() : std::chrono::steady_clock::now() - body_started;
+      transfer = BodyTransfer{took, parser.get().body().size()};
       if (bec == http::error::body_limit) {
         co_await reply_and_close(stream, env, 413, "request body is larger than " + body_limit.described);
         co_return;

@@ -149,8 +149,11 @@ asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const htt
   const auto done = std::chrono::steady_clock::now();
   compression.observe(seen, done);
   if (options.compression == Compression::automatic)
-    if (auto idle = assumed_idle_share ? assumed_idle_share : machine_load.idle_share(done))
+    if (auto idle = assumed_idle_share ? assumed_idle_share : machine_load.idle_share(done)) {
       compression.machine_idle(*idle);
+      // This thread would compress: how busy it has been since its last reading.
+      if (auto busy = util::thread_busy_share(done)) compression.client_thread_busy(*busy);
+    }
   ClientCounters::add(counters.bytes_received, seen.response_wire);
   ClientCounters::add(counters.bytes_received_plain, seen.response_plain);
   co_return x;

@@ -17,11 +17,17 @@
 //    network card may hand over that much at once). When the median of the last 16 timed bodies
 //    crossed under kSlowLink (32 MB/s) per connection — a connection's share of a link under
 //    ~250 Mbit/s — and this machine's CPUs were idle at least kSpareIdle (40%) of the last 30 ms
-//    (the first 30 ms from the client's start: a load's first bodies), request bodies are
-//    compressed. On a fast link bodies cross fast; with the proxy on the same machine they may
-//    cross slowly, but because it waits for a CPU, and none is spare. (Not always: in about one
-//    load in ten on loopback or at 2 ms, a dip of the first bodies under kSlowLink met a spare
-//    reading, and that load ran compressed until busy CPUs tried without; see ENGINE.md.)
+//    (the first 30 ms from the client's start: a load's first bodies), and the thread running
+//    the client's exchanges (the one that would compress) was busy under kBusyThread (half) of
+//    them, request bodies are compressed. On a fast link bodies cross fast; with the proxy on the
+//    same machine they may cross slowly, but because it or the client waits for a CPU: none is
+//    spare, or the client's thread is what its bodies wait for (it writes the bodies of all its
+//    connections in turn, and a proxy sees each come as slowly as that; across a slow link the
+//    same thread idles, ~10% busy at 100 Mbit/s). krest-proxy reports no time for a body that
+//    was all there before it began reading it (it was busy). (Not always enough: now and then on
+//    loopback a dip of bodies under kSlowLink meets a spare reading with the client's thread
+//    idle, the proxy itself waiting, and that load runs compressed until busy CPUs try without;
+//    see ENGINE.md.)
 //    Bodies crawling under kCrawlingLink (1 MB/s per connection: 40 KB taking over 40 ms, far
 //    slower than a busy loopback makes them) are compressed whatever the CPUs do: the link is
 //    what everything waits for, and the CPUs are busy at the start of a load opening its
@@ -68,6 +74,7 @@ class CompressionPolicy {
   static constexpr double kCrawlingLink = 1e6;
   static constexpr double kSpareIdle = 0.40;
   static constexpr double kBusyIdle = 0.15;
+  static constexpr double kBusyThread = 0.5;
   static constexpr std::chrono::milliseconds kLongConnect{20};  // a round trip of 10 ms or more
 
   explicit CompressionPolicy(Compression setting);
@@ -89,6 +96,9 @@ class CompressionPolicy {
   void observe(const Answer& answer, Clock::time_point now);
   // The share of this machine's CPU time spent idle lately (util::MachineLoad, every 30 ms).
   void machine_idle(double share);
+  // The share of the last reading's time that the thread running the client's exchanges (the one
+  // that would compress) spent on a CPU (util::thread_busy_share).
+  void client_thread_busy(double share) { thread_busy_last_ = share; }
   // The quickest connect to the proxy so far (ConnectionPool::fastest_connect(): TCP and TLS
   // handshakes, two round trips); duration::max() before the first.
   void fastest_connect(Clock::duration connect) {
@@ -146,7 +156,7 @@ class CompressionPolicy {
     bool worth(std::size_t plain, std::size_t wire);
   };
 
-  bool spare_cpu() const { return idle_last_ >= kSpareIdle; }
+  bool spare_cpu() const { return idle_last_ >= kSpareIdle && thread_busy_last_ < kBusyThread; }
   bool busy_cpu() const { return idle_ >= 0 && idle_ < kBusyIdle; }
 
   Compression setting_;
@@ -158,6 +168,7 @@ class CompressionPolicy {
   Clock::time_point answers_paused_until_ = Clock::time_point::min();
   double idle_ = -1;       // this machine's idle CPU share, averaged
   double idle_last_ = -1;  // ...in the last reading
+  double thread_busy_last_ = 0;  // the client's thread's busy share in the last reading; 0 unknown
   bool long_link_ = false;  // a connect took kLongConnect or more
 };
 

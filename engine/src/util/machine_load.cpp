@@ -1,5 +1,8 @@
 #include "util/machine_load.hpp"
 
+#include <time.h>
+
+#include <algorithm>
 #include <cstdio>
 
 namespace krest::util {
@@ -29,6 +32,24 @@ std::optional<double> MachineLoad::idle_share(std::chrono::steady_clock::time_po
   idle_ = idle;
   if (first || d_total == 0) return std::nullopt;
   return static_cast<double>(d_idle) / static_cast<double>(d_total);
+}
+
+std::optional<double> thread_busy_share(std::chrono::steady_clock::time_point now) {
+  struct Baseline {
+    std::chrono::steady_clock::time_point at{};
+    std::chrono::nanoseconds cpu{};
+  };
+  thread_local Baseline last;
+  timespec ts{};
+  if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return std::nullopt;
+  const auto cpu = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  const Baseline before = last;
+  last = {now, cpu};
+  // A baseline a second old (another client's on this thread, long ago) says nothing of now.
+  if (before.at == std::chrono::steady_clock::time_point{} || now <= before.at ||
+      now - before.at > std::chrono::seconds(1))
+    return std::nullopt;
+  return std::min(1.0, std::chrono::duration<double>(cpu - before.cpu) / (now - before.at));
 }
 
 }  // namespace krest::util

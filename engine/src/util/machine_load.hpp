@@ -1,7 +1,8 @@
 #pragma once
 // How busy this machine's CPUs have been, from /proc/stat: the share of CPU time spent idle since
 // the previous reading. Whether compressing would take CPU that something else needs (a proxy on
-// the same machine, the application) or CPU that sits idle while the link is the wait.
+// the same machine, the application) or CPU that sits idle while the link is the wait. And how
+// busy the calling thread has been: the one that runs a client's exchanges would do the compressing.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -26,5 +27,11 @@ class MachineLoad {
   std::uint64_t idle_ = 0, total_ = 0;
   bool unreadable_ = false;
 };
+
+// The share of the time since this thread's previous call that it spent on a CPU
+// (CLOCK_THREAD_CPUTIME_ID); nothing on a thread's first call, more than a second after its
+// previous one, or where the clock cannot be read.
+// A thread's own: the threads of an io_context each keep their baseline.
+std::optional<double> thread_busy_share(std::chrono::steady_clock::time_point now);
 
 }  // namespace krest::util

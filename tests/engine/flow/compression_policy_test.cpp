@@ -106,6 +106,16 @@ TEST_CASE("compression auto turns on where bodies cross slowly and the CPUs are 
   busy.observe(produce(0.004), t0);
   busy.machine_idle(0.2);
   CHECK(busy.request_coding(40000, t0) == Coding::identity);
+  // The same bodies with the machine idle but the client's own thread busy: bodies wait for the
+  // client (a proxy on the same machine sees its bodies come as slowly as the client writes
+  // them), and compressing would slow it more. Not turned on; a thread mostly idle turns it on.
+  CompressionPolicy client_bound(Compression::automatic);
+  client_bound.observe(produce(0.004), t0);
+  client_bound.machine_idle(0.7);
+  client_bound.client_thread_busy(0.8);
+  CHECK(client_bound.request_coding(40000, t0) == Coding::identity);
+  client_bound.client_thread_busy(0.1);
+  CHECK(client_bound.request_coding(40000, t0) == Coding::zstd);
   // Bodies crawling (40 KB in 80 ms: 0.5 MB/s) are the link's doing whatever the CPUs do.
   CompressionPolicy crawling(Compression::automatic);
   crawling.observe(produce(0.08), t0);

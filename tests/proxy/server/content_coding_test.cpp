@@ -61,9 +61,21 @@ TEST_CASE("krest-proxy decodes gzip and zstd request bodies and says it takes th
   auto small =
       exchange(*f.client, "POST", "/v1/producer/topics/z", "Content-Type: application/json\r\n", produce_body(2));
   CHECK(small.find("Server-Timing") == small.end());
+  // A body whose second half comes 200 ms after its first: the time the server waited for it is
+  // the time reported (a body all there before the server began reading it reports none).
+  f.client->send_raw("POST /v1/producer/topics/z HTTP/1.1\r\nHost: localhost\r\n" + f.client->authorization_line() +
+                     "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                     body.substr(0, body.size() / 2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  f.client->send_raw(body.substr(body.size() / 2));
+  auto halves = f.client->read_reply();
+  REQUIRE(halves.result_int() == 200);
+  const std::string timing(halves["Server-Timing"]);
+  REQUIRE(timing.starts_with("body;dur="));
+  CHECK(std::stod(timing.substr(9)) >= 150);
   const auto read = json_of(f.client->get("/v1/consumer/topics/z/partitions/0/offsets/0?count=1000"));
   const auto& records = read.at("records").as_array();
-  REQUIRE(records.size() == 902);
+  REQUIRE(records.size() == 1000);  // of 1,202, as many as asked for
   CHECK(records[599].at("value").as_string() == "record number 299 of the batch");
 }
 

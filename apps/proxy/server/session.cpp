@@ -15,6 +15,7 @@
 
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -28,6 +29,9 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint64_t kScreenBodiesAbove = 64 * 1024;
+// The most a TLS record carries (16 KiB) and its framing: a read with that much queued completes
+// without waiting for the link.
+constexpr std::uint64_t kTlsRecordBytes = 16 * 1024 + 256;
 
 template <class Stream>
 asio::awaitable<void> reply_and_close(Stream& stream, SessionEnv& env, unsigned status, std::string_view message) {
@@ -168,17 +172,26 @@ asio::awaitable<void> serve_requests(Stream& stream, SessionEnv& env, SessionCon
         if (cec) co_return;
       }
       socket.expires_after(milliseconds(config.body_timeout_ms));
-      const auto body_started = std::chrono::steady_clock::now();
-      // The whole body already here (in the kernel and in hand) before reading it began: the
-      // link brought it faster than this server came to it, and the time reading it takes is
-      // this server's, not the link's. Reported as none, so that a client on the same machine
-      // as a busy server does not take it for a slow link (and compress for nothing). TLS
-      // records make the bytes on the wire a little more than the body's, never fewer.
-      const bool arrived = declared && buffer.size() + queued_bytes(socket.socket()) >= *declared;
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
-      const auto took =
-          arrived ? std::chrono::steady_clock::duration::zero() : std::chrono::steady_clock::now() - body_started;
-      transfer = BodyTransfer{took, parser.get().body().size()};
+      // The time the body took to come is the time this server waited for its bytes: reads begun
+      // with too little of it queued for the read to finish at once. Not the time between reads,
+      // nor reads that found a TLS record's worth (or the rest of the body) already there: those
+      // are this server busy elsewhere (another request, its disk), and a client on the same
+      // machine must not take them for a slow link and compress for nothing.
+      std::chrono::steady_clock::duration waited{};
+      boost::system::error_code bec;
+      while (!parser.is_done()) {
+        const std::uint64_t in_hand = parser.get().body().size() + buffer.size();
+        const std::uint64_t rest = declared && *declared > in_hand ? *declared - in_hand : kTlsRecordBytes;
+        const bool ready = queued_bytes(socket.socket()) >= std::min(rest, kTlsRecordBytes);
+        const auto began = std::chrono::steady_clock::now();
+        auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
+        if (!ready) waited += std::chrono::steady_clock::now() - began;
+        if (ec) {
+          bec = ec;
+          break;
+        }
+      }
+      transfer = BodyTransfer{waited, parser.get().body().size()};
       if (bec == http::error::body_limit) {
         co_await reply_and_close(stream, env, 413, "request body is larger than " + body_limit.described);
         co_return;

@@ -23,11 +23,9 @@
 //    same machine they may cross slowly, but because it or the client waits for a CPU: none is
 //    spare, or the client's thread is what its bodies wait for (it writes the bodies of all its
 //    connections in turn, and a proxy sees each come as slowly as that; across a slow link the
-//    same thread idles, ~10% busy at 100 Mbit/s). krest-proxy reports no time for a body that
-//    was all there before it began reading it (it was busy). (Not always enough: now and then on
-//    loopback a dip of bodies under kSlowLink meets a spare reading with the client's thread
-//    idle, the proxy itself waiting, and that load runs compressed until busy CPUs try without;
-//    see ENGINE.md.)
+//    same thread idles, ~10% busy at 100 Mbit/s). krest-proxy times only its waits for a body's
+//    bytes, not its own pauses between reads (busy elsewhere, on its disk). (Rarely, a load on
+//    loopback still runs compressed until busy CPUs try without; see ENGINE.md.)
 //    Bodies crawling under kCrawlingLink (1 MB/s per connection: 40 KB taking over 40 ms, far
 //    slower than a busy loopback makes them) are compressed whatever the CPUs do: the link is
 //    what everything waits for, and the CPUs are busy at the start of a load opening its

@@ -93,7 +93,7 @@ class Client {
   // The engine's own parts (producer, consumer, admin) and in-tree tools reach the connection
   // pool through this, declared in engine/src/client/client_impl.hpp: not part of the public API.
   friend Impl& impl_of(Client& client);
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // shared with what is still running on it when the Client goes
 };
 
 }  // namespace krest

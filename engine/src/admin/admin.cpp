@@ -34,6 +34,8 @@ void check_topic(const std::string& topic) {
 // expression (docs/ENGINE.md).
 asio::awaitable<std::string> call(Client::Impl& c, bhttp::verb verb, const std::string& path, const std::string& what,
                                   const std::string& body = kNoBody) {
+  // The client's parts stay while the call runs, should the Client go first (its close() ends the call).
+  const auto alive = c.self.lock();
   http::Request req{verb, c.target(path), 11};
   if (!body.empty()) {
     req.set(bhttp::field::content_type, "application/json");

@@ -67,7 +67,6 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientOptions o)
       compression(options.compression) {
   // The baseline of the CPUs' idle share: its first value then comes as the first bodies cross.
   if (options.compression == Compression::automatic) machine_load.idle_share(std::chrono::steady_clock::now());
-  if (options.pool.eager) pool.open_all();
 }
 
 const http::HeaderCallback Client::Impl::no_header_callback;
@@ -316,7 +315,11 @@ asio::awaitable<std::vector<api::PartitionMetadata>> read_partitions(Client::Imp
 std::string path_segment(std::string_view s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
 
 Client::Client(asio::any_io_executor ex, ClientOptions options)
-    : impl_(std::make_unique<Impl>(std::move(ex), std::move(options))) {}
+    : impl_(std::make_shared<Impl>(std::move(ex), std::move(options))) {
+  impl_->self = impl_;
+  impl_->pool.keep_owner_alive(impl_);
+  if (impl_->options.pool.eager) impl_->pool.open_all();
+}
 
 Client::~Client() { close(); }
 

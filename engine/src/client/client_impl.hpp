@@ -58,6 +58,11 @@ struct Client::Impl {
   // The request target for an API path such as "/v1/metadata/topics".
   std::string target(std::string_view api_path) const { return base.path + std::string(api_path); }
 
+  // Itself, for what must keep the parts alive past the Client that owns them: its consumers and
+  // producers, the connections opening in the background, an admin call. A Client destroyed while
+  // they wait (close() cancels the waits; their handlers run when the io_context next does) lets
+  // go of its parts, and the last of them to end destroys them.
+  std::weak_ptr<Impl> self;
   boost::asio::any_io_executor ex;
   ClientOptions options;
   std::vector<net::BaseUrl> endpoints;  // the proxies used as one (ClientOptions::endpoint's list)

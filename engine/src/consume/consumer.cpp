@@ -128,7 +128,8 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   };
 
   Impl(Client& c, ConsumerOptions o)
-      : client(impl_of(c)),
+      : client_alive(impl_of(c).self.lock()),
+        client(*client_alive),
         options(util::checked(std::move(o), "consumer")),
         limit(options.max_in_flight, client.options.pool.connections),
         changed(client.ex),
@@ -150,6 +151,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     });
   }
 
+  std::shared_ptr<Client::Impl> client_alive;  // first: the last to go, after what may use the client
   Client::Impl& client;
   ConsumerOptions options;
   flow::InFlightLimit limit;  // fetches at once over all partitions

@@ -217,7 +217,7 @@ void ConnectionPool::open_in_background(Slot* slot) {
   slot->warming = true;
   asio::co_spawn(
       ex_,
-      [this, slot, alive = alive_]() -> asio::awaitable<void> {
+      [this, slot, alive = alive_, owner = owner_.lock()]() -> asio::awaitable<void> {
         auto ec = co_await slot->conn.open();
         if (!*alive) co_return;
         http::Exchange x;

@@ -101,6 +101,9 @@ class ConnectionPool {
   // The quickest successful connect so far (TCP and TLS handshakes: two round trips and their
   // CPU, not the name lookup); duration::max() before the first.
   std::chrono::steady_clock::duration fastest_connect() const;
+  // What owns the pool (the client's parts): each connection opened in the background holds it
+  // until the opening ends, which may be after the owner's own owner has let go of it.
+  void keep_owner_alive(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
 
  private:
   void release(Slot* slot);
@@ -117,6 +120,7 @@ class ConnectionPool {
   void open_in_background(Slot* slot);
 
   boost::asio::any_io_executor ex_;
+  std::weak_ptr<void> owner_;
   std::vector<net::BaseUrl> servers_;  // slot i connects to servers_[i % size]
   std::size_t next_endpoint_ = 0;      // the endpoint pick() tries first: endpoints in turn
   std::chrono::steady_clock::time_point idle_checked_{};

@@ -57,7 +57,8 @@ std::string stored_key(const Record& r) {
 
 struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   Impl(Client& c, ProducerOptions o)
-      : client(impl_of(c)),
+      : client_alive(impl_of(c).self.lock()),
+        client(*client_alive),
         options(util::checked(std::move(o), "producer")),
         limit(options.max_in_flight, client.options.pool.connections, weight_of(kLongLinkBatchRecords)),
         changed(client.ex) {
@@ -110,6 +111,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   }
   using LaneKey = std::pair<std::string, std::int32_t>;
 
+  std::shared_ptr<Client::Impl> client_alive;  // first: the last to go, after what may use the client
   Client::Impl& client;
   ProducerOptions options;
   flow::InFlightLimit limit;  // POSTs at once: max_in_flight, adapted or pinned

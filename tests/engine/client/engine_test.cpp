@@ -798,6 +798,38 @@ TEST_CASE("a client and its io_context torn down with requests in flight leave n
   h.reset();       // destroys every pending coroutine frame
 }
 
+TEST_CASE("a client destroyed with its connections' handlers queued, its io_context run after, touches nothing freed",
+          "[integration][engine]") {
+  // ASan is the judge (CI runs these tests under it). Destroying a client cancels what its
+  // connections wait for; their handlers run when the io_context next does, and resume coroutines
+  // that touch the connections. Two ways to have them queued: connections still opening (eager,
+  // destroyed at once), and a consumer that ends with fetches in flight.
+  EngineFixture f;
+  fill_topic(f, "queued", 6, 3000, true);
+  for (const bool eager : {true, false}) {
+    CAPTURE(eager);
+    auto options = client_options(f.proxy);
+    options.pool.eager = eager;
+    auto reader = std::make_unique<Client>(f.h.ioc.get_executor(), options);
+    if (!eager) {
+      ConsumerOptions o;
+      o.fetch_records = 20;
+      f.h.run([&]() -> asio::awaitable<void> {
+        Consumer consumer(*reader, o);
+        co_await consumer.subscribe("queued");
+        CHECK(co_await consumer.poll(milliseconds(5000)));  // one batch, the others on their way
+      }());
+      CHECK(reader->metrics().requests >= 1);
+    }
+    reader.reset();
+    f.h.ioc.restart();
+    const auto ran = f.h.ioc.run_for(milliseconds(300));
+    CHECK(ran >= 2);  // handlers of the destroyed client's connections, and more than the one ending it
+  }
+  // The proxy served the cut connections and goes on serving.
+  CHECK(f.h.run(f.admin.list_topics()).size() == 1);
+}
+
 namespace {
 
 // The error an admin call through `options` ends with, or "" when it succeeds.

@@ -504,7 +504,7 @@ TEST_CASE("on a short link a partition's adapted window holds a few fetches, a p
   pinned.window = 16;
   CHECK(most_in_flight(pinned) > 4);
   reader.close();
-  f.h.drain();  // the handlers of its connections run while it still exists
+  f.h.drain();  // its connections' handlers run now
 }
 
 TEST_CASE("a consumer opens no more connections than its partitions' windows can use", "[integration][engine]") {
@@ -533,7 +533,7 @@ TEST_CASE("a consumer opens no more connections than its partitions' windows can
   CAPTURE(window, connects);
   CHECK(connects <= 12 * window + 1);  // and the describe's
   reader.close();
-  f.h.drain();  // the handlers of its connections run while it still exists
+  f.h.drain();  // its connections' handlers run now
 }
 
 TEST_CASE("a consumer starts at the earliest, the latest or a given offset, and follows new records",
@@ -824,7 +824,7 @@ TEST_CASE("a client destroyed with its connections' handlers queued, its io_cont
     reader.reset();
     f.h.ioc.restart();
     const auto ran = f.h.ioc.run_for(milliseconds(300));
-    CHECK(ran >= 2);  // handlers of the destroyed client's connections, and more than the one ending it
+    CHECK(ran >= 2);  // the destroyed client's connections' handlers ran, on its parts still alive
   }
   // The proxy served the cut connections and goes on serving.
   CHECK(f.h.run(f.admin.list_topics()).size() == 1);
@@ -859,7 +859,7 @@ TEST_CASE("an untrusted certificate fails records at once and ends a consumer's 
     Client trusted(h.ioc.get_executor(), client_options(proxy));
     h.run([&]() -> asio::awaitable<void> { co_await Admin(trusted).create_topic("t"); }());
     trusted.close();
-    h.drain();  // the handlers of its connections run while it still exists
+    h.drain();  // its connections' handlers run now
   }
   auto options = client_options(proxy);
   options.tls.ca_file.clear();  // the system's store: the proxy's own certificate is not in it

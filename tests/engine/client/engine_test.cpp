@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "client/client_impl.hpp"
@@ -81,11 +82,17 @@ void fill_topic(EngineFixture& f, const std::string& topic, std::int32_t partiti
 // The bound the consumer puts on a partition's adapted window on loopback: 2 where the quickest
 // connect shows a link under 1 ms, 4 under 5 ms. `reader` connects first (describing `topic`): the
 // quickest connect only gets quicker, so the bound it shows now is the loosest a read can meet.
-std::size_t short_link_window(EngineFixture& f, Client& reader, const std::string& topic) {
+// Nothing where it shows 5 ms or more: the consumer then need not bound the window at all (under
+// ThreadSanitizer on CI's busy cores a loopback TLS handshake once took 10.6 ms).
+std::optional<std::size_t> short_link_window(EngineFixture& f, Client& reader, const std::string& topic) {
   f.h.run([&]() -> asio::awaitable<void> { co_await Admin(reader).describe_topic(topic); }());
   const auto round_trip = impl_of(reader).pool.fastest_connect() / 2;
-  CAPTURE(std::chrono::duration<double, std::milli>(round_trip).count());
-  REQUIRE(round_trip < milliseconds(5));
+  if (round_trip >= milliseconds(5)) {
+    const double ms = std::chrono::duration<double, std::milli>(round_trip).count();
+    WARN("the quickest connect shows " << ms
+                                       << " ms of round trip on loopback: no short-link bound to hold the read to");
+    return std::nullopt;
+  }
   return round_trip < milliseconds(1) ? 2 : 4;
 }
 
@@ -498,8 +505,9 @@ TEST_CASE("on a short link a partition's adapted window holds a few fetches, a p
     CHECK(total == 2000);
     return most;
   };
-  const std::size_t window = short_link_window(f, reader, "deep");  // before reading
-  CHECK(most_in_flight({}) <= window);
+  const auto window = short_link_window(f, reader, "deep");  // before reading
+  const std::size_t adapted = most_in_flight({});
+  if (window) CHECK(adapted <= *window);
   ConsumerOptions pinned;
   pinned.window = 16;
   CHECK(most_in_flight(pinned) > 4);
@@ -519,7 +527,7 @@ TEST_CASE("a consumer opens no more connections than its partitions' windows can
   auto options = client_options(f.proxy);
   options.pool.connections = PoolOptions{}.connections;
   Client reader(f.h.ioc.get_executor(), options);
-  const std::size_t window = short_link_window(f, reader, "wide");
+  const auto window = short_link_window(f, reader, "wide");
   ConsumerOptions o;
   o.fetch_records = 50;
   std::size_t total = 0;
@@ -530,8 +538,8 @@ TEST_CASE("a consumer opens no more connections than its partitions' windows can
   }());
   CHECK(total == 6000);
   const auto connects = reader.metrics().connects;
-  CAPTURE(window, connects);
-  CHECK(connects <= 12 * window + 1);  // and the describe's
+  CAPTURE(connects);
+  if (window) CHECK(connects <= 12 * *window + 1);  // and the describe's
   reader.close();
   f.h.drain();  // its connections' handlers run now
 }

@@ -33,7 +33,7 @@ for round in $(seq "$repeats"); do
   t0=$(date +%s.%N)
   "$krest" load "$work/records.txt" --topic bench "${kflags[@]}" 2> /dev/null
   r[load]+="$(echo "2000000 / ($(date +%s.%N) - $t0)" | bc);"
-  r[wrk_p]+="$(printf '%.0f' "$(echo "$(run_wrk "$url/v1/producer/topics/bench" bench/wrk/produce.lua "Accept-Encoding: zstd, gzip" | cut -d' ' -f1) * 500" | bc)");"
+  r[wrk_p]+="$(printf '%.0f' "$(echo "$(run_wrk "$url/v1/producer/topics/bench" bench/wrk/produce.lua | cut -d' ' -f1) * 500" | bc)");"
   r[py_c]+="$(/usr/bin/python3 bench/python/sequential_sample.py consume "$url" "$ca" base "$secs" | records_per_s);"
   r[bench_c]+="$("$krest" bench consume --topic bench --duration "$secs" --batch 500 --in-flight "$conns" --json "${kflags[@]}" 2> /dev/null | json_rate);"
   t0=$(date +%s.%N)

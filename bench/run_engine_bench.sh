@@ -56,10 +56,11 @@ timed() {
 }
 
 # Each prints one result: "records/s requests/s client_us_per_request server_us_per_request".
-wrk_run() {  # $1: url, $2: script
+wrk_run() {  # $1: url, $2: script, [$3: an Accept-Encoding value]
   local client server requests rate
-  # The Accept-Encoding the engine sends by default, so that the proxy does the same work for both.
-  read -r client server <<< "$(timed wrk -t "$threads" -c "$conns" -d "${secs}s" -s "$2" -H 'Accept-Encoding: zstd, gzip' "$1")"
+  # The Accept-Encoding the engine sends by default, so that the proxy does the same work for both:
+  # fetches ask for compressed answers; a produce body that goes plain on a fast link does not.
+  read -r client server <<< "$(timed wrk -t "$threads" -c "$conns" -d "${secs}s" -s "$2" ${3:+-H "Accept-Encoding: $3"} "$1")"
   if grep -q 'Non-2xx' "$work/out"; then
     echo "wrk saw error responses from $1 ($2):" >&2
     cat "$work/out" >&2
@@ -109,7 +110,7 @@ for round in $(seq "$repeats"); do
     fi
     start_proxy consume --durability none
     ca=$work/consume/tls/cert.pem
-    results[$a-consume-wrk]+="$(wrk_run "$url" bench/wrk/consume.lua);"
+    results[$a-consume-wrk]+="$(wrk_run "$url" bench/wrk/consume.lua "zstd, gzip");"
     results[$a-consume-fetch]+="$(engine_run fetch "$url" "$ca" cons "$secs" "$conns" 1000);"
     results[$a-consume-engine]+="$(engine_run consume "$url" "$ca" cons "$secs" "$conns" $((conns / KREST_BENCH_ENGINE_THREADS)) 500000);"
 
@@ -136,8 +137,9 @@ row() {  # name, key
 ratio() { echo "scale=2; $(median 1 <<< "${results[$1]}") / $(median 1 <<< "${results[$2]}")" | bc -l; }
 
 echo "$secs s per run, medians of $repeats interleaved runs; krest-proxy with 2 threads, --auth none, durability=none."
-echo "wrk -t $threads -c $conns, asking for compressed answers as the engine does by default (\`Accept-Encoding: zstd, gzip\`:"
-echo "krest-proxy compresses for both); the engine as $KREST_BENCH_ENGINE_THREADS instances side by side (one thread and one Client each,"
+echo "wrk -t $threads -c $conns, asking for compressed answers as the engine does by default (consume requests with"
+echo "\`Accept-Encoding: zstd, gzip\`, produce requests, whose bodies go plain here, without: krest-proxy does the same"
+echo "for both); the engine as $KREST_BENCH_ENGINE_THREADS instances side by side (one thread and one Client each,"
 echo "$conns pooled connections in all; the 2 ms RTT rows: one instance). HTTP/1.1 carries one request per connection at"
 echo "a time, so a window of N requests needs N connections. CPU columns: user+system time per request, of the"
 echo "client (GNU time) and of krest-proxy (/proc)."

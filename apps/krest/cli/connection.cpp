@@ -31,7 +31,7 @@ const settings::Table<P>& table() {
       {"token_file", "file holding a bearer token (else the KREST_TOKEN variable)", &P::token_file, 0, 0, {}, "KREST_TOKEN_FILE"},
       {"token_wait_ms", "how long a request waits for an access token while the authority is slow or down (one that refuses connections, or whose certificate fails, ends it within 3 s)", &P::token_wait_ms, 100, 3600000},
       {"connections", "keep-alive connections to the proxy: auto (one more whenever all are busy), auto:N (so, up to N) or N (at most N)", &P::connections, 0, 0, {}, nullptr, true},
-      {"compression", "gzip or zstd bodies: auto (answers always asked for compressed; requests compressed where the link is slower than compressing, only to a proxy that accepts them), none, gzip, zstd (always)", &P::compression, 0, 0, {"auto", "none", "gzip", "zstd"}, "KREST_COMPRESSION"},
+      {"compression", "gzip or zstd bodies: auto (requests compressed where the link is slower than compressing, only to a proxy that accepts them; answers asked for compressed, but those to requests sent plain by choice), none, gzip, zstd (always)", &P::compression, 0, 0, {"auto", "none", "gzip", "zstd"}, "KREST_COMPRESSION"},
       {"connect_timeout_ms", "time to connect and complete the TLS handshake", &P::connect_timeout_ms, 100, 600000},
       {"request_timeout_ms", "time to send a request and read its response", &P::request_timeout_ms, 100, 3600000},
   };

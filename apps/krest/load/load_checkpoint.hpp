@@ -45,7 +45,8 @@ class AckWindow {
   std::uint64_t add(InputPosition start, std::string_view line) {
     if (chunks_.empty() || chunks_.back().size - chunks_.back().used < line.size()) {
       const std::size_t size = std::max(kChunkBytes, line.size());
-      chunks_.push_back({std::make_unique<char[]>(size), size, 0});
+      // Not zeroed first: lines are copied over it (zeroing took 1 % of a load's CPU).
+      chunks_.push_back({std::make_unique_for_overwrite<char[]>(size), size, 0});
     }
     Chunk& chunk = chunks_.back();
     std::copy(line.begin(), line.end(), chunk.data.get() + chunk.used);

@@ -170,7 +170,12 @@ std::shared_ptr<LoadRun> start_run(const LoadOptions& o, asio::any_io_executor e
 // What the read loop shares between rows.
 struct ReadLoop {
   ReadLoop(LoadRun& r, Producer& p, RecordFormat& f, std::int32_t n, const asio::any_io_executor& ex)
-      : run(r), producer(p), format(f), partitions(n), pace(ex) {}
+      : run(r),
+        producer(p),
+        format(f),
+        partitions(n),
+        pace(ex),
+        by_round_robin(r.options.partitioner == "round-robin") {}
 
   LoadRun& run;
   Producer& producer;
@@ -179,6 +184,7 @@ struct ReadLoop {
   asio::steady_timer pace;
   std::uint64_t sent = 0;
   std::uint64_t round_robin = 0;
+  const bool by_round_robin;  // --partitioner, read once rather than per row
   Record record;
 
   // Whether `row` makes a record (in `record`); a row that cannot goes to the reject file.
@@ -207,7 +213,7 @@ struct ReadLoop {
     }
     if (o.partition >= 0)
       record.partition = static_cast<std::int32_t>(o.partition);
-    else if (!record.partition && o.partitioner == "round-robin")
+    else if (!record.partition && by_round_robin)
       record.partition = static_cast<std::int32_t>(round_robin++ % static_cast<std::uint64_t>(partitions));
     if (record.partition && *record.partition >= partitions) {
       ++run.invalid;

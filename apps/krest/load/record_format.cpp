@@ -90,7 +90,13 @@ std::string split_csv(std::string_view line, char delimiter, std::vector<std::st
 
 RecordFormat::RecordFormat(FormatOptions options) : options_(std::move(options)) {
   const auto& f = options_.format;
-  if (f != "lines" && f != "ndjson" && f != "json" && f != "csv")
+  if (f == "ndjson")
+    kind_ = Kind::ndjson;
+  else if (f == "json")
+    kind_ = Kind::json;
+  else if (f == "csv")
+    kind_ = Kind::csv;
+  else if (f != "lines")
     throw UsageError("--format '" + f + "' is not one of: lines, ndjson, json, csv");
   if (!options_.key_delimiter.empty() && f != "lines")
     throw UsageError("--key-delimiter goes with --format lines (for " + f + " use --key-field)");
@@ -127,11 +133,17 @@ std::string RecordFormat::read_header(std::string_view line) {
 }
 
 std::string RecordFormat::parse(std::string_view line, Record& record) {
-  record = Record{};
-  if (options_.format == "ndjson") return parse_ndjson(line, record);
-  if (options_.format == "json") return parse_json(line, record);
+  // Emptied, not replaced: a fresh Record would free the value's buffer for the next line to
+  // allocate again.
+  record.key.reset();
+  record.value.clear();
+  record.partition.reset();
+  record.value_json = record.key_json = false;
+  record.tag = 0;
+  if (kind_ == Kind::ndjson) return parse_ndjson(line, record);
+  if (kind_ == Kind::json) return parse_json(line, record);
   if (!api::valid_utf8(line)) return "not valid UTF-8";
-  if (options_.format == "csv") return parse_csv(line, record);
+  if (kind_ == Kind::csv) return parse_csv(line, record);
   if (!options_.key_delimiter.empty()) {
     auto at = line.find(options_.key_delimiter);
     if (at != std::string_view::npos) {

@@ -29,11 +29,12 @@ class RecordFormat {
   explicit RecordFormat(FormatOptions options);
 
   // Whether the first line of each file is a header to pass to read_header() instead of parse().
-  bool wants_header() const { return options_.format == "csv" && options_.csv_header; }
+  bool wants_header() const { return kind_ == Kind::csv && options_.csv_header; }
   // Returns the problem with the header, or empty.
   std::string read_header(std::string_view line);
 
-  // Fills `record` from `line`; returns why the line cannot be a record, or empty.
+  // Fills `record` from `line`; returns why the line cannot be a record, or empty. The record's
+  // strings keep their capacity: one Record filled line after line allocates nothing per line.
   std::string parse(std::string_view line, Record& record);
 
  private:
@@ -41,7 +42,10 @@ class RecordFormat {
   std::string parse_json(std::string_view line, Record& record);
   std::string parse_csv(std::string_view line, Record& record);
 
+  // options_.format, read once: compared per line, its string took 1.5 % of a load's CPU.
+  enum class Kind { lines, ndjson, json, csv };
   FormatOptions options_;
+  Kind kind_ = Kind::lines;
   std::vector<std::string> header_;
   std::vector<std::string> fields_;
   long key_column_ = -1;  // csv: the key's column from 0, -1 for none

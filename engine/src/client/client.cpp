@@ -90,10 +90,6 @@ asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const htt
                                                    std::optional<std::size_t> affinity) {
   auto lease = co_await pool.acquire(affinity);
   const auto now = std::chrono::steady_clock::now();
-  if (auto accept = compression.accept_encoding(now); accept.empty())
-    req.erase(bhttp::field::accept_encoding);
-  else
-    req.set(bhttp::field::accept_encoding, accept);
 
   // A compressed body goes out in the caller's place, and the caller gets its own back after.
   const std::size_t plain_bytes = req.body().size();
@@ -113,6 +109,12 @@ asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const htt
       sent_coding = coding::Coding::identity;
     }
   }
+  std::optional<coding::Coding> body_coding;
+  if (plain_bytes >= flow::CompressionPolicy::kMinCompressBytes) body_coding = sent_coding;
+  if (auto accept = compression.accept_encoding(now, body_coding); accept.empty())
+    req.erase(bhttp::field::accept_encoding);
+  else
+    req.set(bhttp::field::accept_encoding, accept);
   http::Exchange x = co_await exchange_once(lease, req, on_header);
   const std::size_t wire_bytes = req.body().size();
   if (sent_coding != coding::Coding::identity) {

@@ -5,7 +5,6 @@
 namespace krest::flow {
 namespace {
 
-constexpr std::size_t kMinCompressBytes = 1024;
 constexpr std::size_t kTimedBytes = 16 * 1024;
 constexpr double kWorthRatio = 1.25;  // plain / wire: a fifth smaller
 constexpr auto kPause = std::chrono::seconds(60);
@@ -108,14 +107,19 @@ bool CompressionPolicy::Shrinkage::worth(std::size_t plain, std::size_t wire) {
   return false;
 }
 
-std::string CompressionPolicy::accept_encoding(Clock::time_point now) {
+std::string CompressionPolicy::accept_encoding(Clock::time_point now, std::optional<coding::Coding> body_coding) {
   switch (setting_) {
     case Compression::none: return {};
     case Compression::gzip: return "gzip";
     case Compression::zstd: return "zstd";
     case Compression::automatic: break;
   }
-  return now < answers_paused_until_ ? std::string() : "zstd, gzip";
+  if (now < answers_paused_until_) return {};
+  // The answer to a body sent plain, by choice, to a server that takes compressed ones: the link
+  // was judged faster than compressing, and the answer is smaller than the body.
+  const bool link_judged = server_accepts_ && !server_accepts_->empty() && !refused_;
+  if (body_coding && *body_coding == coding::Coding::identity && link_judged) return {};
+  return "zstd, gzip";
 }
 
 coding::Coding CompressionPolicy::request_coding(std::size_t bytes, Clock::time_point now) {

@@ -211,7 +211,7 @@ TEST_CASE("compression set to auto compresses request bodies across a slow link 
   // sanitizer build keeps near the 40 % idle threshold. So the slow-link client is told its CPUs
   // are idle (the CPU half of the decision has its unit tests in compression_policy_test.cpp), and
   // this test holds the link half: request bodies that cross slowly turn compression on, and on
-  // loopback, measured for real, it stays off. Answers are asked for compressed on both.
+  // loopback, measured for real, it stays off. Fetches' answers are asked for compressed on both.
   netem::Relay slow(link(proxy.port(), milliseconds(10), 1e6));
   // 30,000 events loaded into `topic` and read back, and what the client counted.
   const auto load_and_read = [&](bool across_slow_link, const std::string& topic) {

@@ -17,8 +17,11 @@ namespace krest::flow {
 class InFlightLimit {
  public:
   // `most_weight`: the most units one request may weigh (see sent()); the adapted limit may reach
-  // the setting's bound in requests of that weight.
-  InFlightLimit(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight = 1);
+  // the setting's bound in requests of that weight. `initial`: where the adapted limit starts on
+  // a short link (LimitSettings::initial); a longer one starts wider by the same units per
+  // millisecond of round trip as the default's (16 per 10 ms).
+  InFlightLimit(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight = 1,
+                std::size_t initial = LimitSettings{}.initial);
 
   // Adapted, the limit is in units; pinned, in requests.
   std::size_t value() const { return adaptive_ ? adaptive_limit_.limit() : pinned_; }

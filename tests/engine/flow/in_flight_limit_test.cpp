@@ -91,6 +91,17 @@ TEST_CASE("in-flight limit starts wider once a connect shows the link long", "[u
   pinned.watch_connect_time([] { return std::chrono::steady_clock::duration(160ms); });
   CHECK_FALSE(pinned.learn_link());
   CHECK(pinned.value() == 8);
+
+  // Started narrower (the producer's 8): as wide as the default once the link shows long, by the
+  // same 16 per 10 ms of round trip.
+  krest::flow::InFlightLimit narrow(krest::Concurrency::automatic(192), krest::Concurrency::automatic(256), 1, 8);
+  fastest = 8ms;  // two round trips of 4 ms: short
+  narrow.watch_connect_time([&] { return fastest; });
+  CHECK_FALSE(narrow.learn_link());
+  CHECK(narrow.value() == 8);
+  fastest = 80ms;  // 40 ms
+  CHECK(narrow.learn_link());
+  CHECK(narrow.value() == 64);
 }
 
 TEST_CASE("in-flight limit weighs requests in units and holds their number to the setting", "[unit][flow]") {

@@ -133,13 +133,12 @@ std::string RecordFormat::read_header(std::string_view line) {
 }
 
 std::string RecordFormat::parse(std::string_view line, Record& record) {
-  // Emptied, not replaced: a fresh Record would free the value's buffer for the next line to
-  // allocate again.
-  record.key.reset();
-  record.value.clear();
-  record.partition.reset();
-  record.value_json = record.key_json = false;
-  record.tag = 0;
+  // A fresh Record, but with the value's buffer kept: replacing it whole freed the buffer for the
+  // next line to allocate again.
+  std::string value = std::move(record.value);
+  value.clear();
+  record = Record{};
+  record.value = std::move(value);
   if (kind_ == Kind::ndjson) return parse_ndjson(line, record);
   if (kind_ == Kind::json) return parse_json(line, record);
   if (!api::valid_utf8(line)) return "not valid UTF-8";

@@ -70,8 +70,9 @@ struct ProducerOptions {
   std::size_t batch_bytes = 1 << 20;        // bytes of one POST body, at most (a larger record goes alone)
   std::chrono::milliseconds linger{5};      // how long a batch waits for more records
   // POSTs at once. Adapted (the default) to the round trip and throughput measured, up to the
-  // bound, starting at 8 (wider on a long link); a number pins it. Never more than a pinned pool has connections. With
-  // batch_records 0, the adapted limit counts a 1000-record POST as two 500-record ones.
+  // bound, starting at 8 (wider on a long link); a number pins it. Never more than a pinned pool
+  // has connections. With batch_records 0, the adapted limit counts a 1000-record POST as two
+  // 500-record ones.
   Concurrency max_in_flight = Concurrency::automatic(192);
   // Records accepted but not yet acknowledged; send() waits beyond, and also while max_in_flight
   // full batches already wait for a connection.

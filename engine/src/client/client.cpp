@@ -109,9 +109,7 @@ asio::awaitable<http::Exchange> Client::Impl::send(http::Request& req, const htt
       sent_coding = coding::Coding::identity;
     }
   }
-  std::optional<coding::Coding> body_coding;
-  if (plain_bytes >= flow::CompressionPolicy::kMinCompressBytes) body_coding = sent_coding;
-  if (auto accept = compression.accept_encoding(now, body_coding); accept.empty())
+  if (auto accept = compression.accept_encoding(now, plain_bytes, sent_coding); accept.empty())
     req.erase(bhttp::field::accept_encoding);
   else
     req.set(bhttp::field::accept_encoding, accept);

@@ -5,6 +5,7 @@
 namespace krest::flow {
 namespace {
 
+constexpr std::size_t kMinCompressBytes = 1024;
 constexpr std::size_t kTimedBytes = 16 * 1024;
 constexpr double kWorthRatio = 1.25;  // plain / wire: a fifth smaller
 constexpr auto kPause = std::chrono::seconds(60);
@@ -107,7 +108,8 @@ bool CompressionPolicy::Shrinkage::worth(std::size_t plain, std::size_t wire) {
   return false;
 }
 
-std::string CompressionPolicy::accept_encoding(Clock::time_point now, std::optional<coding::Coding> body_coding) {
+std::string CompressionPolicy::accept_encoding(Clock::time_point now, std::size_t body_bytes,
+                                               coding::Coding body_coding) {
   switch (setting_) {
     case Compression::none: return {};
     case Compression::gzip: return "gzip";
@@ -117,8 +119,8 @@ std::string CompressionPolicy::accept_encoding(Clock::time_point now, std::optio
   if (now < answers_paused_until_) return {};
   // The answer to a body sent plain, by choice, to a server that takes compressed ones: the link
   // was judged faster than compressing, and the answer is smaller than the body.
-  const bool link_judged = server_accepts_ && !server_accepts_->empty() && !refused_;
-  if (body_coding && *body_coding == coding::Coding::identity && link_judged) return {};
+  if (body_bytes >= kMinCompressBytes && body_coding == coding::Coding::identity && takes_compressed_bodies())
+    return {};
   return "zstd, gzip";
 }
 
@@ -130,7 +132,7 @@ coding::Coding CompressionPolicy::request_coding(std::size_t bytes, Clock::time_
     case Compression::zstd: return coding::Coding::zstd;
     case Compression::automatic: break;
   }
-  if (!server_accepts_ || server_accepts_->empty() || !requests_.wants(now, spare_cpu(), busy_cpu(), long_link_))
+  if (!takes_compressed_bodies() || !requests_.wants(now, spare_cpu(), busy_cpu(), long_link_))
     return coding::Coding::identity;
   return server_accepts_->zstd ? coding::Coding::zstd : coding::Coding::gzip;
 }

@@ -74,7 +74,6 @@ namespace krest::flow {
 class CompressionPolicy {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr std::size_t kMinCompressBytes = 1024;  // request bodies under it go plain
   static constexpr double kSlowLink = 32e6;  // bytes per second per connection
   static constexpr double kCrawlingLink = 1e6;
   static constexpr double kSpareIdle = 0.40;
@@ -84,9 +83,10 @@ class CompressionPolicy {
 
   explicit CompressionPolicy(Compression setting);
 
-  // The Accept-Encoding for a request now; empty: none. `body_coding`: for a request whose body
-  // was offered to request_coding() (kMinCompressBytes or more), the coding it goes with.
-  std::string accept_encoding(Clock::time_point now, std::optional<coding::Coding> body_coding = std::nullopt);
+  // The Accept-Encoding for a request now; empty: none. For a request with a body, `body_bytes`
+  // (as the application gave it) and the coding it goes with (request_coding() first).
+  std::string accept_encoding(Clock::time_point now, std::size_t body_bytes = 0,
+                              coding::Coding body_coding = coding::Coding::identity);
   // The coding for a request body of `bytes` now.
   coding::Coding request_coding(std::size_t bytes, Clock::time_point now);
 
@@ -162,6 +162,8 @@ class CompressionPolicy {
     bool worth(std::size_t plain, std::size_t wire);
   };
 
+  // Whether request bodies may go compressed: the server lists a coding, and has not refused one.
+  bool takes_compressed_bodies() const { return !refused_ && server_accepts_ && !server_accepts_->empty(); }
   bool spare_cpu() const { return idle_last_ >= kSpareIdle && thread_busy_last_ < kBusyThread; }
   bool busy_cpu() const { return idle_ >= 0 && idle_ < kBusyIdle; }
 

@@ -259,29 +259,29 @@ TEST_CASE("compression auto asks for a compressed answer to a body only when the
           "[unit][flow][coding]") {
   CompressionPolicy p(Compression::automatic);
   // Before the server has said what it takes, the link cannot be judged: asked for.
-  CHECK(p.accept_encoding(t0, Coding::identity) == "zstd, gzip");
+  CHECK(p.accept_encoding(t0, 40000, Coding::identity) == "zstd, gzip");
   // A fast link (40 KB in 0.2 ms, 200 MB/s): bodies go plain, and so do their answers.
   for (int i = 0; i < 16; ++i) p.observe(produce(0.0002), t0);
   p.machine_idle(0.7);
   REQUIRE(p.request_coding(40000, t0) == Coding::identity);
-  CHECK(p.accept_encoding(t0, Coding::identity).empty());
-  CHECK(p.accept_encoding(t0, Coding::zstd) == "zstd, gzip");
+  CHECK(p.accept_encoding(t0, 40000, Coding::identity).empty());
+  CHECK(p.accept_encoding(t0, 40000, Coding::zstd) == "zstd, gzip");
   // A request without a body offered (a fetch, a lookup): asked for, whatever the link.
   CHECK(p.accept_encoding(t0) == "zstd, gzip");
 
   // A slow link: bodies go compressed, and their answers are asked for compressed.
   auto slow = compressing_at_t0();
-  CHECK(slow.accept_encoding(t0, Coding::zstd) == "zstd, gzip");
+  CHECK(slow.accept_encoding(t0, 40000, Coding::zstd) == "zstd, gzip");
 
   // A server that refused a compressed body (415), or takes none: the link is not judged by
   // bodies, and answers are asked for as before.
   slow.refused();
-  CHECK(slow.accept_encoding(t0, Coding::identity) == "zstd, gzip");
+  CHECK(slow.accept_encoding(t0, 40000, Coding::identity) == "zstd, gzip");
   CompressionPolicy takes_none(Compression::automatic);
   auto plain_only = produce(0.004);
   plain_only.server_accepts = CodingSet{};
   takes_none.observe(plain_only, t0);
-  CHECK(takes_none.accept_encoding(t0, Coding::identity) == "zstd, gzip");
+  CHECK(takes_none.accept_encoding(t0, 40000, Coding::identity) == "zstd, gzip");
 }
 
 TEST_CASE("compression auto compresses from the first body on a link a connect showed long, before any is timed",

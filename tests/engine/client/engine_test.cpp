@@ -11,6 +11,8 @@
 #include <optional>
 #include <set>
 
+#include <sys/wait.h>
+
 #include "client/client_impl.hpp"
 #include "krest/admin.hpp"
 #include "krest/base64.hpp"
@@ -670,10 +672,21 @@ TEST_CASE("flush with a timeout says whether every record has its result", "[int
         ~Stopped() { ::kill(pid, SIGCONT); }
       };
       Stopped stopped(f.proxy.pid());
+      // kill() returns once the signal is sent, not once every thread of the proxy has stopped (CI
+      // once saw the record answered within the 100 ms): wait for the stop to be reported.
+      int status = 0;
+      const pid_t reported = ::waitpid(f.proxy.pid(), &status, WUNTRACED);
+      REQUIRE(reported == f.proxy.pid());
+      REQUIRE(WIFSTOPPED(status));
       Record last;
       last.value = "last";
-      co_await producer.send("flushed", std::move(last));
+      std::optional<Delivery> result;
+      DeliveryCallback keep = [&](const Delivery& d) { result = d; };
+      co_await producer.send("flushed", std::move(last), keep);
       const bool while_stopped = co_await producer.flush(milliseconds(100));
+      // What became of the record, should it have a result after all.
+      const std::string outcome = !result ? "none" : result->ok() ? "stored" : result->error->what();
+      CAPTURE(outcome);
       CHECK_FALSE(while_stopped);
       CHECK(producer.stats().pending_records == 1);
     }

@@ -30,8 +30,8 @@ struct ConsumerOptions {
   // where more only queue.
   Concurrency window = Concurrency::automatic(64);
   // Requests in flight at once over all partitions. Adapted (the default) to the round trip and
-  // throughput measured, up to the bound, starting at 16; a number pins it. Never more than a
-  // pinned pool has connections.
+  // throughput measured, up to the bound, starting at 16 (wider on a long link); a number pins
+  // it. Never more than a pinned pool has connections.
   Concurrency max_in_flight = Concurrency::automatic(192);
   std::size_t queue_records = 20000; // fetched but not yet polled, at most (about)
   // Follow: at the end of a partition, keep asking with a backoff from poll_initial up to

@@ -10,12 +10,10 @@ std::size_t most_requests(const Concurrency& setting, const Concurrency& pool) {
 }
 
 LimitSettings limit_settings(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight,
-                             std::size_t initial) {
+                             std::size_t initial, std::chrono::milliseconds initial_rtt) {
   LimitSettings s;
-  // The same slope per millisecond of round trip from a different start.
-  s.initial_rtt = std::max(std::chrono::milliseconds(1), s.initial_rtt * static_cast<long>(initial) /
-                                                             static_cast<long>(std::max<std::size_t>(1, s.initial)));
   s.initial = initial;
+  s.initial_rtt = std::max(std::chrono::milliseconds(1), initial_rtt);
   // In units (AdaptiveLimit::sent()): as many requests as the setting allows, each of the most
   // units one may weigh; room() holds the requests themselves to the setting.
   const std::size_t weight = static_cast<std::size_t>(std::max<std::uint64_t>(1, most_weight));
@@ -28,11 +26,11 @@ LimitSettings limit_settings(const Concurrency& setting, const Concurrency& pool
 }  // namespace
 
 InFlightLimit::InFlightLimit(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight,
-                             std::size_t initial)
+                             std::size_t initial, std::chrono::milliseconds initial_rtt)
     : adaptive_(setting.adaptive),
       pinned_(setting.max),
       most_requests_(most_requests(setting, pool)),
-      adaptive_limit_(limit_settings(setting, pool, most_weight, initial)) {}
+      adaptive_limit_(limit_settings(setting, pool, most_weight, initial, initial_rtt)) {}
 
 bool InFlightLimit::learn_link() {
   // Asked before the pool's connections are walked for their quickest connect.

@@ -18,10 +18,11 @@ class InFlightLimit {
  public:
   // `most_weight`: the most units one request may weigh (see sent()); the adapted limit may reach
   // the setting's bound in requests of that weight. `initial`: where the adapted limit starts on
-  // a short link (LimitSettings::initial); a longer one starts wider by the same units per
-  // millisecond of round trip as the default's (16 per 10 ms).
+  // a link of `initial_rtt` or shorter (LimitSettings::initial and initial_rtt); a longer one
+  // starts as many times wider as it is longer.
   InFlightLimit(const Concurrency& setting, const Concurrency& pool, std::uint64_t most_weight = 1,
-                std::size_t initial = LimitSettings{}.initial);
+                std::size_t initial = LimitSettings{}.initial,
+                std::chrono::milliseconds initial_rtt = LimitSettings{}.initial_rtt);
 
   // Adapted, the limit is in units; pinned, in requests.
   std::size_t value() const { return adaptive_ ? adaptive_limit_.limit() : pinned_; }

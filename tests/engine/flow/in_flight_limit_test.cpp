@@ -92,9 +92,9 @@ TEST_CASE("in-flight limit starts wider once a connect shows the link long", "[u
   CHECK_FALSE(pinned.learn_link());
   CHECK(pinned.value() == 8);
 
-  // Started narrower (the producer's 8): as wide as the default once the link shows long, by the
-  // same 16 per 10 ms of round trip.
-  krest::flow::InFlightLimit narrow(krest::Concurrency::automatic(192), krest::Concurrency::automatic(256), 1, 8);
+  // Started narrower for a shorter link (the producer's 8 up to 5 ms): as wide as the default once
+  // the link shows long, by the same 16 per 10 ms of round trip.
+  krest::flow::InFlightLimit narrow(krest::Concurrency::automatic(192), krest::Concurrency::automatic(256), 1, 8, 5ms);
   fastest = 8ms;  // two round trips of 4 ms: short
   narrow.watch_connect_time([&] { return fastest; });
   CHECK_FALSE(narrow.learn_link());
@@ -102,6 +102,17 @@ TEST_CASE("in-flight limit starts wider once a connect shows the link long", "[u
   fastest = 80ms;  // 40 ms
   CHECK(narrow.learn_link());
   CHECK(narrow.value() == 64);
+
+  // The same start for a shorter link (the consumer's 16 up to 6 ms): wider on a long one.
+  krest::flow::InFlightLimit steeper(krest::Concurrency::automatic(192), krest::Concurrency::automatic(256), 1, 16,
+                                     6ms);
+  fastest = 10ms;  // 5 ms: short
+  steeper.watch_connect_time([&] { return fastest; });
+  CHECK_FALSE(steeper.learn_link());
+  CHECK(steeper.value() == 16);
+  fastest = 60ms;  // 30 ms: five times as long
+  CHECK(steeper.learn_link());
+  CHECK(steeper.value() == 80);
 }
 
 TEST_CASE("in-flight limit weighs requests in units and holds their number to the setting", "[unit][flow]") {

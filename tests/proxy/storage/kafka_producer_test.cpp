@@ -1,6 +1,7 @@
 // KafkaProducer against librdkafka's mock cluster (a child process on 127.0.0.1): the topic
 // handles it keeps stay within their bound while produces to many topics go on, and a topic whose
-// handle went is produced to again as before.
+// handle went is produced to again as before; records handed over by partition come back with
+// their positions, and a refused one with its error, in the request body's order.
 #include <catch2/catch.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -117,6 +118,39 @@ TEST_CASE(
         REQUIRE(pos.offset == next[pos.partition]++);
       }
     }
+  }
+  work.reset();
+  runner.join();
+}
+
+TEST_CASE("a record the cluster refuses is named by its place in the request body", "[integration][kafka]") {
+  krest::test::KafkaMock mock(1);
+  mock.create_topic("three", 3);
+  KafkaOptions o;
+  o.bootstrap_servers = mock.bootstrap();
+  o.request_timeout = 10000ms;
+  KafkaStats stats;
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  {
+    KafkaProducer producer(o, stats);
+    // Handed over by partition, the record for partition 9 (which the topic does not have) goes
+    // last, though it is the body's second: the error names it as the body does.
+    const auto body = body_of(4);
+    std::vector<krest::api::RecordPosition> positions(4);
+    const std::int32_t partitions[] = {1, 9, 0, 1};
+    for (std::size_t i = 0; i < 4; ++i) positions[i].partition = partitions[i];
+    auto done = asio::co_spawn(io, producer.produce("three", body, positions), asio::use_future);
+    REQUIRE(done.wait_for(15s) == std::future_status::ready);
+    CHECK_THROWS_WITH(done.get(), Catch::Contains("records[1] to 'three' partition 9"));
+    // The others were stored where they were placed.
+    CHECK(positions[0].partition == 1);
+    CHECK(positions[2].partition == 0);
+    CHECK(positions[3].partition == 1);
+    CHECK(positions[0].offset == 0);
+    CHECK(positions[2].offset == 0);
+    CHECK(positions[3].offset == 1);
   }
   work.reset();
   runner.join();

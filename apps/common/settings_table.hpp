@@ -9,6 +9,8 @@
 
 #include <cstdlib>
 
+#include "nearest_name.hpp"
+
 #include <cstdint>
 #include <fstream>
 #include <limits>
@@ -182,7 +184,13 @@ void apply_json(Config& config, const Table<Config>& table, const std::string& j
     const Setting<Config>* setting = nullptr;
     for (const auto& s : table)
       if (key == s.name) setting = &s;
-    if (!setting) throw std::invalid_argument(origin + ": unknown setting '" + std::string(key) + "'");
+    if (!setting) {
+      std::vector<std::string> names;
+      for (const auto& s : table) names.emplace_back(s.name);
+      const auto near = nearest_name(std::string_view(key.data(), key.size()), names);
+      throw std::invalid_argument(origin + ": unknown setting '" + std::string(key) + "'" +
+                                  (near ? " (did you mean '" + *near + "'?)" : std::string()));
+    }
     if (auto e = set_from_json(config, *setting, value); !e.empty()) throw std::invalid_argument(origin + ": " + e);
   }
 }

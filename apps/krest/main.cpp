@@ -9,6 +9,7 @@
 #include "cli/connection.hpp"
 #include "cli/subcommand.hpp"
 #include "cli/usage_error.hpp"
+#include "parse_error_line.hpp"
 
 using namespace krest::cli;
 
@@ -31,12 +32,12 @@ int main(int argc, char** argv) {
   ConnectionFlags flags;
   const std::vector<Subcommand> table = subcommands();
   std::vector<CLI::App*> apps;
-  std::string names;
+  std::vector<std::string> names;
   for (const auto& s : table) {
     auto* sub = app.add_subcommand(s.name, s.summary);
     for (auto* takes_connection : s.define(*sub)) add_connection_options(*takes_connection, flags);
     apps.push_back(sub);
-    names += (names.empty() ? "" : ", ") + std::string(s.name);
+    names.emplace_back(s.name);
   }
 
   if (argc == 2 && std::string(argv[1]) == "--print-connection-settings") {
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   bool known = false;
   for (const auto& s : table) known = known || (argc >= 2 && argv[1] == std::string(s.name));
   if (argc >= 2 && argv[1][0] != '-' && !known) {
-    std::fprintf(stderr, "krest: unknown command '%s' (commands: %s; see krest --help)\n", argv[1], names.c_str());
+    std::fprintf(stderr, "krest: %s (see krest --help)\n", krest::unknown_command_line(argv[1], names).c_str());
     return kExitUsage;
   }
   try {
@@ -60,11 +61,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // One line, and where to look: CLI11's own report adds the whole usage.
     std::string which = "krest";
-    for (auto* sub = &app; !sub->get_subcommands().empty();) {
-      sub = sub->get_subcommands().front();
-      which += " " + sub->get_name();
+    const CLI::App* deepest = &app;
+    while (!deepest->get_subcommands().empty()) {
+      deepest = deepest->get_subcommands().front();
+      which += " " + deepest->get_name();
     }
-    std::fprintf(stderr, "%s: %s (see %s --help)\n", which.c_str(), e.what(), which.c_str());
+    std::fprintf(stderr, "%s: %s (see %s --help)\n", which.c_str(), krest::parse_error_line(*deepest, e).c_str(),
+                 which.c_str());
     return kExitUsage;
   }
   for (std::size_t i = 0; i < table.size(); ++i) {

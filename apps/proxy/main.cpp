@@ -21,6 +21,7 @@
 #include "authority/secret_checks.hpp"
 #include "authority/secret_hash.hpp"
 #include "config/proxy_config.hpp"
+#include "parse_error_line.hpp"
 #include "quota/caller_quotas.hpp"
 #include "server/server.hpp"
 #include "server/server_tls.hpp"
@@ -340,7 +341,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line and exit code 2, as for any other wrong setting (CLI11's own codes are 100 and up).
-    std::cerr << "krest-proxy: " << e.what() << " (see krest-proxy --help)\n";
+    std::cerr << "krest-proxy: " << krest::parse_error_line(app, e) << " (see krest-proxy --help)\n";
     return 2;
   } catch (const std::invalid_argument& e) {
     std::cerr << "krest-proxy: " << e.what() << "\n";

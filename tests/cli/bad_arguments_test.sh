@@ -46,7 +46,24 @@ expect_usage 2 "is not KEY=VALUE" "${k[@]}" topics create x --topic-config foo
 expect_usage 2 "A subcommand is required" "${k[@]}" topics
 expect_usage 2 "--offset 'abc'" "${k[@]}" consume -t t -o abc
 expect_usage 2 "no records" "${k[@]}" produce -t t < /dev/null
-ok "36 bad command lines: one line each, exit 2"
+echo '{"endpont":"https://x"}' > typo2.json
+expect_usage 2 "unknown setting 'endpont' (did you mean 'endpoint'?)" "${k[@]}" topics list --config typo2.json
+# A mistyped flag or command is named, with the nearest known one, before whatever else is wrong:
+# CLI11 alone would say that --topic is required.
+expect_usage 2 "unknown option --topc (did you mean --topic?)" "${k[@]}" tail --topc t
+expect_usage 2 "unknown option --frm (did you mean --from?)" "${k[@]}" tail -t t --frm beginning
+expect_usage 2 "unknown options --bogus, --exit-at-ned (did you mean --exit-at-end?)" "${k[@]}" tail -t t --bogus --exit-at-ned
+expect_usage 2 "unknown option --fromat (did you mean --format?)" "${k[@]}" load --fromat csv
+expect_usage 2 "unknown command 'tial' (did you mean 'tail'?)" "${k[@]}" tial -t t
+expect_usage 2 "unknown command 'craete' (did you mean 'create'?); the commands are list, create" "${k[@]}" topics craete x
+expect_usage 2 "unknown option --bogus" "${k[@]}" --bogus
+ok "44 bad command lines: one line each, exit 2"
+
+# Every command takes the connection flags: a slip in one is caught the same way everywhere.
+for sub in load tail "topics list" "topics create" "topics describe" "topics delete" produce consume bench; do
+  expect_usage 2 "krest $sub: unknown option --endpont (did you mean --endpoint?)" "${k[@]}" $sub --endpont https://x
+done
+ok "a mistyped flag is named, with the nearest one, by every command"
 
 # Nothing reached the topic from any of them.
 [ "$("$krest" topics describe t --json | python3 -c 'import json,sys; print(sum(p["latest_offset"] for p in json.load(sys.stdin)["partitions"]))')" = 0 ] ||

@@ -94,7 +94,7 @@ TEST_CASE("the profile's auth mode follows what is given, and secrets come from 
 
   ConnectionProfile typo;
   CHECK_THROWS_WITH(apply_connection_json(typo, R"({"endpont":"x"})", "p.json"),
-                    Catch::Contains("unknown setting 'endpont'"));
+                    Catch::Contains("unknown setting 'endpont' (did you mean 'endpoint'?)"));
   CHECK_THROWS_WITH(apply_connection_json(typo, R"({"client_secret":"x"})", "p.json"),
                     Catch::Contains("unknown setting 'client_secret'"));  // secrets never sit in a profile
   CHECK_THROWS_AS(client_options(ConnectionProfile{}), UsageError);  // no endpoint

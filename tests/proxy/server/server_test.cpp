@@ -148,6 +148,12 @@ TEST_CASE("bad configuration is refused at start with the setting named", "[inte
   std::ofstream(dir / "bad.json") << R"({"listen":"127.0.0.1:0","no_such_setting":1})";
   CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--config", (dir / "bad.json").string()}),
                     Catch::Contains("unknown setting 'no_such_setting'"));
+  std::ofstream(dir / "typo.json") << R"({"listen":"127.0.0.1:0","idle_timout_ms":1000})";
+  CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--config", (dir / "typo.json").string()}),
+                    Catch::Contains("unknown setting 'idle_timout_ms' (did you mean 'idle_timeout_ms'?)"));
+  // A mistyped flag is named as such, with the flag it was nearest to.
+  CHECK_THROWS_WITH(ProxyProcess(dir / "data", {"--idle-timout-ms", "1000"}),
+                    Catch::Contains("unknown option --idle-timout-ms (did you mean --idle-timeout-ms?)"));
 }
 
 TEST_CASE("a config file sets defaults that flags override", "[integration][server]") {

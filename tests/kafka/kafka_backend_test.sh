@@ -177,13 +177,16 @@ read_deep() {  # $1: proxy. Reads the partition, whole and in order; sets deep_w
     fail "the tail of deep through $1 read $(wc -l < "deep_$1.out") records, not offsets 0-27999 in order"
   deep_wakes=$(kafka_counter "$1" krest_kafka_fetch_stream_wakes_total)
 }
+# With the default 2 MB queue the 4 MB come in about four fetches, and whether librdkafka stops at a
+# full queue at all depends on how fast the reader drains it: on a loaded machine it kept fetching
+# in 4 of 12 reads (then there is nothing to wake, and the read is as quick). So here the read is
+# checked whole and in order, and the wake below, where a small queue makes the stops certain.
 start_proxy g
 read_deep g
-[ "$deep_wakes" -ge 1 ] || fail "reading 4 MB of one partition woke its fetch $deep_wakes times"
-ok "one partition of 4 MB read whole and in order, its fetch woken $deep_wakes times when librdkafka's queue ran dry"
-# The same with a queue the operator made small (kafka_properties): woken at its size, not at the
-# default's (judged by krest-proxy's own 2 MB, the fetch through a 256 KB queue was woken once and
-# the read took 4 s).
+ok "one partition of 4 MB read whole and in order (its fetch woken $deep_wakes times when librdkafka's queue ran dry)"
+# The same with a queue the operator made small (kafka_properties): 16 queues' worth, and woken at
+# its size, not at the default's (judged by krest-proxy's own 2 MB, the fetch through a 256 KB
+# queue was woken once and the read took 4 s; by hand 4 to 6 wakes in each of 24 reads, loaded or not).
 start_proxy h --kafka-properties queued.max.messages.kbytes=256,fetch.message.max.bytes=65536
 read_deep h
 [ "$deep_wakes" -ge 3 ] || fail "reading 4 MB through a 256 KB queue woke its fetch $deep_wakes times"

@@ -29,6 +29,9 @@ std::optional<std::string> nearest_name(std::string_view typed, const std::vecto
   std::size_t best_distance = allowed + 1;
   bool tie = false;
   for (const auto& c : candidates) {
+    // At least the difference in length apart: a long input (a fuzzed config key) costs nothing.
+    const std::size_t apart = typed.size() > c.size() ? typed.size() - c.size() : c.size() - typed.size();
+    if (apart > allowed) continue;
     const std::size_t d = edit_distance(typed, c);
     if (d < best_distance) {
       best = c;

@@ -21,9 +21,14 @@ TEST_CASE("the nearest name is offered only when it is close and the only one th
   CHECK(nearest_name("--topc", flags).value_or("") == "--topic");
   CHECK(nearest_name("--endpont", flags).value_or("") == "--endpoint");
   CHECK(nearest_name("--exit-at-ned", flags).value_or("") == "--exit-at-end");
-  // Up to 4 letters one edit, so a short name is not matched to anything of its length.
+  // Up to 4 letters one edit: --frm is one from --from, --fr two.
   CHECK(nearest_name("--frm", flags).value_or("") == "--from");
   CHECK_FALSE(nearest_name("--fr", flags));
+  // Longer names two edits, and never more.
+  CHECK(nearest_name("--endpnit", flags).value_or("") == "--endpoint");
+  CHECK_FALSE(nearest_name("--endpt", flags));
+  const std::string long_key(100000, 'a');  // a fuzzed config key: nothing near, and no time spent
+  CHECK_FALSE(nearest_name(long_key, flags));
   // A one-letter flag is one edit from every other: no guess.
   CHECK_FALSE(nearest_name("-x", flags));
   CHECK_FALSE(nearest_name("--bogus", flags));
